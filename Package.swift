@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+//
+// CommuneSync: offline-first sync of Vietnam's commune personnel register.
+// Dependencies point one way, from the programs inward to the pure core (SyncCore).
+import PackageDescription
+
+let package = Package(
+    name: "CommuneSync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "syncd", targets: ["syncd"]),
+        .executable(name: "synchub", targets: ["synchub"]),
+        .executable(name: "syncctl", targets: ["syncctl"]),
+        .executable(name: "syncbench", targets: ["syncbench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+    ],
+    targets: [
+        // Pure and deterministic: causality, the merge, the rules. Standard library only.
+        .target(name: "SyncCore"),
+
+        // System libraries with tiny typed shims (variadic C calls are invisible to Swift).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // A SQLite replica of the register: schema, capture triggers, applying remote changes.
+        .target(name: "Replica", dependencies: ["SyncCore", "CSQLite"]),
+
+        .executableTarget(
+            name: "syncd",
+            dependencies: [
+                "Replica",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "synchub",
+            dependencies: [
+                "Replica",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .executableTarget(
+            name: "syncctl",
+            dependencies: [
+                "Replica",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "syncbench",
+            dependencies: [
+                "Replica",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(
+            name: "SyncCoreTests",
+            dependencies: [
+                "SyncCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore"]),
+    ]
+)

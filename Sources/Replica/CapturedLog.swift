@@ -1,0 +1,107 @@
+import Foundation
+import SyncCore
+
+/// One row of `_sync_log`: one row written on this replica. Once folded, it is one change per
+/// changed column (or one delete), each with its own dot.
+struct LogEntry {
+    enum Operation: String {
+        case insert, update, delete
+    }
+
+    /// Column slots a change mask holds; slot 63 names a delete.
+    static let maxColumns = 63
+    static let deleteSlot: UInt64 = 63
+
+    let seq: Int64
+    let table: String
+    let row: String
+    let operation: Operation
+    /// Wall clock when written, in ms since 1970.
+    let writtenAtMillis: UInt64
+    /// The row's version vector as recorded when written (without this replica's own entry).
+    let context: VersionVector
+    /// Set once folded: which columns changed, their values and the clock stamp.
+    let folded: Folded?
+
+    struct Folded {
+        /// Bit j set: the table's column j changed.
+        let columns: Int64
+        let values: [Value]
+        let timestamp: HybridTimestamp
+    }
+
+    static let selectSQL = "SELECT seq, tbl, pk, op, at_ms, ctx, cols, vals, hlc FROM _sync_log"
+
+    init(_ row: [Value], path: String) throws {
+        guard case .integer(let seq) = row[0], case .text(let table) = row[1], case .text(let key) = row[2],
+            let operation = row[3].textValue.flatMap(Operation.init(rawValue:)), case .integer(let at) = row[4]
+        else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log") }
+        self.seq = seq
+        self.table = table
+        self.row = key
+        self.operation = operation
+        writtenAtMillis = UInt64(max(at, 0))
+        context = row[5].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector()
+        if case .integer(let columns) = row[6], let values = row[7].textValue, case .integer(let hlc) = row[8] {
+            folded = Folded(
+                columns: columns, values: try JSONDecoder().decode([Value].self, from: Data(values.utf8)),
+                timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
+        } else {
+            folded = nil
+        }
+    }
+
+    static func slots(of columns: Int64) -> [Int] {
+        (0..<maxColumns).filter { columns & (Int64(1) << $0) != 0 }
+    }
+
+    /// The dot of one slot: `seq * 64 + slot`. Increasing with seq, so a replica's dots only grow.
+    func dot(_ replica: ReplicaID, slot: UInt64) -> Dot {
+        Dot(replica: replica, counter: UInt64(seq) << 6 | slot)
+    }
+
+    /// The changes this entry records, given what its fold settled.
+    func changes(replica: ReplicaID, schema: TableSchema, folded: Folded) -> [Change] {
+        func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
+            let dot = dot(replica, slot: slot)
+            var seen = context.removing(replica)
+            // Everything this replica wrote before is implied: its writes are sequential.
+            seen.record(Dot(replica: replica, counter: dot.counter - 1))
+            return Change(table: table, row: row, operation: operation, dot: dot, context: seen, timestamp: folded.timestamp)
+        }
+        if operation == .delete { return [change(LogEntry.deleteSlot, .delete)] }
+        return zip(LogEntry.slots(of: folded.columns), folded.values).map { slot, value in
+            change(UInt64(slot), .set(column: schema.columns[slot].name, value: value))
+        }
+    }
+}
+
+/// Reading the changes this replica captured itself as `Change` values.
+extension Replica {
+    /// This replica's own folded changes with a dot counter above `after`, oldest first. Stops
+    /// after the written row that reaches `limit` changes, so a row's changes travel together.
+    /// Writes not yet folded are not included: `fold()` first to see everything.
+    public func capturedChanges(after: UInt64 = 0, limit: Int = Int.max) throws -> [Change] {
+        var changes: [Change] = []
+        for entry in try logEntries(fromSeq: Int64(after >> 6)) {
+            guard changes.count < limit, let folded = entry.folded else { break }
+            guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
+            changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
+        }
+        return changes
+    }
+
+    /// Written rows captured but not folded yet.
+    public var unfoldedWrites: Int {
+        get throws { Int(try database.scalar("SELECT count(*) FROM _sync_log WHERE hlc IS NULL")?.integerValue ?? 0) }
+    }
+
+    func logEntries(fromSeq seq: Int64, onlyUnfolded: Bool = false) throws -> [LogEntry] {
+        var entries: [LogEntry] = []
+        let filter = onlyUnfolded ? " WHERE seq >= ? AND hlc IS NULL" : " WHERE seq >= ?"
+        try database.forEachRow(LogEntry.selectSQL + filter + " ORDER BY seq", [.integer(seq)]) { row in
+            entries.append(try LogEntry(row, path: database.path))
+        }
+        return entries
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import SyncCore
+
+/// Folding: turning captured writes (`_sync_log` rows the triggers left) into changes with
+/// dots, values and clock stamps, and merging them into the replica's merge state.
+extension Replica {
+    /// Folds local captures not yet folded, in a transaction of its own, and closes the
+    /// conflicts they settled. Every push and every apply does this first; call it to see
+    /// the newest writes in `capturedChanges` or `conflicts`.
+    public func fold() throws {
+        try database.transaction {
+            _ = try foldLocalChanges().save(replica: self, policy: policy)
+        }
+    }
+
+    /// Folds local captures not yet folded, inside the caller's transaction.
+    ///
+    /// An INSERT changes every column; an UPDATE changes the columns whose value now differs
+    /// from what the merge state shows; a DELETE is a tombstone. A local write has seen
+    /// everything its row had, so it supersedes all of it; the register row already shows it
+    /// and is not written again.
+    ///
+    /// Values are read here, when folded, not when written: a value overwritten locally before
+    /// its fold travels with the later value. Nothing can tell: the later write supersedes it
+    /// on every replica, and nothing leaves this replica unfolded (every push and every remote
+    /// apply folds first).
+    func foldLocalChanges() throws -> PendingRows {
+        var batch = PendingRows()
+        let folded = try meta("folded_seq")?.integerValue ?? 0
+        let entries = try logEntries(fromSeq: folded + 1, onlyUnfolded: true)
+        guard let last = entries.last?.seq else { return batch }
+        let encoder = JSONEncoder()
+        var clock = HybridLogicalClock(last: try self.clock)
+        let policy = try self.policy
+        for entry in entries {
+            guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
+            let key = RowKey(table: entry.table, row: entry.row)
+            var pending = try batch.entry(key, store: mergeStore)
+            let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
+            let slots: [Int]
+            switch entry.operation {
+            case .delete:
+                slots = []
+            case .insert:
+                slots = Array(table.columns.indices)
+            case .update:
+                let shown = policy.resolve(pending.state, table: table.name, row: entry.row).values
+                slots = table.columns.indices.filter { slot in
+                    guard let current else { return false }  // deleted since: the delete says it all
+                    return shown?[table.columns[slot].name] ?? .null != current[slot] || shown == nil
+                }
+            }
+            let values = slots.map { current?[$0] ?? .null }
+            let settled = LogEntry.Folded(
+                columns: slots.reduce(0) { $0 | Int64(1) << $1 }, values: values,
+                timestamp: clock.now(physicalMillis: entry.writtenAtMillis))
+            try database.run(
+                "UPDATE _sync_log SET cols = ?, vals = ?, hlc = ? WHERE seq = ?",
+                [.integer(settled.columns), .text(String(decoding: try encoder.encode(values), as: UTF8.self)),
+                 .integer(Int64(settled.timestamp.rawValue)), .integer(entry.seq)])
+            for change in entry.changes(replica: id, schema: table, folded: settled) {
+                pending.state.apply(change)
+                if let column = change.column { pending.dirtyColumns.insert(column) }
+            }
+            batch.rows[key] = pending
+        }
+        try database.run("UPDATE _sync_clock SET hlc = ?", [.integer(Int64(clock.last.rawValue))])
+        try setMeta("folded_seq", .integer(last))
+        return batch
+    }
+}
+
+extension TableSchema {
+    /// Every column of one row, in table order (without the id).
+    var selectRowSQL: String {
+        "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(name) WHERE id = ?"
+    }
+}

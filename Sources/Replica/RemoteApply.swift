@@ -1,0 +1,136 @@
+import Foundation
+import SyncCore
+
+/// What one applied batch did.
+public struct ApplyReport: Sendable, Equatable {
+    /// Changes merged that were new to this replica.
+    public var applied = 0
+    /// Changes already known (re-sent, or superseded before they arrived).
+    public var duplicates = 0
+    /// New changes that met a concurrent write of the same field or row.
+    public var concurrent = 0
+    /// Register rows written or removed as a result.
+    public var rowsMaterialised = 0
+
+    public init() {}
+}
+
+/// A change this replica's register cannot hold.
+public enum ApplyError: Error, CustomStringConvertible, Equatable {
+    case unknownTable(String)
+    case unknownColumn(table: String, column: String)
+
+    public var description: String {
+        switch self {
+        case .unknownTable(let table):
+            return "a change names table '\(table)', which this replica's schema does not have: "
+                + "the sender runs another schema version; upgrade the older side"
+        case .unknownColumn(let table, let column):
+            return "a change names column '\(table).\(column)', which this replica's schema does not have: "
+                + "the sender runs another schema version; upgrade the older side"
+        }
+    }
+}
+
+extension Replica {
+    /// Merges a batch of changes from other replicas, in one transaction, without capturing
+    /// them again: merge state, register rows and conflict records move together or not at all.
+    /// Applying the same batch again (or any part of it) changes nothing.
+    @discardableResult
+    public func apply(_ changes: [Change]) throws -> ApplyReport {
+        let policy = try self.policy
+        for change in changes {
+            guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
+            if let column = change.column, !table.columns.contains(where: { $0.name == column }) {
+                throw ApplyError.unknownColumn(table: change.table, column: column)
+            }
+        }
+        return try database.transaction {
+            try database.run("INSERT INTO _sync_applying(since) VALUES (?)", [.integer(Int64(try clock.rawValue))])
+            var batch = try foldLocalChanges()
+            var report = ApplyReport()
+            var latest = HybridTimestamp.zero
+            for change in changes {
+                let key = RowKey(table: change.table, row: change.row)
+                var entry = try batch.entry(key, store: mergeStore)
+                switch entry.state.apply(change) {
+                case .duplicate:
+                    report.duplicates += 1
+                    continue
+                case .applied: report.applied += 1
+                case .concurrent:
+                    report.applied += 1
+                    report.concurrent += 1
+                }
+                if let column = change.column { entry.dirtyColumns.insert(column) }
+                entry.materialise = true
+                batch.rows[key] = entry
+                latest = max(latest, change.timestamp)
+            }
+            // The clock moves past every stamp seen, so later local writes order after them.
+            try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
+            report.rowsMaterialised = try batch.save(replica: self, policy: policy)
+            try database.run("DELETE FROM _sync_applying")
+            return report
+        }
+    }
+
+    var mergeStore: MergeStateStore { MergeStateStore(database: database) }
+}
+
+struct RowKey: Hashable {
+    let table: String
+    let row: String
+}
+
+/// Rows loaded and changed inside one apply transaction.
+struct PendingRows {
+    struct Entry {
+        var state: RowState
+        var dirtyColumns: Set<String> = []
+        /// Remote changes touched it: the register row must be rewritten.
+        var materialise = false
+    }
+
+    var rows: [RowKey: Entry] = [:]
+
+    mutating func entry(_ key: RowKey, store: MergeStateStore) throws -> Entry {
+        if let entry = rows[key] { return entry }
+        let entry = Entry(state: try store.load(table: key.table, row: key.row))
+        rows[key] = entry
+        return entry
+    }
+
+    /// Saves merge state, rewrites register rows touched by remote changes and reconciles
+    /// conflict records. Returns how many register rows were written or removed.
+    func save(replica: Replica, policy: MergePolicy) throws -> Int {
+        let store = replica.mergeStore
+        let conflicts = ConflictLedger(database: replica.database)
+        let now = try replica.clock
+        var materialised = 0
+        for (key, entry) in rows {
+            try store.save(table: key.table, row: key.row, state: entry.state, columns: entry.dirtyColumns)
+            let resolved = policy.resolve(entry.state, table: key.table, row: key.row)
+            try conflicts.reconcile(table: key.table, row: key.row, with: resolved.conflicts, at: now)
+            guard entry.materialise, let table = replica.schema.table(named: key.table) else { continue }
+            if let values = resolved.values {
+                try replica.database.run(table.upsertSQL, [.text(key.row)] + table.columns.map { values[$0.name] ?? .null })
+            } else {
+                try replica.database.run("DELETE FROM \(table.name) WHERE id = ?", [.text(key.row)])
+            }
+            materialised += 1
+        }
+        return materialised
+    }
+}
+
+extension TableSchema {
+    /// Writes a whole register row from its resolved values.
+    var upsertSQL: String {
+        let names = columns.map(\.name)
+        return """
+            INSERT INTO \(name)(id, \(names.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: names.count)))
+            ON CONFLICT(id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
+    }
+}

@@ -1,0 +1,144 @@
+import SyncCore
+
+/// Whose replica it is: a commune office's, or the district hub's.
+public enum ReplicaRole: String, Sendable {
+    case commune
+    case district
+}
+
+/// A replica of the register in one ordinary SQLite file: the register tables any program may
+/// write with plain SQL, the triggers that capture those writes, and the `_sync*` bookkeeping.
+/// Used by `syncd` at a commune and, as the hub store, by `synchub`.
+///
+/// Guarantees, given SQLite's own (WAL journal, `synchous=FULL` by default):
+/// - a committed local write is captured in the same transaction, so after a crash at any
+///   instant a write is either present with its captured changes or absent with none;
+/// - a dot counter, once committed, is never handed out again;
+/// - applying remote changes is one transaction per batch and is never captured again.
+///
+/// One owner at a time: wrap it in an actor to share it.
+public final class Replica {
+    public let database: SQLiteDatabase
+    public let id: ReplicaID
+    public let role: ReplicaRole
+    public let schema: RegisterSchema
+
+    /// Creates a new replica file (or adopts an empty SQLite file) for `id`.
+    public static func create(
+        at path: String, id: ReplicaID, role: ReplicaRole, schema: RegisterSchema = .current
+    ) throws -> Replica {
+        let database = try SQLiteDatabase(path: path)
+        try configure(database)
+        try database.transaction {
+            try database.execute(RegisterSchema.syncTablesSQL)
+            if let existing = try database.scalar("SELECT value FROM _sync_meta WHERE key = 'replica_id'") {
+                throw ReplicaError.alreadyAReplica(path: path, replica: existing.description)
+            }
+            for (key, value) in [("replica_id", id.rawValue), ("role", role.rawValue)] {
+                try database.run("INSERT INTO _sync_meta(key, value) VALUES (?, ?)", [.text(key), .text(value)])
+            }
+            try database.run("INSERT INTO _sync_meta(key, value) VALUES ('schema_version', 0)")
+        }
+        return try Replica(database: database, schema: schema)
+    }
+
+    /// Opens an existing replica file, upgrading its schema and triggers in place if needed.
+    public convenience init(openingExisting path: String, schema: RegisterSchema = .current) throws {
+        let database = try SQLiteDatabase(path: path, create: false)
+        try Self.configure(database)
+        try self.init(database: database, schema: schema)
+    }
+
+    private init(database: SQLiteDatabase, schema: RegisterSchema) throws {
+        let path = database.path
+        let hasMeta = try database.scalar(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sync_meta'") != nil
+        guard hasMeta else { throw ReplicaError.notAReplica(path: path) }
+        func meta(_ key: String) throws -> String {
+            guard let value = try database.scalar("SELECT value FROM _sync_meta WHERE key = ?", [.text(key)]) else {
+                throw ReplicaError.damagedMeta(path: path, key: key)
+            }
+            return value.description
+        }
+        guard let id = ReplicaID(rawValue: try meta("replica_id")) else {
+            throw ReplicaError.damagedMeta(path: path, key: "replica_id")
+        }
+        guard let role = ReplicaRole(rawValue: try meta("role")) else {
+            throw ReplicaError.damagedMeta(path: path, key: "role")
+        }
+        guard let stored = Int(try meta("schema_version")) else {
+            throw ReplicaError.damagedMeta(path: path, key: "schema_version")
+        }
+        guard stored <= schema.version else {
+            throw ReplicaError.newerSchema(path: path, found: stored, supported: schema.version)
+        }
+        self.database = database
+        self.id = id
+        self.role = role
+        self.schema = schema
+        try migrate()
+    }
+
+    private static func configure(_ database: SQLiteDatabase) throws {
+        // WAL lets an office program read while syncd writes and the other way round.
+        try database.execute("PRAGMA journal_mode = WAL")
+    }
+
+    /// Brings tables, columns and triggers in line with `schema`, in one transaction, keeping
+    /// every row and every captured change. Runs at every open: triggers always match the code.
+    private func migrate() throws {
+        try database.transaction {
+            try database.execute(RegisterSchema.syncTablesSQL)
+            try database.execute(schema.registerTablesSQL)
+            for table in schema.tables {
+                let present = Set(try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])
+                    .compactMap { $0.first?.textValue })
+                for column in table.columns where !present.contains(column.name) {
+                    try database.execute("ALTER TABLE \(table.name) ADD COLUMN \(column.name) \(column.type.rawValue)")
+                }
+            }
+            let triggers = try database.query(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '\\_sync\\_%' ESCAPE '\\'")
+            for trigger in triggers.compactMap({ $0.first?.textValue }) {
+                try database.execute("DROP TRIGGER \(trigger)")
+            }
+            for table in schema.tables {
+                try database.execute(CaptureTriggers.sql(for: table, role: role))
+            }
+            try setMeta("schema_version", .integer(Int64(schema.version)))
+        }
+    }
+
+    // MARK: - Bookkeeping
+
+    public func meta(_ key: String) throws -> Value? {
+        try database.scalar("SELECT value FROM _sync_meta WHERE key = ?", [.text(key)])
+    }
+
+    public func setMeta(_ key: String, _ value: Value) throws {
+        try database.run(
+            "INSERT INTO _sync_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [.text(key), value])
+    }
+
+    /// The schema version the file holds.
+    public var schemaVersion: Int {
+        get throws { Int(try meta("schema_version")?.integerValue ?? 0) }
+    }
+
+    /// The rules this replica merges with. Until the hub serves a rule set, every column is
+    /// last-writer-wins, and the hub's replica (once known) counts as the district.
+    public var policy: MergePolicy {
+        get throws {
+            let district = try meta("district_replica")?.textValue.flatMap(ReplicaID.init(rawValue:))
+            return MergePolicy(districtReplicas: Set([district, role == .district ? id : nil].compactMap { $0 }))
+        }
+    }
+
+    /// The replica's hybrid logical clock as last stamped.
+    public var clock: HybridTimestamp {
+        get throws {
+            HybridTimestamp(rawValue: UInt64(try database.scalar("SELECT hlc FROM _sync_clock")?.integerValue ?? 0))
+        }
+    }
+}

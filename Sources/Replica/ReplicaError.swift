@@ -1,0 +1,27 @@
+/// Why a replica file could not be used, said so that a technician can act on it.
+public enum ReplicaError: Error, CustomStringConvertible, Equatable {
+    case notAReplica(path: String)
+    case alreadyAReplica(path: String, replica: String)
+    case newerSchema(path: String, found: Int, supported: Int)
+    case damagedMeta(path: String, key: String)
+    case invalidReplicaID(String)
+
+    public var description: String {
+        switch self {
+        case .notAReplica(let path):
+            return "\(path) is not a CommuneSync replica (no _sync_meta table): "
+                + "create one with 'syncctl init', or check the path in the configuration"
+        case .alreadyAReplica(let path, let replica):
+            return "\(path) is already the replica of \(replica): refusing to initialise it again; "
+                + "use another path, or move this file away first if it really is unwanted"
+        case .newerSchema(let path, let found, let supported):
+            return "\(path) holds register schema \(found) but this program knows up to \(supported): "
+                + "install the newer CommuneSync release before opening it"
+        case .damagedMeta(let path, let key):
+            return "\(path) has a missing or damaged '\(key)' in _sync_meta: "
+                + "run 'syncctl doctor', and restore the replica from the hub if it reports damage"
+        case .invalidReplicaID(let text):
+            return "'\(text)' is not a valid replica id: use the official unit code (letters, digits, '-', '_', '.')"
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import CSQLite
+import SyncCore
+
+/// One connection to a SQLite file: a thin layer over the C API that keeps prepared
+/// statements and turns every failure into a `SQLiteError`.
+///
+/// Not thread-safe by design: one owner (a program's main flow, or an actor) holds it.
+public final class SQLiteDatabase {
+    let handle: OpaquePointer
+    public let path: String
+    private var statements: [String: OpaquePointer] = [:]
+
+    /// Opens (and with `create`, creates) the file at `path`, waiting up to `busyTimeoutMillis`
+    /// for another program's write lock instead of failing at once.
+    public init(path: String, create: Bool = true, readOnly: Bool = false, busyTimeoutMillis: Int32 = 5_000) throws {
+        var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+        if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
+        var connection: OpaquePointer?
+        let code = sqlite3_open_v2(path, &connection, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard code == SQLITE_OK, let connection else {
+            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(connection)
+            throw SQLiteError(code: code, message: "\(message) (file \(path))", sql: nil)
+        }
+        handle = connection
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMillis)
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that take no parameters and return nothing of interest.
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
+        }
+    }
+
+    /// Runs one statement with parameters, discarding any rows.
+    public func run(_ sql: String, _ parameters: [Value] = []) throws {
+        try withStatement(sql, parameters) { statement in
+            while try step(statement, sql) {}
+        }
+    }
+
+    /// Runs one query and returns every row as an array of column values.
+    public func query(_ sql: String, _ parameters: [Value] = []) throws -> [[Value]] {
+        var rows: [[Value]] = []
+        try forEachRow(sql, parameters) { rows.append($0) }
+        return rows
+    }
+
+    /// Calls `body` with each row of a query, without collecting them.
+    public func forEachRow(_ sql: String, _ parameters: [Value] = [], _ body: ([Value]) throws -> Void) throws {
+        try withStatement(sql, parameters) { statement in
+            let count = sqlite3_column_count(statement)
+            while try step(statement, sql) {
+                try body((0..<count).map { column(statement, $0) })
+            }
+        }
+    }
+
+    /// The first column of the first row, or nil when there is no row.
+    public func scalar(_ sql: String, _ parameters: [Value] = []) throws -> Value? {
+        var result: Value?
+        try withStatement(sql, parameters) { statement in
+            if try step(statement, sql) { result = column(statement, 0) }
+        }
+        return result
+    }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE`: the write lock is taken up front, so a
+    /// concurrent writer makes it wait at the start rather than fail half-way). Rolls back if
+    /// `body` throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    private var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    private func withStatement(_ sql: String, _ parameters: [Value], _ body: (OpaquePointer) throws -> Void) throws {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for (index, value) in parameters.enumerated() {
+            try bind(value, at: Int32(index + 1), to: statement, sql: sql)
+        }
+        try body(statement)
+    }
+
+    private func prepared(_ sql: String) throws -> OpaquePointer {
+        if let statement = statements[sql] { return statement }
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard code == SQLITE_OK, let statement else {
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: lastMessage, sql: sql)
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ value: Value, at index: Int32, to statement: OpaquePointer, sql: String) throws {
+        let code: Int32
+        switch value {
+        case .null: code = sqlite3_bind_null(statement, index)
+        case .integer(let integer): code = sqlite3_bind_int64(statement, index, integer)
+        case .real(let real): code = sqlite3_bind_double(statement, index, real)
+        case .text(let text): code = sqlite3_bind_text(statement, index, text, -1, communesync_sqlite_transient)
+        }
+        guard code == SQLITE_OK else {
+            throw SQLiteError(code: code, message: lastMessage, sql: sql)
+        }
+    }
+
+    private func step(_ statement: OpaquePointer, _ sql: String) throws -> Bool {
+        switch sqlite3_step(statement) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default: throw SQLiteError(code: sqlite3_extended_errcode(handle), message: lastMessage, sql: sql)
+        }
+    }
+
+    private func column(_ statement: OpaquePointer, _ index: Int32) -> Value {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
+        case SQLITE_NULL: return .null
+        default:
+            // Text, and blobs written by some other program into a text column, read as text.
+            guard let bytes = sqlite3_column_text(statement, index) else { return .null }
+            let count = Int(sqlite3_column_bytes(statement, index))
+            return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
+        }
+    }
+}
+
+extension Value {
+    /// The integer, or nil for any other kind.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    /// The text, or nil for any other kind.
+    public var textValue: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}

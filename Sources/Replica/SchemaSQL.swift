@@ -1,0 +1,64 @@
+/// SQL generated from the register description: the register tables themselves and the
+/// sync bookkeeping beside them (tables whose names start with `_sync`).
+extension RegisterSchema {
+    /// `CREATE TABLE` for every register table. The primary key defaults to a random
+    /// 128-bit hex id, so a program that inserts without an id still mints a unique one.
+    public var registerTablesSQL: String {
+        tables.map { $0.createSQL }.joined(separator: "\n")
+    }
+
+    /// The bookkeeping tables. Their layout is described beside each table.
+    public static let syncTablesSQL = """
+        -- Replica identity and progress: replica_id, role, schema_version, folded_seq, ...
+        CREATE TABLE IF NOT EXISTS _sync_meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+        -- Every write made on this replica, captured by triggers in the writer's own
+        -- transaction: one row per row written, with the operation, the wall clock (ms) and the
+        -- row's version vector as syncd had recorded it (ctx; the replica's own entry is
+        -- implied). syncd completes a row when it folds it: cols, the bitmask of the columns
+        -- that changed (bit j = the table's column j), vals, their values as a JSON array, and
+        -- hlc, the hybrid logical clock stamp. Column j of row seq is the change with dot
+        -- (replica_id, seq * 64 + j); a delete's dot is seq * 64 + 63.
+        -- Rows are never deleted, so seq (and with it every dot) is never handed out twice.
+        CREATE TABLE IF NOT EXISTS _sync_log(
+            seq INTEGER PRIMARY KEY,
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, op TEXT NOT NULL, at_ms INTEGER NOT NULL, ctx TEXT,
+            cols INTEGER, vals TEXT, hlc INTEGER);
+        -- The replica's hybrid logical clock (one row), advanced by syncd as it folds local
+        -- writes and applies remote changes.
+        CREATE TABLE IF NOT EXISTS _sync_clock(hlc INTEGER NOT NULL);
+        INSERT INTO _sync_clock(hlc) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM _sync_clock);
+        -- Holds a row only inside syncd's own transactions that apply remote changes, so the
+        -- capture triggers stay silent for them. Always empty otherwise.
+        CREATE TABLE IF NOT EXISTS _sync_applying(since INTEGER);
+        -- Merge state per row: its version vector and the join of the deletes it has seen.
+        CREATE TABLE IF NOT EXISTS _sync_rows(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, clock TEXT NOT NULL, deletes TEXT NOT NULL,
+            PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
+        -- Merge state per field: what the field has seen and its surviving write(s): the first
+        -- in dot/hlc/val, any concurrent ones (rare) in more.
+        CREATE TABLE IF NOT EXISTS _sync_fields(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, seen TEXT NOT NULL,
+            dot TEXT NOT NULL, hlc INTEGER NOT NULL, val, more TEXT,
+            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        -- Fields that hold concurrent writes, how the rule settled them, and their state:
+        -- open (waits for review), settled (a rule decided), closed (superseded since).
+        CREATE TABLE IF NOT EXISTS _sync_conflicts(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
+            sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
+            opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
+            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        """
+}
+
+extension TableSchema {
+    var createSQL: String {
+        let columnsSQL = columns.map { "    \($0.name) \($0.type.rawValue)" }
+        return """
+            -- \(summary)
+            CREATE TABLE IF NOT EXISTS \(name)(
+                id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(hex(randomblob(16)))),
+            \(columnsSQL.joined(separator: ",\n"))
+            );
+            """
+    }
+}

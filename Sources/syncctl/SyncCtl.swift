@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `syncctl`: what technicians and reviewers type. One small type per subcommand.
+@main
+struct SyncCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "syncctl",
+        abstract: "Look after a CommuneSync replica: create it, read what it captured.",
+        subcommands: [InitCommand.self, LogCommand.self])
+}
+
+/// Where the replica file is: every subcommand that reads one takes this.
+struct ReplicaLocation: ParsableArguments {
+    @Option(name: .long, help: "Path of the replica's SQLite file.")
+    var database: String = "/var/lib/communesync/replica.db"
+}
