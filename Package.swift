@@ -64,6 +64,8 @@ let package = Package(
                 "SyncCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore"]),
+        // What the test suites share: temporary files, the sqlite3 shell, processes.
+        .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
     ]
 )

@@ -45,7 +45,6 @@ public final class Replica {
     /// Opens an existing replica file, upgrading its schema and triggers in place if needed.
     public convenience init(openingExisting path: String, schema: RegisterSchema = .current) throws {
         let database = try SQLiteDatabase(path: path, create: false)
-        try Self.configure(database)
         try self.init(database: database, schema: schema)
     }
 
@@ -76,6 +75,8 @@ public final class Replica {
         self.id = id
         self.role = role
         self.schema = schema
+        // Only now that the file is known to be a replica does anything change in it.
+        try Self.configure(database)
         try migrate()
     }
 
@@ -91,9 +92,13 @@ public final class Replica {
             try database.execute(RegisterSchema.syncTablesSQL)
             try database.execute(schema.registerTablesSQL)
             for table in schema.tables {
-                let present = Set(try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])
-                    .compactMap { $0.first?.textValue })
-                for column in table.columns where !present.contains(column.name) {
+                let present = try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])
+                    .compactMap { $0.first?.textValue }.dropFirst()  // the id
+                // Captured changes name columns by position: columns are only ever appended.
+                guard Array(present) == table.columns.prefix(present.count).map(\.name) else {
+                    throw ReplicaError.incompatibleColumns(path: database.path, table: table.name)
+                }
+                for column in table.columns.dropFirst(present.count) {
                     try database.execute("ALTER TABLE \(table.name) ADD COLUMN \(column.name) \(column.type.rawValue)")
                 }
             }

@@ -5,6 +5,7 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
     case newerSchema(path: String, found: Int, supported: Int)
     case damagedMeta(path: String, key: String)
     case invalidReplicaID(String)
+    case incompatibleColumns(path: String, table: String)
 
     public var description: String {
         switch self {
@@ -20,6 +21,10 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
         case .damagedMeta(let path, let key):
             return "\(path) has a missing or damaged '\(key)' in _sync_meta: "
                 + "run 'syncctl doctor', and restore the replica from the hub if it reports damage"
+        case .incompatibleColumns(let path, let table):
+            return "\(path): the columns of table \(table) are not those this release expects "
+                + "(renamed, removed or reordered by another program); restore the replica from the hub "
+                + "with 'syncctl init' and a snapshot, or ask the district office"
         case .invalidReplicaID(let text):
             return "'\(text)' is not a valid replica id: use the official unit code (letters, digits, '-', '_', '.')"
         }

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what building and testing CommuneSync needs on a fresh Debian machine (as root).
+# The Swift toolchain itself is expected at /opt/swift or on PATH.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The real `sqlite3` command-line shell (Debian package `sqlite3`), run as a separate
+/// process: what an office technician or a script would use to write the register.
+public enum SQLiteShell {
+    public struct Failure: Error, CustomStringConvertible {
+        public let status: Int32
+        public let standardError: String
+        public var description: String { "sqlite3 exited with \(status): \(standardError)" }
+    }
+
+    public static let executable = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"]
+        .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/sqlite3"
+
+    /// Runs `sql` against `database` and returns what the shell printed (list mode, `|`).
+    @discardableResult
+    public static func run(_ database: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-bail", database]
+        let input = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        input.fileHandleForWriting.write(Data(sql.utf8))
+        try input.fileHandleForWriting.close()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(status: process.terminationStatus, standardError: String(decoding: complaint, as: UTF8.self))
+        }
+        return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts the shell on `script` and returns the running process (for fault tests).
+    public static func start(_ database: String, script: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["-bail", database]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        input.fileHandleForWriting.write(Data(script.utf8))
+        try input.fileHandleForWriting.close()
+        return process
+    }
+}
