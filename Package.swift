@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // Pure and deterministic: causality, the merge, the rules. Standard library only.
@@ -26,21 +30,41 @@ let package = Package(
         // System libraries with tiny typed shims (variadic C calls are invisible to Swift).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // A SQLite replica of the register: schema, capture triggers, applying remote changes.
         .target(name: "Replica", dependencies: ["SyncCore", "CSQLite"]),
 
+        // The /v1 wire: message types, compact change groups, gzip.
+        .target(name: "SyncProtocol", dependencies: ["SyncCore", "CZlib"]),
+        // One sync round over libcurl: push, pull, snapshot, backoff.
+        .target(name: "SyncClient", dependencies: ["SyncProtocol", "Replica", "CCurl", "SyncConfig"]),
+        // The district hub: store, credentials and scope, HTTP routes.
+        .target(
+            name: "Hub",
+            dependencies: [
+                "SyncProtocol", "Replica",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.yaml"]),
+        // Reading commune.toml and hub.toml.
+        .target(name: "SyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+
         .executableTarget(
             name: "syncd",
             dependencies: [
-                "Replica",
+                "Replica", "SyncClient", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "synchub",
             dependencies: [
-                "Replica",
+                "Replica", "Hub", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -48,13 +72,13 @@ let package = Package(
         .executableTarget(
             name: "syncctl",
             dependencies: [
-                "Replica",
+                "Replica", "SyncClient", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "syncbench",
             dependencies: [
-                "Replica",
+                "Replica", "Hub", "SyncClient", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -6,6 +6,8 @@ import SyncCore
 struct LogEntry {
     enum Operation: String {
         case insert, update, delete
+        /// Not a write: holds counters up to its seq that the hub already has (`reserveCounters`).
+        case reserve
     }
 
     /// Column slots a change mask holds; slot 63 names a delete.
@@ -69,6 +71,7 @@ struct LogEntry {
             seen.record(Dot(replica: replica, counter: dot.counter - 1))
             return Change(table: table, row: row, operation: operation, dot: dot, context: seen, timestamp: folded.timestamp)
         }
+        if operation == .reserve { return [] }
         if operation == .delete { return [change(LogEntry.deleteSlot, .delete)] }
         return zip(LogEntry.slots(of: folded.columns), folded.values).map { slot, value in
             change(UInt64(slot), .set(column: schema.columns[slot].name, value: value))
@@ -89,6 +92,22 @@ extension Replica {
             changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
         }
         return changes
+    }
+
+    /// Whether anything was ever written on this replica itself.
+    public var hasLocalWrites: Bool {
+        get throws { try database.scalar("SELECT 1 FROM _sync_log WHERE op <> 'reserve' LIMIT 1") != nil }
+    }
+
+    /// The highest dot counter this replica has handed out, folded writes only (0 before any).
+    public var counter: UInt64 {
+        get throws {
+            guard let last = try database.query(LogEntry.selectSQL + " WHERE hlc IS NOT NULL ORDER BY seq DESC LIMIT 1").first
+            else { return 0 }
+            let entry = try LogEntry(last, path: database.path)
+            let slot = entry.operation == .delete ? LogEntry.deleteSlot : UInt64(entry.folded.flatMap { LogEntry.slots(of: $0.columns).last } ?? 0)
+            return entry.dot(id, slot: slot).counter
+        }
     }
 
     /// Written rows captured but not folded yet.

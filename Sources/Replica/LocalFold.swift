@@ -39,7 +39,7 @@ extension Replica {
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
             let slots: [Int]
             switch entry.operation {
-            case .delete:
+            case .delete, .reserve:
                 slots = []
             case .insert:
                 slots = Array(table.columns.indices)

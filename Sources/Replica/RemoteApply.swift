@@ -36,8 +36,10 @@ extension Replica {
     /// Merges a batch of changes from other replicas, in one transaction, without capturing
     /// them again: merge state, register rows and conflict records move together or not at all.
     /// Applying the same batch again (or any part of it) changes nothing.
+    /// `alongside` runs in the same transaction, after the merge (to record a checkpoint or a
+    /// feed entry that must move together with the changes).
     @discardableResult
-    public func apply(_ changes: [Change]) throws -> ApplyReport {
+    public func apply(_ changes: [Change], alongside: () throws -> Void = {}) throws -> ApplyReport {
         let policy = try self.policy
         for change in changes {
             guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
@@ -70,6 +72,7 @@ extension Replica {
             // The clock moves past every stamp seen, so later local writes order after them.
             try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
             report.rowsMaterialised = try batch.save(replica: self, policy: policy)
+            try alongside()
             try database.run("DELETE FROM _sync_applying")
             return report
         }

@@ -63,4 +63,13 @@ public struct FieldState: Hashable, Sendable {
         writes.insert(write, at: index)
         return writes.count > 1 ? .concurrent : .applied
     }
+
+    /// Joins another replica's state of the same field: a write survives if both sides keep
+    /// it, or if the side that lacks it never saw it.
+    public mutating func merge(_ other: FieldState) {
+        let mine = writes.filter { other.writes.contains($0) || !other.seen.covers($0.dot) }
+        let theirs = other.writes.filter { !seen.covers($0.dot) }
+        writes = (mine + theirs).sorted { $0.dot < $1.dot }
+        seen.join(other.seen)
+    }
 }

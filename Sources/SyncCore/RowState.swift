@@ -45,6 +45,16 @@ public struct RowState: Hashable, Sendable {
         }
     }
 
+    /// Joins another replica's state of the same row (state-based merge, used to install a
+    /// snapshot): the result is the state of a replica that received both sets of changes.
+    public mutating func merge(_ other: RowState) {
+        clock.join(other.clock)
+        deletes.join(other.deletes)
+        for (column, theirs) in other.fields {
+            fields[column, default: FieldState()].merge(theirs)
+        }
+    }
+
     /// The row exists: some surviving write was not seen by any delete.
     public var isLive: Bool {
         fields.values.contains { field in field.writes.contains { !deletes.covers($0.dot) } }

@@ -77,3 +77,20 @@ import Testing
         }
     }
 }
+
+/// Installing a snapshot merges states instead of replaying changes: it must land on the same
+/// state as receiving the changes.
+@Suite struct StateMergeProperties {
+    @Test func mergingTwoReplicasStatesEqualsReceivingBothHistories() async {
+        await propertyCheck(count: 1_000, input: Gen.uint64()) { seed in
+            let history = RandomHistory(seed: seed)
+            let left = history.replicas[0]
+            let right = history.replicas[history.replicas.count - 1]
+            var merged = left.rows
+            for (key, state) in right.rows { merged[key, default: RowState()].merge(state) }
+            var received = SimulatedReplica(id: "90000")
+            for change in left.known + right.known { received.receive(change) }
+            #expect(merged == received.rows, "history seed \(seed)")
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// A refusal by the hub: the HTTP status, a stable code for programs and a sentence that says
+/// what failed and what to do. A refused request changes nothing.
+public struct HubError: Error, CustomStringConvertible, Equatable {
+    public let status: Int
+    public let code: String
+    public let message: String
+
+    public init(status: Int, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code): \(message)" }
+
+    static func badRequest(_ message: String) -> HubError { HubError(status: 400, code: "bad_request", message: message) }
+    static func unauthorized(_ message: String) -> HubError { HubError(status: 401, code: "unauthorized", message: message) }
+    static func forbidden(_ message: String) -> HubError { HubError(status: 403, code: "forbidden", message: message) }
+    static func tooLarge(_ message: String) -> HubError { HubError(status: 413, code: "too_large", message: message) }
+    static func versionMismatch(_ message: String) -> HubError { HubError(status: 409, code: "version_mismatch", message: message) }
+}

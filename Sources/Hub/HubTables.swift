@@ -1,0 +1,19 @@
+/// The hub's own bookkeeping, beside the district replica's tables in the same SQLite file.
+enum HubTables {
+    static let sql = """
+        -- The change feed communes pull from: every change the hub holds, in the order it came
+        -- to hold it. scope is the commune unit whose office may see it ('*' = everyone:
+        -- reference data). ctx is the change's context without the origin's own entry.
+        CREATE TABLE IF NOT EXISTS _sync_hub_feed(
+            seq INTEGER PRIMARY KEY, scope TEXT NOT NULL, origin TEXT NOT NULL, counter INTEGER NOT NULL,
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, val, hlc INTEGER NOT NULL, ctx TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_scope ON _sync_hub_feed(scope, seq);
+        -- Per replica, the highest counter of its changes the hub holds (pushes come in order,
+        -- so everything at or below it is a duplicate).
+        CREATE TABLE IF NOT EXISTS _sync_hub_received(origin TEXT PRIMARY KEY NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID;
+        -- Credentials: only the SHA-256 of each token is kept. scope is the commune unit id.
+        CREATE TABLE IF NOT EXISTS _sync_hub_credentials(
+            replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, role TEXT NOT NULL,
+            sha256 TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
+        """
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Replica
+import SyncCore
+import SyncProtocol
+
+/// Why a sync round failed, and whether trying again later can help.
+public enum SyncError: Error, CustomStringConvertible, Equatable {
+    /// No answer (no connection, timeout, TLS failure): back off and retry.
+    case unreachable(url: String, detail: String)
+    /// The hub answered and refused: retrying the same request will not help.
+    case refused(status: Int, code: String, message: String)
+    /// The hub answered something this client cannot read.
+    case badReply(String)
+    /// This replica cannot be bootstrapped as it stands.
+    case cannotBootstrap(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let url, let detail):
+            return "the hub at \(url) did not answer (\(detail)): changes stay queued here and are sent when it does; "
+                + "check the network link, or run 'syncctl doctor'"
+        case .refused(let status, let code, let message):
+            return "the hub refused the request (\(status) \(code)): \(message)"
+        case .badReply(let detail):
+            return "the hub's reply could not be read (\(detail)): check that hub.url points at a CommuneSync hub of the same release"
+        case .cannotBootstrap(let detail):
+            return detail
+        }
+    }
+
+    /// Worth retrying after a pause: the link, not the request, was the problem.
+    public var isTransient: Bool {
+        switch self {
+        case .unreachable: return true
+        case .refused(let status, _, _): return status >= 500
+        default: return false
+        }
+    }
+}
+
+/// What one round did.
+public struct RoundReport: Sendable, Equatable {
+    public var snapshotRows = 0
+    public var pushed = 0
+    public var acknowledged: UInt64 = 0
+    public var pulled = 0
+    public var applied = 0
+    public var checkpoint: Int64 = 0
+    public var requests = 0
+    public var bytesSent = 0
+    public var bytesReceived = 0
+
+    public init() {}
+}
+
+/// A commune replica's sync with its hub over libcurl: snapshot when the replica is new,
+/// then push its own changes and pull the hub's, a batch at a time. Every step records its
+/// progress in the replica (`push_acked`, `pull_checkpoint`) in the transaction that applies
+/// it, so an interrupted round resumes where it stopped and nothing is applied twice.
+public final class SyncSession {
+    let replica: Replica
+    let baseURL: String
+    let credential: String
+    let batchChanges: Int
+    private let curl: CurlSession
+    private var report = RoundReport()
+
+    public init(
+        replica: Replica, hubURL: String, credential: String, caFile: String? = nil,
+        connectTimeoutSeconds: Double = 10, requestTimeoutSeconds: Double = 60, batchChanges: Int = 2_000
+    ) throws {
+        self.replica = replica
+        baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
+        self.credential = credential
+        self.batchChanges = batchChanges
+        curl = try CurlSession(
+            connectTimeoutSeconds: connectTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, caFile: caFile)
+    }
+
+    /// One round: bootstrap if needed, push, pull.
+    public func round() throws -> RoundReport {
+        report = RoundReport()
+        if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
+        try push()
+        try pull()
+        return report
+    }
+
+    /// Sends every folded change the hub has not acknowledged, oldest first.
+    public func push() throws {
+        try replica.fold()
+        var acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+        while true {
+            let batch = try replica.capturedChanges(after: acknowledged, limit: batchChanges)
+            guard let last = batch.last else { break }
+            let reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
+            guard reply.acknowledged >= last.dot.counter else {
+                throw SyncError.badReply("the hub acknowledged up to \(reply.acknowledged) after a batch ending at \(last.dot.counter)")
+            }
+            acknowledged = reply.acknowledged
+            try replica.setMeta("push_acked", .integer(Int64(acknowledged)))
+            try replica.setMeta("push_acked_at", .text(Date().formatted(.iso8601)))
+            report.pushed += batch.count
+        }
+        report.acknowledged = acknowledged
+    }
+
+    /// Applies the hub's feed after the stored checkpoint; the checkpoint moves in the same
+    /// transaction as the changes it covers.
+    public func pull() throws {
+        var checkpoint = try replica.meta("pull_checkpoint")?.integerValue ?? 0
+        while true {
+            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)")
+            var changes: [Change] = []
+            for group in reply.changes {
+                guard let decoded = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
+                changes += decoded
+            }
+            let next = reply.next
+            let applied = try replica.apply(changes) {
+                try self.replica.setMeta("pull_checkpoint", .integer(next))
+                try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
+                try self.replica.setMeta("district_replica", .text(reply.hub))
+            }
+            report.pulled += changes.count
+            report.applied += applied.applied
+            checkpoint = next
+            guard reply.more else { break }
+        }
+        report.checkpoint = checkpoint
+    }
+
+    /// Installs the hub's current state of this commune's scope, page by page; the cursor is
+    /// stored with each page so an interrupted bootstrap continues where it stopped.
+    func bootstrap() throws {
+        var cursor = try replica.meta("snapshot_cursor")?.textValue
+        var checkpoint = try replica.meta("snapshot_checkpoint")?.integerValue
+        while true {
+            var path = "/v1/snapshot?limit=500"
+            if let cursor { path += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
+            if let checkpoint { path += "&checkpoint=\(checkpoint)" }
+            let page = try exchange(SnapshotPage.self, "GET", path)
+            if page.acknowledged > 0, try replica.meta("push_acked") == nil, try replica.hasLocalWrites {
+                throw SyncError.cannotBootstrap(
+                    "this replica is being rebuilt (the hub holds changes of \(replica.id) up to \(page.acknowledged)) but "
+                        + "already has local writes of its own: move this file away and start again from an empty one")
+            }
+            var rows: [(table: String, row: String, state: RowState)] = []
+            for row in page.rows {
+                guard let state = row.state else { throw SyncError.badReply("malformed snapshot row \(row.table)/\(row.row)") }
+                rows.append((row.table, row.row, state))
+            }
+            try replica.install(rows) {
+                try self.replica.setMeta("snapshot_checkpoint", .integer(page.checkpoint))
+                if let next = page.cursor {
+                    try self.replica.setMeta("snapshot_cursor", .text(next))
+                } else {
+                    // Done: continue by pull from where the snapshot began.
+                    try self.replica.reserveCounters(through: page.acknowledged)
+                    try self.replica.setMeta("push_acked", .integer(Int64(page.acknowledged)))
+                    try self.replica.setMeta("pull_checkpoint", .integer(page.checkpoint))
+                }
+            }
+            report.snapshotRows += rows.count
+            guard let next = page.cursor else { return }
+            cursor = next
+            checkpoint = page.checkpoint
+        }
+    }
+
+    /// One request with the credential and versions; a JSON reply or a typed error.
+    private func exchange<Reply: Decodable>(_ reply: Reply.Type, _ method: String, _ path: String) throws -> Reply {
+        try exchange(reply, method, path, body: Optional<PushRequest>.none)
+    }
+
+    private func exchange<Reply: Decodable, Body: Encodable>(
+        _ reply: Reply.Type, _ method: String, _ path: String, body: Body?
+    ) throws -> Reply {
+        var headers = [
+            "Authorization: Bearer \(credential)",
+            "\(WireVersion.protocolHeader): \(WireVersion.protocolVersion)",
+            "\(WireVersion.schemaHeader): \(replica.schema.version)",
+        ]
+        var payload: [UInt8]?
+        if let body {
+            payload = Gzip.compress(Array(try JSONEncoder().encode(body)))
+            headers += ["Content-Type: application/json", "Content-Encoding: gzip"]
+        }
+        let answer: CurlSession.Reply
+        do {
+            answer = try curl.send(method, baseURL + path, headers: headers, body: payload)
+        } catch let failure as CurlSession.Failure {
+            throw SyncError.unreachable(url: baseURL, detail: failure.message)
+        }
+        report.requests += 1
+        report.bytesSent += payload?.count ?? 0
+        report.bytesReceived += answer.body.count
+        guard answer.status == 200 else {
+            if let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.body)) {
+                throw SyncError.refused(status: answer.status, code: error.error, message: error.message)
+            }
+            throw SyncError.refused(status: answer.status, code: "http_\(answer.status)", message: String(decoding: answer.body.prefix(300), as: UTF8.self))
+        }
+        do {
+            return try JSONDecoder().decode(Reply.self, from: Data(answer.body))
+        } catch {
+            throw SyncError.badReply("\(error)")
+        }
+    }
+}

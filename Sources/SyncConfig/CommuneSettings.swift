@@ -1,0 +1,105 @@
+import Foundation
+
+/// `commune.toml`: how a commune office's `syncd` finds its replica and its hub.
+/// `Config/commune.toml` documents every setting.
+public struct CommuneSettings: Decodable, Sendable {
+    /// Official code of the commune: the replica id.
+    public let replica: String
+    /// The replica's SQLite file.
+    public let database: String
+    public let hub: HubConnection
+    public let sync: SyncSchedule
+
+    public static func load(_ path: String) throws -> CommuneSettings {
+        try SettingsFile.load(CommuneSettings.self, from: path)
+    }
+
+    public static func parse(_ text: String, file: String = "commune.toml") throws -> CommuneSettings {
+        try SettingsFile.parse(CommuneSettings.self, text: text, file: file)
+    }
+
+    enum Keys: String, CodingKey { case replica, database, hub, sync }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: Keys.self)
+        replica = try keys.decode(String.self, forKey: .replica)
+        database = try keys.value(.database, default: "/var/lib/communesync/replica.db")
+        hub = try keys.decode(HubConnection.self, forKey: .hub)
+        sync = try keys.value(.sync, default: SyncSchedule())
+    }
+}
+
+public struct HubConnection: Decodable, Sendable {
+    /// Base URL of the hub, e.g. `https://hub.damha.example:8470`.
+    public let url: String
+    /// File holding this commune's credential (preferred), or the credential itself.
+    public let credentialFile: String?
+    public let credential: String?
+    /// CA bundle to verify the hub's TLS certificate with, if not the system's.
+    public let caFile: String?
+    public let connectTimeoutSeconds: Double
+    public let requestTimeoutSeconds: Double
+
+    enum Keys: String, CodingKey {
+        case url, credential
+        case credentialFile = "credential_file"
+        case caFile = "ca_file"
+        case connectTimeout = "connect_timeout_s"
+        case requestTimeout = "request_timeout_s"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: Keys.self)
+        url = try keys.decode(String.self, forKey: .url)
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.url], debugDescription: "must start with http:// or https://, not '\(url)'"))
+        }
+        credentialFile = try keys.decodeIfPresent(String.self, forKey: .credentialFile)
+        credential = try keys.decodeIfPresent(String.self, forKey: .credential)
+        guard credentialFile != nil || credential != nil else {
+            throw DecodingError.keyNotFound(Keys.credentialFile, .init(codingPath: keys.codingPath, debugDescription: "a credential is needed"))
+        }
+        caFile = try keys.decodeIfPresent(String.self, forKey: .caFile)
+        connectTimeoutSeconds = try keys.positive(.connectTimeout, default: 10)
+        requestTimeoutSeconds = try keys.positive(.requestTimeout, default: 60)
+    }
+
+    /// The credential, read from `credential_file` if set.
+    public func token() throws -> String {
+        if let credential { return credential }
+        let path = credentialFile!
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw SettingsError(file: path, problem: "the credential file cannot be read (\(error.localizedDescription)): ask the district office for the commune's credential")
+        }
+    }
+}
+
+public struct SyncSchedule: Decodable, Sendable {
+    /// Seconds between sync rounds while the hub answers.
+    public let intervalSeconds: Double
+    /// Longest wait between attempts while the hub does not answer.
+    public let maxBackoffSeconds: Double
+    /// Changes per push request.
+    public let batchChanges: Int
+
+    enum Keys: String, CodingKey {
+        case interval = "interval_s"
+        case maxBackoff = "max_backoff_s"
+        case batchChanges = "batch_changes"
+    }
+
+    public init(intervalSeconds: Double = 60, maxBackoffSeconds: Double = 300, batchChanges: Int = 2_000) {
+        self.intervalSeconds = intervalSeconds
+        self.maxBackoffSeconds = maxBackoffSeconds
+        self.batchChanges = batchChanges
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: Keys.self)
+        intervalSeconds = try keys.positive(.interval, default: 60)
+        maxBackoffSeconds = try keys.positive(.maxBackoff, default: 300)
+        batchChanges = Int(try keys.positive(.batchChanges, default: 2_000))
+    }
+}

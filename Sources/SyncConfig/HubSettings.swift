@@ -1,0 +1,49 @@
+/// `hub.toml`: how `synchub` runs. `Config/hub.toml` documents every setting.
+public struct HubSettings: Decodable, Sendable {
+    /// Code of the district (or the authority above the communes): the hub's replica id.
+    public let replica: String
+    public let database: String
+    public let host: String
+    public let port: Int
+    public let maxBodyBytes: Int
+    public let maxBatch: Int
+
+    public static func load(_ path: String) throws -> HubSettings {
+        try SettingsFile.load(HubSettings.self, from: path)
+    }
+
+    public static func parse(_ text: String, file: String = "hub.toml") throws -> HubSettings {
+        try SettingsFile.parse(HubSettings.self, text: text, file: file)
+    }
+
+    enum Keys: String, CodingKey {
+        case replica, database, listen, limits
+    }
+
+    enum ListenKeys: String, CodingKey { case host, port }
+
+    enum LimitKeys: String, CodingKey {
+        case maxBodyBytes = "max_body_bytes"
+        case maxBatch = "max_batch"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: Keys.self)
+        replica = try keys.decode(String.self, forKey: .replica)
+        database = try keys.value(.database, default: "/var/lib/communesync/hub.db")
+        if keys.contains(.listen) {
+            let listen = try keys.nestedContainer(keyedBy: ListenKeys.self, forKey: .listen)
+            host = try listen.value(.host, default: "127.0.0.1")
+            port = Int(try listen.positive(.port, default: 8470))
+        } else {
+            (host, port) = ("127.0.0.1", 8470)
+        }
+        if keys.contains(.limits) {
+            let limits = try keys.nestedContainer(keyedBy: LimitKeys.self, forKey: .limits)
+            maxBodyBytes = Int(try limits.positive(.maxBodyBytes, default: 8_388_608))
+            maxBatch = Int(try limits.positive(.maxBatch, default: 5_000))
+        } else {
+            (maxBodyBytes, maxBatch) = (8_388_608, 5_000)
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import SyncCore
+
+/// The version of the `/v1` wire protocol, sent by both sides in `X-CommuneSync-Protocol`.
+/// A replica and a hub that disagree on it, or on the register schema version
+/// (`X-CommuneSync-Schema`), do not exchange changes: the hub answers 409 and the replica
+/// holds its changes until one side is upgraded.
+public enum WireVersion {
+    public static let protocolVersion = 1
+    public static let protocolHeader = "X-CommuneSync-Protocol"
+    public static let schemaHeader = "X-CommuneSync-Schema"
+}
+
+/// `POST /v1/push`: a batch of the sender's own changes, oldest first.
+public struct PushRequest: Codable, Sendable, Equatable {
+    public let changes: [ChangeGroup]
+
+    public init(changes: [ChangeGroup]) { self.changes = changes }
+}
+
+public struct PushResponse: Codable, Sendable, Equatable {
+    /// The highest counter of the sender's changes the hub now holds: everything up to it is
+    /// safe at the hub and need not be sent again.
+    public let acknowledged: UInt64
+    public let applied: Int
+    public let duplicates: Int
+
+    public init(acknowledged: UInt64, applied: Int, duplicates: Int) {
+        self.acknowledged = acknowledged
+        self.applied = applied
+        self.duplicates = duplicates
+    }
+}
+
+/// `GET /v1/pull?after=CHECKPOINT&limit=N`: the hub's change feed after a checkpoint,
+/// restricted to the caller's scope (its own rows and reference data), without the caller's
+/// own changes.
+public struct PullResponse: Codable, Sendable, Equatable {
+    public let changes: [ChangeGroup]
+    /// Where the next pull starts.
+    public let next: Int64
+    /// More changes wait after `next`.
+    public let more: Bool
+    /// The highest counter of the caller's own changes the hub holds.
+    public let acknowledged: UInt64
+    /// The hub's replica id: its writes are the district's.
+    public let hub: String
+
+    public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String) {
+        self.changes = changes
+        self.next = next
+        self.more = more
+        self.acknowledged = acknowledged
+        self.hub = hub
+    }
+}
+
+/// `GET /v1/snapshot?cursor=C&checkpoint=N`: the hub's current merge state of the caller's
+/// scope, a page of rows at a time, for a new or rebuilt replica.
+public struct SnapshotPage: Codable, Sendable, Equatable {
+    public let rows: [RowSnapshot]
+    /// The feed position the snapshot starts from: pulling after it afterwards misses nothing.
+    public let checkpoint: Int64
+    /// Pass it back for the next page; nil on the last page.
+    public let cursor: String?
+    /// The highest counter of the caller's own changes the hub holds: a rebuilt replica must
+    /// hand out only counters above it.
+    public let acknowledged: UInt64
+
+    public init(rows: [RowSnapshot], checkpoint: Int64, cursor: String?, acknowledged: UInt64) {
+        self.rows = rows
+        self.checkpoint = checkpoint
+        self.cursor = cursor
+        self.acknowledged = acknowledged
+    }
+}
+
+/// One row's merge state.
+public struct RowSnapshot: Codable, Sendable, Equatable {
+    public let table: String
+    public let row: String
+    public let clock: String
+    public let deletes: String
+    public let fields: [FieldSnapshot]
+
+    public init(table: String, row: String, state: RowState) {
+        self.table = table
+        self.row = row
+        clock = state.clock.description
+        deletes = state.deletes.description
+        fields = state.fields.keys.sorted().map { FieldSnapshot(column: $0, seen: state.fields[$0]!.seen.description, writes: state.fields[$0]!.writes) }
+    }
+
+    /// nil if a vector is malformed.
+    public var state: RowState? {
+        guard let clock = VersionVector(text: clock), let deletes = VersionVector(text: deletes) else { return nil }
+        var fields: [String: FieldState] = [:]
+        for field in self.fields {
+            guard let seen = VersionVector(text: field.seen), !field.writes.isEmpty else { return nil }
+            fields[field.column] = FieldState(writes: field.writes, seen: seen)
+        }
+        return RowState(fields: fields, deletes: deletes, clock: clock)
+    }
+}
+
+public struct FieldSnapshot: Codable, Sendable, Equatable {
+    public let column: String
+    public let seen: String
+    public let writes: [FieldWrite]
+}
+
+/// The body of every error response: a stable code for programs, a sentence for people.
+public struct ErrorBody: Codable, Sendable, Equatable {
+    public let error: String
+    public let message: String
+
+    public init(error: String, message: String) {
+        self.error = error
+        self.message = message
+    }
+}

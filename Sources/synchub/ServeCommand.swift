@@ -1,0 +1,34 @@
+import ArgumentParser
+import Hub
+import Hummingbird
+import Logging
+import SyncConfig
+import SyncCore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the hub (the default).")
+
+    @OptionGroup var location: HubConfigLocation
+
+    @Option(help: "Port to listen on, overriding hub.toml (0 picks a free one; the port is logged).")
+    var port: Int?
+
+    func run() async throws {
+        let settings = try HubSettings.load(location.config)
+        guard let district = ReplicaID(rawValue: settings.replica) else {
+            throw ValidationError("\(location.config): 'replica' must be the district's official code, not '\(settings.replica)'")
+        }
+        var logger = Logger(label: "synchub")
+        logger.logLevel = .info
+        let store = try HubStore(path: settings.database, district: district)
+        var limits = HubLimits()
+        limits.maxBodyBytes = settings.maxBodyBytes
+        limits.maxBatch = settings.maxBatch
+        let app = HubServer.application(
+            store: store, host: settings.host, port: port ?? settings.port, limits: limits, logger: logger
+        ) { [logger] bound in
+            logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "replica": "\(district)", "database": "\(settings.database)"])
+        }
+        try await app.runService()
+    }
+}
