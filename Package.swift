@@ -91,5 +91,10 @@ let package = Package(
         // What the test suites share: temporary files, the sqlite3 shell, processes.
         .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["SyncProtocol", "SyncClient", "Hub", "SyncConfig", "SyncCore"]),
+        // Hub and communes as separate processes: the executables are built for them.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TestSupport", "Replica", "SyncClient", "SyncCore", "syncd", "synchub", "syncctl"]),
     ]
 )

@@ -16,15 +16,10 @@ public actor HubStore {
 
     /// Opens the hub database at `path`, creating it (as the replica of `district`) on first use.
     public init(path: String, district: ReplicaID) throws {
-        let replica: Replica
-        if FileManager.default.fileExists(atPath: path) {
-            replica = try Replica(openingExisting: path)
-            guard replica.id == district, replica.role == .district else {
-                throw HubError(status: 500, code: "wrong_database",
-                               message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
-            }
-        } else {
-            replica = try Replica.create(at: path, id: district, role: .district)
+        let replica = try Replica.openOrCreate(at: path, id: district, role: .district)
+        guard replica.id == district, replica.role == .district else {
+            throw HubError(status: 500, code: "wrong_database",
+                           message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
         }
         try replica.database.execute(HubTables.sql)
         self.replica = replica

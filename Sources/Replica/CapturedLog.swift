@@ -88,6 +88,7 @@ extension Replica {
         var changes: [Change] = []
         for entry in try logEntries(fromSeq: Int64(after >> 6)) {
             guard changes.count < limit, let folded = entry.folded else { break }
+            if entry.operation == .reserve { continue }
             guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
             changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 
 /// Whose replica it is: a commune office's, or the district hub's.
@@ -40,6 +41,20 @@ public final class Replica {
             try database.run("INSERT INTO _sync_meta(key, value) VALUES ('schema_version', 0)")
         }
         return try Replica(database: database, schema: schema)
+    }
+
+    /// Opens the replica at `path`, or creates it when there is no file yet or only an empty
+    /// SQLite file (someone ran `sqlite3` on the path before the first start). A file that
+    /// holds anything else is never taken over.
+    public static func openOrCreate(
+        at path: String, id: ReplicaID, role: ReplicaRole, schema: RegisterSchema = .current
+    ) throws -> Replica {
+        if FileManager.default.fileExists(atPath: path) {
+            let probe = try SQLiteDatabase(path: path, create: false)
+            let isEmpty = try probe.scalar("SELECT count(*) FROM sqlite_master")?.integerValue == 0
+            if !isEmpty { return try Replica(openingExisting: path, schema: schema) }
+        }
+        return try create(at: path, id: id, role: role, schema: schema)
     }
 
     /// Opens an existing replica file, upgrading its schema and triggers in place if needed.

@@ -10,14 +10,11 @@ public enum CommuneReplica {
         guard let id = ReplicaID(rawValue: settings.replica) else {
             throw ReplicaError.invalidReplicaID(settings.replica)
         }
-        if FileManager.default.fileExists(atPath: settings.database) {
-            let replica = try Replica(openingExisting: settings.database)
-            guard replica.id == id else {
-                throw SettingsError(file: settings.database, problem: "is the replica of \(replica.id), but commune.toml says replica = \(id): fix one of them")
-            }
-            return replica
+        let replica = try Replica.openOrCreate(at: settings.database, id: id, role: .commune)
+        guard replica.id == id else {
+            throw SettingsError(file: settings.database, problem: "is the replica of \(replica.id), but commune.toml says replica = \(id): fix one of them")
         }
-        return try Replica.create(at: settings.database, id: id, role: .commune)
+        return replica
     }
 }
 

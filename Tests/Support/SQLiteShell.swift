@@ -12,6 +12,10 @@ public enum SQLiteShell {
     public static let executable = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"]
         .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/sqlite3"
 
+    /// Like any office program sharing the file with syncd, the shell waits up to 10 s for a
+    /// write lock instead of failing at once.
+    static let busyTimeout = ".timeout 10000\n"
+
     /// Runs `sql` against `database` and returns what the shell printed (list mode, `|`).
     @discardableResult
     public static func run(_ database: String, _ sql: String) throws -> String {
@@ -25,7 +29,7 @@ public enum SQLiteShell {
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        input.fileHandleForWriting.write(Data(sql.utf8))
+        input.fileHandleForWriting.write(Data((busyTimeout + sql).utf8))
         try input.fileHandleForWriting.close()
         let printed = output.fileHandleForReading.readDataToEndOfFile()
         let complaint = errors.fileHandleForReading.readDataToEndOfFile()
@@ -46,7 +50,7 @@ public enum SQLiteShell {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        input.fileHandleForWriting.write(Data(script.utf8))
+        input.fileHandleForWriting.write(Data((busyTimeout + script).utf8))
         try input.fileHandleForWriting.close()
         return process
     }

@@ -13,5 +13,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    /// Set COMMUNESYNC_KEEP_TEST_FILES=1 to keep the files (and logs) of a failing test.
+    deinit {
+        if ProcessInfo.processInfo.environment["COMMUNESYNC_KEEP_TEST_FILES"] == nil {
+            try? FileManager.default.removeItem(at: url)
+        }
+    }
 }

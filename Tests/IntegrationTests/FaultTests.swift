@@ -1,0 +1,54 @@
+import Foundation
+import Replica
+import SyncCore
+import Testing
+import TestSupport
+
+/// The hub killed with SIGKILL while communes push and pull: they back off, resume, and at
+/// the end every change is at the hub exactly once.
+@Suite(.serialized) struct FaultTests {
+    @Test func killingTheHubMidRoundLosesNothingAndAppliesNothingTwice() throws {
+        let cluster = try SyncCluster(label: "hubkill")
+        let communes = try ["06913", "06916"].map { try cluster.addCommune($0, interval: 0.1) }
+        for commune in communes { try commune.start() }
+        #expect(eventually { communes.allSatisfy(\.hasUnits) })
+
+        let writer = Thread {
+            for batch in 0..<12 {
+                for commune in communes {
+                    let rows = (0..<40).map { index in
+                        "INSERT INTO persons(id, commune_id, full_name, phone) VALUES ('p-\(commune.code)-\(batch)-\(index)', '\(commune.unit)', 'Người \(batch)-\(index)', '09\(index)');"
+                    }
+                    _ = try? SQLiteShell.run(commune.database, "BEGIN;\n" + rows.joined(separator: "\n") + "\nCOMMIT;")
+                }
+                Thread.sleep(forTimeInterval: 0.15)
+            }
+        }
+        writer.start()
+        var kills = 0
+        for _ in 0..<4 {
+            Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6))
+            cluster.hub.kill()
+            kills += 1
+            Thread.sleep(forTimeInterval: Double.random(in: 0.1...0.5))
+            try cluster.hub.start()
+        }
+        while writer.isExecuting { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(kills == 4)
+
+        #expect(eventually(timeout: 60) {
+            try communes.allSatisfy { try scopeContent($0.database, unit: $0.unit) == scopeContent(cluster.hub.database, unit: $0.unit) }
+        })
+        let duplicated = try SQLiteShell.run(cluster.hub.database,
+            "SELECT count(*) FROM (SELECT origin, counter FROM _sync_hub_feed GROUP BY origin, counter HAVING count(*) > 1);")
+        #expect(duplicated == "0", "a dot was applied twice at the hub")
+        for commune in communes {
+            #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM persons;") == "480")
+            let written = Set(try Replica(openingExisting: commune.database).capturedChanges().map(\.dot.counter))
+            let atHub = Set(try SQLiteShell.run(cluster.hub.database, "SELECT counter FROM _sync_hub_feed WHERE origin = '\(commune.code)';")
+                .split(separator: "\n").compactMap { UInt64($0) })
+            #expect(written.count == 480 * 19)
+            #expect(written == atHub, "the hub's dots of \(commune.code) differ from what it wrote")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import SyncConfig
+import Testing
+
+@Suite struct SettingsTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theExampleConfigurationsLoad() throws {
+        let commune = try CommuneSettings.load(Self.root.appendingPathComponent("Config/commune.toml").path)
+        #expect(commune.replica == "06913" && commune.sync.intervalSeconds == 60 && commune.hub.connectTimeoutSeconds == 10)
+        let hub = try HubSettings.load(Self.root.appendingPathComponent("Config/hub.toml").path)
+        #expect(hub.replica == "200" && hub.port == 8470 && hub.maxBatch == 5_000)
+    }
+
+    @Test func aMissingSettingIsNamed() {
+        let error = #expect(throws: SettingsError.self) { try CommuneSettings.parse("replica = \"06913\"\n[hub]\ncredential = \"x\"\n") }
+        #expect(error?.problem.contains("hub.url") == true, "\(String(describing: error))")
+    }
+
+    @Test func aWrongSettingIsNamed() {
+        let error = #expect(throws: SettingsError.self) {
+            try CommuneSettings.parse("replica = \"06913\"\n[hub]\nurl = \"ftp://x\"\ncredential = \"x\"\n")
+        }
+        #expect(error?.description.contains("hub.url") == true)
+        let interval = #expect(throws: SettingsError.self) {
+            try CommuneSettings.parse("replica = \"06913\"\n[hub]\nurl = \"http://x\"\ncredential = \"x\"\n[sync]\ninterval_s = -5\n")
+        }
+        #expect(interval?.description.contains("sync.interval_s") == true)
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// A district hub and commune offices as separate processes on 127.0.0.1, each with its own
+/// SQLite file and configuration, in a temporary directory.
+public final class SyncCluster: @unchecked Sendable {
+    // @unchecked: used from one test at a time; processes are only started and stopped here.
+    public let directory: TemporaryDirectory
+    public let hub: HubNode
+    public private(set) var communes: [String: CommuneNode] = [:]
+
+    /// Starts a hub for district 200 (Đầm Hà) and loads its units.
+    public init(label: String = "cluster") throws {
+        directory = try TemporaryDirectory(label)
+        hub = try HubNode(directory: directory)
+        try hub.start()
+        try hub.loadDamHaUnits()
+    }
+
+    deinit {
+        for commune in communes.values { commune.stop() }
+        hub.stop()
+    }
+
+    /// Adds a commune office (official code) with a credential issued by the hub.
+    @discardableResult
+    public func addCommune(_ code: String, interval: Double = 0.3) throws -> CommuneNode {
+        let commune = try CommuneNode(code: code, directory: directory, hubPort: hub.port, interval: interval)
+        try hub.issueCredential(for: code, into: commune.credentialPath)
+        communes[code] = commune
+        return commune
+    }
+}
+
+public final class HubNode: @unchecked Sendable {
+    // @unchecked: see SyncCluster.
+    public let database: String
+    public let config: String
+    public let log: String
+    public let port: Int
+    private var process: Process?
+
+    init(directory: TemporaryDirectory) throws {
+        database = directory.path("hub.db")
+        config = directory.path("hub.toml")
+        log = directory.path("hub.log")
+        port = freePort()
+        try """
+        replica = "200"
+        database = "\(database)"
+        [listen]
+        host = "127.0.0.1"
+        port = \(port)
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public func start() throws {
+        func starts() -> Int {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "[synchub] listening").count
+        }
+        let before = starts()
+        process = try Programs.start("synchub", ["serve", "--config", config], log: log)
+        let up = eventually(timeout: 30) { starts() > before }
+        guard up else { throw ClusterError("synchub did not start; its log:\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")) }
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    public func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// The 10 commune-level units of Huyện Đầm Hà (Deploy/demo), written at the hub with the
+    /// sqlite3 shell as district staff would: ids `unit-CODE`.
+    public func loadDamHaUnits() throws {
+        let csv = Programs.packageRoot.appendingPathComponent("Deploy/demo/dam_ha_communes.csv").path
+        try SQLiteShell.run(database, """
+            .import --csv \(csv) staging
+            INSERT INTO units(id, code, name, kind, parent_id, effective_from, effective_to)
+            SELECT 'unit-' || commune_code, commune_code, commune_name,
+                   CASE commune_type WHEN 'Xã' THEN 'commune' WHEN 'Phường' THEN 'ward' ELSE 'township' END,
+                   'unit-200', '2008-01-01', CASE in_2023_05_07 WHEN '1' THEN NULL ELSE '2019-12-31' END
+            FROM staging;
+            DROP TABLE staging;
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-200', '200', 'Huyện Đầm Hà', 'district');
+            """)
+    }
+
+    public func issueCredential(for code: String, into path: String) throws {
+        let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code])
+        guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
+        try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+public final class CommuneNode: @unchecked Sendable {
+    // @unchecked: see SyncCluster.
+    public let code: String
+    public let database: String
+    public let config: String
+    public let credentialPath: String
+    public let log: String
+    private var process: Process?
+
+    init(code: String, directory: TemporaryDirectory, hubPort: Int, interval: Double, database: String? = nil) throws {
+        self.code = code
+        self.database = database ?? directory.path("\(code).db")
+        config = directory.path("\(code).toml")
+        credentialPath = directory.path("\(code).credential")
+        log = directory.path("\(code).log")
+        try """
+        replica = "\(code)"
+        database = "\(self.database)"
+        [hub]
+        url = "http://127.0.0.1:\(hubPort)"
+        credential_file = "\(credentialPath)"
+        connect_timeout_s = 2
+        request_timeout_s = 10
+        [sync]
+        interval_s = \(interval)
+        max_backoff_s = 1
+        batch_changes = 500
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    /// The commune's unit id at the hub (`unit-CODE`).
+    public var unit: String { "unit-\(code)" }
+
+    public func start() throws {
+        process = try Programs.start("syncd", ["--config", config], log: log)
+    }
+
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    public func kill() {
+        guard let process, process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// One round with `syncctl sync`; returns its exit status and output.
+    @discardableResult
+    public func syncOnce() throws -> (status: Int32, output: String) {
+        try Programs.run("syncctl", ["sync", "--config", config])
+    }
+
+    /// Has bootstrapped: the hub's units arrived.
+    public var hasUnits: Bool {
+        (try? SQLiteShell.run(database, "SELECT count(*) FROM units;")) == "11"
+    }
+}
+
+public struct ClusterError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
