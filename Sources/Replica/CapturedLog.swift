@@ -32,9 +32,37 @@ struct LogEntry {
         let timestamp: HybridTimestamp
     }
 
-    static let selectSQL = "SELECT seq, tbl, pk, op, at_ms, ctx, cols, vals, hlc FROM _sync_log"
+    /// Log rows with their folded values, one result row per value (`json_each` of vals, which
+    /// SQLite reads back with its types), in seq and column order.
+    static let selectSQL = """
+        SELECT l.seq, l.tbl, l.pk, l.op, l.at_ms, l.ctx, l.cols, l.hlc, v.value
+        FROM _sync_log l LEFT JOIN json_each(l.vals) v
+        """
 
-    init(_ row: [Value], path: String) throws {
+    /// Builds entries from rows of `selectSQL`: consecutive rows of one seq are one entry.
+    static func entries(_ rows: [[Value]], path: String) throws -> [LogEntry] {
+        var entries: [LogEntry] = []
+        var values: [Value] = []
+        var head: [Value]?
+        func flush() throws {
+            guard let head else { return }
+            entries.append(try LogEntry(head, values: values, path: path))
+            values = []
+        }
+        for row in rows {
+            if head?[0] != row[0] {
+                try flush()
+                head = row
+            }
+            // A folded entry that changed columns has one json_each row per value; any other
+            // entry still appears once (LEFT JOIN), with no value.
+            if case .integer(let columns) = row[6], columns != 0, case .integer = row[7] { values.append(row[8]) }
+        }
+        try flush()
+        return entries
+    }
+
+    init(_ row: [Value], values: [Value], path: String) throws {
         guard case .integer(let seq) = row[0], case .text(let table) = row[1], case .text(let key) = row[2],
             let operation = row[3].textValue.flatMap(Operation.init(rawValue:)), case .integer(let at) = row[4]
         else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log") }
@@ -44,10 +72,9 @@ struct LogEntry {
         self.operation = operation
         writtenAtMillis = UInt64(max(at, 0))
         context = row[5].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector()
-        if case .integer(let columns) = row[6], let values = row[7].textValue, case .integer(let hlc) = row[8] {
-            folded = Folded(
-                columns: columns, values: try JSONDecoder().decode([Value].self, from: Data(values.utf8)),
-                timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
+        if case .integer(let columns) = row[6], case .integer(let hlc) = row[7] {
+            guard values.count == LogEntry.slots(of: columns).count else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log.vals") }
+            folded = Folded(columns: columns, values: values, timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
         } else {
             folded = nil
         }
@@ -86,11 +113,19 @@ extension Replica {
     /// Writes not yet folded are not included: `fold()` first to see everything.
     public func capturedChanges(after: UInt64 = 0, limit: Int = Int.max) throws -> [Change] {
         var changes: [Change] = []
-        for entry in try logEntries(fromSeq: Int64(after >> 6)) {
-            guard changes.count < limit, let folded = entry.folded else { break }
-            if entry.operation == .reserve { continue }
-            guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
-            changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
+        var fromSeq = Int64(after >> 6)
+        // Read in slices so that a push of a few thousand changes never reads the whole log.
+        let slice = min(max(limit, 64), 4_096)
+        while changes.count < limit {
+            let entries = try logEntries(fromSeq: fromSeq, limit: slice)
+            guard let last = entries.last else { break }
+            for entry in entries {
+                guard changes.count < limit, let folded = entry.folded else { return changes }
+                if entry.operation == .reserve { continue }
+                guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
+                changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
+            }
+            fromSeq = last.seq + 1
         }
         return changes
     }
@@ -103,9 +138,9 @@ extension Replica {
     /// The highest dot counter this replica has handed out, folded writes only (0 before any).
     public var counter: UInt64 {
         get throws {
-            guard let last = try database.query(LogEntry.selectSQL + " WHERE hlc IS NOT NULL ORDER BY seq DESC LIMIT 1").first
+            guard let seq = try database.scalar("SELECT max(seq) FROM _sync_log WHERE hlc IS NOT NULL")?.integerValue,
+                let entry = try logEntries(fromSeq: seq, limit: 1).first
             else { return 0 }
-            let entry = try LogEntry(last, path: database.path)
             let slot = entry.operation == .delete ? LogEntry.deleteSlot : UInt64(entry.folded.flatMap { LogEntry.slots(of: $0.columns).last } ?? 0)
             return entry.dot(id, slot: slot).counter
         }
@@ -116,12 +151,12 @@ extension Replica {
         get throws { Int(try database.scalar("SELECT count(*) FROM _sync_log WHERE hlc IS NULL")?.integerValue ?? 0) }
     }
 
-    func logEntries(fromSeq seq: Int64, onlyUnfolded: Bool = false) throws -> [LogEntry] {
-        var entries: [LogEntry] = []
-        let filter = onlyUnfolded ? " WHERE seq >= ? AND hlc IS NULL" : " WHERE seq >= ?"
-        try database.forEachRow(LogEntry.selectSQL + filter + " ORDER BY seq", [.integer(seq)]) { row in
-            entries.append(try LogEntry(row, path: database.path))
-        }
-        return entries
+    /// Up to `limit` log entries from `seq` on (only unfolded ones if asked), in seq order.
+    func logEntries(fromSeq seq: Int64, limit: Int = Int.max, onlyUnfolded: Bool = false) throws -> [LogEntry] {
+        let filter = onlyUnfolded ? " AND hlc IS NULL" : ""
+        let rows = try database.query(
+            LogEntry.selectSQL + " WHERE l.seq IN (SELECT seq FROM _sync_log WHERE seq >= ?\(filter) ORDER BY seq LIMIT ?) ORDER BY l.seq, v.key",
+            [.integer(seq), .integer(Int64(min(limit, Int(Int32.max))))])
+        return try LogEntry.entries(rows, path: database.path)
     }
 }

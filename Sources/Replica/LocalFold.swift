@@ -29,13 +29,12 @@ extension Replica {
         let folded = try meta("folded_seq")?.integerValue ?? 0
         let entries = try logEntries(fromSeq: folded + 1, onlyUnfolded: true)
         guard let last = entries.last?.seq else { return batch }
-        let encoder = JSONEncoder()
         var clock = HybridLogicalClock(last: try self.clock)
         let policy = try self.policy
         for entry in entries {
             guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
             let key = RowKey(table: entry.table, row: entry.row)
-            var pending = try batch.entry(key, store: mergeStore)
+            try batch.load(key, store: mergeStore)
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
             let slots: [Int]
             switch entry.operation {
@@ -44,7 +43,7 @@ extension Replica {
             case .insert:
                 slots = Array(table.columns.indices)
             case .update:
-                let shown = policy.resolve(pending.state, table: table.name, row: entry.row).values
+                let shown = policy.resolve(batch.rows[key]!.state, table: table.name, row: entry.row).values
                 slots = table.columns.indices.filter { slot in
                     guard let current else { return false }  // deleted since: the delete says it all
                     return shown?[table.columns[slot].name] ?? .null != current[slot] || shown == nil
@@ -54,15 +53,15 @@ extension Replica {
             let settled = LogEntry.Folded(
                 columns: slots.reduce(0) { $0 | Int64(1) << $1 }, values: values,
                 timestamp: clock.now(physicalMillis: entry.writtenAtMillis))
+            // SQLite builds the JSON array from typed values, and json_each reads it back typed.
+            let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
             try database.run(
-                "UPDATE _sync_log SET cols = ?, vals = ?, hlc = ? WHERE seq = ?",
-                [.integer(settled.columns), .text(String(decoding: try encoder.encode(values), as: UTF8.self)),
-                 .integer(Int64(settled.timestamp.rawValue)), .integer(entry.seq)])
+                "UPDATE _sync_log SET cols = ?, hlc = ?, vals = json_array(\(placeholders)) WHERE seq = ?",
+                [.integer(settled.columns), .integer(Int64(settled.timestamp.rawValue))] + values + [.integer(entry.seq)])
             for change in entry.changes(replica: id, schema: table, folded: settled) {
-                pending.state.apply(change)
-                if let column = change.column { pending.dirtyColumns.insert(column) }
+                batch.rows[key]!.state.apply(change)
+                if let column = change.column { batch.rows[key]!.dirtyColumns.insert(column) }
             }
-            batch.rows[key] = pending
         }
         try database.run("UPDATE _sync_clock SET hlc = ?", [.integer(Int64(clock.last.rawValue))])
         try setMeta("folded_seq", .integer(last))

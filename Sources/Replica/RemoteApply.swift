@@ -54,8 +54,8 @@ extension Replica {
             var latest = HybridTimestamp.zero
             for change in changes {
                 let key = RowKey(table: change.table, row: change.row)
-                var entry = try batch.entry(key, store: mergeStore)
-                switch entry.state.apply(change) {
+                try batch.load(key, store: mergeStore)
+                switch batch.rows[key]!.state.apply(change) {
                 case .duplicate:
                     report.duplicates += 1
                     continue
@@ -64,9 +64,8 @@ extension Replica {
                     report.applied += 1
                     report.concurrent += 1
                 }
-                if let column = change.column { entry.dirtyColumns.insert(column) }
-                entry.materialise = true
-                batch.rows[key] = entry
+                if let column = change.column { batch.rows[key]!.dirtyColumns.insert(column) }
+                batch.rows[key]!.materialise = true
                 latest = max(latest, change.timestamp)
             }
             // The clock moves past every stamp seen, so later local writes order after them.
@@ -90,6 +89,8 @@ struct RowKey: Hashable {
 struct PendingRows {
     struct Entry {
         var state: RowState
+        /// Loaded with concurrent writes: conflict records may need closing.
+        var hadConcurrentWrites = false
         var dirtyColumns: Set<String> = []
         /// Remote changes touched it: the register row must be rewritten.
         var materialise = false
@@ -97,11 +98,13 @@ struct PendingRows {
 
     var rows: [RowKey: Entry] = [:]
 
-    mutating func entry(_ key: RowKey, store: MergeStateStore) throws -> Entry {
-        if let entry = rows[key] { return entry }
-        let entry = Entry(state: try store.load(table: key.table, row: key.row))
-        rows[key] = entry
-        return entry
+    /// Makes sure `rows[key]` holds the row's state, loading it on first use; callers then
+    /// change `rows[key]!` in place.
+    mutating func load(_ key: RowKey, store: MergeStateStore) throws {
+        if rows[key] == nil {
+            let state = try store.load(table: key.table, row: key.row)
+            rows[key] = Entry(state: state, hadConcurrentWrites: state.fields.values.contains { $0.writes.count > 1 })
+        }
     }
 
     /// Saves merge state, rewrites register rows touched by remote changes and reconciles
@@ -114,7 +117,10 @@ struct PendingRows {
         for (key, entry) in rows {
             try store.save(table: key.table, row: key.row, state: entry.state, columns: entry.dirtyColumns)
             let resolved = policy.resolve(entry.state, table: key.table, row: key.row)
-            try conflicts.reconcile(table: key.table, row: key.row, with: resolved.conflicts, at: now)
+            // A row that had and has no concurrent writes has no conflict record to touch.
+            if entry.hadConcurrentWrites || !resolved.conflicts.isEmpty {
+                try conflicts.reconcile(table: key.table, row: key.row, with: resolved.conflicts, at: now)
+            }
             guard entry.materialise, let table = replica.schema.table(named: key.table) else { continue }
             if let values = resolved.values {
                 try replica.database.run(table.upsertSQL, [.text(key.row)] + table.columns.map { values[$0.name] ?? .null })

@@ -29,11 +29,10 @@ extension Replica {
             var batch = try foldLocalChanges()
             for row in rows {
                 let key = RowKey(table: row.table, row: row.row)
-                var entry = try batch.entry(key, store: mergeStore)
-                entry.state.merge(row.state)
-                entry.dirtyColumns.formUnion(row.state.fields.keys)
-                entry.materialise = true
-                batch.rows[key] = entry
+                try batch.load(key, store: mergeStore)
+                batch.rows[key]!.state.merge(row.state)
+                batch.rows[key]!.dirtyColumns.formUnion(row.state.fields.keys)
+                batch.rows[key]!.materialise = true
             }
             _ = try batch.save(replica: self, policy: policy)
             try alongside()

@@ -65,6 +65,9 @@ public final class SyncSession {
     private let curl: CurlSession
     private var report = RoundReport()
 
+    /// What the last round (or the last push or pull on its own) did.
+    public var lastReport: RoundReport { report }
+
     public init(
         replica: Replica, hubURL: String, credential: String, caFile: String? = nil,
         connectTimeoutSeconds: Double = 10, requestTimeoutSeconds: Double = 60, batchChanges: Int = 2_000

@@ -6,17 +6,17 @@ extension Value: Codable {
     private enum RealKey: String, CodingKey { case real }
 
     public init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: RealKey.self) {
-            self = .real(try keyed.decode(Double.self, forKey: .real))
-            return
-        }
+        // Most values are text, then null, then integers: try them in that order, so that a
+        // failed attempt (which costs an error) is rare.
         let single = try decoder.singleValueContainer()
-        if single.decodeNil() {
+        if let text = try? single.decode(String.self) {
+            self = .text(text)
+        } else if single.decodeNil() {
             self = .null
         } else if let integer = try? single.decode(Int64.self) {
             self = .integer(integer)
         } else {
-            self = .text(try single.decode(String.self))
+            self = .real(try decoder.container(keyedBy: RealKey.self).decode(Double.self, forKey: .real))
         }
     }
 

@@ -4,9 +4,9 @@ import ArgumentParser
 /// line, one JSON object of its figures. Run in release mode:
 /// `swift run -c release syncbench capture`.
 @main
-struct SyncBench: ParsableCommand {
+struct SyncBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncbench",
         abstract: "CommuneSync benchmarks (figures as ratios against a baseline measured in the same run).",
-        subcommands: [CaptureBenchmark.self])
+        subcommands: [CaptureBenchmark.self, SyncBenchmark.self])
 }

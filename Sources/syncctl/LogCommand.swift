@@ -23,7 +23,7 @@ struct LogCommand: ParsableCommand {
         let replica = try Replica(openingExisting: location.database)
         // Settle writes syncd has not folded yet, so the log shows everything written.
         try replica.fold()
-        let changes = try replica.capturedChanges(after: after, limit: limit)
+        let changes = try replica.capturedChanges(after: after, limit: limit).prefix(limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         for change in changes {
