@@ -30,14 +30,23 @@ public enum HubAPI {
         HubRoute(method: "GET", path: "/v1/pull"),
         HubRoute(method: "GET", path: "/v1/snapshot"),
         HubRoute(method: "GET", path: "/health"),
+        HubRoute(method: "GET", path: "/metrics"),
     ]
 
-    public static func router(store: HubStore, limits: HubLimits, logger: Logger) -> Router<BasicRequestContext> {
+    public static func router(
+        store: HubStore, limits: HubLimits, logger: Logger, metrics: HubMetrics = HubMetrics()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        let wire = Wire(store: store, limits: limits, logger: logger)
+        let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics)
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: try await metrics.render(store: store))))
+        }
         router.get("/health") { request, _ in
             try wire.reply(["status": "ok", "replica": store.district.rawValue, "schema": String(store.schemaVersion),
-                            "protocol": String(WireVersion.protocolVersion)], to: request)
+                            "protocol": String(WireVersion.protocolVersion),
+                            "time": String(Int64(Date().timeIntervalSince1970 * 1000))], to: request)
         }
         router.post("/v1/push") { request, _ in
             try await wire.handle(request) { request, caller in
@@ -50,6 +59,7 @@ public enum HubAPI {
                     changes += decoded
                 }
                 let response = try await store.push(changes, from: caller)
+                metrics.pushed(replica: caller.replica.rawValue, applied: response.applied, duplicates: response.duplicates)
                 logger.info("push", metadata: ["replica": "\(caller.replica)", "changes": "\(changes.count)",
                                                "applied": "\(response.applied)", "acknowledged": "\(response.acknowledged)"])
                 return response
@@ -80,17 +90,23 @@ struct Wire: Sendable {
     let store: HubStore
     let limits: HubLimits
     let logger: Logger
+    let metrics: HubMetrics
 
     func handle<Reply: Encodable>(
         _ request: Request, _ body: @Sendable (inout Request, Caller) async throws -> Reply
     ) async throws -> Response {
         var request = request
+        let route = request.uri.path
         do {
             let caller = try await store.authenticate(request.headers[.authorization])
+            metrics.seen(replica: caller.replica.rawValue)
             try checkVersions(request)
-            return try reply(try await body(&request, caller), to: request)
+            let response = try reply(try await body(&request, caller), to: request)
+            metrics.request(route: route, status: 200)
+            return response
         } catch let refusal as HubError {
-            logger.notice("refused", metadata: ["path": "\(request.uri.path)", "status": "\(refusal.status)", "why": "\(refusal.message)"])
+            logger.notice("refused", metadata: ["path": "\(route)", "status": "\(refusal.status)", "why": "\(refusal.message)"])
+            metrics.request(route: route, status: refusal.status)
             return try reply(ErrorBody(error: refusal.code, message: refusal.message), to: request,
                              status: HTTPResponse.Status(code: refusal.status))
         }

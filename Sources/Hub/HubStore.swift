@@ -183,7 +183,7 @@ public actor HubStore {
             }
             return PullResponse(
                 changes: ChangeGroup.group(changes), next: last, more: more, acknowledged: try received(caller.replica),
-                hub: district.rawValue)
+                hub: district.rawValue, time: Int64(Date().timeIntervalSince1970 * 1000))
         }
     }
 

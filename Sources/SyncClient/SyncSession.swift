@@ -49,6 +49,8 @@ public struct RoundReport: Sendable, Equatable {
     public var requests = 0
     public var bytesSent = 0
     public var bytesReceived = 0
+    /// Local clock minus the hub's when it last answered a pull, in seconds.
+    public var clockSkewSeconds: Double?
 
     public init() {}
 }
@@ -120,6 +122,7 @@ public final class SyncSession {
                 changes += decoded
             }
             let next = reply.next
+            report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
             let applied = try replica.apply(changes) {
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))

@@ -9,6 +9,8 @@ public struct CommuneSettings: Decodable, Sendable {
     public let database: String
     public let hub: HubConnection
     public let sync: SyncSchedule
+    /// The daemon's control socket, where `syncctl` asks it for status and rounds.
+    public let controlSocket: String
 
     public static func load(_ path: String) throws -> CommuneSettings {
         try SettingsFile.load(CommuneSettings.self, from: path)
@@ -18,7 +20,10 @@ public struct CommuneSettings: Decodable, Sendable {
         try SettingsFile.parse(CommuneSettings.self, text: text, file: file)
     }
 
-    enum Keys: String, CodingKey { case replica, database, hub, sync }
+    enum Keys: String, CodingKey {
+        case replica, database, hub, sync
+        case controlSocket = "control_socket"
+    }
 
     public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: Keys.self)
@@ -26,6 +31,7 @@ public struct CommuneSettings: Decodable, Sendable {
         database = try keys.value(.database, default: "/var/lib/communesync/replica.db")
         hub = try keys.decode(HubConnection.self, forKey: .hub)
         sync = try keys.value(.sync, default: SyncSchedule())
+        controlSocket = try keys.value(.controlSocket, default: "/run/communesync/syncd.sock")
     }
 }
 

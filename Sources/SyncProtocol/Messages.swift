@@ -44,13 +44,16 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public let acknowledged: UInt64
     /// The hub's replica id: its writes are the district's.
     public let hub: String
+    /// The hub's wall clock when it answered (ms since 1970), for clock-skew checks.
+    public let time: Int64
 
-    public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String) {
+    public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64) {
         self.changes = changes
         self.next = next
         self.more = more
         self.acknowledged = acknowledged
         self.hub = hub
+        self.time = time
     }
 }
 

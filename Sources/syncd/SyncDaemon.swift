@@ -7,8 +7,11 @@ import SyncClient
 import SyncConfig
 import SyncCore
 
-/// `syncd`: the commune daemon. Opens (creating on first start) the office's replica, and
+/// `syncd`: the commune daemon. Opens (creating on first start) the office's replica and
 /// syncs it with the district hub on an interval, backing off while the hub does not answer.
+/// Speaks systemd's notify protocol (READY, STATUS, WATCHDOG) and answers `syncctl` on its
+/// control socket. SIGTERM stops it between rounds, or abandons the round in flight safely:
+/// every step of a round commits on its own, and what did not commit is redone next time.
 @main
 struct SyncDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,46 +27,67 @@ struct SyncDaemon: ParsableCommand {
         let settings = try CommuneSettings.load(config)
         let replica = try CommuneReplica.open(settings)
         let session = try SyncSession(replica: replica, settings: settings)
-        logger.info("started", metadata: ["replica": "\(replica.id)", "database": "\(settings.database)", "hub": "\(settings.hub.url)"])
-
+        let systemd = SystemdNotifier()
+        let state = DaemonState()
         let wake = DispatchSemaphore(value: 0)
-        let stopping = StopFlag()
-        var sources: [DispatchSourceSignal] = []
+
+        try ControlSocket.serve(at: settings.controlSocket) { command in
+            switch command {
+            case "status":
+                return state.json()
+            case "sync":
+                let asked = Date()
+                wake.signal()
+                _ = state.waitForRound(after: asked, timeout: settings.hub.requestTimeoutSeconds * 3)
+                return state.json()
+            default:
+                return Data(#"{"error": "unknown command; use status or sync"}"#.utf8)
+            }
+        }
         for (signalNumber, stops) in [(SIGTERM, true), (SIGINT, true), (SIGUSR1, false)] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                if stops { stopping.set() }
+                if stops { state.requestStop() }
                 wake.signal()
             }
             source.resume()
-            sources.append(source)
+            state.keep(source)
         }
+        logger.info("started", metadata: ["replica": "\(replica.id)", "database": "\(settings.database)",
+                                           "hub": "\(settings.hub.url)", "control": "\(settings.controlSocket)"])
+        systemd.notify("READY=1\nSTATUS=replica \(replica.id) open; first sync round starting")
 
         let backoff = Backoff(base: 1, cap: settings.sync.maxBackoffSeconds)
-        var failures = 0
-        while !stopping.isSet {
+        while !state.stopping {
+            systemd.notify("WATCHDOG=1")
             let started = ContinuousClock.now
             do {
                 let report = try session.round()
-                failures = 0
+                state.roundSucceeded(report)
                 logger.info("round", metadata: [
                     "pushed": "\(report.pushed)", "acked": "\(report.acknowledged)", "pulled": "\(report.pulled)",
                     "applied": "\(report.applied)", "checkpoint": "\(report.checkpoint)", "snapshot_rows": "\(report.snapshotRows)",
-                    "bytes_out": "\(report.bytesSent)", "bytes_in": "\(report.bytesReceived)",
-                    "ms": "\(Self.milliseconds(since: started))",
+                    "bytes_out": "\(report.bytesSent)", "bytes_in": "\(report.bytesReceived)", "ms": "\(Self.milliseconds(since: started))",
                 ])
-            } catch let error as SyncError where error.isTransient {
-                failures += 1
-                logger.warning("round failed, will retry", metadata: ["failures": "\(failures)", "why": "\(error)"])
+                systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
-                failures += 1
-                logger.error("round failed: \(error)")
+                let transient = (error as? SyncError)?.isTransient ?? false
+                state.roundFailed(error, hubAnswered: !transient)
+                logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(error)"])
+                systemd.notify("STATUS=round failed (\(state.failures) in a row): \(error)")
             }
-            let pause = failures == 0 ? settings.sync.intervalSeconds
-                : max(0.2, backoff.delay(afterFailures: failures, unit: Double.random(in: 0..<1)))
-            _ = wake.wait(timeout: .now() + pause)
+            let pause = state.failures == 0 ? settings.sync.intervalSeconds
+                : max(0.2, backoff.delay(afterFailures: state.failures, unit: Double.random(in: 0..<1)))
+            // Wait in slices so the watchdog hears from us while idle.
+            let until = Date().addingTimeInterval(pause)
+            while !state.stopping, Date() < until {
+                let slice = min(until.timeIntervalSinceNow, systemd.watchdogInterval ?? pause)
+                if wake.wait(timeout: .now() + max(slice, 0.01)) == .success { break }
+                systemd.notify("WATCHDOG=1")
+            }
         }
+        systemd.notify("STOPPING=1")
         logger.info("stopped cleanly")
     }
 
@@ -73,12 +97,57 @@ struct SyncDaemon: ParsableCommand {
     }
 }
 
-/// Set from a signal handler, read by the main loop.
-final class StopFlag: @unchecked Sendable {
-    // @unchecked: the flag is guarded by the lock.
-    private let lock = NSLock()
-    private var value = false
+/// The daemon's state shared by its loop, its signal handlers and its control socket.
+final class DaemonState: @unchecked Sendable {
+    // @unchecked: every property is read and written under `condition`'s lock.
+    private let condition = NSCondition()
+    private var status = DaemonStatus(startedAt: Date())
+    private var stopRequested = false
+    private var sources: [DispatchSourceSignal] = []
 
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    var stopping: Bool { condition.withLock { stopRequested } }
+    var failures: Int { condition.withLock { status.consecutiveFailures } }
+
+    func requestStop() { condition.withLock { stopRequested = true } }
+    func keep(_ source: DispatchSourceSignal) { condition.withLock { sources.append(source) } }
+
+    func roundSucceeded(_ report: RoundReport) {
+        condition.withLock {
+            status.lastRoundAt = Date()
+            status.lastRoundOK = true
+            status.hubReachable = true
+            status.lastError = nil
+            status.consecutiveFailures = 0
+            if let skew = report.clockSkewSeconds { status.clockSkewSeconds = skew }
+            condition.broadcast()
+        }
+    }
+
+    func roundFailed(_ error: any Error, hubAnswered: Bool) {
+        condition.withLock {
+            status.lastRoundAt = Date()
+            status.lastRoundOK = false
+            status.hubReachable = hubAnswered
+            status.lastError = "\(error)"
+            status.consecutiveFailures += 1
+            condition.broadcast()
+        }
+    }
+
+    /// Blocks until a round ends after `date`, or `timeout` seconds pass.
+    func waitForRound(after date: Date, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        return condition.withLock {
+            while (status.lastRoundAt ?? .distantPast) <= date {
+                if !condition.wait(until: deadline) { return false }
+            }
+            return true
+        }
+    }
+
+    func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return condition.withLock { (try? encoder.encode(status)) ?? Data("{}".utf8) }
+    }
 }

@@ -35,7 +35,7 @@ public enum Programs {
     }
 
     /// Starts a long-running program with its output appended to `log`.
-    public static func start(_ name: String, _ arguments: [String], log: String) throws -> Process {
+    public static func start(_ name: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         if !FileManager.default.fileExists(atPath: log) {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
         }
@@ -44,6 +44,9 @@ public enum Programs {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path(name))
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -78,4 +81,27 @@ public func eventually(timeout: Double = 30, every interval: Double = 0.1, _ con
         Thread.sleep(forTimeInterval: interval)
     } while Date() < deadline
     return (try? condition()) == true
+}
+
+/// A plain HTTP GET for tests that read what the hub serves to people and monitoring.
+public func httpGet(_ url: String) throws -> (status: Int, body: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen(sys.argv[1], timeout=10); print(r.status); sys.stdout.write(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); sys.stdout.write(e.read().decode())
+        """, url]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard let newline = text.firstIndex(of: "\n"), let status = Int(text[..<newline]) else {
+        throw ClusterError("GET \(url) failed: \(text)")
+    }
+    return (status, String(text[text.index(after: newline)...]))
 }

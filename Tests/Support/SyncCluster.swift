@@ -110,6 +110,7 @@ public final class CommuneNode: @unchecked Sendable {
     public let config: String
     public let credentialPath: String
     public let log: String
+    public let controlSocket: String
     private var process: Process?
 
     init(code: String, directory: TemporaryDirectory, hubPort: Int, interval: Double, database: String? = nil) throws {
@@ -118,9 +119,11 @@ public final class CommuneNode: @unchecked Sendable {
         config = directory.path("\(code).toml")
         credentialPath = directory.path("\(code).credential")
         log = directory.path("\(code).log")
+        controlSocket = directory.path("\(code).sock")
         try """
         replica = "\(code)"
         database = "\(self.database)"
+        control_socket = "\(controlSocket)"
         [hub]
         url = "http://127.0.0.1:\(hubPort)"
         credential_file = "\(credentialPath)"
@@ -136,8 +139,33 @@ public final class CommuneNode: @unchecked Sendable {
     /// The commune's unit id at the hub (`unit-CODE`).
     public var unit: String { "unit-\(code)" }
 
-    public func start() throws {
-        process = try Programs.start("syncd", ["--config", config], log: log)
+    public func start(environment: [String: String] = [:]) throws {
+        process = try Programs.start("syncd", ["--config", config], log: log, environment: environment)
+    }
+
+    /// `syncctl status --json`: the parsed object and the exit code.
+    public func status() throws -> (json: [String: Any], exitCode: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Programs.path("syncctl"))
+        process.arguments = ["status", "--json", "--config", config]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ClusterError("syncctl status --json printed no object: \(String(decoding: data, as: UTF8.self))")
+        }
+        return (object, process.terminationStatus)
+    }
+
+    /// SIGTERM, then the exit status.
+    public func terminate() -> Int32 {
+        guard let process, process.isRunning else { return -1 }
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     public func stop() {

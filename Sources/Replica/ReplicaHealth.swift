@@ -1,0 +1,67 @@
+import Foundation
+import SyncCore
+
+/// What a replica file says about its own safety, read without changing anything (the
+/// daemon may be running, stopped, or broken): the figures behind `syncctl status`.
+public struct ReplicaHealth: Sendable, Equatable {
+    public var replica: String
+    public var role: String
+    public var schemaVersion: Int
+    /// Name of the commune's unit, if the reference data names it.
+    public var unitName: String?
+    /// When the hub last acknowledged a push / when the last pull was applied (ISO 8601).
+    public var lastPushAckAt: String?
+    public var lastPullAt: String?
+    /// Changes written here that the hub has not acknowledged yet, and when the oldest was written.
+    public var unackedChanges: Int
+    public var oldestUnackedWrittenAt: Date?
+    /// Conflicts not closed, and of those the ones waiting for district review.
+    public var openConflicts: Int
+    public var awaitingReview: Int
+    public var rulesVersion: String
+    /// Replica file plus its write-ahead log, and free space where it lives.
+    public var fileBytes: Int64
+    public var freeDiskBytes: Int64?
+
+    /// Reads the figures from the file at `path`, opened read-only.
+    public static func read(path: String) throws -> ReplicaHealth {
+        let database = try SQLiteDatabase(path: path, create: false, readOnly: true)
+        guard try database.scalar("SELECT 1 FROM sqlite_master WHERE name = '_sync_meta'") != nil else {
+            throw ReplicaError.notAReplica(path: path)
+        }
+        func meta(_ key: String) throws -> Value? {
+            try database.scalar("SELECT value FROM _sync_meta WHERE key = ?", [.text(key)])
+        }
+        let replica = try meta("replica_id")?.description ?? "?"
+        let acked = try meta("push_acked")?.integerValue ?? 0
+        // Rows written since the last acknowledged one; a folded row counts its changes, a row
+        // not folded yet counts as one, an UPDATE that changed nothing as none.
+        let pending = try database.query(
+            """
+            SELECT coalesce(sum(CASE WHEN op = 'delete' OR vals IS NULL THEN 1 ELSE json_array_length(vals) END), 0), min(at_ms)
+            FROM _sync_log WHERE seq > ? AND op <> 'reserve' AND NOT (op = 'update' AND vals = '[]')
+            """, [.integer(acked >> 6)]).first ?? []
+        let conflicts = try database.query(
+            "SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first ?? []
+        var unitName: String?
+        if let code = Optional(replica) {
+            unitName = try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
+        }
+        let files = [path, path + "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? NSNumber }
+        var freeDisk: Int64?
+        var stats = statvfs()
+        if statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &stats) == 0 {
+            freeDisk = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        }
+        return ReplicaHealth(
+            replica: replica, role: try meta("role")?.description ?? "?",
+            schemaVersion: Int(try meta("schema_version")?.integerValue ?? 0), unitName: unitName,
+            lastPushAckAt: try meta("push_acked_at")?.textValue, lastPullAt: try meta("pull_at")?.textValue,
+            unackedChanges: Int(pending.first?.integerValue ?? 0),
+            oldestUnackedWrittenAt: pending.count > 1 ? pending[1].integerValue.map { Date(timeIntervalSince1970: Double($0) / 1000) } : nil,
+            openConflicts: Int(conflicts.first?.integerValue ?? 0),
+            awaitingReview: Int(conflicts.count > 1 ? conflicts[1].integerValue ?? 0 : 0),
+            rulesVersion: try meta("rules_version")?.textValue ?? "builtin",
+            fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
+    }
+}

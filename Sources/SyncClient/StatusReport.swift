@@ -1,0 +1,150 @@
+import Foundation
+import Replica
+
+/// `syncctl status`: is this office's data safe at the hub? Built from the replica file (always
+/// readable), the daemon (if it answers) and, when the daemon does not, a probe of the hub.
+/// The JSON keys are a stable interface for monitoring.
+public struct StatusReport: Encodable, Sendable {
+    public enum State: String, Encodable, Sendable {
+        case healthy, degraded, down
+
+        /// Exit code for monitoring: 0 healthy, 1 degraded, 2 down.
+        public var exitCode: Int32 {
+            switch self {
+            case .healthy: return 0
+            case .degraded: return 1
+            case .down: return 2
+            }
+        }
+    }
+
+    public var replica: String
+    public var communeName: String?
+    public var hubURL: String
+    public var hubReachable: Bool
+    public var lastPushAckAt: String?
+    public var lastPullAt: String?
+    public var unackedChanges: Int
+    public var oldestUnackedAgeSeconds: Double?
+    public var openConflicts: Int
+    public var awaitingReview: Int
+    public var schemaVersion: Int
+    public var rulesVersion: String
+    public var daemonRunning: Bool
+    public var daemonUptimeSeconds: Double?
+    public var clockSkewSeconds: Double?
+    public var replicaBytes: Int64
+    public var diskFreeBytes: Int64?
+    public var lastError: String?
+    public var state: State
+    /// What to do about the worst problem, if any.
+    public var hint: String?
+
+    /// Thresholds past which the office is told something needs doing.
+    public static let maxUnackedAgeSeconds: Double = 24 * 3600
+    public static let maxClockSkewSeconds: Double = 300
+    public static let minFreeDiskBytes: Int64 = 200 * 1024 * 1024
+
+    public init(health: ReplicaHealth, hubURL: String, daemon: DaemonStatus?, hubReachable: Bool, probedSkew: Double?, now: Date = Date()) {
+        replica = health.replica
+        communeName = health.unitName
+        self.hubURL = hubURL
+        self.hubReachable = hubReachable
+        lastPushAckAt = health.lastPushAckAt
+        lastPullAt = health.lastPullAt
+        unackedChanges = health.unackedChanges
+        oldestUnackedAgeSeconds = health.oldestUnackedWrittenAt.map { max(0, now.timeIntervalSince($0)) }
+        openConflicts = health.openConflicts
+        awaitingReview = health.awaitingReview
+        schemaVersion = health.schemaVersion
+        rulesVersion = health.rulesVersion
+        daemonRunning = daemon != nil
+        daemonUptimeSeconds = daemon.map { now.timeIntervalSince($0.startedAt) }
+        clockSkewSeconds = daemon?.clockSkewSeconds ?? probedSkew
+        replicaBytes = health.fileBytes
+        diskFreeBytes = health.freeDiskBytes
+        lastError = daemon?.lastError
+        (state, hint) = StatusReport.judge(
+            daemonRunning: daemonRunning, hubReachable: hubReachable, lastError: lastError,
+            oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
+            awaitingReview: awaitingReview)
+    }
+
+    /// The verdict and the one thing to do first. Pure, so every branch is tested.
+    public static func judge(
+        daemonRunning: Bool, hubReachable: Bool, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
+        freeDisk: Int64?, awaitingReview: Int
+    ) -> (State, String?) {
+        if !daemonRunning {
+            return (.down, "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped")
+        }
+        if let freeDisk, freeDisk < minFreeDiskBytes {
+            return (.degraded, "less than 200 MB free where the replica lives: free disk space, or writes will start to fail")
+        }
+        if !hubReachable {
+            return (.degraded, "the hub does not answer: check the link to the district; changes are kept here and sent when it answers")
+        }
+        if let lastError {
+            return (.degraded, "the last sync failed: \(lastError)")
+        }
+        if let skew, abs(skew) > maxClockSkewSeconds {
+            return (.degraded, "this computer's clock is \(Int(skew)) s off the hub's: turn on time sync ('timedatectl set-ntp true')")
+        }
+        if let age = oldestUnackedAge, age > maxUnackedAgeSeconds {
+            return (.degraded, "changes written over a day ago are not at the hub yet: run 'syncctl sync' and read its answer")
+        }
+        if awaitingReview > 0 {
+            return (.healthy, "\(awaitingReview) conflict(s) wait for district review; nothing to do here")
+        }
+        return (.healthy, nil)
+    }
+
+    enum Keys: String, CodingKey {
+        case replica, state, hint
+        case communeName = "commune_name", hubURL = "hub_url", hubReachable = "hub_reachable"
+        case lastPushAckAt = "last_push_ack_at", lastPullAt = "last_pull_at", unackedChanges = "unacked_changes"
+        case oldestUnackedAgeSeconds = "oldest_unacked_age_s", openConflicts = "open_conflicts"
+        case awaitingReview = "awaiting_review", schemaVersion = "schema_version", rulesVersion = "rules_version"
+        case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
+        case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error"
+    }
+
+    /// Every key is always present; unknown values are null.
+    public func encode(to encoder: any Encoder) throws {
+        var keys = encoder.container(keyedBy: Keys.self)
+        try keys.encode(replica, forKey: .replica)
+        try keys.encode(communeName, forKey: .communeName)
+        try keys.encode(hubURL, forKey: .hubURL)
+        try keys.encode(hubReachable, forKey: .hubReachable)
+        try keys.encode(lastPushAckAt, forKey: .lastPushAckAt)
+        try keys.encode(lastPullAt, forKey: .lastPullAt)
+        try keys.encode(unackedChanges, forKey: .unackedChanges)
+        try keys.encode(oldestUnackedAgeSeconds, forKey: .oldestUnackedAgeSeconds)
+        try keys.encode(openConflicts, forKey: .openConflicts)
+        try keys.encode(awaitingReview, forKey: .awaitingReview)
+        try keys.encode(schemaVersion, forKey: .schemaVersion)
+        try keys.encode(rulesVersion, forKey: .rulesVersion)
+        try keys.encode(daemonRunning, forKey: .daemonRunning)
+        try keys.encode(daemonUptimeSeconds, forKey: .daemonUptimeSeconds)
+        try keys.encode(clockSkewSeconds, forKey: .clockSkewSeconds)
+        try keys.encode(replicaBytes, forKey: .replicaBytes)
+        try keys.encode(diskFreeBytes, forKey: .diskFreeBytes)
+        try keys.encode(lastError, forKey: .lastError)
+        try keys.encode(state, forKey: .state)
+        try keys.encode(hint, forKey: .hint)
+    }
+}
+
+/// Asking the hub's /health directly (when the daemon cannot be asked).
+public enum HubProbe {
+    /// Whether the hub answers within `timeoutSeconds`, and the clock skew it implies.
+    public static func check(_ url: String, timeoutSeconds: Double = 5, caFile: String? = nil) -> (reachable: Bool, skew: Double?) {
+        guard let session = try? CurlSession(connectTimeoutSeconds: timeoutSeconds, requestTimeoutSeconds: timeoutSeconds, caFile: caFile),
+            let reply = try? session.send("GET", (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/health", headers: []),
+            reply.status == 200
+        else { return (false, nil) }
+        let body = try? JSONDecoder().decode([String: String].self, from: Data(reply.body))
+        let skew = body?["time"].flatMap(Double.init).map { Date().timeIntervalSince1970 - $0 / 1000 }
+        return (true, skew)
+    }
+}

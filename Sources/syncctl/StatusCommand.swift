@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Replica
+import SyncClient
+import SyncConfig
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Is this office's data safe at the hub? Exit code 0 healthy, 1 degraded, 2 down.")
+
+    @Option(help: "Path of commune.toml.")
+    var config: String = "/etc/communesync/commune.toml"
+
+    @Flag(help: "One JSON object (stable keys, for monitoring) instead of text.")
+    var json = false
+
+    func run() throws {
+        let settings = try CommuneSettings.load(config)
+        let daemon = (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: 5))
+            .flatMap { try? JSONDecoder.iso8601.decode(DaemonStatus.self, from: $0) }
+        let health: ReplicaHealth
+        do {
+            health = try ReplicaHealth.read(path: settings.database)
+        } catch {
+            print("cannot read the replica at \(settings.database): \(error)")
+            throw ExitCode(2)
+        }
+        // The daemon knows whether the hub answered its last round; without it, ask the hub.
+        let probe = daemon?.hubReachable == nil ? HubProbe.check(settings.hub.url, caFile: settings.hub.caFile) : nil
+        let report = StatusReport(
+            health: health, hubURL: settings.hub.url, daemon: daemon,
+            hubReachable: daemon?.hubReachable ?? probe?.reachable ?? false, probedSkew: probe?.skew)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(StatusText.render(report))
+        }
+        throw ExitCode(report.state.exitCode)
+    }
+}
+
+/// The human form of the status: fits 80 columns.
+enum StatusText {
+    static func render(_ report: StatusReport) -> String {
+        func yesNo(_ value: Bool) -> String { value ? "yes" : "NO" }
+        func age(_ seconds: Double?) -> String {
+            guard let seconds else { return "-" }
+            if seconds < 120 { return "\(Int(seconds)) s" }
+            if seconds < 7_200 { return "\(Int(seconds / 60)) min" }
+            if seconds < 172_800 { return "\(Int(seconds / 3_600)) h" }
+            return "\(Int(seconds / 86_400)) days"
+        }
+        func bytes(_ count: Int64?) -> String {
+            guard let count else { return "-" }
+            return count >= 1 << 30 ? String(format: "%.1f GB", Double(count) / Double(1 << 30))
+                : String(format: "%.1f MB", Double(count) / Double(1 << 20))
+        }
+        var lines = [
+            "CommuneSync \(report.replica)\(report.communeName.map { " — \($0)" } ?? "")   state: \(report.state.rawValue.uppercased())",
+            "  daemon running     \(yesNo(report.daemonRunning))\(report.daemonUptimeSeconds.map { " (up \(age($0)))" } ?? "")",
+            "  hub                \(report.hubURL)  answers: \(yesNo(report.hubReachable))",
+            "  last push acked    \(report.lastPushAckAt ?? "never")",
+            "  last pull          \(report.lastPullAt ?? "never")",
+            "  not yet at hub     \(report.unackedChanges) changes, oldest \(age(report.oldestUnackedAgeSeconds))",
+            "  conflicts          \(report.openConflicts) open, \(report.awaitingReview) awaiting district review",
+            "  schema / rules     \(report.schemaVersion) / \(report.rulesVersion)",
+            "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",
+            "  replica / free     \(bytes(report.replicaBytes)) / \(bytes(report.diskFreeBytes))",
+        ]
+        if let error = report.lastError { lines += wrapped("  last error         ", error) }
+        if let hint = report.hint { lines += wrapped("  what to do         ", hint) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `text` after `label`, wrapped at word boundaries to fit 80 columns.
+    static func wrapped(_ label: String, _ text: String) -> [String] {
+        var lines: [String] = []
+        var line = label
+        for word in text.split(separator: " ") {
+            if line.count + word.count + 1 > 80 && line.count > label.count {
+                lines.append(line)
+                line = String(repeating: " ", count: label.count)
+            }
+            line += (line.count == label.count ? "" : " ") + word
+        }
+        lines.append(line)
+        return lines
+    }
+}
+
+extension JSONDecoder {
+    static var iso8601: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
