@@ -15,6 +15,15 @@ public struct ChangeGroup: Codable, Sendable, Equatable {
     public let x: String
     public let w: [Write]
 
+    public init(t: String, r: String, o: String, h: UInt64, x: String, w: [Write]) {
+        self.t = t
+        self.r = r
+        self.o = o
+        self.h = h
+        self.x = x
+        self.w = w
+    }
+
     public struct Write: Codable, Sendable, Equatable {
         public let counter: UInt64
         /// nil for a delete.

@@ -1,0 +1,144 @@
+import Foundation
+import SyncCore
+import SyncProtocol
+import Testing
+import TestSupport
+
+/// At least 200 generated bad requests against a running hub: each gets a clear 4xx, the hub
+/// stays up, and its database is unchanged. The generator is seeded (the seed is printed in
+/// every failure message).
+@Suite(.serialized) struct BadInputTests {
+    struct Case {
+        let name: String
+        let method: String
+        let path: String
+        var headers: [String: String]
+        let body: Data?
+        let expected: Set<Int>
+    }
+
+    @Test func twoHundredBadRequestsAreRefusedAndChangeNothing() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var random = SplitMix(seed: seed)
+        let cluster = try SyncCluster(label: "badinput")
+        let own = try cluster.addCommune("06913")
+        let other = try cluster.addCommune("06916")
+        #expect(try own.syncOnce().status == 0)
+        #expect(try other.syncOnce().status == 0)
+        let token = try String(contentsOfFile: own.credentialPath, encoding: .utf8)
+        // One legitimate batch, so that replays have something to replay.
+        let valid = try pushBody([group(origin: "06913", counter: 64, row: "p-valid", unit: "unit-06913")])
+        let accepted = try RawHTTP.send("POST", cluster.hub.url + "/v1/push", headers: headers(token), body: valid)
+        #expect(accepted.status == 200, "\(accepted.body)")
+        Thread.sleep(forTimeInterval: 2.5)  // let the hub's own periodic fold settle
+        let before = try SQLiteShell.run(cluster.hub.database, ".dump")
+
+        var cases: [Case] = []
+        while cases.count < 220 {
+            cases.append(makeCase(&random, token: token, otherToken: try String(contentsOfFile: other.credentialPath, encoding: .utf8), valid: valid))
+        }
+        var counts: [String: Int] = [:]
+        for item in cases {
+            let reply = try RawHTTP.send(item.method, cluster.hub.url + item.path, headers: item.headers, body: item.body)
+            counts[item.name, default: 0] += 1
+            #expect(item.expected.contains(reply.status), "seed \(seed), \(item.name): got \(reply.status) \(reply.body.prefix(200))")
+            if reply.status >= 400 {
+                let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body.utf8))
+                #expect(error.map { !$0.message.isEmpty } == true, "seed \(seed), \(item.name): no clear error body: \(reply.body.prefix(200))")
+            }
+        }
+        #expect(try RawHTTP.send("GET", cluster.hub.url + "/health").status == 200, "the hub went down")
+        #expect(try SQLiteShell.run(cluster.hub.database, ".dump") == before, "seed \(seed): a refused or replayed request changed the hub")
+        #expect(counts.count >= 15, "seed \(seed): only \(counts.keys.sorted()) kinds generated")
+    }
+
+    // MARK: The generator
+
+    func headers(_ token: String, gzip: Bool = false) -> [String: String] {
+        var headers = [
+            "Authorization": "Bearer \(token)", "Content-Type": "application/json",
+            WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: "1",
+        ]
+        if gzip { headers["Content-Encoding"] = "gzip" }
+        return headers
+    }
+
+    func group(origin: String, counter: UInt64, row: String, unit: String, table: String = "persons",
+               column: String = "full_name", value: Value = .text("Người thử")) -> ChangeGroup {
+        ChangeGroup(t: table, r: row, o: origin, h: 1, x: "",
+                    w: [ChangeGroup.Write(counter: counter, column: "commune_id", value: .text(unit)),
+                        ChangeGroup.Write(counter: counter + 1, column: column, value: value)])
+    }
+
+    func pushBody(_ groups: [ChangeGroup]) throws -> Data { try JSONEncoder().encode(PushRequest(changes: groups)) }
+
+    func makeCase(_ random: inout SplitMix, token: String, otherToken: String, valid: Data) -> Case {
+        let counter = UInt64.random(in: 1_000...9_000, using: &random) << 6
+        let row = "p-\(UInt32.random(in: 0...UInt32.max, using: &random))"
+        func push(_ name: String, _ body: Data?, headers: [String: String]? = nil, expect: Set<Int>) -> Case {
+            Case(name: name, method: "POST", path: "/v1/push", headers: headers ?? self.headers(token), body: body, expected: expect)
+        }
+        func groups(_ groups: [ChangeGroup]) -> Data { (try? pushBody(groups)) ?? Data() }
+        switch Int.random(in: 0..<20, using: &random) {
+        case 0: return push("no credential", valid, headers: headers(token).filter { $0.key != "Authorization" }, expect: [401])
+        case 1: return push("wrong credential", valid, headers: headers("06913." + String(repeating: "0", count: 64)), expect: [401])
+        case 2: return push("garbage credential", valid, headers: headers(String((0..<20).map { _ in Character(UnicodeScalar(UInt8.random(in: 33...126, using: &random))) })), expect: [401])
+        case 3:
+            var bytes = Array(valid)
+            bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
+            return push("truncated JSON", Data(bytes), expect: [400])
+        case 4: return push("random bytes", Data((0..<Int.random(in: 1...500, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }), expect: [400])
+        case 5: return push("wrong JSON shape", Data(#"{"changes": [{"t": 1}]}"#.utf8), expect: [400])
+        case 6: return push("not gzip", valid, headers: headers(token, gzip: true), expect: [400])
+        case 7:
+            let packed = Gzip.compress(Array(valid))
+            return push("truncated gzip", Data(packed.prefix(packed.count / 2)), headers: headers(token, gzip: true), expect: [400])
+        case 8:
+            let bomb = Gzip.compress(Array(repeating: UInt8(ascii: " "), count: 80 * 1024 * 1024))
+            return push("gzip bomb", Data(bomb), headers: headers(token, gzip: true), expect: [413])
+        case 9: return push("oversized body", Data(repeating: UInt8(ascii: " "), count: 9 * 1024 * 1024), expect: [413])
+        case 10:
+            var versioned = headers(token)
+            versioned[Bool.random(using: &random) ? WireVersion.protocolHeader : WireVersion.schemaHeader] = String(Int.random(in: 2...99, using: &random))
+            return push("wrong version", valid, headers: versioned, expect: [409])
+        case 11: return push("replayed batch", valid, expect: [200])
+        case 12: return push("dots of another replica", groups([group(origin: "06916", counter: counter, row: row, unit: "unit-06913")]), expect: [403])
+        case 13: return push("outside scope", groups([group(origin: "06913", counter: counter, row: row, unit: "unit-06916")]), expect: [403])
+        case 14: return push("another commune's existing row", groups([group(origin: "06913", counter: counter, row: "p-valid", unit: "unit-06913")]),
+                             headers: headers(otherToken), expect: [403])
+        case 15:
+            let huge = Value.text(String(repeating: "ạ", count: 40_000))
+            return push("huge field value", groups([group(origin: "06913", counter: counter, row: row, unit: "unit-06913", value: huge)]), expect: [413])
+        case 16:
+            var bytes = Array(groups([group(origin: "06913", counter: counter, row: row, unit: "unit-06913", value: .text("XXXX"))]))
+            if let index = bytes.firstIndex(of: UInt8(ascii: "X")) { bytes.replaceSubrange(index..<index + 2, with: [0xC3, 0x28]) }
+            return push("invalid UTF-8", Data(bytes), expect: [400])
+        case 17:
+            let table = ["units", "titles", "quotas"].randomElement(using: &random)!
+            return push("reference table", groups([ChangeGroup(t: table, r: row, o: "06913", h: 1, x: "", w: [.init(counter: counter, column: "name", value: .text("x"))])]), expect: [403])
+        case 18:
+            let pick = Int.random(in: 0..<3, using: &random)
+            let bad = [ChangeGroup(t: "persons", r: row, o: "06913", h: 1, x: "not a vector", w: [.init(counter: counter, column: "note", value: .null)]),
+                       ChangeGroup(t: "persons", r: row, o: "06913", h: 1, x: "", w: [.init(counter: counter, column: "shoe_size", value: .null)]),
+                       ChangeGroup(t: "salaries", r: row, o: "06913", h: 1, x: "", w: [.init(counter: counter, column: "amount", value: .integer(1))])][pick]
+            return push(["malformed context", "unknown column", "unknown table"][pick], groups([bad]), expect: [400])
+        default:
+            let paths = ["/v1/pull?after=-1", "/v1/pull?after=abc", "/v1/pull?limit=x", "/v1/snapshot?cursor=nosuchtable/x", "/v1/snapshot?checkpoint=-5"]
+            let path = paths.randomElement(using: &random)!
+            return Case(name: "bad query " + path, method: "GET", path: path, headers: headers(token), body: nil, expected: [400])
+        }
+    }
+}
+
+/// Seeded generator for the test's own randomness.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
