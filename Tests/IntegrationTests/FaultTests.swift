@@ -52,3 +52,43 @@ import TestSupport
         }
     }
 }
+
+/// Bad links: every connection between the daemons and the hub goes through a proxy that
+/// delays, drops requests mid-body, cuts replies short or resets. The daemons back off,
+/// resume and converge; nothing is lost or held twice.
+@Suite(.serialized) struct BadLinkTests {
+    @Test func daemonsConvergeThroughALinkThatDropsTruncatesDelaysAndResets() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        let cluster = try SyncCluster(label: "badlink")
+        let proxy = try FaultyProxy(targetPort: cluster.hub.port, seed: seed)
+        let communes = try ["06913", "06916"].map { try cluster.addCommune($0, interval: 0.1, hubPort: proxy.port) }
+        for commune in communes { try commune.start() }
+        #expect(eventually { communes.allSatisfy(\.hasReplica) })
+        for batch in 0..<40 {
+            for commune in communes {
+                let rows = (0..<25).map {
+                    "INSERT INTO persons(id, commune_id, full_name, note) VALUES ('p-\(commune.code)-\(batch)-\($0)', '\(commune.unit)', 'Người \($0)', '\(String(repeating: "ghi chú ", count: 20))');"
+                }
+                try SQLiteShell.run(commune.database, "BEGIN;\n" + rows.joined(separator: "\n") + "\nCOMMIT;")
+            }
+            try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET phone = 'd\(batch)' WHERE id = 'p-06913-\(batch / 2)-0';")
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let faults = proxy.faultCounts
+        // The link heals; everything must arrive.
+        proxy.faulty = false
+        let converged = eventually(timeout: 90) {
+            try communes.allSatisfy { try scopeContent($0.database, unit: $0.unit) == scopeContent(cluster.hub.database, unit: $0.unit) }
+        }
+        #expect(converged, "seed \(seed): no convergence after faults \(faults)")
+        for fault in FaultyProxy.Fault.allCases {
+            #expect(faults[fault, default: 0] >= 3, "seed \(seed): too few connections got \(fault): \(faults)")
+        }
+        #expect(try SQLiteShell.run(cluster.hub.database,
+            "SELECT count(*) FROM (SELECT origin, counter FROM _sync_hub_feed GROUP BY origin, counter HAVING count(*) > 1);") == "0")
+        for commune in communes {
+            #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM persons;") == "1000")
+        }
+        print("bad link faults: \(faults) (seed \(seed))")
+    }
+}

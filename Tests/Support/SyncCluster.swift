@@ -22,9 +22,10 @@ public final class SyncCluster: @unchecked Sendable {
     }
 
     /// Adds a commune office (official code) with a credential issued by the hub.
+    /// `hubPort` lets the commune reach the hub through something else (a faulty proxy).
     @discardableResult
-    public func addCommune(_ code: String, interval: Double = 0.3) throws -> CommuneNode {
-        let commune = try CommuneNode(code: code, directory: directory, hubPort: hub.port, interval: interval)
+    public func addCommune(_ code: String, interval: Double = 0.3, hubPort: Int? = nil) throws -> CommuneNode {
+        let commune = try CommuneNode(code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval)
         try hub.issueCredential(for: code, into: commune.credentialPath)
         communes[code] = commune
         return commune
@@ -186,6 +187,12 @@ public final class CommuneNode: @unchecked Sendable {
     @discardableResult
     public func syncOnce() throws -> (status: Int32, output: String) {
         try Programs.run("syncctl", ["sync", "--config", config])
+    }
+
+    /// The daemon has created the replica (its register tables exist).
+    public var hasReplica: Bool {
+        FileManager.default.fileExists(atPath: database)
+            && (try? SQLiteShell.run(database, "SELECT count(*) FROM sqlite_master WHERE name = 'persons';")) == "1"
     }
 
     /// Has bootstrapped: the hub's units arrived.
