@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import SyncCore
 
@@ -51,15 +52,25 @@ public final class Replica {
     ) throws -> Replica {
         if FileManager.default.fileExists(atPath: path) {
             let probe = try SQLiteDatabase(path: path, create: false)
-            let isEmpty = try probe.scalar("SELECT count(*) FROM sqlite_master")?.integerValue == 0
+            let isEmpty = try Self.recognising(path) { try probe.scalar("SELECT count(*) FROM sqlite_master")?.integerValue == 0 }
             if !isEmpty { return try Replica(openingExisting: path, schema: schema) }
         }
         return try create(at: path, id: id, role: role, schema: schema)
     }
 
+    /// Turns SQLite's "not a database" and "corrupt" into a replica error that says what to do.
+    static func recognising<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError where [SQLITE_NOTADB, SQLITE_CORRUPT].contains(error.primaryCode) {
+            throw ReplicaError.damaged(path: path, detail: error.message)
+        }
+    }
+
     /// Opens an existing replica file, upgrading its schema and triggers in place if needed.
     public convenience init(openingExisting path: String, schema: RegisterSchema = .current) throws {
         let database = try SQLiteDatabase(path: path, create: false)
+        try Self.recognising(path) { _ = try database.scalar("SELECT count(*) FROM sqlite_master") }
         try self.init(database: database, schema: schema)
     }
 

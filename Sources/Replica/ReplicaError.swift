@@ -6,6 +6,7 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
     case damagedMeta(path: String, key: String)
     case invalidReplicaID(String)
     case incompatibleColumns(path: String, table: String)
+    case damaged(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -25,6 +26,9 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
             return "\(path): the columns of table \(table) are not those this release expects "
                 + "(renamed, removed or reordered by another program); restore the replica from the hub "
                 + "with 'syncctl init' and a snapshot, or ask the district office"
+        case .damaged(let path, let detail):
+            return "\(path) is damaged (\(detail)): move it aside (keep it: changes not yet at the hub are only "
+                + "in it) and start syncd again; it rebuilds the replica from the hub's snapshot"
         case .invalidReplicaID(let text):
             return "'\(text)' is not a valid replica id: use the official unit code (letters, digits, '-', '_', '.')"
         }

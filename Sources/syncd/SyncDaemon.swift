@@ -73,9 +73,9 @@ struct SyncDaemon: ParsableCommand {
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
                 let transient = (error as? SyncError)?.isTransient ?? false
-                state.roundFailed(error, hubAnswered: !transient)
-                logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(error)"])
-                systemd.notify("STATUS=round failed (\(state.failures) in a row): \(error)")
+                state.roundFailed(Self.explain(error), hubAnswered: !transient)
+                logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(Self.explain(error))"])
+                systemd.notify("STATUS=round failed (\(state.failures) in a row): \(Self.explain(error))")
             }
             let pause = state.failures == 0 ? settings.sync.intervalSeconds
                 : max(0.2, backoff.delay(afterFailures: state.failures, unit: Double.random(in: 0..<1)))
@@ -89,6 +89,15 @@ struct SyncDaemon: ParsableCommand {
         }
         systemd.notify("STOPPING=1")
         logger.info("stopped cleanly")
+    }
+
+    /// What a technician should read about a failed round.
+    static func explain(_ error: any Error) -> String {
+        if let error = error as? SQLiteError, error.primaryCode == 13 {  // SQLITE_FULL
+            return "the disk holding the replica is full: free some space ('syncctl status' shows how much is left); "
+                + "nothing was lost, and sync resumes by itself"
+        }
+        return "\(error)"
     }
 
     private static func milliseconds(since start: ContinuousClock.Instant) -> Int64 {
@@ -123,12 +132,12 @@ final class DaemonState: @unchecked Sendable {
         }
     }
 
-    func roundFailed(_ error: any Error, hubAnswered: Bool) {
+    func roundFailed(_ error: String, hubAnswered: Bool) {
         condition.withLock {
             status.lastRoundAt = Date()
             status.lastRoundOK = false
             status.hubReachable = hubAnswered
-            status.lastError = "\(error)"
+            status.lastError = error
             status.consecutiveFailures += 1
             condition.broadcast()
         }

@@ -49,3 +49,25 @@ import TestSupport
         #expect(try SQLiteShell.run(path, "PRAGMA integrity_check;") == "ok")
     }
 }
+
+/// A replica whose wall clock jumps back still stamps its changes in increasing order.
+@Suite struct ClockTests {
+    @Test func changesWrittenAfterTheClockJumpsBackStillOrderAfterEarlierOnes() throws {
+        let fixture = try ReplicaFixture()
+        let replica = try fixture.create("22499")
+        try SQLiteShell.run(fixture.path("22499"), "INSERT INTO persons(id, phone) VALUES ('p1', '0901');")
+        try replica.fold()
+        let before = try replica.capturedChanges().last!.timestamp
+        // Two writes, each stamped as if the clock had been set back a day.
+        for phone in ["0902", "0903"] {
+            try SQLiteShell.run(fixture.path("22499"), """
+                UPDATE persons SET phone = '\(phone)' WHERE id = 'p1';
+                UPDATE _sync_log SET at_ms = at_ms - 86400000 WHERE hlc IS NULL;
+                """)
+            try replica.fold()
+        }
+        let after = try replica.capturedChanges().suffix(2).map(\.timestamp)
+        #expect(after.count == 2)
+        #expect(before < after[0] && after[0] < after[1])
+    }
+}

@@ -34,6 +34,21 @@ public enum Programs {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs a system command (mount, dd, ...) to completion.
+    @discardableResult
+    public static func runSystem(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// Starts a long-running program with its output appended to `log`.
     public static func start(_ name: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         if !FileManager.default.fileExists(atPath: log) {

@@ -24,8 +24,8 @@ public final class SyncCluster: @unchecked Sendable {
     /// Adds a commune office (official code) with a credential issued by the hub.
     /// `hubPort` lets the commune reach the hub through something else (a faulty proxy).
     @discardableResult
-    public func addCommune(_ code: String, interval: Double = 0.3, hubPort: Int? = nil) throws -> CommuneNode {
-        let commune = try CommuneNode(code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval)
+    public func addCommune(_ code: String, interval: Double = 0.3, hubPort: Int? = nil, database: String? = nil) throws -> CommuneNode {
+        let commune = try CommuneNode(code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval, database: database)
         try hub.issueCredential(for: code, into: commune.credentialPath)
         communes[code] = commune
         return commune
