@@ -5,24 +5,33 @@ import SyncCore
 
 /// Who is calling, once their credential checked out.
 public struct Caller: Sendable, Equatable {
+    public enum Role: String, Sendable {
+        /// A commune office's syncd: pushes and pulls its scope.
+        case commune
+        /// District staff resolving conflicts on the review desk.
+        case reviewer
+    }
+
     public let replica: ReplicaID
     /// The units.id of the commune whose rows this caller may push and pull.
     public let scope: String
+    public let role: Role
 }
 
 /// Issuing and checking credentials. A token is `REPLICA.SECRET`; the hub keeps only its
 /// SHA-256, so a copy of the hub database does not let anyone sign in.
 enum Credentials {
-    static func issue(replica: ReplicaID, scope: String, in database: SQLiteDatabase) throws -> String {
+    static func issue(replica: ReplicaID, scope: String, role: Caller.Role = .commune, in database: SQLiteDatabase) throws -> String {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let token = "\(replica.rawValue).\(secret)"
         try database.run(
             """
-            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, 'commune', ?, ?)
-            ON CONFLICT(replica) DO UPDATE SET scope = excluded.scope, sha256 = excluded.sha256, issued_at = excluded.issued_at
+            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(replica) DO UPDATE SET scope = excluded.scope, role = excluded.role, sha256 = excluded.sha256,
+                issued_at = excluded.issued_at
             """,
-            [.text(replica.rawValue), .text(scope), .text(digest(token)), .text(Date().formatted(.iso8601))])
+            [.text(replica.rawValue), .text(scope), .text(role.rawValue), .text(digest(token)), .text(Date().formatted(.iso8601))])
         return token
     }
 
@@ -35,15 +44,16 @@ enum Credentials {
         let token = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let replicaText = String(token.prefix { $0 != "." })
         guard let replica = ReplicaID(rawValue: replicaText),
-            let row = try database.query("SELECT scope, sha256 FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
+            let row = try database.query("SELECT scope, sha256, role FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
             let scope = row[0].textValue, let expected = row[1].textValue,
+            let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)),
             constantTimeEqual(Array(digest(token).utf8), Array(expected.utf8))
         else {
             throw HubError.unauthorized(
                 "the credential for '\(replicaText)' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(replicaText)')")
         }
-        return Caller(replica: replica, scope: scope)
+        return Caller(replica: replica, scope: scope, role: role)
     }
 
     static func digest(_ token: String) -> String {

@@ -31,6 +31,8 @@ public enum HubAPI {
         HubRoute(method: "GET", path: "/v1/snapshot"),
         HubRoute(method: "GET", path: "/health"),
         HubRoute(method: "GET", path: "/metrics"),
+        HubRoute(method: "GET", path: "/v1/conflicts"),
+        HubRoute(method: "POST", path: "/v1/conflicts/resolve"),
     ]
 
     public static func router(
@@ -69,7 +71,8 @@ public enum HubAPI {
             try await wire.handle(request) { request, caller in
                 let after = try wire.integer("after", in: request) ?? 0
                 let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
-                return try await store.pull(for: caller, after: after, limit: max(limit, 1))
+                let rules = try wire.integer("rules", in: request).map(Int.init)
+                return try await store.pull(for: caller, after: after, limit: max(limit, 1), rulesVersion: rules)
             }
         }
         router.get("/v1/snapshot") { request, _ in
@@ -78,6 +81,19 @@ public enum HubAPI {
                 return try await store.snapshot(
                     for: caller, cursor: request.uri.queryParameters["cursor"].map(String.init),
                     checkpoint: try wire.integer("checkpoint", in: request), limit: max(limit, 1))
+            }
+        }
+        router.get("/v1/conflicts") { request, _ in
+            try await wire.handle(request, versioned: false) { request, caller in
+                try await store.conflicts(state: request.uri.queryParameters["state"].map(String.init), for: caller)
+            }
+        }
+        router.post("/v1/conflicts/resolve") { request, _ in
+            try await wire.handle(request, versioned: false) { request, caller in
+                let decision = try await wire.decode(ResolveRequest.self, from: &request)
+                let response = try await store.resolve(decision, by: caller)
+                logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(caller.replica)", "reason": "\(decision.reason)"])
+                return response
             }
         }
         return router
@@ -93,14 +109,14 @@ struct Wire: Sendable {
     let metrics: HubMetrics
 
     func handle<Reply: Encodable>(
-        _ request: Request, _ body: @Sendable (inout Request, Caller) async throws -> Reply
+        _ request: Request, versioned: Bool = true, _ body: @Sendable (inout Request, Caller) async throws -> Reply
     ) async throws -> Response {
         var request = request
         let route = request.uri.path
         do {
             let caller = try await store.authenticate(request.headers[.authorization])
             metrics.seen(replica: caller.replica.rawValue)
-            try checkVersions(request)
+            if versioned { try checkVersions(request) }
             let response = try reply(try await body(&request, caller), to: request)
             metrics.request(route: route, status: 200)
             return response

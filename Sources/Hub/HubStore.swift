@@ -14,14 +14,16 @@ public actor HubStore {
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024
 
-    /// Opens the hub database at `path`, creating it (as the replica of `district`) on first use.
-    public init(path: String, district: ReplicaID) throws {
+    /// Opens the hub database at `path`, creating it (as the replica of `district`) on first
+    /// use, and adopts `rules` (nil: keep the rules it holds).
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil) throws {
         let replica = try Replica.openOrCreate(at: path, id: district, role: .district)
         guard replica.id == district, replica.role == .district else {
             throw HubError(status: 500, code: "wrong_database",
                            message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
         }
         try replica.database.execute(HubTables.sql)
+        if let rules, try replica.rules != rules { try replica.adopt(rules) }
         self.replica = replica
         self.district = district
         schemaVersion = replica.schema.version
@@ -36,7 +38,8 @@ public actor HubStore {
     /// Issues (or replaces) the credential of a commune replica and returns the token, which
     /// is shown once and never stored. `scope` defaults to the unit whose official code is
     /// the replica id.
-    public func issueCredential(for commune: ReplicaID, scope: String?) throws -> String {
+    public func issueCredential(for commune: ReplicaID, scope: String?, reviewer: Bool = false) throws -> String {
+        if reviewer { return try Credentials.issue(replica: commune, scope: "*", role: .reviewer, in: replica.database) }
         let unit: String
         if let scope {
             unit = scope
@@ -56,6 +59,7 @@ public actor HubStore {
     /// Applies a commune's batch in one transaction: validated whole, deduplicated by dot,
     /// appended to the feed. Re-sending a batch is harmless.
     public func push(_ changes: [Change], from caller: Caller) throws -> PushResponse {
+        try require(.commune, caller)
         try validate(changes, from: caller)
         let held = try received(caller.replica)
         let fresh = changes.filter { $0.dot.counter > held }
@@ -69,9 +73,42 @@ public actor HubStore {
                     """, [.text(caller.replica.rawValue), .integer(Int64(last))])
             }
         }
+        if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
             duplicates: changes.count - fresh.count + report.duplicates)
+    }
+
+    func require(_ role: Caller.Role, _ caller: Caller) throws {
+        guard caller.role == role else {
+            throw HubError.forbidden("the credential of \(caller.replica) is a \(caller.role.rawValue)'s; this needs a \(role.rawValue)'s")
+        }
+    }
+
+    /// Applies the seat rule at the hub: the losing assignments of settled seat conflicts are
+    /// ended (never deleted) by a district write, which then travels to every replica.
+    @discardableResult
+    func enforceSeats() throws -> Int {
+        var ended = 0
+        for conflict in try replica.conflicts(state: .settled) where conflict.kind == .seat {
+            let keepers = Set(conflict.chosen.split(separator: " ").map(String.init))
+            let holders = conflict.seatSides
+            guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
+            for loser in holders where !keepers.contains(loser.assignment) {
+                let active = try replica.database.scalar(
+                    "SELECT 1 FROM assignments WHERE id = ? AND (end_date IS NULL OR end_date = '')", [.text(loser.assignment)]) != nil
+                guard active else { continue }
+                let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
+                    + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
+                try replica.write(table: "assignments", row: loser.assignment, values: [
+                    "end_date": .text(keeper.startDate ?? Date().formatted(.iso8601.year().month().day())),
+                    "end_reason": .text(reason),
+                ])
+                ended += 1
+            }
+        }
+        if ended > 0 { try ingestLocalEdits() }
+        return ended
     }
 
     private func validate(_ changes: [Change], from caller: Caller) throws {
@@ -161,8 +198,10 @@ public actor HubStore {
 
     // MARK: Pull and snapshot
 
-    public func pull(for caller: Caller, after: Int64, limit: Int) throws -> PullResponse {
+    public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil) throws -> PullResponse {
+        try require(.commune, caller)
         try ingestLocalEdits()
+        let rules = try replica.rules
         return try replica.database.transaction {
             var changes: [Change] = []
             var last = after
@@ -183,7 +222,8 @@ public actor HubStore {
             }
             return PullResponse(
                 changes: ChangeGroup.group(changes), next: last, more: more, acknowledged: try received(caller.replica),
-                hub: district.rawValue, time: Int64(Date().timeIntervalSince1970 * 1000))
+                hub: district.rawValue, time: Int64(Date().timeIntervalSince1970 * 1000),
+                rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules)
         }
     }
 
@@ -201,6 +241,7 @@ public actor HubStore {
     /// A page of the current merge state of the caller's scope. The cursor is `table/row` of
     /// the last row sent; reference tables come first, whole.
     public func snapshot(for caller: Caller, cursor: String?, checkpoint: Int64?, limit: Int) throws -> SnapshotPage {
+        try require(.commune, caller)
         try ingestLocalEdits()
         let start = try checkpoint ?? replica.database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
         var (tableIndex, after) = (0, "")

@@ -15,5 +15,9 @@ enum HubTables {
         CREATE TABLE IF NOT EXISTS _sync_hub_credentials(
             replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, role TEXT NOT NULL,
             sha256 TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
+        -- Every reviewer decision: who, when, why, and what was written.
+        CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
+            id INTEGER PRIMARY KEY, conflict TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL,
+            reason TEXT NOT NULL, pick TEXT, value, wrote INTEGER NOT NULL);
         """
 }

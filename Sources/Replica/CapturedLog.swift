@@ -24,6 +24,9 @@ struct LogEntry {
     let context: VersionVector
     /// Set once folded: which columns changed, their values and the clock stamp.
     let folded: Folded?
+    /// Columns a deliberate write (`Replica.write`) names before folding: they count as
+    /// written even if their value did not change.
+    let presetColumns: Int64?
 
     struct Folded {
         /// Bit j set: the table's column j changed.
@@ -75,8 +78,10 @@ struct LogEntry {
         if case .integer(let columns) = row[6], case .integer(let hlc) = row[7] {
             guard values.count == LogEntry.slots(of: columns).count else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log.vals") }
             folded = Folded(columns: columns, values: values, timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
+            presetColumns = nil
         } else {
             folded = nil
+            presetColumns = row[6].integerValue
         }
     }
 

@@ -1,24 +1,48 @@
 import Foundation
 import SyncCore
 
-/// One field that holds concurrent writes, as recorded in `_sync_conflicts`.
+/// A conflict as recorded in `_sync_conflicts`: a field holding concurrent writes, or a seat
+/// with more active holders than its capacity.
 public struct ConflictRecord: Sendable, Equatable {
     public enum State: String, Sendable {
-        /// Waits for district review (the column's rule is `review`).
+        /// Waits for district review.
         case open
-        /// A rule chose the shown value; both writes are kept until one supersedes them.
+        /// A rule chose; both sides are kept until a write supersedes them (or, for a seat,
+        /// until the hub ends the losing assignment).
         case settled
-        /// A later write saw every side: nothing left to decide.
+        /// Nothing left to decide.
         case closed
+    }
+
+    public enum Kind: String, Sendable {
+        case field, seat
     }
 
     public let table: String
     public let row: String
+    /// The column, or `*holders` for a seat.
     public let column: String
     public let rule: String
-    public let sides: [FieldWrite]
-    public let chosen: Dot?
+    /// The sides as JSON: field writes (`[{dot, hlc, value}]`) or seat candidates.
+    public let sidesJSON: String
+    /// The chosen write's dot, or the kept assignments' ids.
+    public let chosen: String
     public let state: State
+
+    public var kind: Kind { column == SeatCheck.column ? .seat : .field }
+
+    /// A stable id: `table/row/column`.
+    public var id: String { "\(table)/\(row)/\(column)" }
+
+    /// The sides of a field conflict.
+    public var fieldSides: [FieldWrite] {
+        (try? JSONDecoder().decode([FieldWrite].self, from: Data(sidesJSON.utf8))) ?? []
+    }
+
+    /// The holders of a seat conflict.
+    public var seatSides: [SeatCandidate] {
+        (try? JSONDecoder().decode([SeatCandidate].self, from: Data(sidesJSON.utf8))) ?? []
+    }
 }
 
 /// `_sync_conflicts`: keeps the recorded conflicts in step with the merge state of each row.
@@ -27,7 +51,7 @@ struct ConflictLedger {
 
     func reconcile(table: String, row: String, with current: [FieldConflict], at now: HybridTimestamp) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for conflict in current {
             let sides = String(decoding: try encoder.encode(conflict.sides), as: UTF8.self)
             try database.run(
@@ -45,8 +69,9 @@ struct ConflictLedger {
                  .integer(Int64(now.rawValue))])
         }
         let stillOpen = Set(current.map(\.column))
+        // Records whose column starts with '*' are not about a field (seat conflicts): not ours.
         for column in try database.query(
-            "SELECT col FROM _sync_conflicts WHERE tbl = ? AND pk = ? AND state <> 'closed'", [.text(table), .text(row)]
+            "SELECT col FROM _sync_conflicts WHERE tbl = ? AND pk = ? AND state <> 'closed' AND col NOT LIKE '*%'", [.text(table), .text(row)]
         ).compactMap({ $0.first?.textValue }) where !stillOpen.contains(column) {
             try database.run(
                 "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ?",
@@ -58,7 +83,6 @@ struct ConflictLedger {
 extension Replica {
     /// Recorded conflicts, optionally only those in one state.
     public func conflicts(state: ConflictRecord.State? = nil) throws -> [ConflictRecord] {
-        let decoder = JSONDecoder()
         var sql = "SELECT tbl, pk, col, rule, sides, chosen, state FROM _sync_conflicts"
         var parameters: [Value] = []
         if let state {
@@ -68,9 +92,7 @@ extension Replica {
         return try database.query(sql + " ORDER BY tbl, pk, col", parameters).map { row in
             ConflictRecord(
                 table: row[0].description, row: row[1].description, column: row[2].description,
-                rule: row[3].description,
-                sides: try decoder.decode([FieldWrite].self, from: Data(row[4].description.utf8)),
-                chosen: Dot(text: row[5].description),
+                rule: row[3].description, sidesJSON: row[4].description, chosen: row[5].description,
                 state: ConflictRecord.State(rawValue: row[6].description) ?? .open)
         }
     }

@@ -42,6 +42,8 @@ extension Replica {
                 slots = []
             case .insert:
                 slots = Array(table.columns.indices)
+            case .update where entry.presetColumns != nil:
+                slots = LogEntry.slots(of: entry.presetColumns!)
             case .update:
                 let shown = policy.resolve(batch.rows[key]!.state, table: table.name, row: entry.row).values
                 slots = table.columns.indices.filter { slot in
@@ -66,6 +68,36 @@ extension Replica {
         try database.run("UPDATE _sync_clock SET hlc = ?", [.integer(Int64(clock.last.rawValue))])
         try setMeta("folded_seq", .integer(last))
         return batch
+    }
+}
+
+extension Replica {
+    /// A deliberate local write (a reviewer's resolution, an automatic rule's action): the
+    /// named columns count as written even when their value does not change, so the write
+    /// supersedes every concurrent side of them, here and on every replica it reaches.
+    public func write(table: String, row: String, values: [String: Value]) throws {
+        guard let schema = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        var mask: Int64 = 0
+        for column in values.keys {
+            guard let slot = schema.columns.firstIndex(where: { $0.name == column }) else {
+                throw ApplyError.unknownColumn(table: table, column: column)
+            }
+            mask |= Int64(1) << slot
+        }
+        let names = values.keys.sorted()
+        try database.transaction {
+            try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
+            try database.run(
+                "UPDATE \(table) SET \(names.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
+                names.map { values[$0]! } + [.text(row)])
+            try database.run("DELETE FROM _sync_applying")
+            try database.run(
+                """
+                INSERT INTO _sync_log(tbl, pk, op, at_ms, ctx, cols) VALUES (?, ?, 'update',
+                    CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER),
+                    (SELECT clock FROM _sync_rows WHERE tbl = ? AND pk = ?), ?)
+                """, [.text(table), .text(row), .text(table), .text(row), .integer(mask)])
+        }
     }
 }
 

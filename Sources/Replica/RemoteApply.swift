@@ -129,6 +129,7 @@ struct PendingRows {
             }
             materialised += 1
         }
+        try SeatCheck(replica: replica).run(touching: Array(rows.keys), at: now)
         return materialised
     }
 }

@@ -157,13 +157,35 @@ public final class Replica {
         get throws { Int(try meta("schema_version")?.integerValue ?? 0) }
     }
 
-    /// The rules this replica merges with. Until the hub serves a rule set, every column is
-    /// last-writer-wins, and the hub's replica (once known) counts as the district.
-    public var policy: MergePolicy {
+    /// The rule set this replica merges with: the one the hub served last, or the builtin
+    /// one (last-writer-wins everywhere, seat conflicts to review) before that.
+    public var rules: RuleSet {
+        get throws {
+            guard let text = try meta("rules")?.textValue else { return .builtin }
+            return try JSONDecoder().decode(RuleSet.self, from: Data(text.utf8))
+        }
+    }
+
+    /// Stores a rule set (served by the hub, or the hub's own file) inside the caller's
+    /// transaction or on its own.
+    public func adopt(_ rules: RuleSet) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try setMeta("rules", .text(String(decoding: try encoder.encode(rules), as: UTF8.self)))
+        try setMeta("rules_version", .text(String(rules.version)))
+    }
+
+    /// The district replicas: the hub (once known) counts as the district.
+    public var districtReplicas: Set<ReplicaID> {
         get throws {
             let district = try meta("district_replica")?.textValue.flatMap(ReplicaID.init(rawValue:))
-            return MergePolicy(districtReplicas: Set([district, role == .district ? id : nil].compactMap { $0 }))
+            return Set([district, role == .district ? id : nil].compactMap { $0 })
         }
+    }
+
+    /// The field rules of `rules`, with this replica's idea of who the district is.
+    public var policy: MergePolicy {
+        get throws { try rules.policy(districtReplicas: districtReplicas) }
     }
 
     /// The replica's hybrid logical clock as last stamped.

@@ -19,6 +19,8 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var openConflicts: Int
     public var awaitingReview: Int
     public var rulesVersion: String
+    /// The rule version the hub said it holds at the last pull.
+    public var hubRulesVersion: String?
     /// Replica file plus its write-ahead log, and free space where it lives.
     public var fileBytes: Int64
     public var freeDiskBytes: Int64?
@@ -61,7 +63,8 @@ public struct ReplicaHealth: Sendable, Equatable {
             oldestUnackedWrittenAt: pending.count > 1 ? pending[1].integerValue.map { Date(timeIntervalSince1970: Double($0) / 1000) } : nil,
             openConflicts: Int(conflicts.first?.integerValue ?? 0),
             awaitingReview: Int(conflicts.count > 1 ? conflicts[1].integerValue ?? 0 : 0),
-            rulesVersion: try meta("rules_version")?.textValue ?? "builtin",
+            rulesVersion: try meta("rules_version")?.textValue ?? String(RuleSet.builtin.version),
+            hubRulesVersion: try meta("hub_rules_version")?.textValue,
             fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
     }
 }

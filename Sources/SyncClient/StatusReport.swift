@@ -30,6 +30,7 @@ public struct StatusReport: Encodable, Sendable {
     public var awaitingReview: Int
     public var schemaVersion: Int
     public var rulesVersion: String
+    public var hubRulesVersion: String?
     public var daemonRunning: Bool
     public var daemonUptimeSeconds: Double?
     public var clockSkewSeconds: Double?
@@ -58,6 +59,7 @@ public struct StatusReport: Encodable, Sendable {
         awaitingReview = health.awaitingReview
         schemaVersion = health.schemaVersion
         rulesVersion = health.rulesVersion
+        hubRulesVersion = health.hubRulesVersion
         daemonRunning = daemon != nil
         daemonUptimeSeconds = daemon.map { now.timeIntervalSince($0.startedAt) }
         clockSkewSeconds = daemon?.clockSkewSeconds ?? probedSkew
@@ -68,6 +70,9 @@ public struct StatusReport: Encodable, Sendable {
             daemonRunning: daemonRunning, hubReachable: hubReachable, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview)
+        if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
+            (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
+        }
     }
 
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
@@ -105,6 +110,7 @@ public struct StatusReport: Encodable, Sendable {
         case lastPushAckAt = "last_push_ack_at", lastPullAt = "last_pull_at", unackedChanges = "unacked_changes"
         case oldestUnackedAgeSeconds = "oldest_unacked_age_s", openConflicts = "open_conflicts"
         case awaitingReview = "awaiting_review", schemaVersion = "schema_version", rulesVersion = "rules_version"
+        case hubRulesVersion = "hub_rules_version"
         case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error"
     }
@@ -124,6 +130,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(awaitingReview, forKey: .awaitingReview)
         try keys.encode(schemaVersion, forKey: .schemaVersion)
         try keys.encode(rulesVersion, forKey: .rulesVersion)
+        try keys.encode(hubRulesVersion, forKey: .hubRulesVersion)
         try keys.encode(daemonRunning, forKey: .daemonRunning)
         try keys.encode(daemonUptimeSeconds, forKey: .daemonUptimeSeconds)
         try keys.encode(clockSkewSeconds, forKey: .clockSkewSeconds)

@@ -115,7 +115,8 @@ public final class SyncSession {
     public func pull() throws {
         var checkpoint = try replica.meta("pull_checkpoint")?.integerValue ?? 0
         while true {
-            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)")
+            let held = try replica.rules.version
+            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)")
             var changes: [Change] = []
             for group in reply.changes {
                 guard let decoded = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
@@ -127,6 +128,8 @@ public final class SyncSession {
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
                 try self.replica.setMeta("district_replica", .text(reply.hub))
+                try self.replica.setMeta("hub_rules_version", .text(String(reply.rulesVersion)))
+                if let rules = reply.rules { try self.replica.adopt(rules) }
             }
             report.pulled += changes.count
             report.applied += applied.applied

@@ -3,6 +3,8 @@ public struct HubSettings: Decodable, Sendable {
     /// Code of the district (or the authority above the communes): the hub's replica id.
     public let replica: String
     public let database: String
+    /// The district's conflict rules (rules.toml); nil keeps the rules the hub holds.
+    public let rules: String?
     public let host: String
     public let port: Int
     public let maxBodyBytes: Int
@@ -17,7 +19,7 @@ public struct HubSettings: Decodable, Sendable {
     }
 
     enum Keys: String, CodingKey {
-        case replica, database, listen, limits
+        case replica, database, listen, limits, rules
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -31,6 +33,7 @@ public struct HubSettings: Decodable, Sendable {
         let keys = try decoder.container(keyedBy: Keys.self)
         replica = try keys.decode(String.self, forKey: .replica)
         database = try keys.value(.database, default: "/var/lib/communesync/hub.db")
+        rules = try keys.decodeIfPresent(String.self, forKey: .rules)
         if keys.contains(.listen) {
             let listen = try keys.nestedContainer(keyedBy: ListenKeys.self, forKey: .listen)
             host = try listen.value(.host, default: "127.0.0.1")

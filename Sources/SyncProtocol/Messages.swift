@@ -46,8 +46,15 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public let hub: String
     /// The hub's wall clock when it answered (ms since 1970), for clock-skew checks.
     public let time: Int64
+    /// The version of the hub's rule set, and the rule set itself when the caller said it
+    /// holds another version.
+    public let rulesVersion: Int
+    public let rules: RuleSet?
 
-    public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64) {
+    public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
+                rulesVersion: Int, rules: RuleSet?) {
+        self.rulesVersion = rulesVersion
+        self.rules = rules
         self.changes = changes
         self.next = next
         self.more = more
@@ -119,5 +126,77 @@ public struct ErrorBody: Codable, Sendable, Equatable {
     public init(error: String, message: String) {
         self.error = error
         self.message = message
+    }
+}
+
+/// `GET /v1/conflicts`: one conflict as a reviewer sees it.
+public struct ConflictView: Codable, Sendable, Equatable {
+    public let id: String
+    /// `field` (concurrent writes of one column) or `seat` (more holders than capacity).
+    public let kind: String
+    public let table: String
+    public let row: String
+    public let column: String
+    public let rule: String
+    public let sides: [Side]
+    /// The shown write's dot (field) or the kept assignments (seat).
+    public let chosen: String
+    public let state: String
+
+    public init(id: String, kind: String, table: String, row: String, column: String, rule: String, sides: [Side], chosen: String, state: String) {
+        (self.id, self.kind, self.table, self.row, self.column, self.rule, self.sides, self.chosen, self.state) =
+            (id, kind, table, row, column, rule, sides, chosen, state)
+    }
+
+    /// One side: a write (dot, origin, hlc, value) or a seat holder (assignment, person,
+    /// decision, origin).
+    public struct Side: Codable, Sendable, Equatable {
+        public var dot: String?
+        public var origin: String?
+        public var hlc: UInt64?
+        public var value: Value?
+        public var assignment: String?
+        public var person: String?
+        public var decisionNo: String?
+        public var decisionDate: String?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case dot, origin, hlc, value, assignment, person
+            case decisionNo = "decision_no", decisionDate = "decision_date"
+        }
+    }
+}
+
+/// `POST /v1/conflicts/resolve`: a reviewer's decision.
+public struct ResolveRequest: Codable, Sendable, Equatable {
+    /// The conflict's id (`table/row/column`).
+    public let id: String
+    /// Field: the dot of the side to keep. Seat: the assignment to keep (the others are ended).
+    public let pick: String?
+    /// Field only: a merged value to write instead of a side's.
+    public let value: Value?
+    /// Why: kept with the decision.
+    public let reason: String
+
+    public init(id: String, pick: String?, value: Value?, reason: String) {
+        self.id = id
+        self.pick = pick
+        self.value = value
+        self.reason = reason
+    }
+}
+
+public struct ResolveResponse: Codable, Sendable, Equatable {
+    public let id: String
+    /// Number of the decision in the hub's review record.
+    public let review: Int64
+    public let wrote: Int
+
+    public init(id: String, review: Int64, wrote: Int) {
+        self.id = id
+        self.review = review
+        self.wrote = wrote
     }
 }

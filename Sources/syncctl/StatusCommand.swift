@@ -66,7 +66,8 @@ enum StatusText {
             "  last pull          \(report.lastPullAt ?? "never")",
             "  not yet at hub     \(report.unackedChanges) changes, oldest \(age(report.oldestUnackedAgeSeconds))",
             "  conflicts          \(report.openConflicts) open, \(report.awaitingReview) awaiting district review",
-            "  schema / rules     \(report.schemaVersion) / \(report.rulesVersion)",
+            "  schema / rules     \(report.schemaVersion) / \(report.rulesVersion)"
+                + (report.hubRulesVersion.map { $0 != report.rulesVersion ? " (the hub has \($0))" : "" } ?? ""),
             "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",
             "  replica / free     \(bytes(report.replicaBytes)) / \(bytes(report.diskFreeBytes))",
         ]

@@ -15,11 +15,14 @@ struct CredentialCommand: AsyncParsableCommand {
 
         @OptionGroup var location: HubConfigLocation
 
-        @Option(help: "The commune's replica id (its official code).")
+        @Option(help: "The commune's replica id (its official code), or the reviewer's name with --reviewer.")
         var replica: String
 
         @Option(help: "units.id of the commune's unit, if it cannot be found by its code in the units table.")
         var scope: String?
+
+        @Flag(help: "A credential for district review staff (the review desk), not for a commune.")
+        var reviewer = false
 
         func run() async throws {
             let settings = try HubSettings.load(location.config)
@@ -27,7 +30,7 @@ struct CredentialCommand: AsyncParsableCommand {
                 throw ValidationError("replica ids are official codes: letters, digits, '-', '_', '.'")
             }
             let store = try HubStore(path: settings.database, district: district)
-            print(try await store.issueCredential(for: commune, scope: scope))
+            print(try await store.issueCredential(for: commune, scope: scope, reviewer: reviewer))
         }
     }
 }

@@ -20,14 +20,16 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "synchub")
         logger.logLevel = .info
-        let store = try HubStore(path: settings.database, district: district)
+        let rules = try settings.rules.map(RulesFile.load)
+        let store = try HubStore(path: settings.database, district: district, rules: rules)
         var limits = HubLimits()
         limits.maxBodyBytes = settings.maxBodyBytes
         limits.maxBatch = settings.maxBatch
         let app = HubServer.application(
             store: store, host: settings.host, port: port ?? settings.port, limits: limits, logger: logger
         ) { [logger] bound in
-            logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "replica": "\(district)", "database": "\(settings.database)"])
+            logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "replica": "\(district)",
+                                                "database": "\(settings.database)", "rules": "\(rules.map { String($0.version) } ?? "as held")"])
         }
         try await app.runService()
     }

@@ -60,7 +60,8 @@ import TestSupport
         let conflicts = try commune.conflicts()
         #expect(conflicts.count == 1)
         #expect(conflicts.first?.column == "phone" && conflicts.first?.state == .settled)
-        #expect(Set(conflicts.first?.sides.map(\.value) ?? []) == [.text("district"), .text("commune")])
+        let values: Set<Value> = Set((conflicts.first?.fieldSides ?? []).map(\.value))
+        #expect(values == [.text("district"), .text("commune")])
         // Last writer wins: the commune wrote after the district here.
         #expect(try fixture.rows("22499", "persons", "phone") == "commune")
 

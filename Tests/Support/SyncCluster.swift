@@ -8,10 +8,11 @@ public final class SyncCluster: @unchecked Sendable {
     public let hub: HubNode
     public private(set) var communes: [String: CommuneNode] = [:]
 
-    /// Starts a hub for district 200 (Đầm Hà) and loads its units.
-    public init(label: String = "cluster") throws {
+    /// Starts a hub for district 200 (Đầm Hà), with `rules` (rules.toml text) if given, and
+    /// loads its units.
+    public init(label: String = "cluster", rules: String? = nil) throws {
         directory = try TemporaryDirectory(label)
-        hub = try HubNode(directory: directory)
+        hub = try HubNode(directory: directory, rules: rules)
         try hub.start()
         try hub.loadDamHaUnits()
     }
@@ -40,14 +41,20 @@ public final class HubNode: @unchecked Sendable {
     public let port: Int
     private var process: Process?
 
-    init(directory: TemporaryDirectory) throws {
+    init(directory: TemporaryDirectory, rules: String?) throws {
         database = directory.path("hub.db")
         config = directory.path("hub.toml")
         log = directory.path("hub.log")
         port = freePort()
+        var rulesLine = ""
+        if let rules {
+            try rules.write(toFile: directory.path("rules.toml"), atomically: true, encoding: .utf8)
+            rulesLine = "rules = \"\(directory.path("rules.toml"))\""
+        }
         try """
         replica = "200"
         database = "\(database)"
+        \(rulesLine)
         [listen]
         host = "127.0.0.1"
         port = \(port)
@@ -97,8 +104,8 @@ public final class HubNode: @unchecked Sendable {
             """)
     }
 
-    public func issueCredential(for code: String, into path: String) throws {
-        let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code])
+    public func issueCredential(for code: String, into path: String, reviewer: Bool = false) throws {
+        let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : []))
         guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
         try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
     }

@@ -1,0 +1,52 @@
+import Foundation
+import SyncProtocol
+
+/// The review desk's JSON API, for `syncctl review`: district staff with a reviewer
+/// credential list conflicts and decide them.
+public final class ReviewClient {
+    let baseURL: String
+    let credential: String
+    private let curl: CurlSession
+
+    public init(hubURL: String, credential: String, caFile: String? = nil) throws {
+        baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
+        self.credential = credential
+        curl = try CurlSession(connectTimeoutSeconds: 10, requestTimeoutSeconds: 60, caFile: caFile)
+    }
+
+    /// The raw JSON array of `GET /v1/conflicts?state=...`, and the same decoded.
+    public func conflicts(state: String = "open") throws -> (json: Data, conflicts: [ConflictView]) {
+        let data = try send("GET", "/v1/conflicts?state=\(state)", body: nil)
+        do {
+            return (data, try JSONDecoder().decode([ConflictView].self, from: data))
+        } catch {
+            throw SyncError.badReply("\(error)")
+        }
+    }
+
+    public func resolve(_ decision: ResolveRequest) throws -> ResolveResponse {
+        let data = try send("POST", "/v1/conflicts/resolve", body: try JSONEncoder().encode(decision))
+        do {
+            return try JSONDecoder().decode(ResolveResponse.self, from: data)
+        } catch {
+            throw SyncError.badReply("\(error)")
+        }
+    }
+
+    private func send(_ method: String, _ path: String, body: Data?) throws -> Data {
+        var headers = ["Authorization: Bearer \(credential)"]
+        if body != nil { headers.append("Content-Type: application/json") }
+        let reply: CurlSession.Reply
+        do {
+            reply = try curl.send(method, baseURL + path, headers: headers, body: body.map(Array.init))
+        } catch let failure as CurlSession.Failure {
+            throw SyncError.unreachable(url: baseURL, detail: failure.message)
+        }
+        guard reply.status == 200 else {
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body))
+            throw SyncError.refused(status: reply.status, code: error?.error ?? "http_\(reply.status)",
+                                    message: error?.message ?? String(decoding: reply.body.prefix(300), as: UTF8.self))
+        }
+        return Data(reply.body)
+    }
+}

@@ -1,0 +1,58 @@
+import SyncCore
+import TOMLKit
+
+/// `rules.toml`: the district's conflict rules. `Config/rules.toml` documents every setting.
+public enum RulesFile {
+    public static func load(_ path: String) throws -> RuleSet {
+        try SettingsFile.load(RulesDocument.self, from: path).rules
+    }
+
+    public static func parse(_ text: String, file: String = "rules.toml") throws -> RuleSet {
+        try SettingsFile.parse(RulesDocument.self, text: text, file: file).rules
+    }
+}
+
+struct RulesDocument: Decodable {
+    let rules: RuleSet
+
+    enum Keys: String, CodingKey { case version, fields, seats }
+    enum SeatKeys: String, CodingKey { case rule }
+
+    init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: Keys.self)
+        let version = try keys.decode(Int.self, forKey: .version)
+        var defaultRule = FieldRule.lastWriterWins
+        var columns: [String: [String: FieldRule]] = [:]
+        if keys.contains(.fields) {
+            let fields = try keys.decode([String: FieldTable].self, forKey: .fields)
+            for (name, entry) in fields {
+                switch entry {
+                case .rule(let rule) where name == "default": defaultRule = rule
+                case .table(let table): columns[name] = table
+                default:
+                    throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.fields], debugDescription: "'\(name)' must be a table of column = rule"))
+                }
+            }
+        }
+        var seats = SeatRule.review
+        if keys.contains(.seats) {
+            seats = try keys.nestedContainer(keyedBy: SeatKeys.self, forKey: .seats).decode(SeatRule.self, forKey: .rule)
+        }
+        rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats)
+    }
+}
+
+/// `[fields]` holds `default = "rule"` and one table per register table.
+enum FieldTable: Decodable {
+    case rule(FieldRule)
+    case table([String: FieldRule])
+
+    init(from decoder: any Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        if let rule = try? single.decode(FieldRule.self) {
+            self = .rule(rule)
+        } else {
+            self = .table(try single.decode([String: FieldRule].self))
+        }
+    }
+}

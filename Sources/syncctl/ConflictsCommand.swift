@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import Replica
+import SyncConfig
+
+/// `syncctl conflicts`: what this office's replica holds in conflict, and its review state.
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conflicts", abstract: "Conflicts affecting this commune and their state (open = awaiting district review).")
+
+    @Option(help: "Path of commune.toml.")
+    var config: String = "/etc/communesync/commune.toml"
+
+    @Flag(help: "Include closed ones.")
+    var all = false
+
+    func run() throws {
+        let settings = try CommuneSettings.load(config)
+        let replica = try Replica(openingExisting: settings.database)
+        let records = try replica.conflicts().filter { all || $0.state != .closed }
+        if records.isEmpty { print("no conflicts") }
+        for record in records {
+            let what = record.kind == .seat
+                ? "\(record.seatSides.count) active holders: " + record.seatSides.map { "\($0.assignment) (\($0.origin))" }.joined(separator: ", ")
+                : record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
+            print("\(record.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
+        }
+    }
+}

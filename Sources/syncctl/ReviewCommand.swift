@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import SyncClient
+import SyncCore
+import SyncProtocol
+
+/// `syncctl review`: the review desk from a terminal, for district staff with a reviewer
+/// credential (`synchub credential issue --reviewer --replica NAME`).
+struct ReviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "List and decide conflicts on the district hub's review desk.",
+        subcommands: [List.self, Show.self, Resolve.self])
+
+    struct Desk: ParsableArguments {
+        @Option(help: "The hub's URL.")
+        var hub: String = "http://127.0.0.1:8470"
+
+        @Option(name: .customLong("credential-file"), help: "File holding the reviewer's credential.")
+        var credentialFile: String
+
+        func client() throws -> ReviewClient {
+            let credential = try String(contentsOfFile: credentialFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try ReviewClient(hubURL: hub, credential: credential)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Conflicts in a state (open by default).")
+        @OptionGroup var desk: Desk
+        @Option(help: "open, settled, closed or all.") var state = "open"
+        @Flag(help: "The JSON array the hub serves at /v1/conflicts.") var json = false
+
+        func run() throws {
+            let (raw, conflicts) = try desk.client().conflicts(state: state)
+            if json {
+                print(String(decoding: raw, as: UTF8.self))
+                return
+            }
+            if conflicts.isEmpty { print("no \(state) conflicts") }
+            for conflict in conflicts {
+                print("\(conflict.id)  \(conflict.kind)  rule \(conflict.rule)  \(conflict.state)  \(conflict.sides.count) sides")
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One conflict with both sides.")
+        @OptionGroup var desk: Desk
+        @Argument(help: "The conflict id (table/row/column).") var id: String
+
+        func run() throws {
+            guard let conflict = try desk.client().conflicts(state: "all").conflicts.first(where: { $0.id == id }) else {
+                throw ValidationError("no conflict \(id) at the hub")
+            }
+            print("\(conflict.id): \(conflict.kind) conflict, rule \(conflict.rule), \(conflict.state)")
+            for side in conflict.sides {
+                if conflict.kind == "seat" {
+                    print("  assignment \(side.assignment ?? "?")  person \(side.person ?? "?")  decision \(side.decisionNo ?? "?") of \(side.decisionDate ?? "?")  recorded at \(side.origin ?? "?")")
+                } else {
+                    let when = side.hlc.map { Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) } ?? "?"
+                    print("  \(side.dot ?? "?")  written at \(side.origin ?? "?") \(when)  value: \(side.value?.description ?? "NULL")")
+                }
+            }
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide a conflict: keep one side (--pick), or write a merged value (--value); always say why.")
+        @OptionGroup var desk: Desk
+        @Argument(help: "The conflict id (table/row/column).") var id: String
+        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat.") var pick: String?
+        @Option(help: "Field: a merged value to write instead.") var value: String?
+        @Option(help: "Why; kept with the decision.") var reason: String
+
+        func run() throws {
+            let response = try desk.client().resolve(ResolveRequest(id: id, pick: pick, value: value.map(Value.text), reason: reason))
+            print("decided \(response.id) (review #\(response.review), \(response.wrote) write(s)); it reaches every commune on its next sync")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Replica
+import SyncClient
+import SyncCore
+import SyncProtocol
+import Testing
+import TestSupport
+
+/// The collisions of DOMAIN.md that the rules cover, each with a real hub and a commune that
+/// edits while offline: the expected winner, the loser ended with a reason (never deleted),
+/// review items where the rule says review, and decisions reaching the commune.
+@Suite(.serialized) struct ConflictRuleTests {
+    static func rules(seats: String) -> String {
+        """
+        version = 3
+        [fields]
+        default = "last-writer-wins"
+        [fields.persons]
+        degree = "review"
+        [fields.evaluations]
+        rating = "district-wins"
+        [seats]
+        rule = "\(seats)"
+        """
+    }
+
+    /// A commune with a chairman's seat and two people, synced; then offline.
+    func offlineCommune(_ cluster: SyncCluster) throws -> CommuneNode {
+        let commune = try cluster.addCommune("06913", interval: 0.2)
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        try SQLiteShell.run(commune.database, """
+            INSERT INTO persons(id, commune_id, full_name, degree) VALUES ('p-a', 'unit-06913', 'Nguyễn Văn A', 'college'),
+                                                                          ('p-b', 'unit-06913', 'Trần Văn B', 'college');
+            INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES ('seat-ct', 'unit-06913', 'unit-06913', 'chu_tich_ubnd', 1, 1);
+            INSERT INTO evaluations(id, commune_id, person_id, year, proposed_rating, rating) VALUES ('e-a', 'unit-06913', 'p-a', 2024, 'good', 'good');
+            """)
+        #expect(eventually { try scopeContent(commune.database, unit: commune.unit) == scopeContent(cluster.hub.database, unit: commune.unit) })
+        commune.stop()
+        return commune
+    }
+
+    func converge(_ cluster: SyncCluster, _ commune: CommuneNode) -> Bool {
+        eventually(timeout: 30) { try scopeContent(commune.database, unit: commune.unit) == scopeContent(cluster.hub.database, unit: commune.unit) }
+    }
+
+    @Test func aSeatFilledTwiceOfflineGoesToTheDistrictAndTheLoserIsEndedNotDeleted() throws {
+        let cluster = try SyncCluster(label: "seat", rules: Self.rules(seats: "district-wins"))
+        let commune = try offlineCommune(cluster)
+        try SQLiteShell.run(commune.database, """
+            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
+            VALUES ('as-commune', 'unit-06913', 'p-a', 'seat-ct', 'primary', '31/QĐ-UBND', '2024-05-01', '2024-05-01');
+            """)
+        try SQLiteShell.run(cluster.hub.database, """
+            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
+            VALUES ('as-district', 'unit-06913', 'p-b', 'seat-ct', 'primary', '7/QĐ-UBND huyện', '2024-03-01', '2024-03-01');
+            """)
+        // The commune sees the conflict as soon as both holders are in its replica.
+        try commune.start()
+        #expect(converge(cluster, commune))
+        let holders = try SQLiteShell.run(commune.database, "SELECT id, end_date, end_reason IS NOT NULL FROM assignments ORDER BY id;")
+        #expect(holders == "as-commune|2024-03-01|1\nas-district||0", "\(holders)")
+        let reason = try SQLiteShell.run(commune.database, "SELECT end_reason FROM assignments WHERE id = 'as-commune';")
+        #expect(reason.contains("seat kept by p-b") && reason.contains("7/QĐ-UBND huyện") && reason.contains("district-wins"))
+        // The hub saw the seat filled twice: recorded with both candidates, decisions and
+        // origins, closed once the loser was ended. The commune received the district's holder
+        // together with the ending, so its seat never went over capacity.
+        let record = try SQLiteShell.run(cluster.hub.database, "SELECT state, rule, sides FROM _sync_conflicts WHERE pk = 'seat-ct';")
+        #expect(record.hasPrefix("closed|district-wins|"), "\(record)")
+        #expect(record.contains("\"origin\":\"06913\"") && record.contains("\"origin\":\"200\"") && record.contains("31/QĐ-UBND"), "\(record)")
+        #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM _sync_conflicts WHERE pk = 'seat-ct' AND state <> 'closed';") == "0")
+    }
+
+    @Test func aSeatUnderTheReviewRuleWaitsForAReviewerWhoseDecisionReachesTheCommune() throws {
+        let cluster = try SyncCluster(label: "seatreview", rules: Self.rules(seats: "review"))
+        let commune = try offlineCommune(cluster)
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "can-bo-noi-vu", into: reviewer, reviewer: true)
+        try SQLiteShell.run(commune.database, """
+            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
+            VALUES ('as-commune', 'unit-06913', 'p-a', 'seat-ct', 'primary', '31/QĐ-UBND', '2024-05-01', '2024-05-01');
+            """)
+        try SQLiteShell.run(cluster.hub.database, """
+            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
+            VALUES ('as-district', 'unit-06913', 'p-b', 'seat-ct', 'primary', '7/QĐ-UBND huyện', '2024-03-01', '2024-03-01');
+            """)
+        try commune.start()
+        #expect(converge(cluster, commune))
+        #expect(try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE pk = 'seat-ct';") == "open")
+        #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM assignments WHERE end_date IS NULL;") == "2", "review ends nobody")
+
+        // Meanwhile the commune's other work keeps flowing.
+        try SQLiteShell.run(commune.database, "INSERT INTO persons(id, commune_id, full_name) VALUES ('p-c', 'unit-06913', 'Lê Thị C');")
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM persons WHERE id = 'p-c';") == "1" })
+
+        let list = try Programs.run("syncctl", ["review", "list", "--json", "--hub", cluster.hub.url, "--credential-file", reviewer])
+        #expect(list.status == 0)
+        let listed = try JSONDecoder().decode([ConflictView].self, from: Data(list.output.utf8))
+        #expect(listed.map(\.id) == ["positions/seat-ct/*holders"])
+        #expect(Set(listed.first?.sides.compactMap(\.assignment) ?? []) == ["as-commune", "as-district"])
+        let decided = try Programs.run("syncctl", ["review", "resolve", "positions/seat-ct/*holders", "--pick", "as-commune",
+                                                   "--reason", "quyết định của xã đúng thẩm quyền", "--hub", cluster.hub.url, "--credential-file", reviewer])
+        #expect(decided.status == 0, "\(decided.output)")
+        #expect(converge(cluster, commune))
+        #expect(try SQLiteShell.run(commune.database, "SELECT id FROM assignments WHERE end_date IS NULL;") == "as-commune")
+        #expect(try SQLiteShell.run(commune.database, "SELECT end_reason FROM assignments WHERE id = 'as-district';").contains("quyết định của xã"))
+        for database in [commune.database, cluster.hub.database] {
+            #expect(try SQLiteShell.run(database, "SELECT state FROM _sync_conflicts WHERE pk = 'seat-ct';") == "closed")
+        }
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reviewer, reason FROM _sync_hub_reviews;") == "can-bo-noi-vu|quyết định của xã đúng thẩm quyền")
+    }
+
+    @Test func concurrentFieldEditsFollowTheirColumnsRulesAndAReviewDecisionClosesTheItemEverywhere() throws {
+        let cluster = try SyncCluster(label: "fieldreview", rules: Self.rules(seats: "district-wins"))
+        let commune = try offlineCommune(cluster)
+        // Both sides edit the degree (review) and the rating (district wins), offline.
+        try SQLiteShell.run(commune.database, """
+            UPDATE persons SET degree = 'university' WHERE id = 'p-a';
+            UPDATE evaluations SET rating = 'excellent' WHERE id = 'e-a';
+            """)
+        try SQLiteShell.run(cluster.hub.database, """
+            UPDATE persons SET degree = 'master' WHERE id = 'p-a';
+            UPDATE evaluations SET rating = 'completed' WHERE id = 'e-a';
+            """)
+        try commune.start()
+        #expect(converge(cluster, commune))
+        // The decided rating is the authority's, even though the commune wrote last.
+        #expect(try SQLiteShell.run(commune.database, "SELECT rating FROM evaluations WHERE id = 'e-a';") == "completed")
+        #expect(try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE pk = 'e-a';") == "settled")
+        // The degree waits for review, both values kept.
+        let open = try SQLiteShell.run(commune.database, "SELECT state, sides FROM _sync_conflicts WHERE pk = 'p-a' AND col = 'degree';")
+        #expect(open.hasPrefix("open|") && open.contains("university") && open.contains("master"), "\(open)")
+        #expect(try Programs.run("syncctl", ["conflicts", "--config", commune.config]).output.contains("open     persons/p-a/degree"))
+
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
+        let desk = try ReviewClient(hubURL: cluster.hub.url, credential: try String(contentsOfFile: reviewer, encoding: .utf8))
+        let item = try #require(try desk.conflicts(state: "open").conflicts.first { $0.id == "persons/p-a/degree" })
+        let communeSide = try #require(item.sides.first { $0.origin == "06913" })
+        #expect(try desk.resolve(ResolveRequest(id: item.id, pick: communeSide.dot, value: nil, reason: "bằng đại học đã xác minh")).wrote == 1)
+        #expect(converge(cluster, commune))
+        for database in [commune.database, cluster.hub.database] {
+            #expect(try SQLiteShell.run(database, "SELECT degree FROM persons WHERE id = 'p-a';") == "university")
+            #expect(try SQLiteShell.run(database, "SELECT state FROM _sync_conflicts WHERE pk = 'p-a' AND col = 'degree';") == "closed")
+        }
+        // The commune holds the hub's rule version.
+        #expect(try commune.status().json["rules_version"] as? String == "3")
+    }
+
+    @Test func aCommuneCannotReachTheReviewDeskAndAReviewerCannotSync() throws {
+        let cluster = try SyncCluster(label: "roles")
+        let commune = try cluster.addCommune("06913")
+        let token = try String(contentsOfFile: commune.credentialPath, encoding: .utf8)
+        let refused = #expect(throws: SyncError.self) { try ReviewClient(hubURL: cluster.hub.url, credential: token).conflicts() }
+        guard case .refused(let status, _, _) = refused else { return }
+        #expect(status == 403)
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
+        let pulled = try RawHTTP.send("GET", cluster.hub.url + "/v1/pull?after=0", headers: [
+            "Authorization": "Bearer " + (try String(contentsOfFile: reviewer, encoding: .utf8)),
+            WireVersion.protocolHeader: "1", WireVersion.schemaHeader: "1",
+        ])
+        #expect(pulled.status == 403)
+    }
+}
