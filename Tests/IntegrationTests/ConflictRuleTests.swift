@@ -163,3 +163,47 @@ import TestSupport
         #expect(pulled.status == 403)
     }
 }
+
+/// The review page in a real headless browser.
+@Suite(.serialized) struct ReviewPageTests {
+    @Test func theReviewPageShowsBothSidesAndItsFormDecidesTheConflict() throws {
+        let cluster = try SyncCluster(label: "reviewpage", rules: ConflictRuleTests.rules(seats: "review"))
+        let commune = try ConflictRuleTests().offlineCommune(cluster)
+        try SQLiteShell.run(commune.database, "UPDATE persons SET degree = 'university' WHERE id = 'p-a';")
+        try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET degree = 'master' WHERE id = 'p-a';")
+        try commune.start()
+        #expect(eventually { try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "open" })
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
+        let token = try String(contentsOfFile: reviewer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = cluster.hub.url + "/review?token=" + token
+
+        let dom = try Chromium.dom(page)
+        #expect(dom.contains("Xem xét xung đột"))
+        #expect(dom.contains("<b>university</b>") && dom.contains("<b>master</b>"), "both candidates on the page")
+        #expect(dom.contains("Xã Quảng Tân (06913)"), "who wrote each side")
+        #expect(dom.contains("action=\"/review/resolve\""))
+        let screenshot = cluster.directory.path("review.png")
+        try Chromium.screenshot(page, to: screenshot)
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review.png")
+        try FileManager.default.copyItem(atPath: screenshot, toPath: "/tmp/communesync-review.png")
+
+        // The browser submits the page's form, choosing the commune's side.
+        let radios = dom.components(separatedBy: "name=\"pick\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        let communeSide = try #require(radios.first { $0.hasPrefix("06913:") })
+        let submit = cluster.directory.path("submit.html")
+        try """
+        <!DOCTYPE html><html><body onload="document.forms[0].submit()">
+        <form method="post" action="\(cluster.hub.url)/review/resolve">
+        <input type="hidden" name="token" value="\(token)"><input type="hidden" name="id" value="persons/p-a/degree">
+        <input type="radio" name="pick" value="\(communeSide)" checked><input type="text" name="value" value="">
+        <input type="text" name="reason" value="bằng đại học đã xác minh"></form></body></html>
+        """.write(toFile: submit, atomically: true, encoding: .utf8)
+        let after = try Chromium.dom("file://" + submit)
+        #expect(after.contains("id=\"notice\""), "the browser landed back on the review page")
+        #expect(after.contains("id=\"none-open\""), "the conflict is gone from the page")
+
+        #expect(eventually { try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "closed" })
+        #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "university")
+    }
+}

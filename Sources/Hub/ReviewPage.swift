@@ -1,0 +1,133 @@
+import Foundation
+import SyncProtocol
+
+/// The review desk as a web page for district staff: server-rendered, no JavaScript, every
+/// open conflict with its sides side by side and a form to decide it. Labels are Vietnamese
+/// with English beside them.
+enum ReviewPage {
+    struct Names {
+        var people: [String: String] = [:]
+        var units: [String: String] = [:]
+    }
+
+    static func render(conflicts: [ConflictView], names: Names, token: String, notice: String?) -> String {
+        let open = conflicts.filter { $0.state == "open" }
+        let settled = conflicts.filter { $0.state == "settled" }
+        var html = """
+            <!DOCTYPE html>
+            <html lang="vi"><head><meta charset="utf-8"><title>Xem xét xung đột — Conflict review</title>
+            <style>
+            body{font-family:sans-serif;margin:1.5em;max-width:70em}
+            table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.3em .6em;vertical-align:top}
+            th{background:#eee}.conflict{border:2px solid #c60;padding:.5em 1em;margin:1em 0}.notice{background:#dfd;padding:.5em}
+            .en{color:#666;font-size:85%}
+            </style></head><body>
+            <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
+
+            """
+        if let notice { html += "<p class=\"notice\" id=\"notice\">\(escape(notice))</p>\n" }
+        html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count))</h2>\n"
+        if open.isEmpty { html += "<p id=\"none-open\">Không có xung đột nào chờ xem xét. <span class=\"en\">Nothing awaits review.</span></p>\n" }
+        for conflict in open { html += card(conflict, names: names, token: token) }
+        html += "<h2>Đã giải quyết theo quy tắc <span class=\"en\">Settled by a rule</span> (\(settled.count))</h2>\n<ul>\n"
+        for conflict in settled {
+            html += "<li>\(escape(label(conflict))) — quy tắc <span class=\"en\">rule</span> \(escape(conflict.rule))</li>\n"
+        }
+        return html + "</ul>\n</body></html>\n"
+    }
+
+    static func card(_ conflict: ConflictView, names: Names, token: String) -> String {
+        let seat = conflict.kind == "seat"
+        var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3>\(escape(label(conflict)))</h3>\n"
+        html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))</p>\n"
+        html += "<form method=\"post\" action=\"/review/resolve\">\n"
+        html += "<input type=\"hidden\" name=\"token\" value=\"\(escape(token))\">\n<input type=\"hidden\" name=\"id\" value=\"\(escape(conflict.id))\">\n"
+        html += "<table><tr><th></th>"
+        for (index, _) in conflict.sides.enumerated() { html += "<th>Bên \(index + 1) <span class=\"en\">side</span></th>" }
+        html += "</tr>\n"
+        func row(_ title: String, _ cells: [String]) {
+            html += "<tr><th>\(title)</th>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
+        }
+        if seat {
+            row("Người giữ chức danh <span class=\"en\">holder</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
+            row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape("\($0.decisionNo ?? "?") (\($0.decisionDate ?? "?"))") })
+        } else {
+            row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { "<b>\(escape($0.value?.description ?? "NULL"))</b>" })
+            row("Thời điểm ghi <span class=\"en\">written</span>", conflict.sides.map { side in
+                escape(side.hlc.map { Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) } ?? "?")
+            })
+        }
+        row("Ghi bởi <span class=\"en\">written by</span>", conflict.sides.map { side in
+            escape(names.units[side.origin ?? ""].map { "\($0) (\(side.origin ?? ""))" } ?? side.origin ?? "?")
+        })
+        row(seat ? "Giữ chức danh <span class=\"en\">keeps the seat</span>" : "Chọn <span class=\"en\">keep</span>", conflict.sides.map { side in
+            let pick = seat ? side.assignment ?? "" : side.dot ?? ""
+            return "<label><input type=\"radio\" name=\"pick\" value=\"\(escape(pick))\"> chọn</label>"
+        })
+        html += "</table>\n"
+        if !seat {
+            html += "<p><label>Hoặc giá trị hợp nhất <span class=\"en\">or a merged value</span>: <input type=\"text\" name=\"value\"></label></p>\n"
+        }
+        html += "<p><label>Lý do <span class=\"en\">reason</span>: <input type=\"text\" name=\"reason\" required size=\"50\"></label></p>\n"
+        html += "<p><button type=\"submit\">Quyết định <span class=\"en\">Decide</span></button></p>\n</form>\n</div>\n"
+        return html
+    }
+
+    static func label(_ conflict: ConflictView) -> String {
+        conflict.kind == "seat"
+            ? "Chức danh \(conflict.row): nhiều người giữ hơn số chỗ (seat held twice)"
+            : "\(conflict.table) \(conflict.row): trường \(conflict.column) bị sửa đồng thời (edited concurrently)"
+    }
+
+    static func tokenPage(message: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="vi"><head><meta charset="utf-8"><title>Xem xét xung đột — Conflict review</title></head><body>
+        <h1>Xem xét xung đột <small>Conflict review</small></h1>
+        <p>\(escape(message))</p>
+        <form method="get" action="/review"><label>Mã truy cập của người xem xét <small>reviewer credential</small>:
+        <input type="password" name="token" size="70"></label> <button type="submit">Mở <small>Open</small></button></form>
+        </body></html>
+        """
+    }
+
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    /// Fields of an application/x-www-form-urlencoded body.
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+}
+
+extension HubStore {
+    /// Names to show reviewers instead of ids.
+    func reviewNames(for conflicts: [ConflictView]) throws -> ReviewPage.Names {
+        var names = ReviewPage.Names()
+        for person in Set(conflicts.flatMap { $0.sides.compactMap(\.person) }) {
+            names.people[person] = try replica.database.scalar("SELECT full_name FROM persons WHERE id = ?", [.text(person)])?.textValue
+        }
+        for origin in Set(conflicts.flatMap { $0.sides.compactMap(\.origin) }) {
+            names.units[origin] = try replica.database.scalar(
+                "SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(origin)])?.textValue
+        }
+        return names
+    }
+}
