@@ -30,6 +30,15 @@ extension HubStore {
                 side.value = write.value
                 return side
             }
+        case .holding, .quota:
+            sides = record.holdings.map { holding in
+                var side = ConflictView.Side()
+                side.assignment = holding.assignment
+                side.person = holding.person
+                side.title = holding.title
+                side.decisionNo = holding.decisionNo
+                return side
+            }
         case .seat:
             sides = record.seatSides.map { holder in
                 var side = ConflictView.Side()
@@ -73,12 +82,15 @@ extension HubStore {
                 throw HubError.badRequest("pick the assignment that keeps the seat (\(record.seatSides.map(\.assignment).joined(separator: ", ")))")
             }
             for holder in record.seatSides where holder.assignment != pick {
-                try replica.write(table: "assignments", row: holder.assignment, values: [
-                    "end_date": .text(Date().formatted(.iso8601.year().month().day())),
-                    "end_reason": .text("position conflict decided on review by \(caller.replica): \(request.reason)"),
-                ])
+                try endAssignment(holder.assignment, reviewer: caller, reason: request.reason)
                 wrote += 1
             }
+        case .holding, .quota:
+            guard let pick = request.pick, record.holdings.contains(where: { $0.assignment == pick }) else {
+                throw HubError.badRequest("pick the assignment to end (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
+            }
+            try endAssignment(pick, reviewer: caller, reason: request.reason)
+            wrote = 1
         }
         try replica.database.run(
             "INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -87,5 +99,13 @@ extension HubStore {
         let review = try replica.database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0
         try ingestLocalEdits()
         return ResolveResponse(id: request.id, review: review, wrote: wrote)
+    }
+
+    /// Ends an assignment (never deletes it) by a district write naming the reviewer's reason.
+    private func endAssignment(_ assignment: String, reviewer: Caller, reason: String) throws {
+        try replica.write(table: "assignments", row: assignment, values: [
+            "end_date": .text(Date().formatted(.iso8601.year().month().day())),
+            "end_reason": .text("ended on district review by \(reviewer.replica): \(reason)"),
+        ])
     }
 }

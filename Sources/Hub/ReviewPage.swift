@@ -38,8 +38,10 @@ enum ReviewPage {
 
     static func card(_ conflict: ConflictView, names: Names, token: String) -> String {
         let seat = conflict.kind == "seat"
+        let holding = conflict.kind == "holding" || conflict.kind == "quota"
         var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3>\(escape(label(conflict)))</h3>\n"
-        html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))</p>\n"
+        html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))"
+            + (holding ? " — \(escape(conflict.chosen))" : "") + "</p>\n"
         html += "<form method=\"post\" action=\"/review/resolve\">\n"
         html += "<input type=\"hidden\" name=\"token\" value=\"\(escape(token))\">\n<input type=\"hidden\" name=\"id\" value=\"\(escape(conflict.id))\">\n"
         html += "<table><tr><th></th>"
@@ -47,6 +49,16 @@ enum ReviewPage {
         html += "</tr>\n"
         func row(_ title: String, _ cells: [String]) {
             html += "<tr><th>\(title)</th>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
+        }
+        if holding {
+            row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
+            row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? "?") })
+            row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape($0.decisionNo ?? "?") })
+            row("Kết thúc <span class=\"en\">end this one</span>", conflict.sides.map { side in
+                "<label><input type=\"radio\" name=\"pick\" value=\"\(escape(side.assignment ?? ""))\"> chọn</label>"
+            })
+            html += "</table>\n<p><label>Lý do <span class=\"en\">reason</span>: <input type=\"text\" name=\"reason\" required size=\"50\"></label></p>\n"
+            return html + "<p><button type=\"submit\">Quyết định <span class=\"en\">Decide</span></button></p>\n</form>\n</div>\n"
         }
         if seat {
             row("Người giữ chức danh <span class=\"en\">holder</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
@@ -74,9 +86,12 @@ enum ReviewPage {
     }
 
     static func label(_ conflict: ConflictView) -> String {
-        conflict.kind == "seat"
-            ? "Chức danh \(conflict.row): nhiều người giữ hơn số chỗ (seat held twice)"
-            : "\(conflict.table) \(conflict.row): trường \(conflict.column) bị sửa đồng thời (edited concurrently)"
+        switch conflict.kind {
+        case "seat": return "Chức danh \(conflict.row): nhiều người giữ hơn số chỗ (seat held twice)"
+        case "holding": return "Người \(conflict.row): kiêm nhiệm ngoài quy định (titles held outside the rules)"
+        case "quota": return "Đơn vị \(conflict.row): vượt định biên \(conflict.column.dropFirst("*quota:".count)) (over quota)"
+        default: return "\(conflict.table) \(conflict.row): trường \(conflict.column) bị sửa đồng thời (edited concurrently)"
+        }
     }
 
     static func tokenPage(message: String) -> String {

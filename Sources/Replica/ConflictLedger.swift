@@ -15,7 +15,14 @@ public struct ConflictRecord: Sendable, Equatable {
     }
 
     public enum Kind: String, Sendable {
-        case field, seat
+        /// Concurrent writes of one column.
+        case field
+        /// A position with more active holders than its capacity.
+        case seat
+        /// A person's concurrent titles outside the holding rules.
+        case holding
+        /// A unit's head-count over its quota.
+        case quota
     }
 
     public let table: String
@@ -25,11 +32,16 @@ public struct ConflictRecord: Sendable, Equatable {
     public let rule: String
     /// The sides as JSON: field writes (`[{dot, hlc, value}]`) or seat candidates.
     public let sidesJSON: String
-    /// The chosen write's dot, or the kept assignments' ids.
+    /// The chosen write's dot, the kept assignments' ids, or (holding, quota) what is wrong.
     public let chosen: String
     public let state: State
 
-    public var kind: Kind { column == SeatCheck.column ? .seat : .field }
+    public var kind: Kind {
+        if column == SeatCheck.column { return .seat }
+        if column == HoldingCheck.titlesColumn { return .holding }
+        if column.hasPrefix(HoldingCheck.quotaPrefix) { return .quota }
+        return .field
+    }
 
     /// A stable id: `table/row/column`.
     public var id: String { "\(table)/\(row)/\(column)" }
@@ -37,6 +49,11 @@ public struct ConflictRecord: Sendable, Equatable {
     /// The sides of a field conflict.
     public var fieldSides: [FieldWrite] {
         (try? JSONDecoder().decode([FieldWrite].self, from: Data(sidesJSON.utf8))) ?? []
+    }
+
+    /// The holdings behind a holding or quota conflict.
+    public var holdings: [Holding] {
+        (try? JSONDecoder().decode([Holding].self, from: Data(sidesJSON.utf8))) ?? []
     }
 
     /// The holders of a seat conflict.

@@ -130,6 +130,7 @@ struct PendingRows {
             materialised += 1
         }
         try SeatCheck(replica: replica).run(touching: Array(rows.keys), at: now)
+        try HoldingCheck(replica: replica).run(touching: Array(rows.keys), at: now)
         return materialised
     }
 }

@@ -15,8 +15,12 @@ public enum RulesFile {
 struct RulesDocument: Decodable {
     let rules: RuleSet
 
-    enum Keys: String, CodingKey { case version, fields, seats }
+    enum Keys: String, CodingKey { case version, fields, seats, holding }
     enum SeatKeys: String, CodingKey { case rule }
+    enum HoldingKeys: String, CodingKey {
+        case maxTitles = "max_titles"
+        case allowedPairs = "allowed_pairs"
+    }
 
     init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: Keys.self)
@@ -38,7 +42,14 @@ struct RulesDocument: Decodable {
         if keys.contains(.seats) {
             seats = try keys.nestedContainer(keyedBy: SeatKeys.self, forKey: .seats).decode(SeatRule.self, forKey: .rule)
         }
-        rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats)
+        var holding = HoldingRules()
+        if keys.contains(.holding) {
+            let table = try keys.nestedContainer(keyedBy: HoldingKeys.self, forKey: .holding)
+            holding = HoldingRules(
+                maxTitles: try table.decodeIfPresent(Int.self, forKey: .maxTitles) ?? 2,
+                allowedPairs: try table.decodeIfPresent([[String]].self, forKey: .allowedPairs) ?? [])
+        }
+        rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats, holding: holding)
     }
 }
 

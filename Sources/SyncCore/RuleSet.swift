@@ -10,12 +10,27 @@ public struct RuleSet: Codable, Sendable, Hashable {
     public var columns: [String: [String: FieldRule]]
     /// What happens when a seat ends up with more active holders than its capacity.
     public var seats: SeatRule
+    /// Concurrent holding (kiêm nhiệm): how many titles one person may hold, which together.
+    public var holding: HoldingRules
 
-    public init(version: Int, defaultRule: FieldRule = .lastWriterWins, columns: [String: [String: FieldRule]] = [:], seats: SeatRule = .review) {
+    public init(version: Int, defaultRule: FieldRule = .lastWriterWins, columns: [String: [String: FieldRule]] = [:],
+                seats: SeatRule = .review, holding: HoldingRules = HoldingRules()) {
         self.version = version
         self.defaultRule = defaultRule
         self.columns = columns
         self.seats = seats
+        self.holding = holding
+    }
+
+    enum CodingKeys: String, CodingKey { case version, defaultRule, columns, seats, holding }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        version = try keys.decode(Int.self, forKey: .version)
+        defaultRule = try keys.decode(FieldRule.self, forKey: .defaultRule)
+        columns = try keys.decode([String: [String: FieldRule]].self, forKey: .columns)
+        seats = try keys.decode(SeatRule.self, forKey: .seats)
+        holding = try keys.decodeIfPresent(HoldingRules.self, forKey: .holding) ?? HoldingRules()
     }
 
     /// Until the hub serves a rule set: last-writer-wins everywhere, seat conflicts to review.
@@ -27,6 +42,33 @@ public struct RuleSet: Codable, Sendable, Hashable {
 }
 
 extension FieldRule: Codable {}
+
+/// Rules for holding several titles at once (kiêm nhiệm). Violations go to district review;
+/// nobody is ended automatically.
+public struct HoldingRules: Codable, Sendable, Hashable {
+    /// Active titles one person may hold at once.
+    public var maxTitles: Int
+    /// Title codes that may be held together (unordered pairs). Empty: any combination.
+    public var allowedPairs: [[String]]
+
+    public init(maxTitles: Int = 2, allowedPairs: [[String]] = []) {
+        self.maxTitles = maxTitles
+        self.allowedPairs = allowedPairs
+    }
+
+    /// What is wrong with holding `titles` (codes) at once, or nil.
+    public func violation(_ titles: [String]) -> String? {
+        if titles.count > maxTitles { return "holds \(titles.count) titles at once; at most \(maxTitles) are allowed" }
+        guard !allowedPairs.isEmpty, titles.count > 1 else { return nil }
+        let allowed = Set(allowedPairs.filter { $0.count == 2 }.map { Set($0) })
+        for (index, first) in titles.enumerated() {
+            for second in titles.dropFirst(index + 1) where first != second && !allowed.contains([first, second]) {
+                return "\(first) and \(second) may not be held together"
+            }
+        }
+        return nil
+    }
+}
 
 /// How a seat held by more people than its capacity is settled.
 public enum SeatRule: String, Codable, Sendable, CaseIterable, Hashable {

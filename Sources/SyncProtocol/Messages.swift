@@ -132,14 +132,15 @@ public struct ErrorBody: Codable, Sendable, Equatable {
 /// `GET /v1/conflicts`: one conflict as a reviewer sees it.
 public struct ConflictView: Codable, Sendable, Equatable {
     public let id: String
-    /// `field` (concurrent writes of one column) or `seat` (more holders than capacity).
+    /// `field` (concurrent writes of one column), `seat` (more holders than capacity),
+    /// `holding` (a person's titles outside the holding rules) or `quota` (head-count over quota).
     public let kind: String
     public let table: String
     public let row: String
     public let column: String
     public let rule: String
     public let sides: [Side]
-    /// The shown write's dot (field) or the kept assignments (seat).
+    /// The shown write's dot (field), the kept assignments (seat), or what is wrong (holding, quota).
     public let chosen: String
     public let state: String
 
@@ -159,11 +160,12 @@ public struct ConflictView: Codable, Sendable, Equatable {
         public var person: String?
         public var decisionNo: String?
         public var decisionDate: String?
+        public var title: String?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case dot, origin, hlc, value, assignment, person
+            case dot, origin, hlc, value, assignment, person, title
             case decisionNo = "decision_no", decisionDate = "decision_date"
         }
     }
@@ -174,6 +176,7 @@ public struct ResolveRequest: Codable, Sendable, Equatable {
     /// The conflict's id (`table/row/column`).
     public let id: String
     /// Field: the dot of the side to keep. Seat: the assignment to keep (the others are ended).
+    /// Holding, quota: the assignment to end.
     public let pick: String?
     /// Field only: a merged value to write instead of a side's.
     public let value: Value?

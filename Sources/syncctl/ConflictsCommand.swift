@@ -20,9 +20,12 @@ struct ConflictsCommand: ParsableCommand {
         let records = try replica.conflicts().filter { all || $0.state != .closed }
         if records.isEmpty { print("no conflicts") }
         for record in records {
-            let what = record.kind == .seat
-                ? "\(record.seatSides.count) active holders: " + record.seatSides.map { "\($0.assignment) (\($0.origin))" }.joined(separator: ", ")
-                : record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
+            let what: String
+            switch record.kind {
+            case .seat: what = "\(record.seatSides.count) active holders: " + record.seatSides.map { "\($0.assignment) (\($0.origin))" }.joined(separator: ", ")
+            case .holding, .quota: what = record.chosen + ": " + record.holdings.map { "\($0.assignment) \($0.title ?? "?")" }.joined(separator: ", ")
+            case .field: what = record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
+            }
             print("\(record.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
         }
     }

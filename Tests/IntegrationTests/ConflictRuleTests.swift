@@ -207,3 +207,67 @@ import TestSupport
         #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "university")
     }
 }
+
+/// Concurrent holding (kiêm nhiệm) outside the rules, and a head-count over quota: review
+/// items on every replica, closed everywhere once a reviewer ends an assignment.
+@Suite(.serialized) struct HoldingRuleTests {
+    @Test func aThirdTitleAndAnOverQuotaHireBecomeReviewItemsThatAReviewerClears() throws {
+        let cluster = try SyncCluster(label: "holding", rules: """
+            version = 5
+            [seats]
+            rule = "district-wins"
+            [holding]
+            max_titles = 2
+            allowed_pairs = [["bi_thu_chi_bo", "truong_thon"]]
+            """)
+        try SQLiteShell.run(cluster.hub.database, """
+            INSERT INTO titles(id, code, name_vi, category, level, max_holders) VALUES
+              ('t-bt', 'bi_thu_chi_bo', 'Bí thư chi bộ', 'nonspecialised_hamlet', 'hamlet', 1),
+              ('t-tt', 'truong_thon', 'Trưởng thôn', 'nonspecialised_hamlet', 'hamlet', 1),
+              ('t-ct', 'chu_tich_ubnd', 'Chủ tịch UBND', 'cadre', 'commune', 1),
+              ('t-pct', 'pho_chu_tich_ubnd', 'Phó Chủ tịch UBND', 'cadre', 'commune', 2);
+            INSERT INTO quotas(id, unit_id, category, max_headcount, legal_basis) VALUES ('q-1', 'unit-06913', 'cadre_civil_servant', 1, 'ND 33/2023');
+            """)
+        let commune = try cluster.addCommune("06913", interval: 0.2)
+        try commune.start()
+        #expect(eventually { (try? SQLiteShell.run(commune.database, "SELECT count(*) FROM titles;")) == "4" })
+        func assign(_ id: String, _ person: String, _ seat: String) -> String {
+            "INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, start_date) VALUES ('\(id)', 'unit-06913', '\(person)', '\(seat)', 'primary', '\(id)/QĐ', '2024-01-01');"
+        }
+        try SQLiteShell.run(commune.database, """
+            INSERT INTO persons(id, commune_id, full_name) VALUES ('p-a', 'unit-06913', 'Hoàng Văn A'), ('p-b', 'unit-06913', 'Lò Thị B');
+            INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES
+              ('seat-bt', 'unit-06913', 'unit-06913', 't-bt', 1, 1), ('seat-tt', 'unit-06913', 'unit-06913', 't-tt', 1, 1),
+              ('seat-ct', 'unit-06913', 'unit-06913', 't-ct', 1, 1), ('seat-pct', 'unit-06913', 'unit-06913', 't-pct', 1, 1);
+            \(assign("a-bt", "p-a", "seat-bt"))
+            \(assign("a-tt", "p-a", "seat-tt"))
+            """)
+        // Party-cell secretary and hamlet head together: encouraged, no item.
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM assignments;") == "2" })
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM _sync_conflicts WHERE state <> 'closed';") == "0")
+
+        // A third title for the same person, and a second cadre over a quota of one.
+        try SQLiteShell.run(commune.database, assign("a-ct", "p-a", "seat-ct") + assign("a-pct", "p-b", "seat-pct"))
+        for database in [commune.database, cluster.hub.database] {
+            #expect(eventually {
+                try SQLiteShell.run(database, "SELECT pk, col, state FROM _sync_conflicts WHERE state <> 'closed' ORDER BY pk;")
+                    == "p-a|*titles|open\nunit-06913|*quota:cadre_civil_servant|open"
+            }, "\(database)")
+        }
+        #expect(try SQLiteShell.run(commune.database, "SELECT chosen FROM _sync_conflicts WHERE col = '*titles';") == "holds 3 titles at once; at most 2 are allowed")
+        #expect(try Programs.run("syncctl", ["conflicts", "--config", commune.config]).output.contains("persons/p-a/*titles"))
+
+        // The reviewer ends the chairman assignment: both items clear, everywhere.
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
+        let desk = try ReviewClient(hubURL: cluster.hub.url, credential: try String(contentsOfFile: reviewer, encoding: .utf8))
+        let items = try desk.conflicts(state: "open").conflicts
+        #expect(Set(items.map(\.kind)) == ["holding", "quota"])
+        #expect(try desk.resolve(ResolveRequest(id: "persons/p-a/*titles", pick: "a-ct", value: nil, reason: "chỉ kiêm nhiệm hai chức danh")).wrote == 1)
+        for database in [commune.database, cluster.hub.database] {
+            #expect(eventually { try SQLiteShell.run(database, "SELECT count(*) FROM _sync_conflicts WHERE state <> 'closed';") == "0" }, "\(database)")
+        }
+        #expect(try SQLiteShell.run(commune.database, "SELECT end_reason FROM assignments WHERE id = 'a-ct';").contains("chỉ kiêm nhiệm hai chức danh"))
+        #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM assignments;") == "4", "ended, never deleted")
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import SyncConfig
+import SyncCore
 import Testing
 
 @Suite struct SettingsTests {
@@ -26,5 +27,21 @@ import Testing
             try CommuneSettings.parse("replica = \"06913\"\n[hub]\nurl = \"http://x\"\ncredential = \"x\"\n[sync]\ninterval_s = -5\n")
         }
         #expect(interval?.description.contains("sync.interval_s") == true)
+    }
+}
+
+@Suite struct RulesFileTests {
+    @Test func theExampleRulesLoad() throws {
+        let rules = try RulesFile.load(SettingsTests.root.appendingPathComponent("Config/rules.toml").path)
+        #expect(rules.version == 1 && rules.seats == .districtWins && rules.defaultRule == .lastWriterWins)
+        #expect(rules.columns["persons"]?["degree"] == .review && rules.columns["evaluations"]?["rating"] == .districtWins)
+        #expect(rules.holding.maxTitles == 2 && rules.holding.allowedPairs.count == 3)
+        #expect(rules.holding.violation(["bi_thu_chi_bo", "truong_thon"]) == nil)
+        #expect(rules.holding.violation(["truong_thon", "chu_tich_ubnd"]) != nil)
+    }
+
+    @Test func anUnknownRuleIsNamed() {
+        let error = #expect(throws: SettingsError.self) { try RulesFile.parse("version = 1\n[seats]\nrule = \"coin-toss\"\n") }
+        #expect(error?.description.contains("seats.rule") == true, "\(String(describing: error))")
     }
 }

@@ -1,0 +1,110 @@
+import Foundation
+import SyncCore
+
+/// One active holding, as the holding and quota rules see it.
+public struct Holding: Codable, Sendable, Hashable {
+    public let assignment: String
+    public let person: String
+    public let title: String?
+    public let category: String?
+    public let decisionNo: String?
+    public let unit: String?
+
+    enum CodingKeys: String, CodingKey {
+        case assignment, person, title, category, unit
+        case decisionNo = "decision_no"
+    }
+}
+
+/// The holding and quota rules, evaluated after every merge on every replica for the people
+/// and units the merge touched: a person's active titles (kiêm nhiệm) must be an allowed
+/// combination within the allowed count; a unit's active head-count per quota category within
+/// its quota. Violations are review items (`*titles` on the person, `*quota:CATEGORY` on the
+/// unit), closed once the data no longer violates the rule.
+struct HoldingCheck {
+    static let titlesColumn = "*titles"
+    static let quotaPrefix = "*quota:"
+    /// Quota categories and the title categories they count.
+    static let quotaCategories = [
+        "cadre_civil_servant": ["cadre", "civil_servant"],
+        "nonspecialised_commune": ["nonspecialised_commune"],
+        "nonspecialised_hamlet": ["nonspecialised_hamlet"],
+    ]
+
+    let replica: Replica
+
+    private static let activeHoldings = """
+        SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
+        FROM assignments a JOIN positions p ON p.id = a.position_id LEFT JOIN titles t ON t.id = p.title_id
+        WHERE (a.end_date IS NULL OR a.end_date = '')
+        """
+
+    func run(touching rows: [RowKey], at now: HybridTimestamp) throws {
+        let database = replica.database
+        var people = Set(rows.filter { $0.table == "persons" }.map(\.row))
+        var units = Set(rows.filter { $0.table == "quotas" }.compactMap {
+            try? database.scalar("SELECT unit_id FROM quotas WHERE id = ?", [.text($0.row)])?.textValue
+        })
+        for key in rows where key.table == "assignments" {
+            if let row = try database.query(
+                "SELECT a.person_id, p.unit_id FROM assignments a LEFT JOIN positions p ON p.id = a.position_id WHERE a.id = ?",
+                [.text(key.row)]).first {
+                if let person = row[0].textValue { people.insert(person) }
+                if let unit = row[1].textValue { units.insert(unit) }
+            }
+        }
+        guard !people.isEmpty || !units.isEmpty else { return }
+        let rules = try replica.rules.holding
+        for person in people.sorted() {
+            let holdings = try holdings(Self.activeHoldings + " AND a.person_id = ? ORDER BY a.id", [.text(person)])
+            let problem = rules.violation(holdings.compactMap(\.title))
+            try record(table: "persons", row: person, column: Self.titlesColumn, holdings: holdings, problem: problem, at: now)
+        }
+        for unit in units.sorted() {
+            var quotas: [(String, Int)] = []
+            try database.forEachRow(
+                "SELECT category, max_headcount FROM quotas WHERE unit_id = ? AND (effective_to IS NULL OR effective_to = '')", [.text(unit)]
+            ) { row in
+                if let category = row[0].textValue, let limit = row[1].integerValue { quotas.append((category, Int(limit))) }
+            }
+            for (category, limit) in quotas {
+                let counted = Self.quotaCategories[category] ?? [category]
+                let holdings = try holdings(
+                    Self.activeHoldings + " AND (p.unit_id = ? OR p.unit_id IN (SELECT id FROM units WHERE parent_id = ?)) ORDER BY a.person_id, a.id",
+                    [.text(unit), .text(unit)]
+                ).filter { counted.contains($0.category ?? "") }
+                let headcount = Set(holdings.map(\.person)).count
+                let problem = headcount > limit ? "\(headcount) people hold \(category) titles; the quota is \(limit)" : nil
+                try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: holdings, problem: problem, at: now)
+            }
+        }
+    }
+
+    private func holdings(_ sql: String, _ parameters: [Value]) throws -> [Holding] {
+        try replica.database.query(sql, parameters).map { row in
+            Holding(assignment: row[0].description, person: row[1].textValue ?? "", title: row[2].textValue, category: row[3].textValue,
+                    decisionNo: row[4].textValue, unit: row[5].textValue)
+        }
+    }
+
+    private func record(table: String, row: String, column: String, holdings: [Holding], problem: String?, at now: HybridTimestamp) throws {
+        let database = replica.database
+        guard let problem else {
+            try database.run(
+                "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ? AND state <> 'closed'",
+                [.integer(Int64(now.rawValue)), .text(table), .text(row), .text(column)])
+            return
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try database.run(
+            """
+            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES (?, ?, ?, 'review', ?, ?, 'open', ?, NULL)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET sides = excluded.sides, chosen = excluded.chosen, state = 'open', closed_hlc = NULL,
+                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
+            """,
+            [.text(table), .text(row), .text(column), .text(String(decoding: try encoder.encode(holdings), as: UTF8.self)),
+             .text(problem), .integer(Int64(now.rawValue))])
+    }
+}
