@@ -4,11 +4,25 @@ import Foundation
 public enum Chromium {
     public static let executable = "/usr/bin/chromium"
 
+    /// Runs chromium and returns what it printed on standard output (its launcher script
+    /// may complain on standard error about things that do not matter here).
     static func run(_ arguments: [String]) throws -> String {
-        let result = try Programs.runSystem(executable, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                                         "--no-first-run", "--user-data-dir=\(NSTemporaryDirectory())chromium-\(getpid())"] + arguments)
-        guard result.status == 0 else { throw ClusterError("chromium failed (\(result.status)): \(result.output.suffix(500))") }
-        return result.output
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                             "--user-data-dir=\(NSTemporaryDirectory())chromium-\(getpid())"] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaints = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ClusterError("chromium failed (\(process.terminationStatus)): \(String(decoding: complaints, as: UTF8.self).suffix(500))")
+        }
+        return String(decoding: printed, as: UTF8.self)
     }
 
     /// The DOM after the page (and any navigation it starts) settled.

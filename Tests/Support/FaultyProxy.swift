@@ -23,15 +23,15 @@ public final class FaultyProxy: @unchecked Sendable {
     public init(targetPort: Int, seed: UInt64) throws {
         self.targetPort = targetPort
         random = seed
-        port = freePort()
         listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = Self.loopback(port)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        // Port 0: the kernel picks a free port, read back with getsockname.
+        var address = Self.loopback(0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
         }
-        guard bound == 0, listen(listener, 64) == 0 else { throw ClusterError("proxy cannot listen on \(port)") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        guard bound, listen(listener, 64) == 0 else { throw ClusterError("the proxy cannot listen") }
         Thread { [self] in acceptLoop() }.start()
     }
 

@@ -69,24 +69,6 @@ public enum Programs {
     }
 }
 
-/// A TCP port nobody listens on right now (the kernel picks it).
-public func freePort() -> Int {
-    let socketHandle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(socketHandle) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketHandle, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketHandle, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held. A condition
 /// that throws (a file still locked, a process not up yet) counts as not holding yet.
 public func eventually(timeout: Double = 30, every interval: Double = 0.1, _ condition: () throws -> Bool) -> Bool {

@@ -38,14 +38,15 @@ public final class HubNode: @unchecked Sendable {
     public let database: String
     public let config: String
     public let log: String
-    public let port: Int
+    /// The port the hub bound on its first start (it picks a free one itself, so that test
+    /// runs side by side never collide); restarts reuse it.
+    public private(set) var port = 0
     private var process: Process?
 
     init(directory: TemporaryDirectory, rules: String?) throws {
         database = directory.path("hub.db")
         config = directory.path("hub.toml")
         log = directory.path("hub.log")
-        port = freePort()
         var rulesLine = ""
         if let rules {
             try rules.write(toFile: directory.path("rules.toml"), atomically: true, encoding: .utf8)
@@ -57,7 +58,7 @@ public final class HubNode: @unchecked Sendable {
         \(rulesLine)
         [listen]
         host = "127.0.0.1"
-        port = \(port)
+        port = 8470
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
@@ -68,9 +69,18 @@ public final class HubNode: @unchecked Sendable {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "[synchub] listening").count
         }
         let before = starts()
-        process = try Programs.start("synchub", ["serve", "--config", config], log: log)
+        process = try Programs.start("synchub", ["serve", "--config", config, "--port", String(port)], log: log)
         let up = eventually(timeout: 30) { starts() > before }
         guard up else { throw ClusterError("synchub did not start; its log:\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")) }
+        if port == 0 {
+            // "... address=127.0.0.1:PORT ... [synchub] listening"
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let line = text.split(separator: "\n").last { $0.contains("[synchub] listening") } ?? ""
+            guard let range = line.range(of: "address=127.0.0.1:"),
+                let bound = Int(line[range.upperBound...].prefix { $0.isNumber }), bound > 0
+            else { throw ClusterError("cannot read synchub's port from: \(line)") }
+            port = bound
+        }
     }
 
     /// SIGKILL: no chance to finish anything.
