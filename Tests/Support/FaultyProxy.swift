@@ -23,15 +23,16 @@ public final class FaultyProxy: @unchecked Sendable {
     public init(targetPort: Int, seed: UInt64) throws {
         self.targetPort = targetPort
         random = seed
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         // Port 0: the kernel picks a free port, read back with getsockname.
         var address = Self.loopback(0)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
         }
+        guard bound, listen(descriptor, 64) == 0 else { throw ClusterError("the proxy cannot listen") }
+        listener = descriptor
         port = Int(UInt16(bigEndian: address.sin_port))
-        guard bound, listen(listener, 64) == 0 else { throw ClusterError("the proxy cannot listen") }
         Thread { [self] in acceptLoop() }.start()
     }
 
