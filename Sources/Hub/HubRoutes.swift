@@ -33,6 +33,7 @@ public enum HubAPI {
         HubRoute(method: "GET", path: "/metrics"),
         HubRoute(method: "GET", path: "/v1/conflicts"),
         HubRoute(method: "POST", path: "/v1/conflicts/resolve"),
+        HubRoute(method: "POST", path: "/v1/conflicts/revert"),
         HubRoute(method: "GET", path: "/review"),
         HubRoute(method: "POST", path: "/review/resolve"),
     ]
@@ -95,6 +96,14 @@ public enum HubAPI {
                 let decision = try await wire.decode(ResolveRequest.self, from: &request)
                 let response = try await store.resolve(decision, by: caller)
                 logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(caller.replica)", "reason": "\(decision.reason)"])
+                return response
+            }
+        }
+        router.post("/v1/conflicts/revert") { request, _ in
+            try await wire.handle(request, versioned: false) { request, caller in
+                let revert = try await wire.decode(RevertRequest.self, from: &request)
+                let response = try await store.revert(revert, by: caller)
+                logger.info("review reverted", metadata: ["review": "\(revert.review)", "reviewer": "\(caller.replica)", "reason": "\(revert.reason)"])
                 return response
             }
         }

@@ -15,9 +15,12 @@ enum HubTables {
         CREATE TABLE IF NOT EXISTS _sync_hub_credentials(
             replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, role TEXT NOT NULL,
             sha256 TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
-        -- Every reviewer decision: who, when, why, and what was written.
+        -- Every reviewer decision: who, when, why, what was written, and the values it
+        -- overwrote (previous, JSON) so that it can be reverted; a revert is a decision too
+        -- (reverts = the decision it undid; that one's reverted_by points back).
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id INTEGER PRIMARY KEY, conflict TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL,
-            reason TEXT NOT NULL, pick TEXT, value, wrote INTEGER NOT NULL);
+            reason TEXT NOT NULL, pick TEXT, value, wrote INTEGER NOT NULL, previous TEXT NOT NULL,
+            reverts INTEGER, reverted_by INTEGER);
         """
 }

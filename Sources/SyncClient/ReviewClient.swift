@@ -33,6 +33,15 @@ public final class ReviewClient {
         }
     }
 
+    public func revert(_ request: RevertRequest) throws -> ResolveResponse {
+        let data = try send("POST", "/v1/conflicts/revert", body: try JSONEncoder().encode(request))
+        do {
+            return try JSONDecoder().decode(ResolveResponse.self, from: data)
+        } catch {
+            throw SyncError.badReply("\(error)")
+        }
+    }
+
     private func send(_ method: String, _ path: String, body: Data?) throws -> Data {
         var headers = ["Authorization: Bearer \(credential)"]
         if body != nil { headers.append("Content-Type: application/json") }

@@ -203,3 +203,15 @@ public struct ResolveResponse: Codable, Sendable, Equatable {
         self.wrote = wrote
     }
 }
+
+/// `POST /v1/conflicts/revert`: undo a decision by writing back what it overwrote.
+public struct RevertRequest: Codable, Sendable, Equatable {
+    /// The decision's number (`review` in its ResolveResponse).
+    public let review: Int64
+    public let reason: String
+
+    public init(review: Int64, reason: String) {
+        self.review = review
+        self.reason = reason
+    }
+}

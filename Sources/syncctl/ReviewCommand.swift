@@ -9,7 +9,7 @@ import SyncProtocol
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "List and decide conflicts on the district hub's review desk.",
-        subcommands: [List.self, Show.self, Resolve.self])
+        subcommands: [List.self, Show.self, Resolve.self, Revert.self])
 
     struct Desk: ParsableArguments {
         @Option(help: "The hub's URL.")
@@ -76,6 +76,18 @@ struct ReviewCommand: ParsableCommand {
         func run() throws {
             let response = try desk.client().resolve(ResolveRequest(id: id, pick: pick, value: value.map(Value.text), reason: reason))
             print("decided \(response.id) (review #\(response.review), \(response.wrote) write(s)); it reaches every commune on its next sync")
+        }
+    }
+
+    struct Revert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Undo a decision: write back the values it overwrote.")
+        @OptionGroup var desk: Desk
+        @Argument(help: "The decision's number (printed by resolve).") var review: Int64
+        @Option(help: "Why; kept with the revert.") var reason: String
+
+        func run() throws {
+            let response = try desk.client().revert(RevertRequest(review: review, reason: reason))
+            print("reverted decision #\(review) on \(response.id) (recorded as #\(response.review), \(response.wrote) write(s))")
         }
     }
 }

@@ -145,6 +145,17 @@ import TestSupport
         }
         // The commune holds the hub's rule version.
         #expect(try commune.status().json["rules_version"] as? String == "3")
+
+        // The decision is reverted: the value shown before it comes back everywhere.
+        let decision = try #require(try SQLiteShell.run(cluster.hub.database, "SELECT id FROM _sync_hub_reviews;").split(separator: "\n").first.flatMap { Int64($0) })
+        let reverted = try Programs.run("syncctl", ["review", "revert", String(decision), "--reason", "nhầm hồ sơ",
+                                                    "--hub", cluster.hub.url, "--credential-file", reviewer])
+        #expect(reverted.status == 0, "\(reverted.output)")
+        #expect(converge(cluster, commune))
+        #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "master")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT id, reverts, reverted_by FROM _sync_hub_reviews ORDER BY id;") == "1||2\n2|1|")
+        let again = try Programs.run("syncctl", ["review", "revert", String(decision), "--reason", "x", "--hub", cluster.hub.url, "--credential-file", reviewer])
+        #expect(again.status != 0 && again.output.contains("already reverted"))
     }
 
     @Test func aCommuneCannotReachTheReviewDeskAndAReviewerCannotSync() throws {
