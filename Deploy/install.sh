@@ -42,6 +42,10 @@ else
   install -m 0640 -o root -g communesync "$root/Config/$config" "/etc/communesync/$config"
   echo "installed an example /etc/communesync/$config: edit it before starting the service"
 fi
+if [ "$role" = hub ] && [ ! -e /etc/communesync/rules.toml ]; then
+  install -m 0640 -o root -g communesync "$root/Config/rules.toml" /etc/communesync/rules.toml
+  echo "installed the example /etc/communesync/rules.toml: the district's conflict rules"
+fi
 install -d -m 0770 -o communesync -g communesync /var/lib/communesync
 install -m 0644 "$root/Deploy/systemd/$unit" "/etc/systemd/system/$unit"
 

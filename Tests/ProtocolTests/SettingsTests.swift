@@ -11,6 +11,7 @@ import Testing
         #expect(commune.replica == "06913" && commune.sync.intervalSeconds == 60 && commune.hub.connectTimeoutSeconds == 10)
         let hub = try HubSettings.load(Self.root.appendingPathComponent("Config/hub.toml").path)
         #expect(hub.replica == "200" && hub.port == 8470 && hub.maxBatch == 5_000)
+        #expect(hub.rules == "/etc/communesync/rules.toml")
     }
 
     @Test func aMissingSettingIsNamed() {
