@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(
             name: "SyncCoreTests",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         // What the test suites share: temporary files, the sqlite3 shell, processes.

@@ -97,6 +97,35 @@ struct ConflictLedger {
     }
 }
 
+extension ConflictLedger {
+    /// Records (or refreshes) a conflict found by a rule across rows (`column` starts with
+    /// `*`): `sides` is encoded as JSON, `chosen` says what the rule chose or what is wrong.
+    func record<Sides: Encodable>(
+        table: String, row: String, column: String, rule: String, sides: Sides, chosen: String,
+        state: ConflictRecord.State, at now: HybridTimestamp
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try database.run(
+            """
+            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET rule = excluded.rule, sides = excluded.sides, chosen = excluded.chosen,
+                state = excluded.state, closed_hlc = NULL,
+                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
+            """,
+            [.text(table), .text(row), .text(column), .text(rule), .text(String(decoding: try encoder.encode(sides), as: UTF8.self)),
+             .text(chosen), .text(state.rawValue), .integer(Int64(now.rawValue))])
+    }
+
+    /// Closes a conflict the data no longer shows.
+    func close(table: String, row: String, column: String, at now: HybridTimestamp) throws {
+        try database.run(
+            "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ? AND state <> 'closed'",
+            [.integer(Int64(now.rawValue)), .text(table), .text(row), .text(column)])
+    }
+}
+
 extension Replica {
     /// Recorded conflicts, optionally only those in one state.
     public func conflicts(state: ConflictRecord.State? = nil) throws -> [ConflictRecord] {

@@ -88,23 +88,11 @@ struct HoldingCheck {
     }
 
     private func record(table: String, row: String, column: String, holdings: [Holding], problem: String?, at now: HybridTimestamp) throws {
-        let database = replica.database
+        let ledger = ConflictLedger(database: replica.database)
         guard let problem else {
-            try database.run(
-                "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ? AND state <> 'closed'",
-                [.integer(Int64(now.rawValue)), .text(table), .text(row), .text(column)])
+            try ledger.close(table: table, row: row, column: column, at: now)
             return
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try database.run(
-            """
-            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
-            VALUES (?, ?, ?, 'review', ?, ?, 'open', ?, NULL)
-            ON CONFLICT(tbl, pk, col) DO UPDATE SET sides = excluded.sides, chosen = excluded.chosen, state = 'open', closed_hlc = NULL,
-                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
-            """,
-            [.text(table), .text(row), .text(column), .text(String(decoding: try encoder.encode(holdings), as: UTF8.self)),
-             .text(problem), .integer(Int64(now.rawValue))])
+        try ledger.record(table: table, row: row, column: column, rule: "review", sides: holdings, chosen: problem, state: .open, at: now)
     }
 }

@@ -52,25 +52,13 @@ struct SeatCheck {
                 assignment: row[0].description, person: row[1].textValue ?? "", decisionNo: row[2].textValue,
                 decisionDate: row[3].textValue, startDate: row[4].textValue, origin: dot.replica, dot: dot))
         }
+        let ledger = ConflictLedger(database: database)
         guard let conflict = SeatConflict.settle(position: position, capacity: capacity, holders: holders, rule: rule, district: district) else {
-            try database.run(
-                "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = 'positions' AND pk = ? AND col = ? AND state <> 'closed'",
-                [.integer(Int64(now.rawValue)), .text(position), .text(Self.column)])
+            try ledger.close(table: "positions", row: position, column: Self.column, at: now)
             return
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let sides = String(decoding: try encoder.encode(conflict.candidates), as: UTF8.self)
-        try database.run(
-            """
-            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
-            VALUES ('positions', ?, ?, ?, ?, ?, ?, ?, NULL)
-            ON CONFLICT(tbl, pk, col) DO UPDATE SET rule = excluded.rule, sides = excluded.sides, chosen = excluded.chosen,
-                state = excluded.state, closed_hlc = NULL,
-                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
-            """,
-            [.text(position), .text(Self.column), .text(rule.rawValue), .text(sides),
-             .text(conflict.keepers.map(\.assignment).joined(separator: " ")),
-             .text(rule == .review ? "open" : "settled"), .integer(Int64(now.rawValue))])
+        try ledger.record(
+            table: "positions", row: position, column: Self.column, rule: rule.rawValue, sides: conflict.candidates,
+            chosen: conflict.keepers.map(\.assignment).joined(separator: " "), state: rule == .review ? .open : .settled, at: now)
     }
 }

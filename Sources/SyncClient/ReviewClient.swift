@@ -17,26 +17,20 @@ public final class ReviewClient {
     /// The raw JSON array of `GET /v1/conflicts?state=...`, and the same decoded.
     public func conflicts(state: String = "open") throws -> (json: Data, conflicts: [ConflictView]) {
         let data = try send("GET", "/v1/conflicts?state=\(state)", body: nil)
-        do {
-            return (data, try JSONDecoder().decode([ConflictView].self, from: data))
-        } catch {
-            throw SyncError.badReply("\(error)")
-        }
+        return (data, try decode([ConflictView].self, data))
     }
 
     public func resolve(_ decision: ResolveRequest) throws -> ResolveResponse {
-        let data = try send("POST", "/v1/conflicts/resolve", body: try JSONEncoder().encode(decision))
-        do {
-            return try JSONDecoder().decode(ResolveResponse.self, from: data)
-        } catch {
-            throw SyncError.badReply("\(error)")
-        }
+        try decode(ResolveResponse.self, try send("POST", "/v1/conflicts/resolve", body: try JSONEncoder().encode(decision)))
     }
 
     public func revert(_ request: RevertRequest) throws -> ResolveResponse {
-        let data = try send("POST", "/v1/conflicts/revert", body: try JSONEncoder().encode(request))
+        try decode(ResolveResponse.self, try send("POST", "/v1/conflicts/revert", body: try JSONEncoder().encode(request)))
+    }
+
+    private func decode<Reply: Decodable>(_ type: Reply.Type, _ data: Data) throws -> Reply {
         do {
-            return try JSONDecoder().decode(ResolveResponse.self, from: data)
+            return try JSONDecoder().decode(type, from: data)
         } catch {
             throw SyncError.badReply("\(error)")
         }

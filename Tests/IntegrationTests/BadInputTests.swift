@@ -19,7 +19,7 @@ import TestSupport
 
     @Test func twoHundredBadRequestsAreRefusedAndChangeNothing() throws {
         let seed = UInt64.random(in: 0...UInt64.max)
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let cluster = try SyncCluster(label: "badinput")
         let own = try cluster.addCommune("06913")
         let other = try cluster.addCommune("06916")
@@ -72,7 +72,7 @@ import TestSupport
 
     func pushBody(_ groups: [ChangeGroup]) throws -> Data { try JSONEncoder().encode(PushRequest(changes: groups)) }
 
-    func makeCase(_ random: inout SplitMix, token: String, otherToken: String, valid: Data) -> Case {
+    func makeCase(_ random: inout SeededGenerator, token: String, otherToken: String, valid: Data) -> Case {
         let counter = UInt64.random(in: 1_000...9_000, using: &random) << 6
         let row = "p-\(UInt32.random(in: 0...UInt32.max, using: &random))"
         func push(_ name: String, _ body: Data?, headers: [String: String]? = nil, expect: Set<Int>) -> Case {
@@ -127,18 +127,5 @@ import TestSupport
             let path = paths.randomElement(using: &random)!
             return Case(name: "bad query " + path, method: "GET", path: path, headers: headers(token), body: nil, expected: [400])
         }
-    }
-}
-
-/// Seeded generator for the test's own randomness.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -40,13 +40,9 @@ import TestSupport
         return commune
     }
 
-    func converge(_ cluster: SyncCluster, _ commune: CommuneNode) -> Bool {
-        eventually(timeout: 30) { try scopeContent(commune.database, unit: commune.unit) == scopeContent(cluster.hub.database, unit: commune.unit) }
-    }
-
-    @Test func aSeatFilledTwiceOfflineGoesToTheDistrictAndTheLoserIsEndedNotDeleted() throws {
-        let cluster = try SyncCluster(label: "seat", rules: Self.rules(seats: "district-wins"))
-        let commune = try offlineCommune(cluster)
+    /// The offline commune appoints p-a to the chairman's seat; the district, not knowing,
+    /// appoints p-b to the same seat with an earlier decision.
+    func fillTheSeatTwice(_ cluster: SyncCluster, _ commune: CommuneNode) throws {
         try SQLiteShell.run(commune.database, """
             INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
             VALUES ('as-commune', 'unit-06913', 'p-a', 'seat-ct', 'primary', '31/QĐ-UBND', '2024-05-01', '2024-05-01');
@@ -55,6 +51,16 @@ import TestSupport
             INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
             VALUES ('as-district', 'unit-06913', 'p-b', 'seat-ct', 'primary', '7/QĐ-UBND huyện', '2024-03-01', '2024-03-01');
             """)
+    }
+
+    func converge(_ cluster: SyncCluster, _ commune: CommuneNode) -> Bool {
+        eventually(timeout: 30) { try scopeContent(commune.database, unit: commune.unit) == scopeContent(cluster.hub.database, unit: commune.unit) }
+    }
+
+    @Test func aSeatFilledTwiceOfflineGoesToTheDistrictAndTheLoserIsEndedNotDeleted() throws {
+        let cluster = try SyncCluster(label: "seat", rules: Self.rules(seats: "district-wins"))
+        let commune = try offlineCommune(cluster)
+        try fillTheSeatTwice(cluster, commune)
         // The commune sees the conflict as soon as both holders are in its replica.
         try commune.start()
         #expect(converge(cluster, commune))
@@ -76,14 +82,7 @@ import TestSupport
         let commune = try offlineCommune(cluster)
         let reviewer = cluster.directory.path("reviewer.credential")
         try cluster.hub.issueCredential(for: "can-bo-noi-vu", into: reviewer, reviewer: true)
-        try SQLiteShell.run(commune.database, """
-            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
-            VALUES ('as-commune', 'unit-06913', 'p-a', 'seat-ct', 'primary', '31/QĐ-UBND', '2024-05-01', '2024-05-01');
-            """)
-        try SQLiteShell.run(cluster.hub.database, """
-            INSERT INTO assignments(id, commune_id, person_id, position_id, kind, decision_no, decision_date, start_date)
-            VALUES ('as-district', 'unit-06913', 'p-b', 'seat-ct', 'primary', '7/QĐ-UBND huyện', '2024-03-01', '2024-03-01');
-            """)
+        try fillTheSeatTwice(cluster, commune)
         try commune.start()
         #expect(converge(cluster, commune))
         #expect(try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE pk = 'seat-ct';") == "open")

@@ -14,7 +14,7 @@ import TestSupport
 
     @Test func randomKillsOfHubAndDaemonsLoseNothingAndDuplicateNothing() throws {
         let seed = UInt64.random(in: 0...UInt64.max)
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let cluster = try SyncCluster(label: "kills")
         let writers = try ["06913", "06916"].map { try cluster.addCommune($0, interval: 0.1) }
         // A new office whose scope already holds 1,500 people at the hub: its snapshot takes

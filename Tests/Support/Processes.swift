@@ -19,22 +19,13 @@ public enum Programs {
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Runs a program to completion and returns its status and output (stdout then stderr).
+    /// Runs one of the built programs to completion: its status and output (stdout then stderr).
     @discardableResult
     public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runSystem(path(name), arguments)
     }
 
-    /// Runs a system command (mount, dd, ...) to completion.
+    /// Runs any command (a built program, mount, dd, ...) to completion.
     @discardableResult
     public static func runSystem(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

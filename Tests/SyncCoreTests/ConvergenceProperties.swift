@@ -1,5 +1,6 @@
 import PropertyBased
 import SyncCore
+import TestSupport
 import Testing
 
 /// The foundation of the project: the merge is a function of the *set* of changes.

@@ -1,4 +1,5 @@
 import SyncCore
+import TestSupport
 
 /// A random history: 3–6 replicas (one of them the district) write, update and delete
 /// overlapping rows and columns and exchange random subsets of what they know, in random

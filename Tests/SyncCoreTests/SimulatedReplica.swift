@@ -1,4 +1,5 @@
 import SyncCore
+import TestSupport
 
 /// An in-memory replica for property tests: the register as merge states, the changes it
 /// knows (to forward to others) and its own counter and clock. It captures local writes the
