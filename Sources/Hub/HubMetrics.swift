@@ -9,36 +9,41 @@ public struct HubMetrics: Sendable {
 
     public init() {}
 
+    /// `communesync_hub_NAME_UNIT` (no unit suffix when `unit` is empty).
+    private func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "communesync", subsystem: "hub", metricName: metric, unitName: unit, helpText: help)
+    }
+
     func request(route: String, status: Int) {
         registry.makeCounter(
-            name: "communesync_hub_requests_total", labels: [("route", route), ("status", String(status))],
-            help: "Sync API requests answered, by route and HTTP status."
+            descriptor: name("requests", unit: "total", help: "Sync API requests answered, by route and HTTP status."),
+            labels: [("route", route), ("status", String(status))]
         ).increment()
     }
 
     func pushed(replica: String, applied: Int, duplicates: Int) {
-        registry.makeCounter(name: "communesync_hub_push_batches_total", help: "Push batches accepted.").increment()
-        registry.makeCounter(name: "communesync_hub_changes_applied_total", help: "Changes applied from pushes.")
+        registry.makeCounter(descriptor: name("push_batches", unit: "total", help: "Push batches accepted.")).increment()
+        registry.makeCounter(descriptor: name("changes_applied", unit: "total", help: "Changes applied from pushes."))
             .increment(by: Int64(applied))
-        registry.makeCounter(name: "communesync_hub_changes_duplicate_total", help: "Pushed changes the hub already held.")
+        registry.makeCounter(descriptor: name("changes_duplicate", unit: "total", help: "Pushed changes the hub already held."))
             .increment(by: Int64(duplicates))
     }
 
     func seen(replica: String) {
         registry.makeGauge(
-            name: "communesync_hub_replica_last_seen_seconds", labels: [("replica", replica)],
-            help: "Unix time of the last authenticated request from each replica."
+            descriptor: name("replica_last_seen", unit: "seconds", help: "Unix time of the last authenticated request from each replica."),
+            labels: [("replica", replica)]
         ).set(Date().timeIntervalSince1970)
     }
 
     /// The text format, with the gauges read from the store just now.
     func render(store: HubStore) async throws -> String {
         let figures = try await store.figures()
-        registry.makeGauge(name: "communesync_hub_conflicts_open", help: "Conflicts not closed at the hub.")
+        registry.makeGauge(descriptor: name("conflicts_open", help: "Conflicts not closed at the hub."))
             .set(Double(figures.openConflicts))
-        registry.makeGauge(name: "communesync_hub_conflicts_awaiting_review", help: "Conflicts waiting for district review.")
+        registry.makeGauge(descriptor: name("conflicts_awaiting_review", help: "Conflicts waiting for district review."))
             .set(Double(figures.awaitingReview))
-        registry.makeGauge(name: "communesync_hub_feed_changes", help: "Changes in the hub's feed.")
+        registry.makeGauge(descriptor: name("feed_changes", help: "Changes in the hub's feed."))
             .set(Double(figures.feedChanges))
         return registry.emitToString()
     }
