@@ -38,7 +38,7 @@ public struct ConflictRecord: Sendable, Equatable {
 
     public var kind: Kind {
         if column == SeatCheck.column { return .seat }
-        if column == HoldingCheck.titlesColumn { return .holding }
+        if column == HoldingCheck.titlesColumn || column == HoldingCheck.hamletColumn { return .holding }
         if column.hasPrefix(HoldingCheck.quotaPrefix) { return .quota }
         return .field
     }

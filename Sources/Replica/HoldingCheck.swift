@@ -23,6 +23,7 @@ public struct Holding: Codable, Sendable, Hashable {
 /// unit), closed once the data no longer violates the rule.
 struct HoldingCheck {
     static let titlesColumn = "*titles"
+    static let hamletColumn = "*hamlet_titles"
     static let quotaPrefix = "*quota:"
     /// Quota categories and the title categories they count.
     static let quotaCategories = [
@@ -45,12 +46,25 @@ struct HoldingCheck {
         var units = Set(rows.filter { $0.table == "quotas" }.compactMap {
             try? database.scalar("SELECT unit_id FROM quotas WHERE id = ?", [.text($0.row)])?.textValue
         })
+        for key in rows where key.table == "positions" {
+            if let unit = try database.scalar("SELECT unit_id FROM positions WHERE id = ?", [.text(key.row)])?.textValue { units.insert(unit) }
+        }
         for key in rows where key.table == "assignments" {
             if let row = try database.query(
                 "SELECT a.person_id, p.unit_id FROM assignments a LEFT JOIN positions p ON p.id = a.position_id WHERE a.id = ?",
                 [.text(key.row)]).first {
                 if let person = row[0].textValue { people.insert(person) }
                 if let unit = row[1].textValue { units.insert(unit) }
+            }
+        }
+        // A deleted seat or assignment cannot name its person or unit any more: the open items
+        // that list it can.
+        for key in rows where key.table == "positions" || key.table == "assignments" {
+            try database.forEachRow(
+                "SELECT tbl, pk FROM _sync_conflicts WHERE state <> 'closed' AND col LIKE '*%' AND tbl IN ('persons', 'units') AND sides LIKE ?",
+                [.text("%\"\(key.row)\"%")]
+            ) { row in
+                if row[0].textValue == "persons" { people.insert(row[1].description) } else { units.insert(row[1].description) }
             }
         }
         guard !people.isEmpty || !units.isEmpty else { return }
@@ -61,6 +75,7 @@ struct HoldingCheck {
             try record(table: "persons", row: person, column: Self.titlesColumn, holdings: holdings, problem: problem, at: now)
         }
         for unit in units.sorted() {
+            try checkHamletTitles(unit, limit: rules.maxHamletTitles, at: now)
             var quotas: [(String, Int)] = []
             try database.forEachRow(
                 "SELECT category, max_headcount FROM quotas WHERE unit_id = ? AND (effective_to IS NULL OR effective_to = '')", [.text(unit)]
@@ -78,6 +93,25 @@ struct HoldingCheck {
                 try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: holdings, problem: problem, at: now)
             }
         }
+    }
+
+    /// A hamlet or residential group may have at most `limit` distinct hamlet-level titles.
+    private func checkHamletTitles(_ unit: String, limit: Int, at now: HybridTimestamp) throws {
+        let kind = try replica.database.scalar("SELECT kind FROM units WHERE id = ?", [.text(unit)])?.textValue
+        guard kind == "hamlet" || kind == "residential_group" else { return }
+        var seats: [Holding] = []
+        try replica.database.forEachRow(
+            """
+            SELECT p.id, t.code, t.category FROM positions p JOIN titles t ON t.id = p.title_id
+            WHERE p.unit_id = ? AND t.level = 'hamlet' ORDER BY t.code, p.id
+            """, [.text(unit)]
+        ) { row in
+            seats.append(Holding(assignment: row[0].description, person: "", title: row[1].textValue, category: row[2].textValue,
+                                 decisionNo: nil, unit: unit))
+        }
+        let titles = Set(seats.compactMap(\.title))
+        let problem = titles.count > limit ? "\(titles.count) hamlet titles in one hamlet; at most \(limit) are allowed" : nil
+        try record(table: "units", row: unit, column: Self.hamletColumn, holdings: seats, problem: problem, at: now)
     }
 
     private func holdings(_ sql: String, _ parameters: [Value]) throws -> [Holding] {

@@ -20,6 +20,7 @@ struct RulesDocument: Decodable {
     enum HoldingKeys: String, CodingKey {
         case maxTitles = "max_titles"
         case allowedPairs = "allowed_pairs"
+        case maxHamletTitles = "max_hamlet_titles"
     }
 
     init(from decoder: any Decoder) throws {
@@ -47,7 +48,8 @@ struct RulesDocument: Decodable {
             let table = try keys.nestedContainer(keyedBy: HoldingKeys.self, forKey: .holding)
             holding = HoldingRules(
                 maxTitles: try table.decodeIfPresent(Int.self, forKey: .maxTitles) ?? 2,
-                allowedPairs: try table.decodeIfPresent([[String]].self, forKey: .allowedPairs) ?? [])
+                allowedPairs: try table.decodeIfPresent([[String]].self, forKey: .allowedPairs) ?? [],
+                maxHamletTitles: try table.decodeIfPresent(Int.self, forKey: .maxHamletTitles) ?? 3)
         }
         rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats, holding: holding)
     }

@@ -50,10 +50,22 @@ public struct HoldingRules: Codable, Sendable, Hashable {
     public var maxTitles: Int
     /// Title codes that may be held together (unordered pairs). Empty: any combination.
     public var allowedPairs: [[String]]
+    /// Distinct hamlet-level titles one hamlet or residential group may have (DOMAIN: 3).
+    public var maxHamletTitles: Int
 
-    public init(maxTitles: Int = 2, allowedPairs: [[String]] = []) {
+    public init(maxTitles: Int = 2, allowedPairs: [[String]] = [], maxHamletTitles: Int = 3) {
         self.maxTitles = maxTitles
         self.allowedPairs = allowedPairs
+        self.maxHamletTitles = maxHamletTitles
+    }
+
+    enum CodingKeys: String, CodingKey { case maxTitles, allowedPairs, maxHamletTitles }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        maxTitles = try keys.decode(Int.self, forKey: .maxTitles)
+        allowedPairs = try keys.decode([[String]].self, forKey: .allowedPairs)
+        maxHamletTitles = try keys.decodeIfPresent(Int.self, forKey: .maxHamletTitles) ?? 3
     }
 
     /// What is wrong with holding `titles` (codes) at once, or nil.

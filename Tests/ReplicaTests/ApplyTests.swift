@@ -123,3 +123,29 @@ import TestSupport
         #expect(try fixture.rows("22499", "persons", "id") == "local\np1")
     }
 }
+
+/// Rules across rows checked on a replica itself, with the rules the hub would serve.
+@Suite struct HamletTitleTests {
+    @Test func aFourthHamletTitleOpensAReviewItemAndRemovingItClosesIt() throws {
+        let fixture = try ReplicaFixture()
+        let hub = try fixture.create("200", role: .district)
+        try hub.adopt(RuleSet(version: 1, holding: HoldingRules(maxTitles: 2, maxHamletTitles: 3)))
+        try SQLiteShell.run(fixture.path("200"), """
+            INSERT INTO units(id, code, name, kind, parent_id) VALUES ('thon-1', '06913-01', 'Thôn Lý Quáng', 'hamlet', 'unit-06913');
+            INSERT INTO titles(id, code, level) VALUES ('t1', 'bi_thu_chi_bo', 'hamlet'), ('t2', 'truong_thon', 'hamlet'),
+                ('t3', 'truong_ban_cong_tac_mat_tran', 'hamlet'), ('t4', 'cong_an_vien', 'hamlet');
+            INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES
+                ('s1', 'unit-06913', 'thon-1', 't1', 1, 1), ('s2', 'unit-06913', 'thon-1', 't2', 1, 1), ('s3', 'unit-06913', 'thon-1', 't3', 1, 1);
+            """)
+        try hub.fold()
+        #expect(try hub.conflicts().filter { $0.state != .closed }.isEmpty)
+        try SQLiteShell.run(fixture.path("200"), "INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES ('s4', 'unit-06913', 'thon-1', 't4', 1, 1);")
+        try hub.fold()
+        let open = try hub.conflicts(state: .open)
+        #expect(open.map(\.id) == ["units/thon-1/*hamlet_titles"])
+        #expect(open.first?.chosen == "4 hamlet titles in one hamlet; at most 3 are allowed")
+        try SQLiteShell.run(fixture.path("200"), "DELETE FROM positions WHERE id = 's4';")
+        try hub.fold()
+        #expect(try hub.conflicts(state: .open).isEmpty)
+    }
+}
