@@ -20,6 +20,7 @@ say "files in $demo"
 cat > "$demo/hub.toml" <<TOML
 replica = "200"
 database = "$demo/hub.db"
+rules = "$root/Config/rules.toml"
 [listen]
 port = $port
 TOML
@@ -47,6 +48,7 @@ for commune in 06913 06916; do
   cat > "$demo/$commune.toml" <<TOML
 replica = "$commune"
 database = "$demo/$commune.db"
+control_socket = "$demo/$commune.sock"
 [hub]
 url = "http://127.0.0.1:$port"
 credential_file = "$demo/$commune.credential"
@@ -94,6 +96,8 @@ say "the same phone was edited on both sides: recorded, settled by last-writer-w
 sql -box "$demo/06913.db" "SELECT tbl, pk, col, rule, state, sides FROM _sync_conflicts;"
 say "captured at Quảng Tân (syncctl log)"
 "$bin/syncctl" log --database "$demo/06913.db" --limit 5
+say "syncctl status at Quảng Tân"
+"$bin/syncctl" status --config "$demo/06913.toml" || true
 say "one line per sync round in each daemon's log, e.g."
 tail -n 2 "$demo/06913.log"
 echo
