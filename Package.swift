@@ -54,7 +54,7 @@ let package = Package(
             ],
             exclude: ["openapi.yaml"]),
         // Reading commune.toml and hub.toml.
-        .target(name: "SyncConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "SyncConfig", dependencies: ["SyncCore", .product(name: "TOMLKit", package: "TOMLKit")]),
 
         .executableTarget(
             name: "syncd",
@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "syncctl",
             dependencies: [
-                "Replica", "SyncClient", "SyncConfig",
+                "Replica", "SyncClient", "SyncConfig", "SyncCore", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
