@@ -12,7 +12,7 @@ public enum ReplicaRole: String, Sendable {
 /// write with plain SQL, the triggers that capture those writes, and the `_sync*` bookkeeping.
 /// Used by `syncd` at a commune and, as the hub store, by `synchub`.
 ///
-/// Guarantees, given SQLite's own (WAL journal, `synchous=FULL` by default):
+/// Guarantees, given SQLite's own (WAL journal, `synchronous=FULL` by default):
 /// - a committed local write is captured in the same transaction, so after a crash at any
 ///   instant a write is either present with its captured changes or absent with none;
 /// - a dot counter, once committed, is never handed out again;
