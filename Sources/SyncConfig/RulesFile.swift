@@ -15,7 +15,7 @@ public enum RulesFile {
 struct RulesDocument: Decodable {
     let rules: RuleSet
 
-    enum Keys: String, CodingKey { case version, fields, seats, holding }
+    enum Keys: String, CodingKey { case version, fields, seats, holding, deletes }
     enum SeatKeys: String, CodingKey { case rule }
     enum HoldingKeys: String, CodingKey {
         case maxTitles = "max_titles"
@@ -51,7 +51,11 @@ struct RulesDocument: Decodable {
                 allowedPairs: try table.decodeIfPresent([[String]].self, forKey: .allowedPairs) ?? [],
                 maxHamletTitles: try table.decodeIfPresent(Int.self, forKey: .maxHamletTitles) ?? 3)
         }
-        rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats, holding: holding)
+        var deletes = DeleteRule.updateWins
+        if keys.contains(.deletes) {
+            deletes = try keys.nestedContainer(keyedBy: SeatKeys.self, forKey: .deletes).decode(DeleteRule.self, forKey: .rule)
+        }
+        rules = RuleSet(version: version, defaultRule: defaultRule, columns: columns, seats: seats, holding: holding, deletes: deletes)
     }
 }
 

@@ -10,6 +10,14 @@ public enum FieldRule: String, Sendable, CaseIterable, Hashable {
     case review
 }
 
+/// What happens when a delete meets a concurrent update of the same row.
+public enum DeleteRule: String, Sendable, CaseIterable, Hashable, Codable {
+    /// The update wins and the row comes back whole: nothing a person typed is lost (default).
+    case updateWins = "update-wins"
+    /// The delete wins; only a write made after seeing the delete brings the row back.
+    case deleteWins = "delete-wins"
+}
+
 /// The rule set a replica merges with. Every replica must use the same one, or they would
 /// settle the same conflict differently; the hub serves it.
 public struct MergePolicy: Sendable, Hashable {
@@ -18,14 +26,16 @@ public struct MergePolicy: Sendable, Hashable {
     public var defaultRule: FieldRule
     /// Per table, per column, the rule where it differs from `defaultRule`.
     public var columnRules: [String: [String: FieldRule]]
+    public var deleteRule: DeleteRule
 
     public init(
         districtReplicas: Set<ReplicaID>, defaultRule: FieldRule = .lastWriterWins,
-        columnRules: [String: [String: FieldRule]] = [:]
+        columnRules: [String: [String: FieldRule]] = [:], deleteRule: DeleteRule = .updateWins
     ) {
         self.districtReplicas = districtReplicas
         self.defaultRule = defaultRule
         self.columnRules = columnRules
+        self.deleteRule = deleteRule
     }
 
     public func rule(table: String, column: String) -> FieldRule {

@@ -17,6 +17,6 @@ extension MergePolicy {
             values[column] = resolution.value
             if let conflict = resolution.conflict { conflicts.append(conflict) }
         }
-        return ResolvedRow(values: state.isLive ? values : nil, conflicts: conflicts)
+        return ResolvedRow(values: state.isLive(under: deleteRule) ? values : nil, conflicts: conflicts)
     }
 }

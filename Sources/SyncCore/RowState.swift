@@ -55,9 +55,24 @@ public struct RowState: Hashable, Sendable {
         }
     }
 
-    /// The row exists: some surviving write was not seen by any delete.
-    public var isLive: Bool {
-        fields.values.contains { field in field.writes.contains { !deletes.covers($0.dot) } }
+    /// The row exists: some surviving write was not seen by any delete (update wins).
+    public var isLive: Bool { isLive(under: .updateWins) }
+
+    /// Whether the row exists under a delete rule. Under `.deleteWins` a delete beats a
+    /// concurrent update: the row lives only if some field was written after its writer had
+    /// seen every delete (the field's `seen` covers the row's delete vector), i.e. the row was
+    /// deliberately created again. Both are functions of the state, so order-independent.
+    public func isLive(under rule: DeleteRule) -> Bool {
+        switch rule {
+        case .updateWins:
+            return fields.values.contains { field in field.writes.contains { !deletes.covers($0.dot) } }
+        case .deleteWins:
+            if deletes.isEmpty { return isLive(under: .updateWins) }
+            return fields.values.contains { field in
+                field.writes.contains { !deletes.covers($0.dot) } && deletes.compare(field.seen) != .after
+                    && deletes.compare(field.seen) != .concurrent
+            }
+        }
     }
 
     /// The row was deleted: it has a delete and no write escaped it.

@@ -12,17 +12,20 @@ public struct RuleSet: Codable, Sendable, Hashable {
     public var seats: SeatRule
     /// Concurrent holding (kiêm nhiệm): how many titles one person may hold, which together.
     public var holding: HoldingRules
+    /// A delete against a concurrent update.
+    public var deletes: DeleteRule
 
     public init(version: Int, defaultRule: FieldRule = .lastWriterWins, columns: [String: [String: FieldRule]] = [:],
-                seats: SeatRule = .review, holding: HoldingRules = HoldingRules()) {
+                seats: SeatRule = .review, holding: HoldingRules = HoldingRules(), deletes: DeleteRule = .updateWins) {
         self.version = version
         self.defaultRule = defaultRule
         self.columns = columns
         self.seats = seats
         self.holding = holding
+        self.deletes = deletes
     }
 
-    enum CodingKeys: String, CodingKey { case version, defaultRule, columns, seats, holding }
+    enum CodingKeys: String, CodingKey { case version, defaultRule, columns, seats, holding, deletes }
 
     public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: CodingKeys.self)
@@ -31,13 +34,14 @@ public struct RuleSet: Codable, Sendable, Hashable {
         columns = try keys.decode([String: [String: FieldRule]].self, forKey: .columns)
         seats = try keys.decode(SeatRule.self, forKey: .seats)
         holding = try keys.decodeIfPresent(HoldingRules.self, forKey: .holding) ?? HoldingRules()
+        deletes = try keys.decodeIfPresent(DeleteRule.self, forKey: .deletes) ?? .updateWins
     }
 
     /// Until the hub serves a rule set: last-writer-wins everywhere, seat conflicts to review.
     public static let builtin = RuleSet(version: 0)
 
     public func policy(districtReplicas: Set<ReplicaID>) -> MergePolicy {
-        MergePolicy(districtReplicas: districtReplicas, defaultRule: defaultRule, columnRules: columns)
+        MergePolicy(districtReplicas: districtReplicas, defaultRule: defaultRule, columnRules: columns, deleteRule: deletes)
     }
 }
 

@@ -7,8 +7,8 @@ import Testing
 /// Each case is one random history drawn from a seed; PropertyBased prints the failing seed
 /// and a `.fixedSeed(...)` trait to replay it, and the messages below name the history seed.
 @Suite struct ConvergenceProperties {
-    static let policies: [MergePolicy] = FieldRule.allCases.map {
-        MergePolicy(districtReplicas: [RandomHistory.district], defaultRule: $0)
+    static let policies: [MergePolicy] = FieldRule.allCases.flatMap { rule in
+        DeleteRule.allCases.map { MergePolicy(districtReplicas: [RandomHistory.district], defaultRule: rule, deleteRule: $0) }
     }
     static let mixedPolicy = MergePolicy(
         districtReplicas: [RandomHistory.district], defaultRule: .lastWriterWins,

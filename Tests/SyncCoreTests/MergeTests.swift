@@ -145,4 +145,23 @@ import Testing
         #expect(state.apply(tombstone) == .applied)
         #expect(state.apply(tombstone) == .duplicate)
     }
+
+    @Test func underDeleteWinsADeleteBeatsAConcurrentUpdate() {
+        var state = RowState()
+        state.apply(write(Self.commune, 1, "name", "An"))
+        state.apply(delete(Self.district, 1, seen: VersionVector([Self.commune: 1])))
+        state.apply(write(Self.commune, 2, "phone", "0902", seen: VersionVector([Self.commune: 1])))
+        #expect(state.isLive(under: .updateWins))
+        #expect(!state.isLive(under: .deleteWins))
+        #expect(MergePolicy(districtReplicas: [Self.district], deleteRule: .deleteWins).resolve(state, table: "persons", row: "p1").values == nil)
+    }
+
+    @Test func underDeleteWinsAWriteThatSawTheDeleteBringsTheRowBack() {
+        var state = RowState()
+        state.apply(write(Self.commune, 1, "name", "An"))
+        state.apply(delete(Self.district, 1, seen: VersionVector([Self.commune: 1])))
+        state.apply(write(Self.commune, 2, "name", "An (again)", seen: VersionVector([Self.commune: 1, Self.district: 1])))
+        #expect(state.isLive(under: .deleteWins))
+        #expect(MergePolicy(districtReplicas: [], deleteRule: .deleteWins).resolve(state, table: "persons", row: "p1").values?["name"] == .text("An (again)"))
+    }
 }
