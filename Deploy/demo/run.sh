@@ -44,7 +44,7 @@ INSERT INTO titles(id, code, name_vi, name_en, category, level, max_holders, all
 sql "$demo/hub.db" "SELECT code, name FROM units WHERE kind <> 'district' AND effective_to IS NULL ORDER BY code;"
 
 for commune in 06913 06916; do
-  "$bin/synchub" credential issue --config "$demo/hub.toml" --replica "$commune" > "$demo/$commune.credential"
+  (umask 077; "$bin/synchub" credential issue --config "$demo/hub.toml" --replica "$commune" > "$demo/$commune.credential")
   cat > "$demo/$commune.toml" <<TOML
 replica = "$commune"
 database = "$demo/$commune.db"

@@ -1,5 +1,6 @@
 import Foundation
 import Replica
+import SyncProtocol
 
 /// `syncctl status`: is this office's data safe at the hub? Built from the replica file (always
 /// readable), the daemon (if it answers) and, when the daemon does not, a probe of the hub.
@@ -144,6 +145,23 @@ public struct StatusReport: Encodable, Sendable {
 
 /// Asking the hub's /health directly (when the daemon cannot be asked).
 public enum HubProbe {
+    /// Whether the hub accepts `credential` for the sync API (a one-row snapshot page: reads
+    /// nothing into the replica). nil status when the hub did not answer.
+    public static func checkCredential(_ url: String, credential: String, schema: Int, caFile: String? = nil) -> (status: Int?, message: String) {
+        guard let session = try? CurlSession(connectTimeoutSeconds: 5, requestTimeoutSeconds: 10, caFile: caFile) else {
+            return (nil, "libcurl could not start")
+        }
+        let headers = ["Authorization: Bearer \(credential)", "\(WireVersion.protocolHeader): \(WireVersion.protocolVersion)",
+                       "\(WireVersion.schemaHeader): \(schema)"]
+        do {
+            let reply = try session.send("GET", (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/v1/snapshot?limit=1", headers: headers)
+            let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body))
+            return (reply.status, error?.message ?? "")
+        } catch {
+            return (nil, "\(error)")
+        }
+    }
+
     /// Whether the hub answers within `timeoutSeconds`, and the clock skew it implies.
     public static func check(_ url: String, timeoutSeconds: Double = 5, caFile: String? = nil) -> (reachable: Bool, skew: Double?) {
         guard let session = try? CurlSession(connectTimeoutSeconds: timeoutSeconds, requestTimeoutSeconds: timeoutSeconds, caFile: caFile),

@@ -143,3 +143,29 @@ final class DatagramListener {
         return messages
     }
 }
+
+@Suite(.serialized) struct DoctorTests {
+    @Test func doctorPassesAHealthyOfficeAndNamesEachProblemWithAFix() throws {
+        let cluster = try SyncCluster(label: "doctor")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        let healthy = try Programs.run("syncctl", ["doctor", "--config", commune.config])
+        #expect(healthy.status == 0, "\(healthy.output)")
+        #expect(healthy.output.contains("integrity check passed") && healthy.output.contains("accepts this commune's credential"))
+
+        // A wrong credential: named, with what to do.
+        try "06913.\(String(repeating: "0", count: 64))".write(toFile: commune.credentialPath, atomically: true, encoding: .utf8)
+        let refused = try Programs.run("syncctl", ["doctor", "--config", commune.config])
+        #expect(refused.status == 2)
+        #expect(refused.output.contains("FAIL  the hub refused the credential (401)") && refused.output.contains("fix: ask the district office"))
+
+        // The hub and the daemon gone.
+        cluster.hub.stop()
+        commune.stop()
+        let down = try Programs.run("syncctl", ["doctor", "--config", commune.config])
+        #expect(down.status == 2)
+        #expect(down.output.contains("does not answer") && down.output.contains("syncd does not answer"))
+        #expect(down.output.contains("integrity check passed"), "the replica file is still checked")
+    }
+}
