@@ -90,7 +90,7 @@ public actor HubStore {
     @discardableResult
     func enforceSeats() throws -> Int {
         var ended = 0
-        for conflict in try replica.conflicts(state: .settled) where conflict.kind == .seat {
+        for conflict in try replica.conflicts(state: .settled, column: ConflictRecord.seatColumn) {
             let keepers = Set(conflict.chosen.split(separator: " ").map(String.init))
             let holders = conflict.seatSides
             guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
@@ -184,6 +184,10 @@ public actor HubStore {
     /// data) and appends them to the feed. Returns how many changes were added.
     @discardableResult
     public func ingestLocalEdits() throws -> Int {
+        // Every pull asks: answer from a read when nothing new was written at the hub, rather
+        // than taking the write lock for nothing.
+        let fed = UInt64(try replica.meta("fed_counter")?.integerValue ?? 0)
+        guard try replica.hasUnfoldedWrites || replica.counter > fed else { return 0 }
         var added = 0
         try replica.apply([]) {
             let fed = UInt64(try replica.meta("fed_counter")?.integerValue ?? 0)

@@ -143,7 +143,8 @@ extension Replica {
     /// The highest dot counter this replica has handed out, folded writes only (0 before any).
     public var counter: UInt64 {
         get throws {
-            guard let seq = try database.scalar("SELECT max(seq) FROM _sync_log WHERE hlc IS NOT NULL")?.integerValue,
+            // Backwards along the primary key: stops at the newest folded row.
+            guard let seq = try database.scalar("SELECT seq FROM _sync_log WHERE hlc IS NOT NULL ORDER BY seq DESC LIMIT 1")?.integerValue,
                 let entry = try logEntries(fromSeq: seq, limit: 1).first
             else { return 0 }
             let slot = entry.operation == .delete ? LogEntry.deleteSlot : UInt64(entry.folded.flatMap { LogEntry.slots(of: $0.columns).last } ?? 0)
@@ -151,12 +152,14 @@ extension Replica {
         }
     }
 
-    /// Written rows captured but not folded yet.
-    public var unfoldedWrites: Int {
-        get throws { Int(try database.scalar("SELECT count(*) FROM _sync_log WHERE hlc IS NULL")?.integerValue ?? 0) }
+    /// Whether writes wait to be folded: a primary-key range probe, no scan.
+    public var hasUnfoldedWrites: Bool {
+        get throws {
+            let folded = try meta("folded_seq")?.integerValue ?? 0
+            return try database.scalar("SELECT 1 FROM _sync_log WHERE seq > ? LIMIT 1", [.integer(folded)]) != nil
+        }
     }
 
-    /// Up to `limit` log entries from `seq` on (only unfolded ones if asked), in seq order.
     func logEntries(fromSeq seq: Int64, limit: Int = Int.max, onlyUnfolded: Bool = false) throws -> [LogEntry] {
         let filter = onlyUnfolded ? " AND hlc IS NULL" : ""
         let rows = try database.query(

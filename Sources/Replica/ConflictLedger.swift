@@ -36,8 +36,11 @@ public struct ConflictRecord: Sendable, Equatable {
     public let chosen: String
     public let state: State
 
+    /// The column a seat conflict is recorded under.
+    public static let seatColumn = "*holders"
+
     public var kind: Kind {
-        if column == SeatCheck.column { return .seat }
+        if column == Self.seatColumn { return .seat }
         if column == HoldingCheck.titlesColumn || column == HoldingCheck.hamletColumn { return .holding }
         if column.hasPrefix(HoldingCheck.quotaPrefix) { return .quota }
         return .field
@@ -98,6 +101,21 @@ struct ConflictLedger {
 }
 
 extension ConflictLedger {
+    /// Rule conflicts still standing (`column` a pattern such as `*holders` or `*%`) whose
+    /// sides name any of `ids`, as (table, row) — for rows that can no longer say where they
+    /// belonged (deleted, or moved to another seat). One query per batch, matched in memory.
+    func standing(column pattern: String, naming ids: Set<String>) throws -> [(table: String, row: String)] {
+        guard !ids.isEmpty else { return [] }
+        var found: [(String, String)] = []
+        try database.forEachRow(
+            "SELECT tbl, pk, sides FROM _sync_conflicts WHERE state <> 'closed' AND col LIKE ?", [.text(pattern)]
+        ) { row in
+            let sides = row[2].description
+            if ids.contains(where: { sides.contains("\"\($0)\"") }) { found.append((row[0].description, row[1].description)) }
+        }
+        return found
+    }
+
     /// Records (or refreshes) a conflict found by a rule across rows (`column` starts with
     /// `*`): `sides` is encoded as JSON, `chosen` says what the rule chose or what is wrong.
     func record<Sides: Encodable>(
@@ -127,13 +145,17 @@ extension ConflictLedger {
 }
 
 extension Replica {
-    /// Recorded conflicts, optionally only those in one state.
-    public func conflicts(state: ConflictRecord.State? = nil) throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, rule, sides, chosen, state FROM _sync_conflicts"
+    /// Recorded conflicts, optionally only those in one state, or of one column.
+    public func conflicts(state: ConflictRecord.State? = nil, column: String? = nil) throws -> [ConflictRecord] {
+        var sql = "SELECT tbl, pk, col, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
         var parameters: [Value] = []
         if let state {
-            sql += " WHERE state = ?"
+            sql += " AND state = ?"
             parameters.append(.text(state.rawValue))
+        }
+        if let column {
+            sql += " AND col = ?"
+            parameters.append(.text(column))
         }
         return try database.query(sql + " ORDER BY tbl, pk, col", parameters).map { row in
             ConflictRecord(

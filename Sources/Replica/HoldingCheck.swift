@@ -59,13 +59,9 @@ struct HoldingCheck {
         }
         // A deleted seat or assignment cannot name its person or unit any more: the open items
         // that list it can.
-        for key in rows where key.table == "positions" || key.table == "assignments" {
-            try database.forEachRow(
-                "SELECT tbl, pk FROM _sync_conflicts WHERE state <> 'closed' AND col LIKE '*%' AND tbl IN ('persons', 'units') AND sides LIKE ?",
-                [.text("%\"\(key.row)\"%")]
-            ) { row in
-                if row[0].textValue == "persons" { people.insert(row[1].description) } else { units.insert(row[1].description) }
-            }
+        let listed = Set(rows.filter { $0.table == "positions" || $0.table == "assignments" }.map(\.row))
+        for (table, row) in try ConflictLedger(database: database).standing(column: "*%", naming: listed) {
+            if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
         }
         guard !people.isEmpty || !units.isEmpty else { return }
         let rules = try replica.rules.holding

@@ -11,22 +11,20 @@ import SyncCore
 /// Recorded as `_sync_conflicts` row (positions, POSITION, *holders): settled under
 /// district-wins or later-decision-wins (the hub then ends the losers), open under review.
 struct SeatCheck {
-    static let column = "*holders"
+    static let column = ConflictRecord.seatColumn
     let replica: Replica
 
     func run(touching rows: [RowKey], at now: HybridTimestamp) throws {
         var positions = Set(rows.filter { $0.table == "positions" }.map(\.row))
-        for key in rows where key.table == "assignments" {
-            if let position = try replica.database.scalar("SELECT position_id FROM assignments WHERE id = ?", [.text(key.row)])?.textValue {
+        let assignments = rows.filter { $0.table == "assignments" }.map(\.row)
+        for assignment in assignments {
+            if let position = try replica.database.scalar("SELECT position_id FROM assignments WHERE id = ?", [.text(assignment)])?.textValue {
                 positions.insert(position)
             }
-            // A seat the assignment left (or a deleted assignment's seat) may be resolved now.
-            if let old = try replica.database.scalar(
-                "SELECT pk FROM _sync_conflicts WHERE tbl = 'positions' AND col = ? AND state <> 'closed' AND sides LIKE ?",
-                [.text(Self.column), .text("%\"\(key.row)\"%")])?.textValue {
-                positions.insert(old)
-            }
         }
+        // A seat an assignment left (or a deleted assignment's seat) may be resolved now.
+        let ledger = ConflictLedger(database: replica.database)
+        positions.formUnion(try ledger.standing(column: Self.column, naming: Set(assignments)).map(\.row))
         guard !positions.isEmpty else { return }
         let rules = try replica.rules
         let district = try replica.districtReplicas

@@ -2,7 +2,7 @@ import Foundation
 
 /// `commune.toml`: how a commune office's `syncd` finds its replica and its hub.
 /// `Config/commune.toml` documents every setting.
-public struct CommuneSettings: Decodable, Sendable {
+public struct CommuneSettings: SettingsDocument, Sendable {
     /// Official code of the commune: the replica id.
     public let replica: String
     /// The replica's SQLite file.
@@ -12,13 +12,7 @@ public struct CommuneSettings: Decodable, Sendable {
     /// The daemon's control socket, where `syncctl` asks it for status and rounds.
     public let controlSocket: String
 
-    public static func load(_ path: String) throws -> CommuneSettings {
-        try SettingsFile.load(CommuneSettings.self, from: path)
-    }
-
-    public static func parse(_ text: String, file: String = "commune.toml") throws -> CommuneSettings {
-        try SettingsFile.parse(CommuneSettings.self, text: text, file: file)
-    }
+    public static let fileName = "commune.toml"
 
     enum Keys: String, CodingKey {
         case replica, database, hub, sync

@@ -1,5 +1,5 @@
 /// `hub.toml`: how `synchub` runs. `Config/hub.toml` documents every setting.
-public struct HubSettings: Decodable, Sendable {
+public struct HubSettings: SettingsDocument, Sendable {
     /// Code of the district (or the authority above the communes): the hub's replica id.
     public let replica: String
     public let database: String
@@ -10,13 +10,7 @@ public struct HubSettings: Decodable, Sendable {
     public let maxBodyBytes: Int
     public let maxBatch: Int
 
-    public static func load(_ path: String) throws -> HubSettings {
-        try SettingsFile.load(HubSettings.self, from: path)
-    }
-
-    public static func parse(_ text: String, file: String = "hub.toml") throws -> HubSettings {
-        try SettingsFile.parse(HubSettings.self, text: text, file: file)
-    }
+    public static let fileName = "hub.toml"
 
     enum Keys: String, CodingKey {
         case replica, database, listen, limits, rules

@@ -4,15 +4,16 @@ import TOMLKit
 /// `rules.toml`: the district's conflict rules. `Config/rules.toml` documents every setting.
 public enum RulesFile {
     public static func load(_ path: String) throws -> RuleSet {
-        try SettingsFile.load(RulesDocument.self, from: path).rules
+        try RulesDocument.load(path).rules
     }
 
-    public static func parse(_ text: String, file: String = "rules.toml") throws -> RuleSet {
-        try SettingsFile.parse(RulesDocument.self, text: text, file: file).rules
+    public static func parse(_ text: String, file: String = RulesDocument.fileName) throws -> RuleSet {
+        try RulesDocument.parse(text, file: file).rules
     }
 }
 
-struct RulesDocument: Decodable {
+public struct RulesDocument: SettingsDocument {
+    public static let fileName = "rules.toml"
     let rules: RuleSet
 
     enum Keys: String, CodingKey { case version, fields, seats, holding, deletes }
@@ -23,7 +24,7 @@ struct RulesDocument: Decodable {
         case maxHamletTitles = "max_hamlet_titles"
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: Keys.self)
         let version = try keys.decode(Int.self, forKey: .version)
         var defaultRule = FieldRule.lastWriterWins

@@ -1,6 +1,22 @@
 import Foundation
 import TOMLKit
 
+/// A TOML settings file: `load` reads one from disk, `parse` from text; errors name the setting.
+public protocol SettingsDocument: Decodable {
+    /// The file's usual name, used in messages about text that came from no file.
+    static var fileName: String { get }
+}
+
+extension SettingsDocument {
+    public static func load(_ path: String) throws -> Self {
+        try SettingsFile.load(Self.self, from: path)
+    }
+
+    public static func parse(_ text: String, file: String = Self.fileName) throws -> Self {
+        try SettingsFile.parse(Self.self, text: text, file: file)
+    }
+}
+
 /// Reads a TOML settings file into a `Decodable` type, turning decoding errors into
 /// sentences that name the setting.
 enum SettingsFile {
