@@ -29,6 +29,9 @@ public enum HubAPI {
         HubRoute(method: "POST", path: "/v1/push"),
         HubRoute(method: "GET", path: "/v1/pull"),
         HubRoute(method: "GET", path: "/v1/snapshot"),
+        HubRoute(method: "GET", path: "/v1/own"),
+        HubRoute(method: "GET", path: "/v1/digest"),
+        HubRoute(method: "POST", path: "/v1/rows"),
         HubRoute(method: "GET", path: "/health"),
         HubRoute(method: "GET", path: "/metrics"),
         HubRoute(method: "GET", path: "/v1/conflicts"),
@@ -66,7 +69,8 @@ public enum HubAPI {
                 let response = try await store.push(changes, from: caller)
                 metrics.pushed(replica: caller.replica.rawValue, applied: response.applied, duplicates: response.duplicates)
                 logger.info("push", metadata: ["replica": "\(caller.replica)", "changes": "\(changes.count)",
-                                               "applied": "\(response.applied)", "acknowledged": "\(response.acknowledged)"])
+                                               "applied": "\(response.applied)", "refused": "\(response.refused.count)",
+                                               "acknowledged": "\(response.acknowledged)"])
                 return response
             }
         }
@@ -84,6 +88,21 @@ public enum HubAPI {
                 return try await store.snapshot(
                     for: caller, cursor: request.uri.queryParameters["cursor"].map(String.init),
                     checkpoint: try wire.integer("checkpoint", in: request), limit: max(limit, 1))
+            }
+        }
+        router.get("/v1/own") { request, _ in
+            try await wire.handle(request) { request, caller in
+                let after = UInt64(try wire.integer("after", in: request) ?? 0)
+                let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
+                return try await store.ownChanges(for: caller, after: after, limit: max(limit, 1))
+            }
+        }
+        router.get("/v1/digest") { request, _ in
+            try await wire.handle(request) { _, caller in try await store.digest(for: caller) }
+        }
+        router.post("/v1/rows") { request, _ in
+            try await wire.handle(request) { request, caller in
+                try await store.rows(try await wire.decode(RowsRequest.self, from: &request), for: caller)
             }
         }
         router.get("/v1/conflicts") { request, _ in

@@ -56,15 +56,39 @@ public actor HubStore {
 
     // MARK: Push
 
-    /// Applies a commune's batch in one transaction: validated whole, deduplicated by dot,
-    /// appended to the feed. Re-sending a batch is harmless.
+    /// Applies a commune's batch in one transaction and answers per change: applied, already
+    /// held (a re-sent batch is harmless), or refused with why (kept at the hub, so the same
+    /// change re-sent gets the same answer). A refused change never holds back the others.
+    ///
+    /// A change at or below the counter the hub already settled for this replica must be the
+    /// very change the hub holds under that dot: anything else means the replica hands out
+    /// counters again (its file was restored from an older copy, or copied), and the whole
+    /// batch is refused with `replica_diverged` until the replica has rebased itself.
     public func push(_ changes: [Change], from caller: Caller) throws -> PushResponse {
         try require(.commune, caller)
-        try validate(changes, from: caller)
+        for change in changes where change.dot.replica != caller.replica {
+            throw HubError.forbidden(
+                "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
+        }
         let held = try received(caller.replica)
+        var refused = try checkResent(changes.filter { $0.dot.counter <= held }, from: caller)
         let fresh = changes.filter { $0.dot.counter > held }
-        let report = try replica.apply(fresh) {
-            try appendToFeed(fresh)
+        let screened = try screen(fresh, from: caller)
+        refused += screened
+        let refusedCounters = Set(screened.map(\.counter))
+        let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }
+        let report = try replica.apply(accepted) {
+            try appendToFeed(accepted)
+            for refusal in screened {
+                try replica.database.run(
+                    """
+                    INSERT OR IGNORE INTO _sync_hub_refused(origin, counter, tbl, pk, col, code, message, at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [.text(caller.replica.rawValue), .integer(Int64(refusal.counter)), .text(refusal.table), .text(refusal.row),
+                     refusal.column.map(Value.text) ?? .null, .text(refusal.code), .text(refusal.message),
+                     .text(Date().formatted(.iso8601))])
+            }
             if let last = fresh.map(\.dot.counter).max() {
                 try replica.database.run(
                     """
@@ -76,7 +100,94 @@ public actor HubStore {
         if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
-            duplicates: changes.count - fresh.count + report.duplicates)
+            duplicates: changes.count - fresh.count + report.duplicates - refused.count + screened.count, refused: refused)
+    }
+
+    /// Changes at or below what the hub settled for their origin: each must be the one the hub
+    /// holds (in its feed, or among its refusals) under that dot. Returns the refusals to
+    /// repeat; throws `replica_diverged` when a dot names something else.
+    private func checkResent(_ changes: [Change], from caller: Caller) throws -> [Refusal] {
+        var again: [Refusal] = []
+        for change in changes {
+            let key: [Value] = [.text(caller.replica.rawValue), .integer(Int64(change.dot.counter))]
+            if let held = try replica.database.query(
+                "SELECT tbl, pk, col, val, hlc FROM _sync_hub_feed WHERE origin = ? AND counter = ?", key).first {
+                if held[0].textValue == change.table, held[1].textValue == change.row, held[2].textValue == change.column,
+                    held[3] == (change.operation.value ?? .null), held[4].integerValue == Int64(bitPattern: change.timestamp.rawValue) {
+                    continue
+                }
+            } else if let refusal = try replica.database.query(
+                "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?", key).first {
+                if refusal[0].textValue == change.table, refusal[1].textValue == change.row, refusal[2].textValue == change.column {
+                    again.append(Refusal(counter: change.dot.counter, table: change.table, row: change.row, column: change.column,
+                                         code: refusal[3].textValue ?? "refused", message: refusal[4].textValue ?? ""))
+                    continue
+                }
+            }
+            throw HubError(
+                status: 409, code: "replica_diverged",
+                message: "the hub already holds change \(change.dot) of \(caller.replica), and it is not this one: this replica "
+                    + "file hands out counters it used before (it was restored from an older copy, or copied from another "
+                    + "computer). syncd rebuilds the replica from the hub and sends every unsent change again by itself; "
+                    + "if this keeps happening, two copies of the replica are running: stop the other one")
+        }
+        return again
+    }
+
+    /// The changes of a batch the hub will not take, with why: rows outside the caller's
+    /// commune, tables and columns the hub's schema does not have, reference tables, values
+    /// too large. Judged per row (a row's changes stand or fall together) and per change.
+    private func screen(_ changes: [Change], from caller: Caller) throws -> [Refusal] {
+        var refusals: [Refusal] = []
+        func refuse(_ change: Change, _ code: String, _ message: String) {
+            refusals.append(Refusal(counter: change.dot.counter, table: change.table, row: change.row, column: change.column,
+                                    code: code, message: message))
+        }
+        var declared: [RowKey: Set<String>] = [:]
+        var valid: [Change] = []
+        for change in changes {
+            guard let table = replica.schema.table(named: change.table) else {
+                refuse(change, "unknown_table", "unknown table '\(change.table)': the sender's register schema differs from the hub's")
+                continue
+            }
+            guard table.owner == .shared else {
+                refuse(change, "reference_table", "\(change.table) are managed by the district hub; a commune cannot change them")
+                continue
+            }
+            if let column = change.column {
+                guard table.columns.contains(where: { $0.name == column }) else {
+                    refuse(change, "unknown_column", "unknown column '\(change.table).\(column)': the sender's register schema differs from the hub's")
+                    continue
+                }
+                if case .text(let text) = change.operation.value, text.utf8.count > Self.maxValueBytes {
+                    refuse(change, "too_large", "\(change.table).\(column) of row \(change.row) holds \(text.utf8.count) bytes; "
+                        + "at most \(Self.maxValueBytes) are accepted: shorten it, then 'syncctl refused retry'")
+                    continue
+                }
+                if column == "commune_id" {
+                    declared[RowKey(table: change.table, row: change.row), default: []].insert(change.operation.value?.description ?? "")
+                }
+            }
+            valid.append(change)
+        }
+        var verdicts: [RowKey: String?] = [:]
+        for change in valid {
+            let key = RowKey(table: change.table, row: change.row)
+            if verdicts[key] == nil {
+                let existing = try scopeOfRow(table: key.table, row: key.row)
+                let claims = declared[key] ?? []
+                let inScope = (existing == nil || existing == caller.scope) && claims.allSatisfy { $0 == caller.scope }
+                    && (existing != nil || !claims.isEmpty)
+                verdicts[key] = .some(inScope ? nil : (existing ?? claims.first(where: { $0 != caller.scope }) ?? ""))
+            }
+            guard case .some(.some(let owner)) = verdicts[key] else { continue }
+            let whose = owner.isEmpty || owner == "NULL" ? "no commune (its commune_id is empty)" : owner
+            refuse(change, "out_of_scope",
+                   "row \(key.table)/\(key.row) belongs to \(whose), not to \(caller.replica)'s commune (\(caller.scope)): "
+                    + "a commune may change only its own records. Set its commune_id to '\(caller.scope)' and run "
+                    + "'syncctl refused retry', or 'syncctl refused clear' to drop the change here")
+        }
+        return refusals
     }
 
     func require(_ role: Caller.Role, _ caller: Caller) throws {
@@ -109,44 +220,6 @@ public actor HubStore {
         }
         if ended > 0 { try ingestLocalEdits() }
         return ended
-    }
-
-    private func validate(_ changes: [Change], from caller: Caller) throws {
-        var declared: [RowKey: Set<String>] = [:]
-        for change in changes {
-            guard change.dot.replica == caller.replica else {
-                throw HubError.forbidden(
-                    "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
-            }
-            guard let table = replica.schema.table(named: change.table) else {
-                throw HubError.badRequest("unknown table '\(change.table)': the sender's register schema differs from the hub's")
-            }
-            guard table.owner == .shared else {
-                throw HubError.forbidden("\(change.table) are managed by the district hub; a commune cannot change them")
-            }
-            if let column = change.column {
-                guard table.columns.contains(where: { $0.name == column }) else {
-                    throw HubError.badRequest("unknown column '\(change.table).\(column)': the sender's register schema differs from the hub's")
-                }
-                if case .text(let text) = change.operation.value, text.utf8.count > Self.maxValueBytes {
-                    throw HubError.tooLarge("\(change.table).\(column) of row \(change.row) holds \(text.utf8.count) bytes; at most \(Self.maxValueBytes) are accepted")
-                }
-                if column == "commune_id" {
-                    declared[RowKey(table: change.table, row: change.row), default: []].insert(change.operation.value?.description ?? "")
-                }
-            }
-        }
-        for key in Set(changes.map { RowKey(table: $0.table, row: $0.row) }) {
-            let existing = try scopeOfRow(table: key.table, row: key.row)
-            let claims = declared[key] ?? []
-            let inScope = (existing == nil || existing == caller.scope) && claims.allSatisfy { $0 == caller.scope }
-                && (existing != nil || !claims.isEmpty)
-            guard inScope else {
-                throw HubError.forbidden(
-                    "row \(key.table)/\(key.row) belongs to \(existing ?? claims.first ?? "no commune"), not to \(caller.replica)'s "
-                        + "commune (\(caller.scope)): a commune may change only its own records")
-            }
-        }
     }
 
     /// The commune a row belongs to at the hub, from its merge state (so deleted rows count).
@@ -272,6 +345,70 @@ public actor HubStore {
             }
         }
         return SnapshotPage(rows: rows, checkpoint: start, cursor: next, acknowledged: try received(caller.replica))
+    }
+
+    /// The caller's own changes the hub holds above counter `after`, in counter order.
+    public func ownChanges(for caller: Caller, after: UInt64, limit: Int) throws -> OwnChangesResponse {
+        try require(.commune, caller)
+        var changes: [Change] = []
+        var next = after
+        try replica.database.forEachRow(
+            """
+            SELECT seq, origin, counter, tbl, pk, col, val, hlc, ctx FROM _sync_hub_feed
+            WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?
+            """, [.text(caller.replica.rawValue), .integer(Int64(min(after, UInt64(Int64.max)))), .integer(Int64(limit))]
+        ) { row in
+            let change = try feedChange(row)
+            next = change.dot.counter
+            changes.append(change)
+        }
+        return OwnChangesResponse(changes: ChangeGroup.group(changes), next: next, more: changes.count == limit,
+                                  acknowledged: try received(caller.replica))
+    }
+
+    // MARK: Anti-entropy
+
+    /// The digest of the caller's scope as the hub holds it.
+    public func digest(for caller: Caller) throws -> DigestResponse {
+        try require(.commune, caller)
+        try ingestLocalEdits()
+        return try replica.database.transaction {
+            let digest = try replica.digest(scope: caller.scope)
+            let checkpoint = try replica.database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
+            return DigestResponse(
+                tables: replica.schema.tables.map { table in
+                    let sums = digest.tables[table.name] ?? ScopeDigest.Table()
+                    return TableDigest(table: table.name, rows: sums.rows, buckets: sums.buckets.map(Self.hex))
+                }, checkpoint: checkpoint)
+        }
+    }
+
+    /// The merge state of rows of the caller's scope, by id or by digest bucket. Rows outside
+    /// the scope are left out, as if they did not exist.
+    public func rows(_ request: RowsRequest, for caller: Caller) throws -> RowsResponse {
+        try require(.commune, caller)
+        guard let table = replica.schema.table(named: request.table) else {
+            throw HubError.badRequest("unknown table '\(request.table)': the sender's register schema differs from the hub's")
+        }
+        let ids = request.ids ?? []
+        let buckets = Set(request.buckets ?? [])
+        guard ids.count <= HubLimits().maxBatch, buckets.allSatisfy({ (0..<ScopeDigest.bucketCount).contains($0) }) else {
+            throw HubError.badRequest("ask for at most \(HubLimits().maxBatch) ids, and buckets 0 to \(ScopeDigest.bucketCount - 1)")
+        }
+        try ingestLocalEdits()
+        let scope = table.owner == .district ? nil : caller.scope
+        var found = try replica.rowStates(table: table.name, scope: scope, buckets: buckets)
+        for id in Set(ids) {
+            guard let state = try replica.rowState(table: table.name, row: id) else { continue }
+            if let scope, state.fields["commune_id"]?.writes.first?.value != .text(scope) { continue }
+            found.append((id, state))
+        }
+        return RowsResponse(rows: found.map { RowSnapshot(table: table.name, row: $0.0, state: $0.1) })
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     // MARK: For people and tests

@@ -8,8 +8,17 @@ enum HubTables {
             seq INTEGER PRIMARY KEY, scope TEXT NOT NULL, origin TEXT NOT NULL, counter INTEGER NOT NULL,
             tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, val, hlc INTEGER NOT NULL, ctx TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_scope ON _sync_hub_feed(scope, seq);
-        -- Per replica, the highest counter of its changes the hub holds (pushes come in order,
-        -- so everything at or below it is a duplicate).
+        -- A dot names one change: a replica that sends another change under a dot the hub
+        -- holds has re-used its counters (restored or copied file), which a push checks here.
+        CREATE UNIQUE INDEX IF NOT EXISTS _sync_hub_feed_by_dot ON _sync_hub_feed(origin, counter);
+        -- Changes the hub refused (out of scope, unknown column, too large, ...), by dot, so a
+        -- change sent again gets the same answer and never counts as new.
+        CREATE TABLE IF NOT EXISTS _sync_hub_refused(
+            origin TEXT NOT NULL, counter INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT,
+            code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL,
+            PRIMARY KEY(origin, counter)) WITHOUT ROWID;
+        -- Per replica, the highest counter of its changes the hub has settled (held in the feed
+        -- or refused; pushes come in order, so everything at or below it was settled before).
         CREATE TABLE IF NOT EXISTS _sync_hub_received(origin TEXT PRIMARY KEY NOT NULL, counter INTEGER NOT NULL) WITHOUT ROWID;
         -- Credentials: only the SHA-256 of each token is kept. scope is the commune unit id.
         CREATE TABLE IF NOT EXISTS _sync_hub_credentials(

@@ -8,6 +8,9 @@ struct LogEntry {
         case insert, update, delete
         /// Not a write: holds counters up to its seq that the hub already has (`reserveCounters`).
         case reserve
+        /// A delete of a row no replica ever held (typed and deleted before syncd folded it):
+        /// set at fold time; nothing is sent, as there is nothing anywhere for it to remove.
+        case void
     }
 
     /// Column slots a change mask holds; slot 63 names a delete.
@@ -17,7 +20,7 @@ struct LogEntry {
     let seq: Int64
     let table: String
     let row: String
-    let operation: Operation
+    var operation: Operation
     /// Wall clock when written, in ms since 1970.
     let writtenAtMillis: UInt64
     /// The row's version vector as recorded when written (without this replica's own entry).
@@ -89,6 +92,13 @@ struct LogEntry {
         (0..<maxColumns).filter { columns & (Int64(1) << $0) != 0 }
     }
 
+    /// The same entry as its fold settled it (a delete may turn out void).
+    func with(operation: Operation) -> LogEntry {
+        var entry = self
+        entry.operation = operation
+        return entry
+    }
+
     /// The dot of one slot: `seq * 64 + slot`. Increasing with seq, so a replica's dots only grow.
     func dot(_ replica: ReplicaID, slot: UInt64) -> Dot {
         Dot(replica: replica, counter: UInt64(seq) << 6 | slot)
@@ -103,7 +113,7 @@ struct LogEntry {
             seen.record(Dot(replica: replica, counter: dot.counter - 1))
             return Change(table: table, row: row, operation: operation, dot: dot, context: seen, timestamp: folded.timestamp)
         }
-        if operation == .reserve { return [] }
+        if operation == .reserve || operation == .void { return [] }
         if operation == .delete { return [change(LogEntry.deleteSlot, .delete)] }
         return zip(LogEntry.slots(of: folded.columns), folded.values).map { slot, value in
             change(UInt64(slot), .set(column: schema.columns[slot].name, value: value))
@@ -126,7 +136,7 @@ extension Replica {
             guard let last = entries.last else { break }
             for entry in entries {
                 guard changes.count < limit, let folded = entry.folded else { return changes }
-                if entry.operation == .reserve { continue }
+                if entry.operation == .reserve || entry.operation == .void { continue }
                 guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
                 changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
             }
@@ -137,7 +147,7 @@ extension Replica {
 
     /// Whether anything was ever written on this replica itself.
     public var hasLocalWrites: Bool {
-        get throws { try database.scalar("SELECT 1 FROM _sync_log WHERE op <> 'reserve' LIMIT 1") != nil }
+        get throws { try database.scalar("SELECT 1 FROM _sync_log WHERE op NOT IN ('reserve', 'void') LIMIT 1") != nil }
     }
 
     /// The highest dot counter this replica has handed out, folded writes only (0 before any).

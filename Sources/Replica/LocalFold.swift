@@ -37,8 +37,17 @@ extension Replica {
             try batch.load(key, store: mergeStore)
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
             let slots: [Int]
+            var operation = entry.operation
             switch entry.operation {
-            case .delete, .reserve:
+            case .delete where batch.rows[key]!.state == RowState():
+                // Typed and deleted before any fold: no replica holds the row, so there is
+                // nothing to delete anywhere, and no field write to send (its values are gone).
+                operation = .void
+                slots = []
+            case .delete, .reserve, .void:
+                slots = []
+            case .insert where current == nil:
+                // Deleted since: its values are gone, and the delete that follows says it all.
                 slots = []
             case .insert:
                 slots = Array(table.columns.indices)
@@ -58,9 +67,9 @@ extension Replica {
             // SQLite builds the JSON array from typed values, and json_each reads it back typed.
             let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
             try database.run(
-                "UPDATE _sync_log SET cols = ?, hlc = ?, vals = json_array(\(placeholders)) WHERE seq = ?",
-                [.integer(settled.columns), .integer(Int64(settled.timestamp.rawValue))] + values + [.integer(entry.seq)])
-            for change in entry.changes(replica: id, schema: table, folded: settled) {
+                "UPDATE _sync_log SET op = ?, cols = ?, hlc = ?, vals = json_array(\(placeholders)) WHERE seq = ?",
+                [.text(operation.rawValue), .integer(settled.columns), .integer(Int64(settled.timestamp.rawValue))] + values + [.integer(entry.seq)])
+            for change in entry.with(operation: operation).changes(replica: id, schema: table, folded: settled) {
                 batch.rows[key]!.state.apply(change)
                 if let column = change.column { batch.rows[key]!.dirtyColumns.insert(column) }
             }

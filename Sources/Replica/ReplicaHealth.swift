@@ -21,6 +21,19 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var rulesVersion: String
     /// The rule version the hub said it holds at the last pull.
     public var hubRulesVersion: String?
+    /// Changes the hub refused that the office has not dealt with yet, and the newest one's
+    /// row and reason.
+    public var refusedChanges = 0
+    public var refusedExample: String?
+    /// When this file was last rebuilt from the hub (restored or copied file) and why.
+    public var rebasedAt: String?
+    public var rebaseReason: String?
+    public var rebaseRenumbered = 0
+    /// When a comparison with the hub by content last matched, and how many rows still differed
+    /// at the last one (0 when it matched).
+    public var digestMatchedAt: String?
+    public var digestDifferingRows = 0
+    public var digestDifferingExample: String?
     /// Replica file plus its write-ahead log, and free space where it lives.
     public var fileBytes: Int64
     public var freeDiskBytes: Int64?
@@ -41,7 +54,7 @@ public struct ReplicaHealth: Sendable, Equatable {
         let pending = try database.query(
             """
             SELECT coalesce(sum(CASE WHEN op = 'delete' OR vals IS NULL THEN 1 ELSE json_array_length(vals) END), 0), min(at_ms)
-            FROM _sync_log WHERE seq > ? AND op <> 'reserve' AND NOT (op = 'update' AND vals = '[]')
+            FROM _sync_log WHERE seq > ? AND op NOT IN ('reserve', 'void') AND NOT (op = 'update' AND vals = '[]')
             """, [.integer(acked >> 6)]).first ?? []
         let conflicts = try database.query(
             "SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first ?? []
@@ -55,7 +68,17 @@ public struct ReplicaHealth: Sendable, Equatable {
         if statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &stats) == 0 {
             freeDisk = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         }
-        return ReplicaHealth(
+        var refused: (count: Int, example: String?) = (0, nil)
+        if try database.scalar("SELECT 1 FROM sqlite_master WHERE name = '_sync_refused'") != nil {
+            let rows = try database.query(
+                """
+                SELECT count(*), (SELECT tbl || '/' || pk || ': ' || message FROM _sync_refused
+                                  WHERE state IN ('open', 'clearing') ORDER BY counter DESC LIMIT 1)
+                FROM _sync_refused WHERE state IN ('open', 'clearing')
+                """)
+            refused = (Int(rows.first?[0].integerValue ?? 0), rows.first?[1].textValue)
+        }
+        var health = ReplicaHealth(
             replica: replica, role: try meta("role")?.description ?? "?",
             schemaVersion: Int(try meta("schema_version")?.integerValue ?? 0), unitName: unitName,
             lastPushAckAt: try meta("push_acked_at")?.textValue, lastPullAt: try meta("pull_at")?.textValue,
@@ -66,5 +89,13 @@ public struct ReplicaHealth: Sendable, Equatable {
             rulesVersion: try meta("rules_version")?.textValue ?? String(RuleSet.builtin.version),
             hubRulesVersion: try meta("hub_rules_version")?.textValue,
             fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
+        (health.refusedChanges, health.refusedExample) = refused
+        health.rebasedAt = try meta("rebased_at")?.textValue
+        health.rebaseReason = try meta("rebase_reason")?.textValue
+        health.rebaseRenumbered = Int(try meta("rebase_renumbered")?.integerValue ?? 0)
+        health.digestMatchedAt = try meta("digest_matched_at")?.textValue
+        health.digestDifferingRows = Int(try meta("digest_differing")?.integerValue ?? 0)
+        health.digestDifferingExample = try meta("digest_differing_rows")?.textValue
+        return health
     }
 }

@@ -47,6 +47,13 @@ extension RegisterSchema {
             sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
             opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
             PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        -- Changes of this replica the hub refused (out of scope, too large, ...), by dot counter,
+        -- with the hub's code and message. state: open (nothing done yet), retried (the row was
+        -- sent again as it stands), clearing (the office dropped it: syncd puts the row back as
+        -- the hub holds it), cleared.
+        CREATE TABLE IF NOT EXISTS _sync_refused(
+            counter INTEGER PRIMARY KEY, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT,
+            code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL, state TEXT NOT NULL);
         """
 }
 

@@ -38,6 +38,14 @@ public struct StatusReport: Encodable, Sendable {
     public var replicaBytes: Int64
     public var diskFreeBytes: Int64?
     public var lastError: String?
+    /// Changes the hub refused, not yet sent again or dropped (`syncctl refused`).
+    public var refusedChanges: Int
+    /// When a comparison with the hub by content last matched; rows still differing after the last one.
+    public var lastDigestMatchAt: String?
+    public var digestDifferingRows: Int
+    /// When this file was last rebuilt from the hub, and why (a restored or copied file).
+    public var rebasedAt: String?
+    public var rebaseReason: String?
     public var state: State
     /// What to do about the worst problem, if any.
     public var hint: String?
@@ -67,10 +75,16 @@ public struct StatusReport: Encodable, Sendable {
         replicaBytes = health.fileBytes
         diskFreeBytes = health.freeDiskBytes
         lastError = daemon?.lastError
+        refusedChanges = health.refusedChanges
+        lastDigestMatchAt = health.digestMatchedAt
+        digestDifferingRows = health.digestDifferingRows
+        rebasedAt = health.rebasedAt
+        rebaseReason = health.rebaseReason
         (state, hint) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
-            awaitingReview: awaitingReview)
+            awaitingReview: awaitingReview, refused: refusedChanges, refusedExample: health.refusedExample,
+            digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
         }
@@ -79,7 +93,8 @@ public struct StatusReport: Encodable, Sendable {
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
     public static func judge(
         daemonRunning: Bool, hubReachable: Bool, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
-        freeDisk: Int64?, awaitingReview: Int
+        freeDisk: Int64?, awaitingReview: Int, refused: Int = 0, refusedExample: String? = nil,
+        digestDiffering: Int = 0, digestExample: String? = nil
     ) -> (State, String?) {
         if !daemonRunning {
             return (.down, "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped")
@@ -92,6 +107,15 @@ public struct StatusReport: Encodable, Sendable {
         }
         if let lastError {
             return (.degraded, "the last sync failed: \(lastError)")
+        }
+        if refused > 0 {
+            return (.degraded, "the hub refused \(refused) change(s) made here (\(refusedExample ?? "see 'syncctl refused'")). "
+                + "They are kept here and not sent again: fix the row and run 'syncctl refused retry', "
+                + "or drop them with 'syncctl refused clear'")
+        }
+        if digestDiffering > 0 {
+            return (.degraded, "\(digestDiffering) row(s) here differ from the hub's copy and merging did not repair them "
+                + "(\(digestExample ?? "?")): run 'syncctl doctor' and report it to the district office")
         }
         if let skew, abs(skew) > maxClockSkewSeconds {
             return (.degraded, "this computer's clock is \(Int(skew)) s off the hub's: turn on time sync ('timedatectl set-ntp true')")
@@ -114,6 +138,8 @@ public struct StatusReport: Encodable, Sendable {
         case hubRulesVersion = "hub_rules_version"
         case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error"
+        case refusedChanges = "refused_changes", lastDigestMatchAt = "last_digest_match_at"
+        case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
     }
 
     /// Every key is always present; unknown values are null.
@@ -138,6 +164,11 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(replicaBytes, forKey: .replicaBytes)
         try keys.encode(diskFreeBytes, forKey: .diskFreeBytes)
         try keys.encode(lastError, forKey: .lastError)
+        try keys.encode(refusedChanges, forKey: .refusedChanges)
+        try keys.encode(lastDigestMatchAt, forKey: .lastDigestMatchAt)
+        try keys.encode(digestDifferingRows, forKey: .digestDifferingRows)
+        try keys.encode(rebasedAt, forKey: .rebasedAt)
+        try keys.encode(rebaseReason, forKey: .rebaseReason)
         try keys.encode(state, forKey: .state)
         try keys.encode(hint, forKey: .hint)
     }

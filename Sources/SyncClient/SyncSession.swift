@@ -51,6 +51,12 @@ public struct RoundReport: Sendable, Equatable {
     public var bytesReceived = 0
     /// Local clock minus the hub's when it last answered a pull, in seconds.
     public var clockSkewSeconds: Double?
+    /// Changes the hub refused in this round (kept in the replica, see `syncctl refused`).
+    public var refused = 0
+    /// Set when the round found this replica's file behind the hub and rebuilt it.
+    public var rebase: RebaseReport?
+    /// Set when the round compared the replica with the hub by content.
+    public var digest: DigestCheck?
 
     public init() {}
 }
@@ -65,7 +71,7 @@ public final class SyncSession {
     let credential: String
     let batchChanges: Int
     private let curl: CurlSession
-    private var report = RoundReport()
+    var report = RoundReport()
 
     /// What the last round (or the last push or pull on its own) did.
     public var lastReport: RoundReport { report }
@@ -82,32 +88,115 @@ public final class SyncSession {
             connectTimeoutSeconds: connectTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, caFile: caFile)
     }
 
-    /// One round: bootstrap if needed, push, pull.
-    public func round() throws -> RoundReport {
+    /// One round: bootstrap if needed, put back rows whose refused changes the office
+    /// dropped, push, pull, and every `digestInterval` seconds (when nothing waits to be sent)
+    /// compare the replica with the hub by content.
+    public func round(digestInterval: Double? = nil) throws -> RoundReport {
         report = RoundReport()
         if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
+        try resetClearedRows()
         try push()
         try pull()
+        if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
         return report
     }
 
-    /// Sends every folded change the hub has not acknowledged, oldest first.
+    /// Sends every folded change the hub has not settled, oldest first. Refused changes are
+    /// recorded in the replica and not sent again; a hub that holds other changes under this
+    /// replica's dots makes it rebase first (`Replica.rebase`).
     public func push() throws {
         try replica.fold()
         var acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+        var rebased = false
         while true {
             let batch = try replica.capturedChanges(after: acknowledged, limit: batchChanges)
             guard let last = batch.last else { break }
-            let reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
+            let reply: PushResponse
+            do {
+                reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
+            } catch SyncError.refused(409, "replica_diverged", let message) where !rebased {
+                // Once per push: a second divergence right after a rebase is a second copy at work.
+                try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)")
+                rebased = true
+                acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+                continue
+            }
             guard reply.acknowledged >= last.dot.counter else {
                 throw SyncError.badReply("the hub acknowledged up to \(reply.acknowledged) after a batch ending at \(last.dot.counter)")
             }
+            let at = Date().formatted(.iso8601)
+            try replica.acknowledgePush(through: reply.acknowledged, refused: reply.refused.map {
+                RefusedChange(counter: $0.counter, table: $0.table, row: $0.row, column: $0.column, code: $0.code, message: $0.message, at: at)
+            })
             acknowledged = reply.acknowledged
-            try replica.setMeta("push_acked", .integer(Int64(acknowledged)))
-            try replica.setMeta("push_acked_at", .text(Date().formatted(.iso8601)))
             report.pushed += batch.count
+            report.refused += reply.refused.count
+            if try reply.acknowledged > replica.counterCeiling { break }
         }
         report.acknowledged = acknowledged
+        try checkAcknowledged(acknowledged)
+    }
+
+    /// Compares what the hub says it settled of this replica with what the file knows. Above
+    /// anything the file handed out: the file is older than the hub's copy (restored or
+    /// copied), so it rebases. Below what the file recorded as acknowledged: the hub lost
+    /// changes (restored from a backup), so they are sent again.
+    func checkAcknowledged(_ held: UInt64) throws {
+        if held > (try replica.counterCeiling) {
+            try rebase(reason: "the hub holds changes of \(replica.id) up to \(held), which this file never made: "
+                + "it was restored from an older copy or copied from another computer")
+            try push()
+        } else if held < UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
+            try replica.setMeta("push_acked", .integer(Int64(held)))
+            try push()
+        }
+    }
+
+    /// Rebuilds the replica on the hub's state, keeping every unsent write (`Replica.rebase`).
+    public func rebase(reason: String) throws {
+        var rows: [(table: String, row: String, state: RowState)] = []
+        var cursor: String?
+        var checkpoint: Int64?
+        var held: UInt64 = 0
+        repeat {
+            var path = "/v1/snapshot?limit=500"
+            if let cursor { path += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
+            if let checkpoint { path += "&checkpoint=\(checkpoint)" }
+            let page = try exchange(SnapshotPage.self, "GET", path)
+            for row in page.rows {
+                guard let state = row.state else { throw SyncError.badReply("malformed snapshot row \(row.table)/\(row.row)") }
+                rows.append((row.table, row.row, state))
+            }
+            (cursor, checkpoint, held) = (page.cursor, page.checkpoint, page.acknowledged)
+        } while cursor != nil
+        var own: [Change] = []
+        var after = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+        while true {
+            let page = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(after)&limit=\(batchChanges)")
+            for group in page.changes {
+                guard let decoded = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
+                own += decoded
+            }
+            held = max(held, page.acknowledged)
+            guard page.more, page.next > after else { break }
+            after = page.next
+        }
+        report.rebase = try replica.rebase(
+            onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason)
+        report.snapshotRows += rows.count
+    }
+
+    /// Puts back, as the hub holds them, the rows whose refused changes the office dropped
+    /// (`syncctl refused clear`).
+    func resetClearedRows() throws {
+        var byTable: [String: [String]] = [:]
+        for (table, row) in try replica.rowsBeingCleared() { byTable[table, default: []].append(row) }
+        for (table, rows) in byTable {
+            let reply = try exchange(RowsResponse.self, "POST", "/v1/rows", body: RowsRequest(table: table, ids: rows))
+            var states: [String: RowState] = [:]
+            for row in reply.rows { states[row.row] = row.state }
+            try replica.resetRows(rows.map { (table, $0, states[$0]) })
+        }
     }
 
     /// Applies the hub's feed after the stored checkpoint; the checkpoint moves in the same
@@ -123,6 +212,10 @@ public final class SyncSession {
                 changes += decoded
             }
             let next = reply.next
+            if reply.acknowledged > (try replica.counterCeiling) {
+                try checkAcknowledged(reply.acknowledged)
+                return
+            }
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
             let applied = try replica.apply(changes) {
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
@@ -178,11 +271,11 @@ public final class SyncSession {
     }
 
     /// One request with the credential and versions; a JSON reply or a typed error.
-    private func exchange<Reply: Decodable>(_ reply: Reply.Type, _ method: String, _ path: String) throws -> Reply {
+    func exchange<Reply: Decodable>(_ reply: Reply.Type, _ method: String, _ path: String) throws -> Reply {
         try exchange(reply, method, path, body: Optional<PushRequest>.none)
     }
 
-    private func exchange<Reply: Decodable, Body: Encodable>(
+    func exchange<Reply: Decodable, Body: Encodable>(
         _ reply: Reply.Type, _ method: String, _ path: String, body: Body?
     ) throws -> Reply {
         var headers = [

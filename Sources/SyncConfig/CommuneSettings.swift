@@ -83,17 +83,21 @@ public struct SyncSchedule: Decodable, Sendable {
     public let maxBackoffSeconds: Double
     /// Changes per push request.
     public let batchChanges: Int
+    /// Seconds between comparisons of the replica with the hub by content (anti-entropy).
+    public let digestIntervalSeconds: Double
 
     enum Keys: String, CodingKey {
         case interval = "interval_s"
         case maxBackoff = "max_backoff_s"
         case batchChanges = "batch_changes"
+        case digestInterval = "digest_interval_s"
     }
 
-    public init(intervalSeconds: Double = 60, maxBackoffSeconds: Double = 300, batchChanges: Int = 2_000) {
+    public init(intervalSeconds: Double = 60, maxBackoffSeconds: Double = 300, batchChanges: Int = 2_000, digestIntervalSeconds: Double = 900) {
         self.intervalSeconds = intervalSeconds
         self.maxBackoffSeconds = maxBackoffSeconds
         self.batchChanges = batchChanges
+        self.digestIntervalSeconds = digestIntervalSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -101,5 +105,6 @@ public struct SyncSchedule: Decodable, Sendable {
         intervalSeconds = try keys.positive(.interval, default: 60)
         maxBackoffSeconds = try keys.positive(.maxBackoff, default: 300)
         batchChanges = Int(try keys.positive(.batchChanges, default: 2_000))
+        digestIntervalSeconds = try keys.positive(.digestInterval, default: 900)
     }
 }

@@ -18,17 +18,113 @@ public struct PushRequest: Codable, Sendable, Equatable {
 }
 
 public struct PushResponse: Codable, Sendable, Equatable {
-    /// The highest counter of the sender's changes the hub now holds: everything up to it is
-    /// safe at the hub and need not be sent again.
+    /// The highest counter of the sender's changes the hub has settled: each one up to it is
+    /// either held at the hub or listed in `refused`, and need not be sent again.
     public let acknowledged: UInt64
     public let applied: Int
     public let duplicates: Int
+    /// The changes of this batch the hub did not take, each with why. The others were applied:
+    /// one refused change never holds back the rest.
+    public let refused: [Refusal]
 
-    public init(acknowledged: UInt64, applied: Int, duplicates: Int) {
+    public init(acknowledged: UInt64, applied: Int, duplicates: Int, refused: [Refusal] = []) {
         self.acknowledged = acknowledged
         self.applied = applied
         self.duplicates = duplicates
+        self.refused = refused
     }
+
+    public init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: CodingKeys.self)
+        acknowledged = try keys.decode(UInt64.self, forKey: .acknowledged)
+        applied = try keys.decode(Int.self, forKey: .applied)
+        duplicates = try keys.decode(Int.self, forKey: .duplicates)
+        refused = try keys.decodeIfPresent([Refusal].self, forKey: .refused) ?? []
+    }
+}
+
+/// One change the hub would not take, and why. Settled for good: re-sending the same change
+/// gets the same answer; the office fixes the row and sends it again as a new change.
+public struct Refusal: Codable, Sendable, Equatable {
+    /// The change's dot counter (its origin is the sender).
+    public let counter: UInt64
+    public let table: String
+    public let row: String
+    /// nil for a delete.
+    public let column: String?
+    /// A stable code: `out_of_scope`, `unknown_table`, `unknown_column`, `reference_table`, `too_large`.
+    public let code: String
+    /// What is wrong and what to do, for people.
+    public let message: String
+
+    public init(counter: UInt64, table: String, row: String, column: String?, code: String, message: String) {
+        (self.counter, self.table, self.row, self.column, self.code, self.message) = (counter, table, row, column, code, message)
+    }
+}
+
+/// `GET /v1/own?after=COUNTER&limit=N`: the caller's own changes the hub holds, above a
+/// counter, in counter order: what a replica rebuilding itself compares its unsent writes with.
+public struct OwnChangesResponse: Codable, Sendable, Equatable {
+    public let changes: [ChangeGroup]
+    /// Pass it as `after` for the next page.
+    public let next: UInt64
+    public let more: Bool
+    /// The highest counter of the caller's changes the hub has settled.
+    public let acknowledged: UInt64
+
+    public init(changes: [ChangeGroup], next: UInt64, more: Bool, acknowledged: UInt64) {
+        self.changes = changes
+        self.next = next
+        self.more = more
+        self.acknowledged = acknowledged
+    }
+}
+
+/// `GET /v1/digest`: a summary of the hub's merge state of the caller's scope, to compare with
+/// the replica's own (anti-entropy). Rows fall into buckets by a hash of their table and id;
+/// a bucket's digest is the wrapping sum of its rows' hashes (`RowDigest`).
+public struct DigestResponse: Codable, Sendable, Equatable {
+    public let tables: [TableDigest]
+    /// Feed position when the digest was taken.
+    public let checkpoint: Int64
+
+    public init(tables: [TableDigest], checkpoint: Int64) {
+        self.tables = tables
+        self.checkpoint = checkpoint
+    }
+}
+
+public struct TableDigest: Codable, Sendable, Equatable {
+    public let table: String
+    public let rows: Int
+    /// One digest per bucket (`RowDigest.buckets` of them), as 16 hex digits.
+    public let buckets: [String]
+
+    public init(table: String, rows: Int, buckets: [String]) {
+        self.table = table
+        self.rows = rows
+        self.buckets = buckets
+    }
+}
+
+/// `POST /v1/rows`: the hub's merge state of some rows of the caller's scope, named by id or
+/// by digest bucket: what a replica repairs itself from.
+public struct RowsRequest: Codable, Sendable, Equatable {
+    public let table: String
+    public let ids: [String]?
+    public let buckets: [Int]?
+
+    public init(table: String, ids: [String]? = nil, buckets: [Int]? = nil) {
+        self.table = table
+        self.ids = ids
+        self.buckets = buckets
+    }
+}
+
+public struct RowsResponse: Codable, Sendable, Equatable {
+    public let rows: [RowSnapshot]
+
+    public init(rows: [RowSnapshot]) { self.rows = rows }
 }
 
 /// `GET /v1/pull?after=CHECKPOINT&limit=N`: the hub's change feed after a checkpoint,

@@ -70,7 +70,13 @@ enum StatusText {
                 + (report.hubRulesVersion.map { $0 != report.rulesVersion ? " (the hub has \($0))" : "" } ?? ""),
             "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",
             "  replica / free     \(bytes(report.replicaBytes)) / \(bytes(report.diskFreeBytes))",
+            "  refused by hub     \(report.refusedChanges) changes" + (report.refusedChanges > 0 ? " (see 'syncctl refused')" : ""),
+            "  same as hub        " + (report.digestDifferingRows > 0 ? "NO: \(report.digestDifferingRows) rows differ"
+                : "last checked equal \(report.lastDigestMatchAt ?? "never")"),
         ]
+        if let rebasedAt = report.rebasedAt {
+            lines += wrapped("  rebuilt from hub   ", "\(rebasedAt): \(report.rebaseReason ?? ""); every unsent change was kept and sent again")
+        }
         if let error = report.lastError { lines += wrapped("  last error         ", error) }
         if let hint = report.hint { lines += wrapped("  what to do         ", hint) }
         return lines.joined(separator: "\n")

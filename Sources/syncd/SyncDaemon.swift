@@ -63,13 +63,25 @@ struct SyncDaemon: ParsableCommand {
             systemd.notify("WATCHDOG=1")
             let started = ContinuousClock.now
             do {
-                let report = try session.round()
+                let report = try session.round(digestInterval: settings.sync.digestIntervalSeconds)
                 state.roundSucceeded(report)
                 logger.info("round", metadata: [
                     "pushed": "\(report.pushed)", "acked": "\(report.acknowledged)", "pulled": "\(report.pulled)",
                     "applied": "\(report.applied)", "checkpoint": "\(report.checkpoint)", "snapshot_rows": "\(report.snapshotRows)",
                     "bytes_out": "\(report.bytesSent)", "bytes_in": "\(report.bytesReceived)", "ms": "\(Self.milliseconds(since: started))",
+                    "refused": "\(report.refused)",
                 ])
+                if let rebase = report.rebase {
+                    let why = (try? replica.meta("rebase_reason")?.textValue) ?? "?"
+                    logger.warning("replica rebuilt from the hub", metadata: [
+                        "why": "\(why)", "renumbered": "\(rebase.renumbered)",
+                        "already_at_hub": "\(rebase.alreadyAtHub)", "rows_from_hub": "\(rebase.rowsFromHub)"])
+                }
+                if let digest = report.digest {
+                    logger.info("compared with the hub by content", metadata: [
+                        "matched": "\(digest.matched)", "repaired": "\(digest.rowsRepaired)",
+                        "still_differing": "\(digest.rowsStillDiffering.joined(separator: " "))"])
+                }
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
                 let transient = (error as? SyncError)?.isTransient ?? false

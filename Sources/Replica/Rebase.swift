@@ -1,0 +1,144 @@
+import Foundation
+import SyncCore
+
+/// What rebuilding a replica from the hub kept and brought back.
+public struct RebaseReport: Sendable, Equatable {
+    /// Unsent writes of this office given new dot counters above everything the hub holds.
+    public var renumbered = 0
+    /// Unsent-looking writes the hub turned out to hold already, under the same dots.
+    public var alreadyAtHub = 0
+    /// Rows installed from the hub's state.
+    public var rowsFromHub = 0
+
+    public init() {}
+}
+
+/// Rebasing: what a replica does when the hub holds changes under its dots that its file does
+/// not (the file was restored from an older copy, or copied to a second computer, or a push
+/// claimed counters far ahead). Its counters would name changes twice, so:
+///
+/// - every unsent write gets fresh dots above everything the hub holds of this replica, with
+///   its values, stamp and context unchanged (writes the hub already holds under the very
+///   same dots keep them);
+/// - the merge state is rebuilt from the hub's state of the scope, so what the hub holds of
+///   this replica's lost history comes back, and the unsent writes are merged on top;
+/// - push and pull continue from where the hub's state was taken.
+///
+/// One transaction: after a crash at any instant, either nothing changed (and the next round
+/// rebases again) or all of it did. Nothing typed at the office is lost: unsent writes keep
+/// their values in the log, and the register rows show them after the merge.
+extension Replica {
+    /// The highest dot counter this file can have handed out: the last slot of its newest log
+    /// row, folded or not. A hub holding a higher counter of this replica holds changes this
+    /// file never made.
+    public var counterCeiling: UInt64 {
+        get throws {
+            UInt64(try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0) << 6 | LogEntry.deleteSlot
+        }
+    }
+
+    /// Rebuilds this replica on the hub's state (`rows`, taken at feed position `checkpoint`),
+    /// keeping every unsent write. `heldByHub` is the highest counter of this replica the hub
+    /// has settled; `hubHolds` are the hub's changes of this replica above the counter this file
+    /// had acknowledged (identical ones keep their dots).
+    @discardableResult
+    public func rebase(
+        onto rows: [(table: String, row: String, state: RowState)], checkpoint: Int64, heldByHub: UInt64,
+        hubHolds: [Change], reason: String, at time: Date = Date()
+    ) throws -> RebaseReport {
+        for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
+        return try database.transaction {
+            // Every unsent write gets its values into the log first.
+            _ = try foldLocalChanges().save(replica: self, policy: policy)
+            var report = RebaseReport()
+            let acked = UInt64(try meta("push_acked")?.integerValue ?? 0)
+            let held = Set(hubHolds.map(ChangeIdentity.init))
+            var moving: [Int64] = []
+            for entry in try logEntries(fromSeq: Int64(acked >> 6) + 1) {
+                guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
+                let changes = entry.changes(replica: id, schema: table, folded: folded)
+                if changes.isEmpty { continue }
+                if changes.allSatisfy({ held.contains(ChangeIdentity($0)) }) {
+                    report.alreadyAtHub += changes.count
+                } else {
+                    moving.append(entry.seq)
+                    report.renumbered += changes.count
+                }
+            }
+            let newest = try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0
+            let first = max(newest, Int64(heldByHub >> 6)) + 1
+            for (offset, seq) in moving.enumerated() {
+                try database.run(
+                    """
+                    INSERT INTO _sync_log(seq, tbl, pk, op, at_ms, ctx, cols, vals, hlc)
+                    SELECT ?, tbl, pk, op, at_ms, ctx, cols, vals, hlc FROM _sync_log WHERE seq = ?
+                    """, [.integer(first + Int64(offset)), .integer(seq)])
+                try database.run("DELETE FROM _sync_log WHERE seq = ?", [.integer(seq)])
+            }
+            // The merge state names this replica's dots with their old meaning: start again from
+            // the hub's, then merge the renumbered writes on top.
+            let now = try clock
+            try database.execute("DELETE FROM _sync_rows; DELETE FROM _sync_fields")
+            try database.run("UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE state <> 'closed'",
+                             [.integer(Int64(now.rawValue))])
+            try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
+            var batch = PendingRows()
+            var latest = HybridTimestamp.zero
+            for row in rows {
+                let key = RowKey(table: row.table, row: row.row)
+                try batch.load(key, store: mergeStore)
+                batch.rows[key]!.state.merge(row.state)
+                batch.rows[key]!.dirtyColumns.formUnion(row.state.fields.keys)
+                batch.rows[key]!.materialise = true
+                for field in row.state.fields.values { latest = max(latest, field.writes.map(\.timestamp).max() ?? .zero) }
+            }
+            report.rowsFromHub = rows.count
+            if !moving.isEmpty {
+                for entry in try logEntries(fromSeq: first) {
+                    guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
+                    let key = RowKey(table: entry.table, row: entry.row)
+                    try batch.load(key, store: mergeStore)
+                    for change in entry.changes(replica: id, schema: table, folded: folded) {
+                        batch.rows[key]!.state.apply(change)
+                        if let column = change.column { batch.rows[key]!.dirtyColumns.insert(column) }
+                    }
+                }
+            }
+            // Rows the hub does not hold are shown as the office last wrote them: the register
+            // already has them, and a row known only in part must not be written from that part.
+            try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
+            _ = try batch.save(replica: self, policy: policy)
+            try database.run("DELETE FROM _sync_applying")
+            for key in ["snapshot_cursor", "snapshot_checkpoint"] {
+                try database.run("DELETE FROM _sync_meta WHERE key = ?", [.text(key)])
+            }
+            try setMeta("folded_seq", .integer(max(first + Int64(moving.count) - 1, try meta("folded_seq")?.integerValue ?? 0)))
+            try setMeta("push_acked", .integer(Int64(heldByHub)))
+            try setMeta("pull_checkpoint", .integer(checkpoint))
+            try setMeta("rebase_count", .integer((try meta("rebase_count")?.integerValue ?? 0) + 1))
+            try setMeta("rebased_at", .text(time.formatted(.iso8601)))
+            try setMeta("rebase_reason", .text(reason))
+            try setMeta("rebase_renumbered", .integer(Int64(report.renumbered)))
+            return report
+        }
+    }
+}
+
+/// A change as the hub would compare it: everything but its context.
+private struct ChangeIdentity: Hashable {
+    let counter: UInt64
+    let table: String
+    let row: String
+    let column: String?
+    let value: Value?
+    let timestamp: HybridTimestamp
+
+    init(_ change: Change) {
+        counter = change.dot.counter
+        table = change.table
+        row = change.row
+        column = change.column
+        if case .set(_, let value) = change.operation { self.value = value } else { value = nil }
+        timestamp = change.timestamp
+    }
+}

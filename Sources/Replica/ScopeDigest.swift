@@ -1,0 +1,176 @@
+import Foundation
+import SyncCore
+
+/// A summary of the merge state of every row in a scope, to compare two replicas by content
+/// rather than by counters (anti-entropy): equal digests mean equal row states, whatever the
+/// counters and checkpoints say.
+///
+/// Rows fall into `bucketCount` buckets per table by a hash of their id; a bucket's digest is
+/// the wrapping sum of its rows' hashes, so it does not depend on the order rows are read in,
+/// and two replicas that differ in one row differ in exactly that row's bucket. The hash is
+/// FNV-1a (64 bits) of a canonical text of the row state: it finds accidents (a lost or
+/// misapplied change), it is not a defence against forgery.
+public struct ScopeDigest: Sendable, Equatable {
+    public static let bucketCount = 64
+
+    public struct Table: Sendable, Equatable {
+        public var rows = 0
+        public var buckets = [UInt64](repeating: 0, count: ScopeDigest.bucketCount)
+
+        public init() {}
+
+        public init(rows: Int, buckets: [UInt64]) {
+            self.rows = rows
+            self.buckets = buckets
+        }
+    }
+
+    /// By table name; every table of the schema is present (empty ones too).
+    public var tables: [String: Table]
+
+    public init(tables: [String: Table]) { self.tables = tables }
+
+    /// The bucket a row falls into.
+    public static func bucket(table: String, row: String) -> Int {
+        var hash = FNV1a()
+        hash.add(table)
+        hash.add(row)
+        return Int(hash.value % UInt64(bucketCount))
+    }
+
+    /// The hash of one row's merge state.
+    public static func hash(table: String, row: String, state: RowState) -> UInt64 {
+        var hash = FNV1a()
+        hash.add(table)
+        hash.add(row)
+        hash.add(state.clock.description)
+        hash.add(state.deletes.description)
+        for column in state.fields.keys.sorted() {
+            let field = state.fields[column]!
+            hash.add(column)
+            hash.add(field.seen.description)
+            for write in field.writes {
+                hash.add(write.dot.description)
+                hash.add(String(write.timestamp.rawValue))
+                switch write.value {
+                case .null: hash.add("n")
+                case .integer(let value): hash.add("i\(value)")
+                case .real(let value): hash.add("r\(value.bitPattern)")
+                case .text(let value): hash.add("t\(value)")
+                }
+            }
+        }
+        return hash.value
+    }
+
+    /// Buckets whose digests differ between `self` and `other`, by table.
+    public func differences(from other: ScopeDigest) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        for table in Set(tables.keys).union(other.tables.keys) {
+            let mine = tables[table] ?? Table()
+            let theirs = other.tables[table] ?? Table()
+            let buckets = (0..<Self.bucketCount).filter { mine.buckets[$0] != theirs.buckets[$0] }
+            if !buckets.isEmpty { result[table] = buckets }
+        }
+        return result
+    }
+}
+
+/// FNV-1a, 64 bits, over UTF-8 with a separator after each piece.
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 { mix(byte) }
+        mix(0)
+    }
+
+    private mutating func mix(_ byte: UInt8) {
+        value ^= UInt64(byte)
+        value = value &* 0x0000_0100_0000_01b3
+    }
+}
+
+extension Replica {
+    /// The digest of the rows this replica holds in `scope` (a commune's units.id: rows of
+    /// register tables whose `commune_id` is it, and every row of the reference tables; nil:
+    /// every row), leaving out the rows named in `excluding` (table → ids).
+    public func digest(scope: String?, excluding: [String: Set<String>] = [:]) throws -> ScopeDigest {
+        var tables: [String: ScopeDigest.Table] = [:]
+        for table in schema.tables {
+            var sums = ScopeDigest.Table()
+            let skip = excluding[table.name] ?? []
+            try forEachRowState(table: table.name, scope: table.owner == .district ? nil : scope) { row, state in
+                guard !skip.contains(row) else { return }
+                sums.rows += 1
+                let bucket = ScopeDigest.bucket(table: table.name, row: row)
+                sums.buckets[bucket] = sums.buckets[bucket] &+ ScopeDigest.hash(table: table.name, row: row, state: state)
+            }
+            tables[table.name] = sums
+        }
+        return ScopeDigest(tables: tables)
+    }
+
+    /// The rows of `table` in `scope` that fall into `buckets`, with their merge state.
+    public func rowStates(table: String, scope: String?, buckets: Set<Int>) throws -> [(String, RowState)] {
+        var rows: [(String, RowState)] = []
+        try forEachRowState(table: table, scope: scope) { row, state in
+            if buckets.contains(ScopeDigest.bucket(table: table, row: row)) { rows.append((row, state)) }
+        }
+        return rows
+    }
+
+    /// One row's merge state; nil when this replica holds nothing of it.
+    public func rowState(table: String, row: String) throws -> RowState? {
+        let state = try mergeStore.load(table: table, row: row)
+        return state == RowState() ? nil : state
+    }
+
+    /// Every row of `table` in `scope` with its merge state, read with two queries in row order
+    /// rather than two per row.
+    public func forEachRowState(table: String, scope: String?, _ body: (String, RowState) throws -> Void) throws {
+        let inScope = scope == nil ? "" : """
+             AND pk IN (SELECT pk FROM _sync_fields WHERE tbl = ?1 AND col = 'commune_id' AND val = ?2)
+            """
+        let parameters: [Value] = scope.map { [.text(table), .text($0)] } ?? [.text(table)]
+        var headers: [(String, VersionVector, VersionVector)] = []
+        try database.forEachRow("SELECT pk, clock, deletes FROM _sync_rows WHERE tbl = ?1\(inScope) ORDER BY pk", parameters) { row in
+            guard let key = row[0].textValue, let clock = row[1].textValue.flatMap(VersionVector.init(text:)),
+                let deletes = row[2].textValue.flatMap(VersionVector.init(text:))
+            else { throw ReplicaError.damagedMeta(path: database.path, key: "_sync_rows \(table)") }
+            headers.append((key, clock, deletes))
+        }
+        var fields: [String: [String: FieldState]] = [:]
+        let decoder = JSONDecoder()
+        try database.forEachRow(
+            "SELECT pk, col, seen, dot, hlc, val, more FROM _sync_fields WHERE tbl = ?1\(inScope)", parameters
+        ) { field in
+            guard let key = field[0].textValue, let column = field[1].textValue,
+                let seen = field[2].textValue.flatMap(VersionVector.init(text:)),
+                let dot = field[3].textValue.flatMap(Dot.init(text:)), case .integer(let hlc) = field[4]
+            else { throw ReplicaError.damagedMeta(path: database.path, key: "_sync_fields \(table)") }
+            var writes = [FieldWrite(dot: dot, timestamp: HybridTimestamp(rawValue: UInt64(hlc)), value: field[5])]
+            if let more = field[6].textValue {
+                writes += try decoder.decode([FieldWrite].self, from: Data(more.utf8))
+            }
+            fields[key, default: [:]][column] = FieldState(writes: writes, seen: seen)
+        }
+        for (key, clock, deletes) in headers {
+            try body(key, RowState(fields: fields[key] ?? [:], deletes: deletes, clock: clock))
+        }
+    }
+}
+
+extension Replica {
+    /// Keeps the outcome of a comparison with the hub, for `syncctl status`.
+    public func recordDigestCheck(matched: Bool, differing: [String], repaired: Int, at time: Date) throws {
+        try database.transaction {
+            let now = time.formatted(.iso8601)
+            try setMeta("digest_checked_at", .text(now))
+            if matched { try setMeta("digest_matched_at", .text(now)) }
+            try setMeta("digest_differing", .integer(Int64(differing.count)))
+            try setMeta("digest_differing_rows", .text(differing.prefix(5).joined(separator: " ")))
+            try setMeta("digest_repaired", .integer((try meta("digest_repaired")?.integerValue ?? 0) + Int64(repaired)))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Replica
+import SyncConfig
+
+/// `syncctl refused`: changes made here that the hub would not take, and what to do with them.
+struct RefusedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refused",
+        abstract: "Changes the hub refused (out of scope, too large, ...): list them, send them again, or drop them.",
+        discussion: """
+            A refused change is kept here and never sent again on its own; the office's other \
+            changes keep flowing. Fix the row (e.g. set its commune_id to this commune's units.id), \
+            then 'syncctl refused retry ROW' sends the whole row again as it stands. 'syncctl refused \
+            clear ROW' drops the change here: syncd puts the row back as the hub holds it (or removes \
+            it, if the hub holds nothing of it) at its next round. ROW is table/id, e.g. persons/p-17.
+            """,
+        subcommands: [List.self, Retry.self, Clear.self], defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "The refused changes (newest first).")
+
+        @Option(help: "Path of commune.toml.")
+        var config: String = "/etc/communesync/commune.toml"
+
+        @Flag(help: "Include those already retried or cleared.")
+        var all = false
+
+        func run() throws {
+            let settings = try CommuneSettings.load(config)
+            let replica = try Replica(openingExisting: settings.database)
+            let refused = try replica.refusedChanges(all: all)
+            if refused.isEmpty { print("no refused changes") }
+            for change in refused {
+                let what = "\(change.table)/\(change.row)" + (change.column.map { ".\($0)" } ?? " (delete)")
+                print("\(change.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(what)  \(change.code) at \(change.at)")
+                print("         \(change.message)")
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry", abstract: "Send refused rows again as they stand now (after fixing them).")
+
+        @Option(help: "Path of commune.toml.")
+        var config: String = "/etc/communesync/commune.toml"
+
+        @Argument(help: "table/id of the row; all refused rows when left out.")
+        var row: String?
+
+        func run() throws {
+            let settings = try CommuneSettings.load(config)
+            let replica = try Replica(openingExisting: settings.database)
+            let (table, id) = try RowName.parse(row)
+            let sent = try replica.retryRefused(table: table, row: id)
+            print("\(sent) row(s) will be sent again at the next sync ('syncctl sync' to send now)")
+        }
+    }
+
+    struct Clear: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "clear", abstract: "Drop refused changes here; the rows go back to the hub's version.")
+
+        @Option(help: "Path of commune.toml.")
+        var config: String = "/etc/communesync/commune.toml"
+
+        @Argument(help: "table/id of the row; all refused rows when left out.")
+        var row: String?
+
+        func run() throws {
+            let settings = try CommuneSettings.load(config)
+            let replica = try Replica(openingExisting: settings.database)
+            let (table, id) = try RowName.parse(row)
+            let marked = try replica.clearRefused(table: table, row: id)
+            print("\(marked) row(s) go back to the hub's version at the next sync ('syncctl sync' to do it now)")
+        }
+    }
+}
+
+/// `table/id` as typed on the command line.
+enum RowName {
+    static func parse(_ text: String?) throws -> (String?, String?) {
+        guard let text else { return (nil, nil) }
+        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else {
+            throw ValidationError("name the row as table/id, e.g. persons/p-17")
+        }
+        return (String(text[..<slash]), String(text[text.index(after: slash)...]))
+    }
+}
