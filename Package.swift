@@ -97,6 +97,9 @@ let package = Package(
         // Hub and communes as separate processes: the executables are built for them.
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", "Replica", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl"]),
+            dependencies: [
+                "TestSupport", "Replica", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
     ]
 )

@@ -23,6 +23,14 @@ struct SyncCommand: ParsableCommand {
                   sent      \(report.pushed) changes; the hub holds everything up to \(report.acknowledged)
                   received  \(report.pulled) changes, \(report.applied) new; feed checkpoint \(report.checkpoint)
                 """ + (report.snapshotRows > 0 ? "\n  bootstrapped from the hub's snapshot: \(report.snapshotRows) rows" : ""))
+            if let rebase = report.rebase {
+                print("  this replica was behind the hub (restored or copied file) and was rebuilt from it: "
+                    + "\(rebase.renumbered) unsent changes kept and sent under new numbers, \(rebase.rowsFromHub) rows from the hub")
+            }
+            if report.refused > 0 {
+                print("  the hub refused \(report.refused) change(s); the others arrived. See 'syncctl refused' for why and what to do")
+                throw ExitCode(1)
+            }
         } catch let error as SyncError {
             print("sync failed: \(error)")
             throw ExitCode(error.isTransient ? 2 : 1)

@@ -25,8 +25,11 @@ public final class SyncCluster: @unchecked Sendable {
     /// Adds a commune office (official code) with a credential issued by the hub.
     /// `hubPort` lets the commune reach the hub through something else (a faulty proxy).
     @discardableResult
-    public func addCommune(_ code: String, interval: Double = 0.3, hubPort: Int? = nil, database: String? = nil) throws -> CommuneNode {
-        let commune = try CommuneNode(code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval, database: database)
+    public func addCommune(
+        _ code: String, interval: Double = 0.3, hubPort: Int? = nil, database: String? = nil, digestInterval: Double = 900
+    ) throws -> CommuneNode {
+        let commune = try CommuneNode(
+            code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval, database: database, digestInterval: digestInterval)
         try hub.issueCredential(for: code, into: commune.credentialPath)
         communes[code] = commune
         return commune
@@ -133,7 +136,7 @@ public final class CommuneNode: @unchecked Sendable {
     public let controlSocket: String
     private var process: Process?
 
-    init(code: String, directory: TemporaryDirectory, hubPort: Int, interval: Double, database: String? = nil) throws {
+    init(code: String, directory: TemporaryDirectory, hubPort: Int, interval: Double, database: String? = nil, digestInterval: Double = 900) throws {
         self.code = code
         self.database = database ?? directory.path("\(code).db")
         config = directory.path("\(code).toml")
@@ -153,6 +156,7 @@ public final class CommuneNode: @unchecked Sendable {
         interval_s = \(interval)
         max_backoff_s = 1
         batch_changes = 500
+        digest_interval_s = \(digestInterval)
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
