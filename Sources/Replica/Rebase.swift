@@ -52,13 +52,21 @@ extension Replica {
             _ = try foldLocalChanges().save(replica: self, policy: policy)
             var report = RebaseReport()
             let acked = UInt64(try meta("push_acked")?.integerValue ?? 0)
-            let held = Set(hubHolds.map(ChangeIdentity.init))
+            // The hub's changes of this replica by log row: a row of this file under the same
+            // number, of the same table row and kind, is the same write (the file shares its log
+            // with the copy that sent it; only values read at fold time may differ), and the
+            // hub's version of it stands.
+            var held: [Int64: WrittenRow] = [:]
+            for change in hubHolds {
+                held[Int64(change.dot.counter >> 6)] = WrittenRow(
+                    table: change.table, row: change.row, isDelete: change.column == nil)
+            }
             var moving: [Int64] = []
             for entry in try logEntries(fromSeq: Int64(acked >> 6) + 1) {
                 guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
                 let changes = entry.changes(replica: id, schema: table, folded: folded)
                 if changes.isEmpty { continue }
-                if changes.allSatisfy({ held.contains(ChangeIdentity($0)) }) {
+                if held[entry.seq] == WrittenRow(table: entry.table, row: entry.row, isDelete: entry.operation == .delete) {
                     report.alreadyAtHub += changes.count
                 } else {
                     moving.append(entry.seq)
@@ -75,6 +83,8 @@ extension Replica {
                     """, [.integer(first + Int64(offset)), .integer(seq)])
                 try database.run("DELETE FROM _sync_log WHERE seq = ?", [.integer(seq)])
             }
+            // Nothing this file hands out from now on may fall at or below what the hub holds.
+            try reserveCounters(through: heldByHub)
             // The merge state names this replica's dots with their old meaning: start again from
             // the hub's, then merge the renumbered writes on top.
             let now = try clock
@@ -124,21 +134,9 @@ extension Replica {
     }
 }
 
-/// A change as the hub would compare it: everything but its context.
-private struct ChangeIdentity: Hashable {
-    let counter: UInt64
+/// Which row a log row wrote, and whether it deleted it.
+private struct WrittenRow: Equatable {
     let table: String
     let row: String
-    let column: String?
-    let value: Value?
-    let timestamp: HybridTimestamp
-
-    init(_ change: Change) {
-        counter = change.dot.counter
-        table = change.table
-        row = change.row
-        column = change.column
-        if case .set(_, let value) = change.operation { self.value = value } else { value = nil }
-        timestamp = change.timestamp
-    }
+    let isDelete: Bool
 }

@@ -115,6 +115,9 @@ struct PendingRows {
         let now = try replica.clock
         var materialised = 0
         for (key, entry) in rows {
+            // A row nothing was ever delivered for (typed and deleted before its fold) has no
+            // state to keep: keeping an empty one would make it exist for digests.
+            if entry.state == RowState() && !entry.materialise { continue }
             try store.save(table: key.table, row: key.row, state: entry.state, columns: entry.dirtyColumns)
             let resolved = policy.resolve(entry.state, table: key.table, row: key.row)
             // A row that had and has no concurrent writes has no conflict record to touch.

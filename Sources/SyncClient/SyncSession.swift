@@ -145,6 +145,9 @@ public final class SyncSession {
         if held > (try replica.counterCeiling) {
             try rebase(reason: "the hub holds changes of \(replica.id) up to \(held), which this file never made: "
                 + "it was restored from an older copy or copied from another computer")
+            guard held <= (try replica.counterCeiling) else {
+                throw SyncError.badReply("the hub holds changes of \(replica.id) up to \(held) even after a rebuild")
+            }
             try push()
         } else if held < UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
             try replica.setMeta("push_acked", .integer(Int64(held)))
@@ -243,9 +246,10 @@ public final class SyncSession {
             if let checkpoint { path += "&checkpoint=\(checkpoint)" }
             let page = try exchange(SnapshotPage.self, "GET", path)
             if page.acknowledged > 0, try replica.meta("push_acked") == nil, try replica.hasLocalWrites {
-                throw SyncError.cannotBootstrap(
-                    "this replica is being rebuilt (the hub holds changes of \(replica.id) up to \(page.acknowledged)) but "
-                        + "already has local writes of its own: move this file away and start again from an empty one")
+                // A file that never synced, yet the hub holds changes of it: a copy taken before
+                // the first sync and put back. Its writes are kept and renumbered.
+                return try rebase(reason: "the hub holds changes of \(replica.id) up to \(page.acknowledged), which this file "
+                    + "never sent: it was restored from a copy taken before its first sync, or copied from another computer")
             }
             var rows: [(table: String, row: String, state: RowState)] = []
             for row in page.rows {

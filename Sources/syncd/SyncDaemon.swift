@@ -100,6 +100,9 @@ struct SyncDaemon: ParsableCommand {
             }
         }
         systemd.notify("STOPPING=1")
+        // Values are read when folded: folding before stopping leaves a copy of the stopped
+        // file (a backup) holding the values of every write, as the hub will.
+        do { try replica.fold() } catch { logger.warning("could not fold the last writes before stopping: \(error)") }
         logger.info("stopped cleanly")
     }
 
