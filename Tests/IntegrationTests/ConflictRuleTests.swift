@@ -143,7 +143,7 @@ import TestSupport
             #expect(try SQLiteShell.run(database, "SELECT state FROM _sync_conflicts WHERE pk = 'p-a' AND col = 'degree';") == "closed")
         }
         // The commune holds the hub's rule version.
-        #expect(try commune.status().json["rules_version"] as? String == "3")
+        #expect(try commune.status().json["rules_version"] as? Int == 3)
 
         // The decision is reverted: the value shown before it comes back everywhere.
         let decision = try #require(try SQLiteShell.run(cluster.hub.database, "SELECT id FROM _sync_hub_reviews;").split(separator: "\n").first.flatMap { Int64($0) })
