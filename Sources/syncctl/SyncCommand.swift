@@ -25,11 +25,17 @@ struct SyncCommand: ParsableCommand {
             print("sync failed: \(daemon.lastError ?? "the round did not finish in time"); 'journalctl -u syncd' has the details")
             throw ExitCode(daemon.hubReachable == false ? 2 : 1)
         }
-        // No daemon: a round from here, on a replica syncd has already created and upgraded.
-        guard let id = ReplicaID(rawValue: settings.replica) else { throw ReplicaError.invalidReplicaID(settings.replica) }
-        let replica = try Replica(openingExisting: settings.database, access: .sameSchema)
-        guard replica.id == id else {
-            throw ValidationError("\(settings.database) is the replica of \(replica.id), but \(config) says replica = \(id): fix one of them")
+        // No daemon: a round from here. A new replica is created as syncd would; an existing
+        // one is used only as it is: upgrading its layout is syncd's job alone.
+        let replica: Replica
+        if FileManager.default.fileExists(atPath: settings.database) {
+            guard let id = ReplicaID(rawValue: settings.replica) else { throw ReplicaError.invalidReplicaID(settings.replica) }
+            replica = try Replica(openingExisting: settings.database, access: .sameSchema)
+            guard replica.id == id else {
+                throw ValidationError("\(settings.database) is the replica of \(replica.id), but \(config) says replica = \(id): fix one of them")
+            }
+        } else {
+            replica = try CommuneReplica.open(settings)
         }
         let session = try SyncSession(replica: replica, settings: settings)
         do {
