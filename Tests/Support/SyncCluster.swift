@@ -118,8 +118,8 @@ public final class HubNode: @unchecked Sendable {
         let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : []))
         guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
         try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
-        // As an admin stores it: not readable by everyone.
-        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        // As an admin stores it: root's alone (the permissions model).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 }
 
