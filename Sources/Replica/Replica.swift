@@ -29,7 +29,7 @@ public final class Replica {
     public static func create(
         at path: String, id: ReplicaID, role: ReplicaRole, schema: RegisterSchema = .current
     ) throws -> Replica {
-        try ReplicaFileMode.createIfMissing(path)
+        try ReplicaFileMode.prepare(path)
         let database = try SQLiteDatabase(path: path)
         try configure(database)
         try database.transaction {

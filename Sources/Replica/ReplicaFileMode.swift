@@ -7,11 +7,11 @@ import Foundation
 public enum ReplicaFileMode {
     public static let mode: mode_t = 0o660
 
-    /// Creates the empty file at `path` with `mode` unless a file is already there.
-    static func createIfMissing(_ path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    /// Creates the empty file at `path` with `mode`, or gives `mode` to the empty file found
+    /// there (made by someone who ran `sqlite3` on the path first, under their umask).
+    static func prepare(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
         if descriptor < 0 {
-            if errno == EEXIST { return }
             throw ReplicaError.cannotCreate(path: path, detail: String(cString: strerror(errno)))
         }
         // open() applied the umask; fchmod does not.
