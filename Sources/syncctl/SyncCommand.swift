@@ -32,7 +32,7 @@ struct SyncCommand: ParsableCommand {
             guard let id = ReplicaID(rawValue: settings.replica) else { throw ReplicaError.invalidReplicaID(settings.replica) }
             replica = try Replica(openingExisting: settings.database, access: .sameSchema)
             guard replica.id == id else {
-                throw ValidationError("\(settings.database) is the replica of \(replica.id), but \(config) says replica = \(id): fix one of them")
+                throw SettingsError(file: settings.database, problem: "is the replica of \(replica.id), but commune.toml says replica = \(id): fix one of them")
             }
         } else {
             replica = try CommuneReplica.open(settings)
