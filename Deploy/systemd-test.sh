@@ -111,17 +111,8 @@ inside systemctl start synchub
 check "synchub is active" inside systemctl is-active --quiet synchub
 check "the hub created its replica" wait_for inside test -s /var/lib/communesync/hub.db
 # District staff load the reference data with plain SQL, as members of the writers group.
-# District staff load the reference data with plain SQL, as members of the writers group.
-check "a district writer loads the units into the hub's replica" as_user clerk sqlite3 -cmd ".timeout 10000" /var/lib/communesync/hub.db <<'SQL'
-.import --csv /src/Deploy/demo/dam_ha_communes.csv staging
-INSERT INTO units(id, code, name, kind, parent_id, effective_from, effective_to)
-SELECT 'unit-' || commune_code, commune_code, commune_name,
-       CASE commune_type WHEN 'Xã' THEN 'commune' WHEN 'Phường' THEN 'ward' ELSE 'township' END,
-       'unit-200', '2008-01-01', CASE in_2023_05_07 WHEN '1' THEN NULL ELSE '2019-12-31' END
-FROM staging;
-DROP TABLE staging;
-INSERT INTO units(id, code, name, kind) VALUES ('unit-200', '200', 'Huyện Đầm Hà', 'district');
-SQL
+check "a district writer loads the units into the hub's replica" as_user clerk sqlite3 -cmd ".timeout 10000" \
+  /var/lib/communesync/hub.db ".cd /src/Deploy/demo" ".read units.sql"
 inside sh -c 'umask 077; synchub credential issue --config /etc/communesync/hub.toml --replica 06913 > /etc/communesync/credential'
 inside sed -i 's/^interval_s = .*/interval_s = 2/; s/^max_backoff_s = .*/max_backoff_s = 2/' /etc/communesync/commune.toml
 # Only for this test: the watchdog and the restart pause short enough to watch.
