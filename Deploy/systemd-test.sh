@@ -56,7 +56,7 @@ for dir in $runpath; do [ -d "$dir" ] && runtime_binds+=("--bind-ro=$dir"); done
 
 section "container"
 if [ ! -e "$template/.complete" ]; then
-  echo "bootstrapping Debian bookworm into $template (once; about a minute)"
+  echo "bootstrapping Debian bookworm into $template (once; a minute or two)"
   rm -rf "$template"
   mkdir -p "$cache"
   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libsqlite3-0,libcurl4,sqlite3 \
@@ -95,10 +95,12 @@ done
 inside() { nsenter --target "$leader" --mount --uts --ipc --net --pid -- /usr/bin/env -i \
   PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 "$@"; }
 as_user() { local user=$1; shift; inside runuser -u "$user" -- "$@"; }
-state=$(inside systemctl is-system-running --wait || true)
-echo "booted: PID 1 is $(inside cat /proc/1/comm), system $state, $(inside systemctl --version | head -1)"
 # Polls "$@" for up to 30 s; the checks below say what they wait for.
 wait_for() { for _ in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+# systemctl answers once PID 1 has its private socket; then wait for the boot to finish.
+wait_for inside test -S /run/systemd/private || skip "the container's systemd never opened its control socket"
+state=$(inside systemctl is-system-running --wait || true)
+echo "booted: PID 1 is $(inside cat /proc/1/comm), system $state, $(inside systemctl --version | head -1)"
 main_pid() { inside systemctl show -p MainPID --value syncd; }
 
 section "install: the hub, then an office (Deploy/install.sh)"
