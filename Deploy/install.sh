@@ -1,58 +1,124 @@
 #!/usr/bin/env bash
 # Installs CommuneSync on this machine (as root): the programs, the systemd unit, an example
-# configuration, and the service account. Run from a checkout:
+# configuration, the service account and the writers group. Run from a checkout:
 #
-#   bash Deploy/install.sh            # a commune office: syncd + syncctl
-#   bash Deploy/install.sh --hub      # the district hub: synchub + syncctl
+#   bash Deploy/install.sh                  # a commune office: syncd + syncctl
+#   bash Deploy/install.sh --hub            # the district hub: synchub + syncctl
 #
-# Builds a release first unless --binaries DIR names already built programs. Never
-# overwrites an existing configuration. Enables the service; start it once the
-# configuration and the credential are in place (see the README, "Install in a commune office").
+# Options and settings:
+#   --binaries DIR   install the programs already built in DIR instead of building a release
+#                    (swift build -c release --static-swift-stdlib, so that the programs need
+#                    no Swift toolchain on the office machine)
+#   --root DIR       install into DIR as if it were / (a scratch root, an image being built):
+#                    users and groups go into DIR/etc, and systemd is left alone
+#   PREFIX=/usr      where the programs go (default /usr/local: PREFIX/bin); the unit's
+#                    ExecStart follows it
+#
+# Never overwrites an existing configuration. Over an older install (an upgrade) it replaces
+# the programs, brings file modes to the permissions model and restarts a running service:
+# the new syncd upgrades the replica in place, keeping every change not yet at the hub.
+# Enables the service; start it once the configuration and the credential are in place
+# (see the README, "Install in a commune office").
 set -euo pipefail
 role=commune
 binaries=""
+destroot=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --hub) role=hub ;;
-    --binaries) binaries="$2"; shift ;;
-    *) echo "unknown option $1 (use --hub, --binaries DIR)" >&2; exit 64 ;;
+    --binaries) binaries="${2:?--binaries needs a directory}"; shift ;;
+    --root) destroot="${2:?--root needs a directory}"; shift ;;
+    *) echo "unknown option $1 (use --hub, --binaries DIR, --root DIR; PREFIX=DIR in the environment)" >&2; exit 64 ;;
   esac
   shift
 done
 [ "$(id -u)" = 0 ] || { echo "run as root (it creates a user and installs a systemd unit)" >&2; exit 77; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${PREFIX:-/usr/local}
+if [ -n "$destroot" ]; then
+  mkdir -p "$destroot"
+  destroot=$(cd "$destroot" && pwd)
+  [ "$destroot" = / ] && destroot=""
+fi
 
 if [ -z "$binaries" ]; then
-  (cd "$root" && swift build -c release)
+  (cd "$root" && swift build -c release --static-swift-stdlib)
   binaries="$root/.build/release"
 fi
 if [ "$role" = hub ]; then programs="synchub syncctl"; unit=synchub.service; config=hub.toml
 else programs="syncd syncctl"; unit=syncd.service; config=commune.toml; fi
+for program in $programs; do
+  [ -x "$binaries/$program" ] || { echo "no program $binaries/$program: build first, or name the right --binaries DIR" >&2; exit 66; }
+done
 
-getent group communesync >/dev/null || groupadd --system communesync
-getent passwd communesync >/dev/null || useradd --system --gid communesync --home-dir /var/lib/communesync \
-  --no-create-home --shell /usr/sbin/nologin communesync
+# The service account (nobody logs in as it) and the writers group: the office users whose
+# programs write the register, and who may ask syncd for status.
+rootopt=()
+[ -n "$destroot" ] && rootopt=(--root "$destroot")
+mkdir -p "$destroot/etc"
+touch "$destroot/etc/group" "$destroot/etc/passwd"
+grep -q '^communesync:' "$destroot/etc/group" || groupadd "${rootopt[@]}" --system communesync
+grep -q '^communesync-writers:' "$destroot/etc/group" || groupadd "${rootopt[@]}" --system communesync-writers
+grep -q '^communesync:' "$destroot/etc/passwd" || useradd "${rootopt[@]}" --system --gid communesync \
+  --groups communesync-writers --home-dir /var/lib/communesync --no-create-home --shell /usr/sbin/nologin communesync
+# Owners by number, read from the target's own files (a scratch root's ids are not the host's).
+id_of() { awk -F: -v name="$2" '$1 == name { print $3 }' "$destroot/etc/$1"; }
+service_uid=$(id_of passwd communesync)
+writers_gid=$(id_of group communesync-writers)
 
-for program in $programs; do install -m 0755 "$binaries/$program" "$prefix/bin/$program"; done
-install -d -m 0750 -o root -g communesync /etc/communesync
-if [ -e "/etc/communesync/$config" ]; then
+install -d -m 0755 "$destroot$prefix/bin"
+for program in $programs; do
+  # Beside the old one, then renamed over it: a running program keeps its file, and nothing
+  # ever sees a half-written one.
+  install -m 0755 "$binaries/$program" "$destroot$prefix/bin/.$program.new"
+  mv -f "$destroot$prefix/bin/.$program.new" "$destroot$prefix/bin/$program"
+done
+
+# Configuration: readable by root, the service and the writers (syncctl reads it); the
+# credential by root alone (syncd gets it from systemd, LoadCredential=).
+install -d -m 0750 -o 0 -g "$writers_gid" "$destroot/etc/communesync"
+chown 0:"$writers_gid" "$destroot/etc/communesync"; chmod 0750 "$destroot/etc/communesync"
+if [ -e "$destroot/etc/communesync/$config" ]; then
   echo "kept the existing /etc/communesync/$config"
+  chown 0:"$writers_gid" "$destroot/etc/communesync/$config"; chmod 0640 "$destroot/etc/communesync/$config"
 else
-  install -m 0640 -o root -g communesync "$root/Config/$config" "/etc/communesync/$config"
+  install -m 0640 -o 0 -g "$writers_gid" "$root/Config/$config" "$destroot/etc/communesync/$config"
   echo "installed an example /etc/communesync/$config: edit it before starting the service"
 fi
-if [ "$role" = hub ] && [ ! -e /etc/communesync/rules.toml ]; then
-  install -m 0640 -o root -g communesync "$root/Config/rules.toml" /etc/communesync/rules.toml
+if [ "$role" = hub ] && [ ! -e "$destroot/etc/communesync/rules.toml" ]; then
+  install -m 0640 -o 0 -g "$writers_gid" "$root/Config/rules.toml" "$destroot/etc/communesync/rules.toml"
   echo "installed the example /etc/communesync/rules.toml: the district's conflict rules"
 fi
-install -d -m 0770 -o communesync -g communesync /var/lib/communesync
-install -m 0644 "$root/Deploy/systemd/$unit" "/etc/systemd/system/$unit"
+if [ -e "$destroot/etc/communesync/credential" ]; then
+  chown 0:0 "$destroot/etc/communesync/credential"; chmod 0600 "$destroot/etc/communesync/credential"
+fi
 
-if [ -d /run/systemd/system ]; then
+# State: the service's and the writers' (setgid: files made in it stay the writers group's).
+install -d -m 2770 -o "$service_uid" -g "$writers_gid" "$destroot/var/lib/communesync"
+chown "$service_uid:$writers_gid" "$destroot/var/lib/communesync"; chmod 2770 "$destroot/var/lib/communesync"
+for file in "$destroot"/var/lib/communesync/*.db "$destroot"/var/lib/communesync/*.db-wal "$destroot"/var/lib/communesync/*.db-shm; do
+  [ -e "$file" ] || continue
+  # An install older than the permissions model left them 0644 or 0640.
+  chown "$service_uid:$writers_gid" "$file"; chmod 0660 "$file"
+done
+
+install -d -m 0755 "$destroot/etc/systemd/system"
+sed "s|/usr/local/bin/|$prefix/bin/|" "$root/Deploy/systemd/$unit" > "$destroot/etc/systemd/system/.$unit.new"
+chmod 0644 "$destroot/etc/systemd/system/.$unit.new"
+mv -f "$destroot/etc/systemd/system/.$unit.new" "$destroot/etc/systemd/system/$unit"
+
+if [ -z "$destroot" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable "$unit"
-  echo "enabled $unit; start it with: systemctl start ${unit%.service}"
+  if systemctl is-active --quiet "$unit"; then
+    systemctl restart "$unit"
+    echo "restarted $unit with the new programs"
+  else
+    echo "enabled $unit; start it with: systemctl start ${unit%.service}"
+  fi
+elif [ -n "$destroot" ]; then
+  echo "installed into $destroot; enable $unit when that system runs"
 else
   echo "systemd is not running here: $unit is installed but not enabled"
 fi
+echo "add the users whose programs write the register to communesync-writers: usermod -aG communesync-writers NAME"

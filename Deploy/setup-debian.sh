@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing CommuneSync needs on a fresh Debian machine (as root):
-# the C libraries, the sqlite3 shell, systemd (systemd-analyze) and chromium (the review
-# page test).
+# the C libraries, the sqlite3 shell, systemd (systemd-analyze), chromium (the review page
+# test), and debootstrap and systemd-container (Deploy/systemd-test.sh boots a container
+# whose PID 1 is systemd).
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium
+apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium debootstrap systemd-container

@@ -211,8 +211,11 @@ public actor HubStore {
                 guard active else { continue }
                 let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
                     + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
+                // Ended when the keeper took the seat, but never before the loser's own start
+                // (ISO dates compare as text).
+                let keeperStart = keeper.startDate ?? Date().formatted(.iso8601.year().month().day())
                 try replica.write(table: "assignments", row: loser.assignment, values: [
-                    "end_date": .text(keeper.startDate ?? Date().formatted(.iso8601.year().month().day())),
+                    "end_date": .text(max(keeperStart, loser.startDate ?? keeperStart)),
                     "end_reason": .text(reason),
                 ])
                 ended += 1

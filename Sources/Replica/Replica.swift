@@ -29,6 +29,7 @@ public final class Replica {
     public static func create(
         at path: String, id: ReplicaID, role: ReplicaRole, schema: RegisterSchema = .current
     ) throws -> Replica {
+        try ReplicaFileMode.prepare(path)
         let database = try SQLiteDatabase(path: path)
         try configure(database)
         try database.transaction {
@@ -67,14 +68,15 @@ public final class Replica {
         }
     }
 
-    /// Opens an existing replica file, upgrading its schema and triggers in place if needed.
-    public convenience init(openingExisting path: String, schema: RegisterSchema = .current) throws {
-        let database = try SQLiteDatabase(path: path, create: false)
+    /// Opens an existing replica file; with `.upgrade` (the default, for syncd and the hub) its
+    /// schema and triggers are brought up to date in place if needed.
+    public convenience init(openingExisting path: String, schema: RegisterSchema = .current, access: ReplicaAccess = .upgrade) throws {
+        let database = try SQLiteDatabase(path: path, create: false, readOnly: access == .readOnly)
         try Self.recognising(path) { _ = try database.scalar("SELECT count(*) FROM sqlite_master") }
-        try self.init(database: database, schema: schema)
+        try self.init(database: database, schema: schema, access: access)
     }
 
-    private init(database: SQLiteDatabase, schema: RegisterSchema) throws {
+    private init(database: SQLiteDatabase, schema: RegisterSchema, access: ReplicaAccess = .upgrade) throws {
         let path = database.path
         let hasMeta = try database.scalar(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sync_meta'") != nil
@@ -101,6 +103,13 @@ public final class Replica {
         self.id = id
         self.role = role
         self.schema = schema
+        switch access {
+        case .readOnly: return
+        case .sameSchema:
+            guard stored == schema.version else { throw ReplicaError.olderSchema(path: path, found: stored, expected: schema.version) }
+            return
+        case .upgrade: break
+        }
         // Only now that the file is known to be a replica does anything change in it.
         try Self.configure(database)
         try migrate()

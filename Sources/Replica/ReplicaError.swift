@@ -7,6 +7,8 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
     case invalidReplicaID(String)
     case incompatibleColumns(path: String, table: String)
     case damaged(path: String, detail: String)
+    case cannotCreate(path: String, detail: String)
+    case olderSchema(path: String, found: Int, expected: Int)
 
     public var description: String {
         switch self {
@@ -29,6 +31,11 @@ public enum ReplicaError: Error, CustomStringConvertible, Equatable {
         case .damaged(let path, let detail):
             return "\(path) is damaged (\(detail)): move it aside (keep it: changes not yet at the hub are only "
                 + "in it) and start syncd again; it rebuilds the replica from the hub's snapshot"
+        case .cannotCreate(let path, let detail):
+            return "cannot create the replica \(path) (\(detail)): its directory must exist and be writable by this user"
+        case .olderSchema(let path, let found, let expected):
+            return "\(path) holds register schema \(found) and this program needs \(expected): only syncd upgrades "
+                + "a replica; restart it ('systemctl restart syncd') once the new release is installed"
         case .invalidReplicaID(let text):
             return "'\(text)' is not a valid replica id: use the official unit code (letters, digits, '-', '_', '.')"
         }

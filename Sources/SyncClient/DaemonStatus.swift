@@ -11,9 +11,22 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     /// Local clock minus the hub's, in seconds, from the last round.
     public var clockSkewSeconds: Double?
     public var consecutiveFailures: Int
+    /// The daemon's process id and the register schema it runs with (nil from a daemon of a
+    /// release that did not say).
+    public var pid: Int32?
+    public var schemaVersion: Int?
 
-    public init(startedAt: Date) {
+    public init(startedAt: Date, pid: Int32? = nil, schemaVersion: Int? = nil) {
         self.startedAt = startedAt
+        self.pid = pid
+        self.schemaVersion = schemaVersion
         consecutiveFailures = 0
+    }
+
+    /// The status as the daemon sends it on its control socket (dates in ISO 8601).
+    public static func decode(_ data: Data) throws -> DaemonStatus {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(DaemonStatus.self, from: data)
     }
 }

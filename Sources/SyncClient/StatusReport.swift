@@ -156,8 +156,9 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(openConflicts, forKey: .openConflicts)
         try keys.encode(awaitingReview, forKey: .awaitingReview)
         try keys.encode(schemaVersion, forKey: .schemaVersion)
-        try keys.encode(rulesVersion, forKey: .rulesVersion)
-        try keys.encode(hubRulesVersion, forKey: .hubRulesVersion)
+        // Versions are numbers, like schema_version (the replica keeps them as text).
+        try keys.encode(Int(rulesVersion), forKey: .rulesVersion)
+        try keys.encode(hubRulesVersion.flatMap { Int($0) }, forKey: .hubRulesVersion)
         try keys.encode(daemonRunning, forKey: .daemonRunning)
         try keys.encode(daemonUptimeSeconds, forKey: .daemonUptimeSeconds)
         try keys.encode(clockSkewSeconds, forKey: .clockSkewSeconds)

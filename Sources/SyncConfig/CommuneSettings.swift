@@ -64,9 +64,18 @@ public struct HubConnection: Decodable, Sendable {
         requestTimeoutSeconds = try keys.positive(.requestTimeout, default: 60)
     }
 
-    /// The credential, read from `credential_file` if set.
-    public func token() throws -> String {
+    /// The name under which systemd hands syncd the credential (`LoadCredential=` in
+    /// syncd.service): read from `$CREDENTIALS_DIRECTORY`, so the file itself stays root's alone.
+    public static let systemdCredentialName = "hub-credential"
+
+    /// The credential: inline `credential` if set, else the one systemd passed the service
+    /// (`$CREDENTIALS_DIRECTORY/hub-credential`), else `credential_file`.
+    public func token(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let credential { return credential }
+        if let directory = environment["CREDENTIALS_DIRECTORY"],
+            let passed = try? String(contentsOfFile: directory + "/" + Self.systemdCredentialName, encoding: .utf8) {
+            return passed.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let path = credentialFile!
         do {
             return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

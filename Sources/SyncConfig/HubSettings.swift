@@ -31,7 +31,11 @@ public struct HubSettings: SettingsDocument, Sendable {
         if keys.contains(.listen) {
             let listen = try keys.nestedContainer(keyedBy: ListenKeys.self, forKey: .listen)
             host = try listen.value(.host, default: "127.0.0.1")
-            port = Int(try listen.positive(.port, default: 8470))
+            // 0 asks the system for a free port (logged at start), as `--port 0` does.
+            port = try listen.value(.port, default: 8470)
+            guard (0...65_535).contains(port) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: listen.codingPath + [ListenKeys.port], debugDescription: "must be a port number from 0 to 65535, not \(port)"))
+            }
         } else {
             (host, port) = ("127.0.0.1", 8470)
         }

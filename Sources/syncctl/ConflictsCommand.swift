@@ -16,9 +16,12 @@ struct ConflictsCommand: ParsableCommand {
 
     func run() throws {
         let settings = try CommuneSettings.load(config)
-        let replica = try Replica(openingExisting: settings.database)
+        let replica = try Replica(openingExisting: settings.database, access: .readOnly)
         let records = try replica.conflicts().filter { all || $0.state != .closed }
-        if records.isEmpty { print("no conflicts") }
+        // An office whose assignment the hub ended may never have seen the seat conflict
+        // itself (the other holder and the end arrive together): the ended assignment says so.
+        let ended = all ? try EndedAssignments.read(replica.database) : []
+        if records.isEmpty && ended.isEmpty { print("no conflicts") }
         for record in records {
             let what: String
             switch record.kind {
@@ -27,6 +30,9 @@ struct ConflictsCommand: ParsableCommand {
             case .field: what = record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
             }
             print("\(record.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
+        }
+        for assignment in ended {
+            print("ended    assignments/\(assignment.id)  on \(assignment.endDate): \(assignment.reason)")
         }
     }
 }

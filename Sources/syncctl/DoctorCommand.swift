@@ -65,24 +65,51 @@ struct DoctorCommand: ParsableCommand {
                 report(.ok, "\(needed) \(item) is readable and writable by this user")
             } else {
                 report(.failure, "\(needed) \(item) is not writable by this user",
-                       "give it to the communesync group (chgrp communesync, chmod g+rw) and add office users to that group")
+                       "add this user to the office writers group (usermod -aG communesync-writers NAME, then log in again)")
             }
         }
 
-        // Credential, hub, versions, clock.
-        let credential: String
+        // The permissions model: who else may read the register and the credential.
+        var modelHolds = true
+        let checks: [(PermissionsModel.FileFacts?, (PermissionsModel.FileFacts) -> PermissionsModel.Finding?)] = [
+            (.of(path), PermissionsModel.replica),
+            (settings.hub.credentialFile.flatMap(PermissionsModel.FileFacts.of), PermissionsModel.credential),
+        ]
+        for case let (facts?, rule) in checks {
+            if let finding = rule(facts) {
+                report(.failure, finding.problem, finding.fix)
+                modelHolds = false
+            }
+        }
+        if settings.hub.credential != nil, let facts = PermissionsModel.FileFacts.of(config), facts.mode & 0o077 != 0 {
+            report(.warning, "\(config) holds the credential itself and others than root can read it",
+                   "move it into credential_file (root's alone, chmod 600) and remove 'credential' from \(config)")
+            modelHolds = false
+        }
+        if modelHolds { report(.ok, "permissions: credential root's alone, register the writers', nothing for others") }
+
+        // Credential, hub, versions, clock. The credential is root's alone: as anyone else,
+        // what syncd's last round says about it is the answer.
+        let daemon = (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: 5)).flatMap { try? DaemonStatus.decode($0) }
+        let credential: String?
         do {
             credential = try settings.hub.token()
-            if let file = settings.hub.credentialFile,
-                let mode = (try? FileManager.default.attributesOfItem(atPath: file))?[.posixPermissions] as? NSNumber,
-                mode.intValue & 0o004 != 0 {
-                report(.warning, "credential file \(file) is readable by everyone", "chmod o-r \(file)")
-            } else {
-                report(.ok, "credential is set")
-            }
+            report(.ok, "credential is set")
         } catch {
-            report(.failure, "credential: \(error)", "ask the district office for the commune's credential and save it as credential_file")
-            throw ExitCode(2)
+            if getuid() != 0, let file = settings.hub.credentialFile, FileManager.default.fileExists(atPath: file) {
+                credential = nil
+                switch (daemon?.lastRoundOK, daemon?.hubReachable) {
+                case (true?, _):
+                    report(.ok, "credential \(file) is root's alone; the hub accepted syncd's copy at its last round")
+                case (false?, true?):
+                    report(.failure, "the hub refused syncd's last round: \(daemon?.lastError ?? "?")", "run 'syncctl doctor' as root to check the credential with the hub")
+                default:
+                    report(.ok, "credential \(file) is root's alone (run doctor as root to try it at the hub)")
+                }
+            } else {
+                report(.failure, "credential: \(error)", "ask the district office for the commune's credential and save it as credential_file")
+                throw ExitCode(2)
+            }
         }
         let probe = HubProbe.check(settings.hub.url, caFile: settings.hub.caFile)
         if !probe.reachable {
@@ -90,12 +117,15 @@ struct DoctorCommand: ParsableCommand {
                    "check the network link and hub.url; changes are kept here and sent when it answers")
         } else {
             report(.ok, "the hub at \(settings.hub.url) answers")
-            let answer = HubProbe.checkCredential(settings.hub.url, credential: credential, schema: RegisterSchema.current.version, caFile: settings.hub.caFile)
-            switch answer.status {
+            let answer = credential.map {
+                HubProbe.checkCredential(settings.hub.url, credential: $0, schema: RegisterSchema.current.version, caFile: settings.hub.caFile)
+            }
+            switch answer?.status {
+            case _ where answer == nil: break
             case 200?: report(.ok, "the hub accepts this commune's credential and versions")
-            case 409?: report(.failure, "versions differ: \(answer.message)", "upgrade the older side")
-            case let status?: report(.failure, "the hub refused the credential (\(status)): \(answer.message)", "ask the district office for a new credential")
-            case nil: report(.failure, "checking the credential failed: \(answer.message)")
+            case 409?: report(.failure, "versions differ: \(answer?.message ?? "")", "upgrade the older side")
+            case let status?: report(.failure, "the hub refused the credential (\(status)): \(answer?.message ?? "")", "ask the district office for a new credential")
+            case nil: report(.failure, "checking the credential failed: \(answer?.message ?? "")")
             }
             if let skew = probe.skew {
                 if abs(skew) > StatusReport.maxClockSkewSeconds {
@@ -105,7 +135,7 @@ struct DoctorCommand: ParsableCommand {
                 }
             }
         }
-        if (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: 5)) != nil {
+        if daemon != nil {
             report(.ok, "syncd answers on \(settings.controlSocket)")
         } else {
             report(.warning, "syncd does not answer on \(settings.controlSocket)", "systemctl start syncd; journalctl -u syncd says why it stopped")

@@ -28,7 +28,7 @@ struct RefusedCommand: ParsableCommand {
 
         func run() throws {
             let settings = try CommuneSettings.load(config)
-            let replica = try Replica(openingExisting: settings.database)
+            let replica = try Replica(openingExisting: settings.database, access: .readOnly)
             let refused = try replica.refusedChanges(all: all)
             if refused.isEmpty { print("no refused changes") }
             for change in refused {
@@ -51,7 +51,7 @@ struct RefusedCommand: ParsableCommand {
 
         func run() throws {
             let settings = try CommuneSettings.load(config)
-            let replica = try Replica(openingExisting: settings.database)
+            let replica = try Replica(openingExisting: settings.database, access: .sameSchema)
             let (table, id) = try RowName.parse(row)
             let sent = try replica.retryRefused(table: table, row: id)
             print("\(sent) row(s) will be sent again at the next sync ('syncctl sync' to send now)")
@@ -70,7 +70,7 @@ struct RefusedCommand: ParsableCommand {
 
         func run() throws {
             let settings = try CommuneSettings.load(config)
-            let replica = try Replica(openingExisting: settings.database)
+            let replica = try Replica(openingExisting: settings.database, access: .sameSchema)
             let (table, id) = try RowName.parse(row)
             let marked = try replica.clearRefused(table: table, row: id)
             print("\(marked) row(s) go back to the hub's version at the next sync ('syncctl sync' to do it now)")

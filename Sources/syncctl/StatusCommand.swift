@@ -7,7 +7,7 @@ import SyncConfig
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Is this office's data safe at the hub? Exit code 0 healthy, 1 degraded, 2 down.")
+        abstract: "Is this office's data safe at the hub? Exit code 0 healthy, 1 degraded, 2 down, 3 unknown (could not check).")
 
     @Option(help: "Path of commune.toml.")
     var config: String = "/etc/communesync/commune.toml"
@@ -16,15 +16,27 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let settings = try CommuneSettings.load(config)
-        let daemon = (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: 5))
-            .flatMap { try? JSONDecoder.iso8601.decode(DaemonStatus.self, from: $0) }
+        let settings: CommuneSettings
+        do {
+            settings = try CommuneSettings.load(config)
+        } catch {
+            throw StatusUnknown(
+                error: "cannot read the configuration: \(error)",
+                hint: "run as a user who may read \(config) (root, or a member of communesync-writers), or fix it: 'syncctl doctor' says how"
+            ).exit(json: json)
+        }
+        let daemon = (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: ControlSocket.clientTimeoutSeconds))
+            .flatMap { try? DaemonStatus.decode($0) }
         let health: ReplicaHealth
         do {
             health = try ReplicaHealth.read(path: settings.database)
         } catch {
-            print("cannot read the replica at \(settings.database): \(error)")
-            throw ExitCode(2)
+            throw StatusUnknown(
+                error: "cannot read the replica at \(settings.database): \(error)",
+                hint: daemon == nil
+                    ? "syncd is not running and the replica cannot be read: 'syncctl doctor' checks the file and its permissions"
+                    : "syncd runs but this user cannot read its replica: run as root or a member of communesync-writers"
+            ).exit(json: json)
         }
         // The daemon knows whether the hub answered its last round; without it, ask the hub.
         let probe = daemon?.hubReachable == nil ? HubProbe.check(settings.hub.url, caFile: settings.hub.caFile) : nil
@@ -33,7 +45,7 @@ struct StatusCommand: ParsableCommand {
             hubReachable: daemon?.hubReachable ?? probe?.reachable ?? false, probedSkew: probe?.skew)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(StatusText.render(report))

@@ -3,6 +3,7 @@ import Foundation
 import Replica
 import SyncClient
 import SyncConfig
+import SyncCore
 
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,28 @@ struct SyncCommand: ParsableCommand {
 
     func run() throws {
         let settings = try CommuneSettings.load(config)
-        let replica = try CommuneReplica.open(settings)
+        // A running syncd does the round itself: it holds the credential, and two writers of
+        // the sync bookkeeping at once would only wait on each other.
+        if let reply = try? ControlSocket.ask("sync", at: settings.controlSocket), let daemon = try? DaemonStatus.decode(reply) {
+            if daemon.lastRoundOK == true {
+                print("syncd (pid \(daemon.pid.map(String.init) ?? "?")) ran a round with \(settings.hub.url): ok; 'syncctl status' shows what is at the hub")
+                return
+            }
+            print("sync failed: \(daemon.lastError ?? "the round did not finish in time"); 'journalctl -u syncd' has the details")
+            throw ExitCode(daemon.hubReachable == false ? 2 : 1)
+        }
+        // No daemon: a round from here. A new replica is created as syncd would; an existing
+        // one is used only as it is: upgrading its layout is syncd's job alone.
+        let replica: Replica
+        if FileManager.default.fileExists(atPath: settings.database) {
+            guard let id = ReplicaID(rawValue: settings.replica) else { throw ReplicaError.invalidReplicaID(settings.replica) }
+            replica = try Replica(openingExisting: settings.database, access: .sameSchema)
+            guard replica.id == id else {
+                throw SettingsError(file: settings.database, problem: "is the replica of \(replica.id), but commune.toml says replica = \(id): fix one of them")
+            }
+        } else {
+            replica = try CommuneReplica.open(settings)
+        }
         let session = try SyncSession(replica: replica, settings: settings)
         do {
             let report = try session.round()

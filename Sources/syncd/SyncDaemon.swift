@@ -24,14 +24,23 @@ struct SyncDaemon: ParsableCommand {
     func run() throws {
         var logger = Logger(label: "syncd")
         logger.logLevel = .info
+        // A client that leaves before its reply must not end the daemon (SIGPIPE would, with an
+        // exit status systemd counts as clean, so Restart=on-failure would not bring it back).
+        signal(SIGPIPE, SIG_IGN)
         let settings = try CommuneSettings.load(config)
+        // Only one daemon per office: a second one (an older release still running, say) must
+        // not be upgraded under, nor share the replica with.
+        if let running = try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: ControlSocket.clientTimeoutSeconds),
+            let other = try? DaemonStatus.decode(running) {
+            throw DaemonError.alreadyRunning(socket: settings.controlSocket, pid: other.pid, schema: other.schemaVersion)
+        }
         let replica = try CommuneReplica.open(settings)
         let session = try SyncSession(replica: replica, settings: settings)
         let systemd = SystemdNotifier()
         let state = DaemonState()
         let wake = DispatchSemaphore(value: 0)
 
-        try ControlSocket.serve(at: settings.controlSocket) { command in
+        let control = try ControlSocket.serve(at: settings.controlSocket) { command in
             switch command {
             case "status":
                 return state.json()
@@ -103,6 +112,7 @@ struct SyncDaemon: ParsableCommand {
         // Values are read when folded: folding before stopping leaves a copy of the stopped
         // file (a backup) holding the values of every write, as the hub will.
         do { try replica.fold() } catch { logger.warning("could not fold the last writes before stopping: \(error)") }
+        control.stop()
         logger.info("stopped cleanly")
     }
 
@@ -121,11 +131,25 @@ struct SyncDaemon: ParsableCommand {
     }
 }
 
+/// Why syncd will not start, said so that a technician can act on it.
+enum DaemonError: Error, CustomStringConvertible {
+    case alreadyRunning(socket: String, pid: Int32?, schema: Int?)
+
+    var description: String {
+        switch self {
+        case .alreadyRunning(let socket, let pid, let schema):
+            return "another syncd\(pid.map { " (pid \($0))" } ?? "") already answers at \(socket)"
+                + "\(schema.map { ", with register schema \($0)" } ?? ""): stop it first ('systemctl stop syncd'); "
+                + "two daemons must never share one replica, nor may a newer one upgrade it under an older one"
+        }
+    }
+}
+
 /// The daemon's state shared by its loop, its signal handlers and its control socket.
 final class DaemonState: @unchecked Sendable {
     // @unchecked: every property is read and written under `condition`'s lock.
     private let condition = NSCondition()
-    private var status = DaemonStatus(startedAt: Date())
+    private var status = DaemonStatus(startedAt: Date(), pid: getpid(), schemaVersion: RegisterSchema.current.version)
     private var stopRequested = false
     private var sources: [DispatchSourceSignal] = []
 
@@ -171,6 +195,7 @@ final class DaemonState: @unchecked Sendable {
 
     func json() -> Data {
         let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
         encoder.dateEncodingStrategy = .iso8601
         return condition.withLock { (try? encoder.encode(status)) ?? Data("{}".utf8) }
     }

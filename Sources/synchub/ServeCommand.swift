@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "replica": "\(district)",
                                                 "database": "\(settings.database)", "rules": "\(rules.map { String($0.version) } ?? "as held")"])
         }
+        // runService returns after SIGTERM or SIGINT once in-flight requests are done.
         try await app.runService()
+        logger.info("stopped cleanly", metadata: ["replica": "\(district)"])
     }
 }

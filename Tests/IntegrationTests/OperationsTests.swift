@@ -52,6 +52,52 @@ import TestSupport
         #expect(down.json["replica"] as? String == "06913")
     }
 
+    @Test func statusThatCannotCheckIsUnknownNotDegraded() throws {
+        let directory = try TemporaryDirectory("unknown")
+        // No configuration to read: exit 3 and, under --json, still one object saying why.
+        let missing = try Programs.run("syncctl", ["status", "--json", "--config", directory.path("nowhere.toml")])
+        #expect(missing.status == 3)
+        let object = try JSONSerialization.jsonObject(with: Data(missing.output.utf8)) as? [String: Any]
+        #expect(object?["state"] as? String == "unknown")
+        #expect((object?["error"] as? String)?.contains("nowhere.toml") == true)
+        #expect(object?["hint"] is String)
+        #expect(try Programs.run("syncctl", ["status", "--config", directory.path("nowhere.toml")]).output.contains("UNKNOWN"))
+        // A replica that is no replica: cannot check either.
+        try SQLiteShell.run(directory.path("other.db"), "CREATE TABLE t(x);")
+        try """
+        replica = "06913"
+        database = "\(directory.path("other.db"))"
+        control_socket = "\(directory.path("none.sock"))"
+        [hub]
+        url = "http://127.0.0.1:9"
+        credential = "x"
+        """.write(toFile: directory.path("c.toml"), atomically: true, encoding: .utf8)
+        let foreign = try Programs.run("syncctl", ["status", "--json", "--config", directory.path("c.toml")])
+        #expect(foreign.status == 3 && foreign.output.contains(#""state":"unknown""#), "\(foreign.output)")
+    }
+
+    @Test func statusJSONKeepsSlashesAndGivesVersionsAsNumbers() throws {
+        let cluster = try SyncCluster(label: "json")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        let printed = try Programs.run("syncctl", ["status", "--json", "--config", commune.config]).output
+        #expect(printed.contains(#""hub_url":"http://127.0.0.1:"#), "\(printed)")
+        let json = try commune.status().json
+        #expect(json["schema_version"] is Int && json["rules_version"] is Int, "\(json)")
+    }
+
+    @Test func theHubAndSyncdLogTheirStop() throws {
+        let cluster = try SyncCluster(label: "stops")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        #expect(commune.terminate() == 0)
+        cluster.hub.stop()
+        #expect(try String(contentsOfFile: cluster.hub.log, encoding: .utf8).contains("stopped cleanly"))
+        #expect(try String(contentsOfFile: commune.log, encoding: .utf8).contains("stopped cleanly"))
+    }
+
     @Test func syncdSpeaksSystemdsNotifyProtocol() throws {
         let cluster = try SyncCluster(label: "notify")
         let commune = try cluster.addCommune("06913", interval: 0.5)

@@ -29,6 +29,23 @@ import Testing
         }
         #expect(interval?.description.contains("sync.interval_s") == true)
     }
+
+    @Test func listenPortZeroPicksAFreePortAsTheCommandLineDoes() throws {
+        let hub = try HubSettings.parse("replica = \"200\"\n[listen]\nport = 0\n")
+        #expect(hub.port == 0)
+        let error = #expect(throws: SettingsError.self) { try HubSettings.parse("replica = \"200\"\n[listen]\nport = 70000\n") }
+        #expect(error?.description.contains("listen.port") == true)
+    }
+
+    @Test func syncdTakesTheCredentialSystemdPassesBeforeTheFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credentials-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "06913.passed\n".write(to: directory.appendingPathComponent(HubConnection.systemdCredentialName), atomically: true, encoding: .utf8)
+        let settings = try CommuneSettings.parse("replica = \"06913\"\n[hub]\nurl = \"http://x\"\ncredential_file = \"/nonexistent/credential\"\n")
+        #expect(try settings.hub.token(environment: ["CREDENTIALS_DIRECTORY": directory.path]) == "06913.passed")
+        #expect(throws: SettingsError.self) { try settings.hub.token(environment: [:]) }
+    }
 }
 
 @Suite struct RulesFileTests {

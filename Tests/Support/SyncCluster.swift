@@ -104,25 +104,16 @@ public final class HubNode: @unchecked Sendable {
     /// The 10 commune-level units of Huyện Đầm Hà (Deploy/demo), written at the hub with the
     /// sqlite3 shell as district staff would: ids `unit-CODE`.
     public func loadDamHaUnits() throws {
-        let csv = Programs.packageRoot.appendingPathComponent("Deploy/demo/dam_ha_communes.csv").path
-        try SQLiteShell.run(database, """
-            .import --csv \(csv) staging
-            INSERT INTO units(id, code, name, kind, parent_id, effective_from, effective_to)
-            SELECT 'unit-' || commune_code, commune_code, commune_name,
-                   CASE commune_type WHEN 'Xã' THEN 'commune' WHEN 'Phường' THEN 'ward' ELSE 'township' END,
-                   'unit-200', '2008-01-01', CASE in_2023_05_07 WHEN '1' THEN NULL ELSE '2019-12-31' END
-            FROM staging;
-            DROP TABLE staging;
-            INSERT INTO units(id, code, name, kind) VALUES ('unit-200', '200', 'Huyện Đầm Hà', 'district');
-            """)
+        let demo = Programs.packageRoot.appendingPathComponent("Deploy/demo").path
+        try SQLiteShell.run(database, ".cd \(demo)\n.read units.sql\n")
     }
 
     public func issueCredential(for code: String, into path: String, reviewer: Bool = false) throws {
         let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : []))
         guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
         try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
-        // As an admin stores it: not readable by everyone.
-        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        // As an admin stores it: root's alone (the permissions model).
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 }
 
