@@ -102,7 +102,11 @@ public enum HubAPI {
         }
         router.post("/v1/rows") { request, _ in
             try await wire.handle(request) { request, caller in
-                try await store.rows(try await wire.decode(RowsRequest.self, from: &request), for: caller)
+                let asked = try await wire.decode(RowsRequest.self, from: &request)
+                guard (asked.ids?.count ?? 0) <= limits.maxBatch else {
+                    throw HubError.badRequest("ask for at most \(limits.maxBatch) rows at a time")
+                }
+                return try await store.rows(asked, for: caller)
             }
         }
         router.get("/v1/conflicts") { request, _ in

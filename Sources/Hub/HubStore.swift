@@ -71,10 +71,10 @@ public actor HubStore {
                 "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
         }
         let held = try received(caller.replica)
-        var refused = try checkResent(changes.filter { $0.dot.counter <= held }, from: caller)
+        let resent = changes.filter { $0.dot.counter <= held }
+        let refusedAgain = try checkResent(resent, from: caller)
         let fresh = changes.filter { $0.dot.counter > held }
         let screened = try screen(fresh, from: caller)
-        refused += screened
         let refusedCounters = Set(screened.map(\.counter))
         let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }
         let report = try replica.apply(accepted) {
@@ -100,7 +100,7 @@ public actor HubStore {
         if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
-            duplicates: changes.count - fresh.count + report.duplicates - refused.count + screened.count, refused: refused)
+            duplicates: resent.count - refusedAgain.count + report.duplicates, refused: refusedAgain + screened)
     }
 
     /// Changes at or below what the hub settled for their origin: each must be the one the hub
@@ -170,17 +170,18 @@ public actor HubStore {
             }
             valid.append(change)
         }
-        var verdicts: [RowKey: String?] = [:]
+        // Per row: whose it is, if not the caller's ("" when nobody's).
+        var foreign: [RowKey: String] = [:]
+        for key in Set(valid.map { RowKey(table: $0.table, row: $0.row) }) {
+            let existing = try scopeOfRow(table: key.table, row: key.row)
+            let claims = declared[key] ?? []
+            let inScope = (existing == nil || existing == caller.scope) && claims.allSatisfy { $0 == caller.scope }
+                && (existing != nil || !claims.isEmpty)
+            if !inScope { foreign[key] = existing ?? claims.first { $0 != caller.scope } ?? "" }
+        }
         for change in valid {
             let key = RowKey(table: change.table, row: change.row)
-            if verdicts[key] == nil {
-                let existing = try scopeOfRow(table: key.table, row: key.row)
-                let claims = declared[key] ?? []
-                let inScope = (existing == nil || existing == caller.scope) && claims.allSatisfy { $0 == caller.scope }
-                    && (existing != nil || !claims.isEmpty)
-                verdicts[key] = .some(inScope ? nil : (existing ?? claims.first(where: { $0 != caller.scope }) ?? ""))
-            }
-            guard case .some(.some(let owner)) = verdicts[key] else { continue }
+            guard let owner = foreign[key] else { continue }
             let whose = owner.isEmpty || owner == "NULL" ? "no commune (its commune_id is empty)" : owner
             refuse(change, "out_of_scope",
                    "row \(key.table)/\(key.row) belongs to \(whose), not to \(caller.replica)'s commune (\(caller.scope)): "
@@ -375,15 +376,11 @@ public actor HubStore {
     public func digest(for caller: Caller) throws -> DigestResponse {
         try require(.commune, caller)
         try ingestLocalEdits()
-        return try replica.database.transaction {
-            let digest = try replica.digest(scope: caller.scope)
-            let checkpoint = try replica.database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
-            return DigestResponse(
-                tables: replica.schema.tables.map { table in
-                    let sums = digest.tables[table.name] ?? ScopeDigest.Table()
-                    return TableDigest(table: table.name, rows: sums.rows, buckets: sums.buckets.map(Self.hex))
-                }, checkpoint: checkpoint)
-        }
+        let digest = try replica.digest(scope: caller.scope)
+        return DigestResponse(tables: replica.schema.tables.map { table in
+            let sums = digest.tables[table.name] ?? ScopeDigest.Table()
+            return TableDigest(table: table.name, rows: sums.rows, buckets: sums.buckets.map(Self.hex))
+        })
     }
 
     /// The merge state of rows of the caller's scope, by id or by digest bucket. Rows outside
@@ -395,8 +392,8 @@ public actor HubStore {
         }
         let ids = request.ids ?? []
         let buckets = Set(request.buckets ?? [])
-        guard ids.count <= HubLimits().maxBatch, buckets.allSatisfy({ (0..<ScopeDigest.bucketCount).contains($0) }) else {
-            throw HubError.badRequest("ask for at most \(HubLimits().maxBatch) ids, and buckets 0 to \(ScopeDigest.bucketCount - 1)")
+        guard buckets.allSatisfy({ (0..<ScopeDigest.bucketCount).contains($0) }) else {
+            throw HubError.badRequest("digest buckets are numbered 0 to \(ScopeDigest.bucketCount - 1)")
         }
         try ingestLocalEdits()
         let scope = table.owner == .district ? nil : caller.scope

@@ -95,11 +95,7 @@ extension Replica {
             var batch = PendingRows()
             var latest = HybridTimestamp.zero
             for row in rows {
-                let key = RowKey(table: row.table, row: row.row)
-                try batch.load(key, store: mergeStore)
-                batch.rows[key]!.state.merge(row.state)
-                batch.rows[key]!.dirtyColumns.formUnion(row.state.fields.keys)
-                batch.rows[key]!.materialise = true
+                try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore)
                 for field in row.state.fields.values { latest = max(latest, field.writes.map(\.timestamp).max() ?? .zero) }
             }
             report.rowsFromHub = rows.count

@@ -133,10 +133,7 @@ extension Replica {
                 try database.run("DELETE FROM _sync_fields WHERE tbl = ? AND pk = ?", [.text(row.table), .text(row.row)])
                 batch.rows[key] = nil
                 if let state = row.state {
-                    var entry = PendingRows.Entry(state: state)
-                    entry.dirtyColumns = Set(state.fields.keys)
-                    entry.materialise = true
-                    batch.rows[key] = entry
+                    try batch.merge(state, into: key, store: mergeStore)
                 } else {
                     try database.run("DELETE FROM \(row.table) WHERE id = ?", [.text(row.row)])
                 }

@@ -107,6 +107,15 @@ struct PendingRows {
         }
     }
 
+    /// Merges a row state from elsewhere (a snapshot page, a repair) into `rows[key]`; its
+    /// register row is written from the result when saved.
+    mutating func merge(_ state: RowState, into key: RowKey, store: MergeStateStore) throws {
+        try load(key, store: store)
+        rows[key]!.state.merge(state)
+        rows[key]!.dirtyColumns.formUnion(state.fields.keys)
+        rows[key]!.materialise = true
+    }
+
     /// Saves merge state, rewrites register rows touched by remote changes and reconciles
     /// conflict records. Returns how many register rows were written or removed.
     func save(replica: Replica, policy: MergePolicy) throws -> Int {

@@ -28,11 +28,7 @@ extension Replica {
             try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
             var batch = try foldLocalChanges()
             for row in rows {
-                let key = RowKey(table: row.table, row: row.row)
-                try batch.load(key, store: mergeStore)
-                batch.rows[key]!.state.merge(row.state)
-                batch.rows[key]!.dirtyColumns.formUnion(row.state.fields.keys)
-                batch.rows[key]!.materialise = true
+                try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore)
             }
             _ = try batch.save(replica: self, policy: policy)
             try alongside()

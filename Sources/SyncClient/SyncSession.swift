@@ -157,29 +157,21 @@ public final class SyncSession {
 
     /// Rebuilds the replica on the hub's state, keeping every unsent write (`Replica.rebase`).
     public func rebase(reason: String) throws {
+        // The whole snapshot first: the rebuild itself is one transaction.
         var rows: [(table: String, row: String, state: RowState)] = []
         var cursor: String?
         var checkpoint: Int64?
         var held: UInt64 = 0
         repeat {
-            var path = "/v1/snapshot?limit=500"
-            if let cursor { path += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
-            if let checkpoint { path += "&checkpoint=\(checkpoint)" }
-            let page = try exchange(SnapshotPage.self, "GET", path)
-            for row in page.rows {
-                guard let state = row.state else { throw SyncError.badReply("malformed snapshot row \(row.table)/\(row.row)") }
-                rows.append((row.table, row.row, state))
-            }
+            let (page, states) = try snapshotPage(cursor: cursor, checkpoint: checkpoint)
+            rows += states
             (cursor, checkpoint, held) = (page.cursor, page.checkpoint, page.acknowledged)
         } while cursor != nil
         var own: [Change] = []
         var after = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
         while true {
             let page = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(after)&limit=\(batchChanges)")
-            for group in page.changes {
-                guard let decoded = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
-                own += decoded
-            }
+            own += try Self.decode(page.changes)
             held = max(held, page.acknowledged)
             guard page.more, page.next > after else { break }
             after = page.next
@@ -209,15 +201,12 @@ public final class SyncSession {
         while true {
             let held = try replica.rules.version
             let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)")
-            var changes: [Change] = []
-            for group in reply.changes {
-                guard let decoded = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
-                changes += decoded
-            }
+            let changes = try Self.decode(reply.changes)
             let next = reply.next
             if reply.acknowledged > (try replica.counterCeiling) {
+                // Rebuilt from the hub's state: pull on from where that state was taken.
                 try checkAcknowledged(reply.acknowledged)
-                return
+                return try pull()
             }
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
             let applied = try replica.apply(changes) {
@@ -241,20 +230,12 @@ public final class SyncSession {
         var cursor = try replica.meta("snapshot_cursor")?.textValue
         var checkpoint = try replica.meta("snapshot_checkpoint")?.integerValue
         while true {
-            var path = "/v1/snapshot?limit=500"
-            if let cursor { path += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
-            if let checkpoint { path += "&checkpoint=\(checkpoint)" }
-            let page = try exchange(SnapshotPage.self, "GET", path)
+            let (page, rows) = try snapshotPage(cursor: cursor, checkpoint: checkpoint)
             if page.acknowledged > 0, try replica.meta("push_acked") == nil, try replica.hasLocalWrites {
                 // A file that never synced, yet the hub holds changes of it: a copy taken before
                 // the first sync and put back. Its writes are kept and renumbered.
                 return try rebase(reason: "the hub holds changes of \(replica.id) up to \(page.acknowledged), which this file "
                     + "never sent: it was restored from a copy taken before its first sync, or copied from another computer")
-            }
-            var rows: [(table: String, row: String, state: RowState)] = []
-            for row in page.rows {
-                guard let state = row.state else { throw SyncError.badReply("malformed snapshot row \(row.table)/\(row.row)") }
-                rows.append((row.table, row.row, state))
             }
             try replica.install(rows) {
                 try self.replica.setMeta("snapshot_checkpoint", .integer(page.checkpoint))
@@ -271,6 +252,26 @@ public final class SyncSession {
             guard let next = page.cursor else { return }
             cursor = next
             checkpoint = page.checkpoint
+        }
+    }
+
+    /// One page of the hub's snapshot of this replica's scope, with its rows' states read.
+    private func snapshotPage(cursor: String?, checkpoint: Int64?) throws -> (SnapshotPage, [(table: String, row: String, state: RowState)]) {
+        var path = "/v1/snapshot?limit=500"
+        if let cursor { path += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)" }
+        if let checkpoint { path += "&checkpoint=\(checkpoint)" }
+        let page = try exchange(SnapshotPage.self, "GET", path)
+        return (page, try page.rows.map { row in
+            guard let state = row.state else { throw SyncError.badReply("malformed snapshot row \(row.table)/\(row.row)") }
+            return (row.table, row.row, state)
+        })
+    }
+
+    /// The changes of groups from the hub.
+    static func decode(_ groups: [ChangeGroup]) throws -> [Change] {
+        try groups.flatMap { group in
+            guard let changes = group.changes() else { throw SyncError.badReply("malformed change group from \(group.o)") }
+            return changes
         }
     }
 

@@ -85,13 +85,8 @@ public struct OwnChangesResponse: Codable, Sendable, Equatable {
 /// a bucket's digest is the wrapping sum of its rows' hashes (`RowDigest`).
 public struct DigestResponse: Codable, Sendable, Equatable {
     public let tables: [TableDigest]
-    /// Feed position when the digest was taken.
-    public let checkpoint: Int64
 
-    public init(tables: [TableDigest], checkpoint: Int64) {
-        self.tables = tables
-        self.checkpoint = checkpoint
-    }
+    public init(tables: [TableDigest]) { self.tables = tables }
 }
 
 public struct TableDigest: Codable, Sendable, Equatable {

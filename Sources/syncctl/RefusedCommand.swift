@@ -43,17 +43,10 @@ struct RefusedCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry", abstract: "Send refused rows again as they stand now (after fixing them).")
 
-        @Option(help: "Path of commune.toml.")
-        var config: String = "/etc/communesync/commune.toml"
-
-        @Argument(help: "table/id of the row; all refused rows when left out.")
-        var row: String?
+        @OptionGroup var target: RefusedRows
 
         func run() throws {
-            let settings = try CommuneSettings.load(config)
-            let replica = try Replica(openingExisting: settings.database, access: .sameSchema)
-            let (table, id) = try RowName.parse(row)
-            let sent = try replica.retryRefused(table: table, row: id)
+            let sent = try target.replica().retryRefused(table: target.table, row: target.id)
             print("\(sent) row(s) will be sent again at the next sync ('syncctl sync' to send now)")
         }
     }
@@ -62,29 +55,39 @@ struct RefusedCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "clear", abstract: "Drop refused changes here; the rows go back to the hub's version.")
 
-        @Option(help: "Path of commune.toml.")
-        var config: String = "/etc/communesync/commune.toml"
-
-        @Argument(help: "table/id of the row; all refused rows when left out.")
-        var row: String?
+        @OptionGroup var target: RefusedRows
 
         func run() throws {
-            let settings = try CommuneSettings.load(config)
-            let replica = try Replica(openingExisting: settings.database, access: .sameSchema)
-            let (table, id) = try RowName.parse(row)
-            let marked = try replica.clearRefused(table: table, row: id)
+            let marked = try target.replica().clearRefused(table: target.table, row: target.id)
             print("\(marked) row(s) go back to the hub's version at the next sync ('syncctl sync' to do it now)")
         }
     }
 }
 
-/// `table/id` as typed on the command line.
-enum RowName {
-    static func parse(_ text: String?) throws -> (String?, String?) {
-        guard let text else { return (nil, nil) }
-        guard let slash = text.firstIndex(of: "/"), slash != text.startIndex else {
+/// Which refused rows `retry` and `clear` act on, and the replica they are in.
+struct RefusedRows: ParsableArguments {
+    @Option(help: "Path of commune.toml.")
+    var config: String = "/etc/communesync/commune.toml"
+
+    @Argument(help: "table/id of the row, e.g. persons/p-17; all refused rows when left out.")
+    var row: String?
+
+    var table: String? { named?.table }
+    var id: String? { named?.id }
+
+    private var named: (table: String, id: String)? {
+        guard let row, let slash = row.firstIndex(of: "/") else { return nil }
+        return (String(row[..<slash]), String(row[row.index(after: slash)...]))
+    }
+
+    func validate() throws {
+        if row != nil && (named?.table ?? "").isEmpty {
             throw ValidationError("name the row as table/id, e.g. persons/p-17")
         }
-        return (String(text[..<slash]), String(text[text.index(after: slash)...]))
+    }
+
+    /// The replica, opened to write but never to migrate (only syncd and 'syncctl init' do).
+    func replica() throws -> Replica {
+        try Replica(openingExisting: try CommuneSettings.load(config).database, access: .sameSchema)
     }
 }
