@@ -70,6 +70,10 @@ public actor HubStore {
             throw HubError.forbidden(
                 "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
         }
+        var counters = Set<UInt64>()
+        for change in changes where !counters.insert(change.dot.counter).inserted {
+            throw HubError.badRequest("the batch names change \(change.dot) twice: a dot names one change; the sender is broken")
+        }
         let held = try received(caller.replica)
         let resent = changes.filter { $0.dot.counter <= held }
         let refusedAgain = try checkResent(resent, from: caller)

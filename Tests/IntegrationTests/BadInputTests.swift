@@ -99,7 +99,12 @@ import TestSupport
             Case(name: name, method: "POST", path: "/v1/push", headers: headers ?? self.headers(token), body: body, expected: expect, refusal: refusal)
         }
         func groups(_ groups: [ChangeGroup]) -> Data { (try? pushBody(groups)) ?? Data() }
-        switch Int.random(in: 0..<20, using: &random) {
+        switch Int.random(in: 0..<21, using: &random) {
+        case 20:
+            let twice = ChangeGroup(t: "persons", r: row, o: "06913", h: 1, x: "", w: [
+                .init(counter: counter, column: "commune_id", value: .text("unit-06913")),
+                .init(counter: counter, column: "full_name", value: .text("hai lần"))])
+            return push("one dot twice", groups([twice]), expect: [400])
         case 0: return push("no credential", valid, headers: headers(token).filter { $0.key != "Authorization" }, expect: [401])
         case 1: return push("wrong credential", valid, headers: headers("06913." + String(repeating: "0", count: 64)), expect: [401])
         case 2: return push("garbage credential", valid, headers: headers(String((0..<20).map { _ in Character(UnicodeScalar(UInt8.random(in: 33...126, using: &random))) })), expect: [401])
