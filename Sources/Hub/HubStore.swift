@@ -174,23 +174,28 @@ public actor HubStore {
             }
             valid.append(change)
         }
-        // Per row: whose it is, if not the caller's ("" when nobody's).
+        // Per row: why it is not the caller's, if it is not.
         var foreign: [RowKey: String] = [:]
         for key in Set(valid.map { RowKey(table: $0.table, row: $0.row) }) {
-            let existing = try scopeOfRow(table: key.table, row: key.row)
+            let name = "row \(key.table)/\(key.row)"
+            let fix = "a commune may change only its own records: set commune_id to '\(caller.scope)' (this commune's "
+                + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
+                + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
-            let inScope = (existing == nil || existing == caller.scope) && claims.allSatisfy { $0 == caller.scope }
-                && (existing != nil || !claims.isEmpty)
-            if !inScope { foreign[key] = existing ?? claims.first { $0 != caller.scope } ?? "" }
+            if let existing = try scopeOfRow(table: key.table, row: key.row) {
+                if existing != caller.scope { foreign[key] = "\(name) is kept by another commune (\(existing)): \(fix)" }
+                else if let other = claims.first(where: { $0 != caller.scope }) {
+                    foreign[key] = "\(name) would move to commune_id '\(other)', which is not this commune's: \(fix)"
+                }
+            } else if let other = claims.first(where: { $0 != caller.scope }) {
+                foreign[key] = other == "NULL" || other.isEmpty ? "\(name) has no commune_id: \(fix)"
+                    : "\(name) has commune_id '\(other)', which is not this commune's: \(fix)"
+            } else if claims.isEmpty {
+                foreign[key] = "\(name) has no commune_id: \(fix)"
+            }
         }
         for change in valid {
-            let key = RowKey(table: change.table, row: change.row)
-            guard let owner = foreign[key] else { continue }
-            let whose = owner.isEmpty || owner == "NULL" ? "no commune (its commune_id is empty)" : owner
-            refuse(change, "out_of_scope",
-                   "row \(key.table)/\(key.row) belongs to \(whose), not to \(caller.replica)'s commune (\(caller.scope)): "
-                    + "a commune may change only its own records. Set its commune_id to '\(caller.scope)' and run "
-                    + "'syncctl refused retry', or 'syncctl refused clear' to drop the change here")
+            if let why = foreign[RowKey(table: change.table, row: change.row)] { refuse(change, "out_of_scope", why) }
         }
         return refusals
     }

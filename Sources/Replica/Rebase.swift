@@ -52,21 +52,16 @@ extension Replica {
             _ = try foldLocalChanges().save(replica: self, policy: policy)
             var report = RebaseReport()
             let acked = UInt64(try meta("push_acked")?.integerValue ?? 0)
-            // The hub's changes of this replica by log row: a row of this file under the same
-            // number, of the same table row and kind, is the same write (the file shares its log
-            // with the copy that sent it; only values read at fold time may differ), and the
-            // hub's version of it stands.
-            var held: [Int64: WrittenRow] = [:]
-            for change in hubHolds {
-                held[Int64(change.dot.counter >> 6)] = WrittenRow(
-                    table: change.table, row: change.row, isDelete: change.column == nil)
-            }
+            // A log row the hub holds change for change (same dot, row, column, value and stamp)
+            // was sent before the file was copied: it keeps its dots. Anything else under a dot
+            // the hub holds is a write made since, and gets new ones.
+            let held = Set(hubHolds.map(ChangeIdentity.init))
             var moving: [Int64] = []
             for entry in try logEntries(fromSeq: Int64(acked >> 6) + 1) {
                 guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
                 let changes = entry.changes(replica: id, schema: table, folded: folded)
                 if changes.isEmpty { continue }
-                if held[entry.seq] == WrittenRow(table: entry.table, row: entry.row, isDelete: entry.operation == .delete) {
+                if changes.allSatisfy({ held.contains(ChangeIdentity($0)) }) {
                     report.alreadyAtHub += changes.count
                 } else {
                     moving.append(entry.seq)
@@ -130,9 +125,21 @@ extension Replica {
     }
 }
 
-/// Which row a log row wrote, and whether it deleted it.
-private struct WrittenRow: Equatable {
+/// A change as the hub compares it: everything but its context.
+private struct ChangeIdentity: Hashable {
+    let counter: UInt64
     let table: String
     let row: String
-    let isDelete: Bool
+    let column: String?
+    let value: Value?
+    let timestamp: HybridTimestamp
+
+    init(_ change: Change) {
+        counter = change.dot.counter
+        table = change.table
+        row = change.row
+        column = change.column
+        if case .set(_, let value) = change.operation { self.value = value } else { value = nil }
+        timestamp = change.timestamp
+    }
 }

@@ -24,6 +24,7 @@ public struct ReplicaHealth: Sendable, Equatable {
     /// Changes the hub refused that the office has not dealt with yet, and the newest one's
     /// row and reason.
     public var refusedChanges = 0
+    public var refusedRows = 0
     public var refusedExample: String?
     /// When this file was last rebuilt from the hub (restored or copied file) and why.
     public var rebasedAt: String?
@@ -68,15 +69,16 @@ public struct ReplicaHealth: Sendable, Equatable {
         if statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &stats) == 0 {
             freeDisk = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         }
-        var refused: (count: Int, example: String?) = (0, nil)
+        var refused: (changes: Int, rows: Int, example: String?) = (0, 0, nil)
         if try database.scalar("SELECT 1 FROM sqlite_master WHERE name = '_sync_refused'") != nil {
             let rows = try database.query(
                 """
-                SELECT count(*), (SELECT tbl || '/' || pk || ': ' || message FROM _sync_refused
-                                  WHERE state IN ('open', 'clearing') ORDER BY counter DESC LIMIT 1)
+                SELECT count(*), count(DISTINCT tbl || '/' || pk),
+                       (SELECT tbl || '/' || pk || ' (' || code || ')' FROM _sync_refused
+                        WHERE state IN ('open', 'clearing') ORDER BY counter DESC LIMIT 1)
                 FROM _sync_refused WHERE state IN ('open', 'clearing')
                 """)
-            refused = (Int(rows.first?[0].integerValue ?? 0), rows.first?[1].textValue)
+            refused = (Int(rows.first?[0].integerValue ?? 0), Int(rows.first?[1].integerValue ?? 0), rows.first?[2].textValue)
         }
         var health = ReplicaHealth(
             replica: replica, role: try meta("role")?.description ?? "?",
@@ -89,7 +91,7 @@ public struct ReplicaHealth: Sendable, Equatable {
             rulesVersion: try meta("rules_version")?.textValue ?? String(RuleSet.builtin.version),
             hubRulesVersion: try meta("hub_rules_version")?.textValue,
             fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
-        (health.refusedChanges, health.refusedExample) = refused
+        (health.refusedChanges, health.refusedRows, health.refusedExample) = refused
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseRenumbered = Int(try meta("rebase_renumbered")?.integerValue ?? 0)

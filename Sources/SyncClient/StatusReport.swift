@@ -40,6 +40,8 @@ public struct StatusReport: Encodable, Sendable {
     public var lastError: String?
     /// Changes the hub refused, not yet sent again or dropped (`syncctl refused`).
     public var refusedChanges: Int
+    /// The rows those changes are of.
+    public var refusedRows: Int
     /// When a comparison with the hub by content last matched; rows still differing after the last one.
     public var lastDigestMatchAt: String?
     public var digestDifferingRows: Int
@@ -76,6 +78,7 @@ public struct StatusReport: Encodable, Sendable {
         diskFreeBytes = health.freeDiskBytes
         lastError = daemon?.lastError
         refusedChanges = health.refusedChanges
+        refusedRows = health.refusedRows
         lastDigestMatchAt = health.digestMatchedAt
         digestDifferingRows = health.digestDifferingRows
         rebasedAt = health.rebasedAt
@@ -83,7 +86,7 @@ public struct StatusReport: Encodable, Sendable {
         (state, hint) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
-            awaitingReview: awaitingReview, refused: refusedChanges, refusedExample: health.refusedExample,
+            awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
             digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
@@ -93,7 +96,7 @@ public struct StatusReport: Encodable, Sendable {
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
     public static func judge(
         daemonRunning: Bool, hubReachable: Bool, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
-        freeDisk: Int64?, awaitingReview: Int, refused: Int = 0, refusedExample: String? = nil,
+        freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
         digestDiffering: Int = 0, digestExample: String? = nil
     ) -> (State, String?) {
         if !daemonRunning {
@@ -108,10 +111,10 @@ public struct StatusReport: Encodable, Sendable {
         if let lastError {
             return (.degraded, "the last sync failed: \(lastError)")
         }
-        if refused > 0 {
-            return (.degraded, "the hub refused \(refused) change(s) made here (\(refusedExample ?? "see 'syncctl refused'")). "
-                + "They are kept here and not sent again: fix the row and run 'syncctl refused retry', "
-                + "or drop them with 'syncctl refused clear'")
+        if refusedRows > 0 {
+            return (.degraded, "the hub refused changes to \(refusedRows) row(s) made here (\(refusedExample ?? "?")); they are kept "
+                + "here and not sent again. 'syncctl refused' says why; fix the row and run 'syncctl refused retry ROW', "
+                + "or drop the change with 'syncctl refused clear ROW'")
         }
         if digestDiffering > 0 {
             return (.degraded, "\(digestDiffering) row(s) here differ from the hub's copy and merging did not repair them "
@@ -138,7 +141,7 @@ public struct StatusReport: Encodable, Sendable {
         case hubRulesVersion = "hub_rules_version"
         case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error"
-        case refusedChanges = "refused_changes", lastDigestMatchAt = "last_digest_match_at"
+        case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
         case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
     }
 
@@ -166,6 +169,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(diskFreeBytes, forKey: .diskFreeBytes)
         try keys.encode(lastError, forKey: .lastError)
         try keys.encode(refusedChanges, forKey: .refusedChanges)
+        try keys.encode(refusedRows, forKey: .refusedRows)
         try keys.encode(lastDigestMatchAt, forKey: .lastDigestMatchAt)
         try keys.encode(digestDifferingRows, forKey: .digestDifferingRows)
         try keys.encode(rebasedAt, forKey: .rebasedAt)

@@ -31,10 +31,21 @@ struct RefusedCommand: ParsableCommand {
             let replica = try Replica(openingExisting: settings.database, access: .readOnly)
             let refused = try replica.refusedChanges(all: all)
             if refused.isEmpty { print("no refused changes") }
+            // One entry per row and state: a row's changes are refused together.
+            var order: [String] = []
+            var byRow: [String: [RefusedChange]] = [:]
             for change in refused {
-                let what = "\(change.table)/\(change.row)" + (change.column.map { ".\($0)" } ?? " (delete)")
-                print("\(change.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(what)  \(change.code) at \(change.at)")
-                print("         \(change.message)")
+                let key = "\(change.table)/\(change.row) \(change.state.rawValue)"
+                if byRow[key] == nil { order.append(key) }
+                byRow[key, default: []].append(change)
+            }
+            for key in order {
+                let changes = byRow[key]!
+                let first = changes[0]
+                let what = changes.map { $0.column ?? "(delete)" }.reversed().joined(separator: ", ")
+                print("\(first.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(first.table)/\(first.row)  \(first.code) at \(first.at)")
+                print("         \(changes.count) change(s): \(what)")
+                for message in Set(changes.map(\.message)).sorted() { print("         \(message)") }
             }
         }
     }

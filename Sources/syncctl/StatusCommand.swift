@@ -82,7 +82,8 @@ enum StatusText {
                 + (report.hubRulesVersion.map { $0 != report.rulesVersion ? " (the hub has \($0))" : "" } ?? ""),
             "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",
             "  replica / free     \(bytes(report.replicaBytes)) / \(bytes(report.diskFreeBytes))",
-            "  refused by hub     \(report.refusedChanges) changes" + (report.refusedChanges > 0 ? " (see 'syncctl refused')" : ""),
+            "  refused by hub     " + (report.refusedRows == 0 ? "nothing"
+                : "\(report.refusedChanges) changes in \(report.refusedRows) rows (see 'syncctl refused')"),
             "  same as hub        " + (report.digestDifferingRows > 0 ? "NO: \(report.digestDifferingRows) rows differ"
                 : "last checked equal \(report.lastDigestMatchAt ?? "never")"),
         ]

@@ -88,6 +88,33 @@ import TestSupport
         #expect(doubled == "0")
     }
 
+    /// The copy put back, the office redoes the day's kind of work: its new writes fall on the
+    /// same log numbers, even the same rows, as the writes the hub already holds.
+    @Test func editsAfterARestoreThatRepeatTheLostDaysShapeAreKept() throws {
+        let cluster = try SyncCluster(label: "restore-same")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        try SQLiteShell.run(commune.database, person("p-1", commune.unit, "An"))
+        #expect(eventually { try atHub(cluster, "p-1") == "An" })
+        commune.stop()
+        let copy = commune.database + ".copy"
+        try FileManager.default.copyItem(atPath: commune.database, toPath: copy)
+        try commune.start()
+        try SQLiteShell.run(commune.database, person("p-lost-day", commune.unit, "Hôm qua") + "UPDATE persons SET phone = '0999' WHERE id = 'p-1';")
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT phone FROM persons WHERE id = 'p-1';") == "0999" })
+        commune.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: commune.database + suffix) }
+        try FileManager.default.copyItem(atPath: copy, toPath: commune.database)
+        try SQLiteShell.run(commune.database, person("p-today", commune.unit, "Hôm nay") + "UPDATE persons SET full_name = 'An (sửa lại)' WHERE id = 'p-1';")
+        try commune.start()
+        #expect(eventually { try atHub(cluster, "p-1") == "An (sửa lại)" && atHub(cluster, "p-today") == "Hôm nay" },
+                "both writes made after the restore reach the hub")
+        #expect(eventually { try converged(cluster, commune) })
+        #expect(try SQLiteShell.run(commune.database, "SELECT phone FROM persons WHERE id = 'p-1';") == "0999")
+        #expect(eventually { try healthy(commune) })
+    }
+
     @Test func aPushClaimingCountersFarAheadDoesNotSwallowLaterWrites() throws {
         let cluster = try SyncCluster(label: "ahead")
         let commune = try cluster.addCommune("06913")

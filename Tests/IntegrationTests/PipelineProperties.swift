@@ -70,6 +70,7 @@ final class History {
         var session: SyncSession?
         /// A copy of the file, with what the office knew and had written when it was taken.
         var backup: (path: String, knowledge: Set<Int>, step: Int, created: Set<String>)?
+        var syncedSinceBackup = false
         var knowledge: Set<Int> = []
         var own: Set<Int> = []
         var writtenAt: [Int: Int] = [:]
@@ -116,27 +117,42 @@ final class History {
             offices.append(office)
         }
         let steps = Int.random(in: 8...20, using: &random)
+        // Half the histories put a copy of an office's file back late in the history, the copy
+        // taken early: the case where a file re-uses counters the hub already holds.
+        var planned: [Int: (Office, Int)] = [:]
+        if Bool.random(using: &random) {
+            let office = offices.randomElement(using: &random)!
+            planned[Int.random(in: 1...steps / 3, using: &random)] = (office, 85)
+            planned[Int.random(in: steps * 2 / 3...steps, using: &random)] = (office, 90)
+        }
         for _ in 0..<steps where !failed {
             step += 1
             stats.steps += 1
-            let office = offices.randomElement(using: &random)!
-            let action = Int.random(in: 0..<100, using: &random)
+            var office = offices.randomElement(using: &random)!
+            var action = Int.random(in: 0..<100, using: &random)
+            if let (plannedOffice, plannedAction) = planned[step] { (office, action) = (plannedOffice, plannedAction) }
             if ProcessInfo.processInfo.environment["COMMUNESYNC_TRACE"] != nil { print("history \(index) step \(step): \(office.code) action \(action)") }
             switch action {
-            case 0..<22: try insert(office, &random); stats.writes += 1
-            case 22..<38: try update(office, &random); stats.writes += 1
-            case 38..<46: try delete(office, &random)
-            case 46..<51: try typeAndDelete(office); stats.voidDeletes += 1
-            case 51..<55: try deleteAndInsertAgain(office, &random)
-            case 55..<58: try typeIntoOtherCommune(office); stats.refusals += 1
-            case 58..<68: try districtEdit(&random)
-            case 68..<88: try sync(office, &stats)
-            case 88..<92: try close(office); try open(office)
-            case 92..<95: try keepCopy(office)
-            case 95..<99:
-                if office.backup != nil { try restore(office); stats.restores += 1 } else { try sync(office, &stats) }
+            case 0..<20: try insert(office, &random); stats.writes += 1
+            case 20..<34: try update(office, &random); stats.writes += 1
+            case 34..<41: try delete(office, &random)
+            case 41..<45: try typeAndDelete(office); stats.voidDeletes += 1
+            case 45..<49: try deleteAndInsertAgain(office, &random)
+            case 49..<52: try typeIntoOtherCommune(office); stats.refusals += 1
+            case 52..<61: try districtEdit(&random)
+            case 61..<79: try sync(office, &stats)
+            case 79..<83: try close(office); try open(office)
+            case 83..<88: try keepCopy(office)
+            case 88..<95:
+                // A copy put back after the office synced more work: the case that re-uses counters.
+                if office.backup != nil && (office.syncedSinceBackup || planned[step] != nil) {
+                    try restore(office)
+                    stats.restores += 1
+                } else {
+                    try sync(office, &stats)
+                }
             default:
-                if Int.random(in: 0..<3, using: &random) == 0 {
+                if Int.random(in: 0..<5, using: &random) == 0 {
                     cluster.hub.kill()
                     try cluster.hub.start()
                     stats.hubRestarts += 1
@@ -271,6 +287,7 @@ final class History {
         office.knowledge.formUnion(hubKnowledge)
         office.createdSinceSync = []
         office.sinceFold = []
+        office.syncedSinceBackup = true
     }
 
     /// A delete of `row` at `office`: its writes of the row not folded yet are not sent (values
@@ -296,6 +313,7 @@ final class History {
             }
         }
         office.backup = (copy, office.knowledge, step, office.createdSinceSync)
+        office.syncedSinceBackup = false
         try open(office)
     }
 
@@ -314,6 +332,7 @@ final class History {
         office.knowledge = backup.knowledge.subtracting(destroyed)
         office.createdSinceSync = backup.created
         office.sinceFold = []
+        office.syncedSinceBackup = false
         try open(office)
     }
 
