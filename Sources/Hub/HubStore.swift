@@ -60,8 +60,8 @@ public actor HubStore {
     /// held (a re-sent batch is harmless), or refused with why (kept at the hub, so the same
     /// change re-sent gets the same answer). A refused change never holds back the others.
     ///
-    /// A change at or below the counter the hub already settled for this replica must be the
-    /// very change the hub holds under that dot: anything else means the replica hands out
+    /// A change in a block of counters the hub already settled for this replica (`DotBlock`)
+    /// must be the very change the hub holds under that dot: anything else means the replica hands out
     /// counters again (its file was restored from an older copy, or copied), and the whole
     /// batch is refused with `replica_diverged` until the replica has rebased itself.
     public func push(_ changes: [Change], from caller: Caller) throws -> PushResponse {
@@ -74,10 +74,11 @@ public actor HubStore {
         for change in changes where !counters.insert(change.dot.counter).inserted {
             throw HubError.badRequest("the batch names change \(change.dot) twice: a dot names one change; the sender is broken")
         }
+        // A block of counters the hub holds any of is a block it holds whole (DotBlock).
         let held = try received(caller.replica)
-        let resent = changes.filter { $0.dot.counter <= held }
+        let resent = changes.filter { DotBlock.of($0.dot.counter) <= DotBlock.of(held) }
         let refusedAgain = try checkResent(resent, from: caller)
-        let fresh = changes.filter { $0.dot.counter > held }
+        let fresh = changes.filter { DotBlock.of($0.dot.counter) > DotBlock.of(held) }
         let screened = try screen(fresh, from: caller)
         let refusedCounters = Set(screened.map(\.counter))
         let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }

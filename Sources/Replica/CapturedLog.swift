@@ -1,6 +1,17 @@
 import Foundation
 import SyncCore
 
+/// How a replica numbers its dots: each captured row (one `_sync_log` row) owns a block of
+/// counters, one per column slot (`seq * 64 + slot`; slot 63 is a delete). A block's changes
+/// are always sent together, so a hub that holds any counter of a block holds the whole block,
+/// and a change of a block it holds under other contents reveals a replica re-using counters.
+public enum DotBlock {
+    public static let size: UInt64 = 64
+
+    /// The block (the log row's seq) a counter belongs to.
+    public static func of(_ counter: UInt64) -> UInt64 { counter / size }
+}
+
 /// One row of `_sync_log`: one row written on this replica. Once folded, it is one change per
 /// changed column (or one delete), each with its own dot.
 struct LogEntry {
@@ -101,7 +112,7 @@ struct LogEntry {
 
     /// The dot of one slot: `seq * 64 + slot`. Increasing with seq, so a replica's dots only grow.
     func dot(_ replica: ReplicaID, slot: UInt64) -> Dot {
-        Dot(replica: replica, counter: UInt64(seq) << 6 | slot)
+        Dot(replica: replica, counter: UInt64(seq) * DotBlock.size + slot)
     }
 
     /// The changes this entry records, given what its fold settled.
@@ -128,7 +139,7 @@ extension Replica {
     /// Writes not yet folded are not included: `fold()` first to see everything.
     public func capturedChanges(after: UInt64 = 0, limit: Int = Int.max) throws -> [Change] {
         var changes: [Change] = []
-        var fromSeq = Int64(after >> 6)
+        var fromSeq = Int64(DotBlock.of(after))
         // Read in slices so that a push of a few thousand changes never reads the whole log.
         let slice = min(max(limit, 64), 4_096)
         while changes.count < limit {

@@ -33,7 +33,7 @@ extension Replica {
     /// file never made.
     public var counterCeiling: UInt64 {
         get throws {
-            UInt64(try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0) << 6 | LogEntry.deleteSlot
+            UInt64(try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0) * DotBlock.size + LogEntry.deleteSlot
         }
     }
 
@@ -57,7 +57,7 @@ extension Replica {
             // the hub holds is a write made since, and gets new ones.
             let held = Set(hubHolds.map(ChangeIdentity.init))
             var moving: [Int64] = []
-            for entry in try logEntries(fromSeq: Int64(acked >> 6) + 1) {
+            for entry in try logEntries(fromSeq: Int64(DotBlock.of(acked)) + 1) {
                 guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
                 let changes = entry.changes(replica: id, schema: table, folded: folded)
                 if changes.isEmpty { continue }
@@ -69,7 +69,7 @@ extension Replica {
                 }
             }
             let newest = try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0
-            let first = max(newest, Int64(heldByHub >> 6)) + 1
+            let first = max(newest, Int64(DotBlock.of(heldByHub))) + 1
             for (offset, seq) in moving.enumerated() {
                 try database.run(
                     """

@@ -56,7 +56,7 @@ public struct ReplicaHealth: Sendable, Equatable {
             """
             SELECT coalesce(sum(CASE WHEN op = 'delete' OR vals IS NULL THEN 1 ELSE json_array_length(vals) END), 0), min(at_ms)
             FROM _sync_log WHERE seq > ? AND op NOT IN ('reserve', 'void') AND NOT (op = 'update' AND vals IS '[]')
-            """, [.integer(acked >> 6)]).first ?? []
+            """, [.integer(acked / Int64(DotBlock.size))]).first ?? []
         let conflicts = try database.query(
             "SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first ?? []
         var unitName: String?

@@ -39,7 +39,7 @@ extension Replica {
     /// Makes sure this replica never hands out a dot counter at or below `counter` (after a
     /// rebuild, the hub may hold changes of this replica that the file no longer has).
     public func reserveCounters(through counter: UInt64) throws {
-        let seq = Int64(counter >> 6)
+        let seq = Int64(DotBlock.of(counter))
         guard seq > 0, try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0 < seq else { return }
         try database.run(
             "INSERT INTO _sync_log(seq, tbl, pk, op, at_ms, cols, vals, hlc) VALUES (?, '', '', 'reserve', 0, 0, '[]', 0)",
