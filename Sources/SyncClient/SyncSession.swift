@@ -134,7 +134,7 @@ public final class SyncSession {
             if try reply.acknowledged > replica.counterCeiling { break }
         }
         report.acknowledged = acknowledged
-        try checkAcknowledged(acknowledged)
+        if try acknowledged > replica.counterCeiling { try checkAcknowledged(acknowledged) }
     }
 
     /// Compares what the hub says it settled of this replica with what the file knows. Above
@@ -203,8 +203,9 @@ public final class SyncSession {
             let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)")
             let changes = try Self.decode(reply.changes)
             let next = reply.next
-            if reply.acknowledged > (try replica.counterCeiling) {
-                // Rebuilt from the hub's state: pull on from where that state was taken.
+            let acked = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+            if reply.acknowledged > (try replica.counterCeiling) || reply.acknowledged < acked {
+                // Rebuilt from the hub's state, or what the hub lost sent again: pull on.
                 try checkAcknowledged(reply.acknowledged)
                 return try pull()
             }

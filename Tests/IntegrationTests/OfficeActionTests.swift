@@ -141,6 +141,29 @@ import TestSupport
         #expect(eventually { try converged(cluster, commune) })
     }
 
+    /// The district puts back an older copy of the hub's database: what the office had sent
+    /// since is sent again, because the hub now says it holds less than the office recorded.
+    @Test func changesAHubRestoredFromABackupLostAreSentAgain() throws {
+        let cluster = try SyncCluster(label: "hub-restore")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        try SQLiteShell.run(commune.database, person("p-1", commune.unit, "An"))
+        #expect(eventually { try atHub(cluster, "p-1") == "An" })
+        cluster.hub.stop()
+        let backup = cluster.hub.database + ".backup"
+        try SQLiteShell.run(cluster.hub.database, ".backup '\(backup)'")
+        try cluster.hub.start()
+        try SQLiteShell.run(commune.database, person("p-2", commune.unit, "Bình"))
+        #expect(eventually { try atHub(cluster, "p-2") == "Bình" })
+        cluster.hub.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: cluster.hub.database + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: cluster.hub.database)
+        try cluster.hub.start()
+        #expect(eventually { try atHub(cluster, "p-2") == "Bình" }, "the office sends again what the restored hub lost")
+        #expect(eventually { try converged(cluster, commune) && healthy(commune) })
+    }
+
     @Test func anOutOfScopeRowIsRefusedAloneAndCanBeFixedOrDropped() throws {
         let cluster = try SyncCluster(label: "refused")
         let commune = try cluster.addCommune("06913")
