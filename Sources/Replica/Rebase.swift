@@ -37,6 +37,19 @@ extension Replica {
         }
     }
 
+    /// Whether this file holds each of `changes` (its own, as the hub holds them) change for
+    /// change, in its folded log.
+    public func holdsIdentically(_ changes: [Change]) throws -> Bool {
+        var mine = Set<ChangeIdentity>()
+        for block in Set(changes.map { Int64(DotBlock.of($0.dot.counter)) }) {
+            guard let entry = try logEntries(fromSeq: block, limit: 1).first, entry.seq == block,
+                let folded = entry.folded, let table = schema.table(named: entry.table)
+            else { return false }
+            mine.formUnion(entry.changes(replica: id, schema: table, folded: folded).map(ChangeIdentity.init))
+        }
+        return changes.allSatisfy { mine.contains(ChangeIdentity($0)) }
+    }
+
     /// Rebuilds this replica on the hub's state (`rows`, taken at feed position `checkpoint`),
     /// keeping every unsent write. `heldByHub` is the highest counter of this replica the hub
     /// has settled; `hubHolds` are the hub's changes of this replica above the counter this file

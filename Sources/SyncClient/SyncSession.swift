@@ -124,39 +124,61 @@ public final class SyncSession {
             guard reply.acknowledged >= last.dot.counter else {
                 throw SyncError.badReply("the hub acknowledged up to \(reply.acknowledged) after a batch ending at \(last.dot.counter)")
             }
+            // What this batch settled; anything the hub holds beyond it is checked below.
             let at = Date().formatted(.iso8601)
-            try replica.acknowledgePush(through: reply.acknowledged, refused: reply.refused.map {
+            try replica.acknowledgePush(through: last.dot.counter, refused: reply.refused.map {
                 RefusedChange(counter: $0.counter, table: $0.table, row: $0.row, column: $0.column, code: $0.code, message: $0.message, at: at)
             })
-            acknowledged = reply.acknowledged
+            acknowledged = last.dot.counter
             report.pushed += batch.count
             report.refused += reply.refused.count
-            if try reply.acknowledged > replica.counterCeiling { break }
+            if reply.acknowledged > acknowledged {
+                try checkAcknowledged(reply.acknowledged)
+                return
+            }
         }
         report.acknowledged = acknowledged
-        if try acknowledged > replica.counterCeiling { try checkAcknowledged(acknowledged) }
     }
 
-    /// Compares what the hub says it settled of this replica with what the file knows. Above
-    /// anything the file handed out: the file is older than the hub's copy (restored or
-    /// copied), so it rebases. Below what the file recorded as acknowledged: the hub lost
-    /// changes (restored from a backup), so they are sent again.
+    /// Compares what the hub says it settled of this replica (`held`) with what the file
+    /// recorded as acknowledged. Below it: the hub lost changes (restored from a backup), so
+    /// they are sent again. Above it: the hub holds changes of this replica the file has not
+    /// seen acknowledged. If the file holds each of them change for change, an answer was lost
+    /// on the way; otherwise the file is older than the hub's copy (restored or copied) and
+    /// rebases.
     func checkAcknowledged(_ held: UInt64) throws {
-        if held > (try replica.counterCeiling) {
-            try rebase(reason: "the hub holds changes of \(replica.id) up to \(held), which this file never made: "
-                + "it was restored from an older copy or copied from another computer")
-            guard held <= (try replica.counterCeiling) else {
-                throw SyncError.badReply("the hub holds changes of \(replica.id) up to \(held) even after a rebuild")
-            }
-            try push()
-        } else if held < UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
+        let acked = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+        if held < acked {
             try replica.setMeta("push_acked", .integer(Int64(held)))
-            try push()
+            return try push()
+        }
+        guard held > acked else { return }
+        let own = try ownChanges(after: acked)
+        if try held <= replica.counterCeiling, try replica.holdsIdentically(own) {
+            return try replica.acknowledgePush(through: held, refused: [])
+        }
+        try rebase(reason: "the hub holds changes of \(replica.id) up to \(held) that this file never made or made otherwise: "
+            + "it was restored from an older copy or copied from another computer", own: own)
+        guard held <= (try replica.counterCeiling) else {
+            throw SyncError.badReply("the hub holds changes of \(replica.id) up to \(held) even after a rebuild")
+        }
+        try push()
+    }
+
+    /// This replica's own changes the hub holds above counter `after`.
+    func ownChanges(after start: UInt64) throws -> [Change] {
+        var own: [Change] = []
+        var after = start
+        while true {
+            let page = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(after)&limit=\(batchChanges)")
+            own += try Self.decode(page.changes)
+            guard page.more, page.next > after else { return own }
+            after = page.next
         }
     }
 
     /// Rebuilds the replica on the hub's state, keeping every unsent write (`Replica.rebase`).
-    public func rebase(reason: String) throws {
+    public func rebase(reason: String, own known: [Change]? = nil) throws {
         // The whole snapshot first: the rebuild itself is one transaction.
         var rows: [(table: String, row: String, state: RowState)] = []
         var cursor: String?
@@ -167,15 +189,8 @@ public final class SyncSession {
             rows += states
             (cursor, checkpoint, held) = (page.cursor, page.checkpoint, page.acknowledged)
         } while cursor != nil
-        var own: [Change] = []
-        var after = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
-        while true {
-            let page = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(after)&limit=\(batchChanges)")
-            own += try Self.decode(page.changes)
-            held = max(held, page.acknowledged)
-            guard page.more, page.next > after else { break }
-            after = page.next
-        }
+        let own = try known ?? ownChanges(after: UInt64(try replica.meta("push_acked")?.integerValue ?? 0))
+        held = max(held, own.map(\.dot.counter).max() ?? 0)
         report.rebase = try replica.rebase(
             onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason)
         report.snapshotRows += rows.count
@@ -203,8 +218,7 @@ public final class SyncSession {
             let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)")
             let changes = try Self.decode(reply.changes)
             let next = reply.next
-            let acked = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
-            if reply.acknowledged > (try replica.counterCeiling) || reply.acknowledged < acked {
+            if reply.acknowledged != UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
                 // Rebuilt from the hub's state, or what the hub lost sent again: pull on.
                 try checkAcknowledged(reply.acknowledged)
                 return try pull()
