@@ -105,7 +105,7 @@ public actor HubStore {
         if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
-            duplicates: resent.count - refusedAgain.count + report.duplicates, refused: refusedAgain + screened)
+            duplicates: resent.count - refusedAgain.count + report.duplicates, refused: refusedAgain + screened, heldBefore: held)
     }
 
     /// Changes at or below what the hub settled for their origin: each must be the one the hub

@@ -111,6 +111,7 @@ public final class SyncSession {
         while true {
             let batch = try replica.capturedChanges(after: acknowledged, limit: batchChanges)
             guard let last = batch.last else { break }
+            let recorded = acknowledged
             let reply: PushResponse
             do {
                 reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
@@ -132,6 +133,15 @@ public final class SyncSession {
             acknowledged = last.dot.counter
             report.pushed += batch.count
             report.refused += reply.refused.count
+            if let before = reply.heldBefore, before > recorded {
+                // The hub held changes of ours this file had not seen acknowledged.
+                let theirs = try ownChanges(after: recorded).filter { $0.dot.counter <= before }
+                if try !replica.holdsIdentically(theirs) {
+                    try rebase(reason: "the hub holds changes of \(replica.id) up to \(before) that this file never made or made "
+                        + "otherwise: it was restored from an older copy or copied from another computer")
+                    return try push()
+                }
+            }
             if reply.acknowledged > acknowledged {
                 try checkAcknowledged(reply.acknowledged)
                 return

@@ -26,12 +26,17 @@ public struct PushResponse: Codable, Sendable, Equatable {
     /// The changes of this batch the hub did not take, each with why. The others were applied:
     /// one refused change never holds back the rest.
     public let refused: [Refusal]
+    /// What the hub had settled of the sender before this batch. Above what the sender had
+    /// recorded as acknowledged, the hub holds changes the sender must check it made (a lost
+    /// answer, or a file restored from an older copy).
+    public let heldBefore: UInt64?
 
-    public init(acknowledged: UInt64, applied: Int, duplicates: Int, refused: [Refusal] = []) {
+    public init(acknowledged: UInt64, applied: Int, duplicates: Int, refused: [Refusal] = [], heldBefore: UInt64? = nil) {
         self.acknowledged = acknowledged
         self.applied = applied
         self.duplicates = duplicates
         self.refused = refused
+        self.heldBefore = heldBefore
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +45,7 @@ public struct PushResponse: Codable, Sendable, Equatable {
         applied = try keys.decode(Int.self, forKey: .applied)
         duplicates = try keys.decode(Int.self, forKey: .duplicates)
         refused = try keys.decodeIfPresent([Refusal].self, forKey: .refused) ?? []
+        heldBefore = try keys.decodeIfPresent(UInt64.self, forKey: .heldBefore)
     }
 }
 
