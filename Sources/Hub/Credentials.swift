@@ -18,6 +18,14 @@ public struct Caller: Sendable, Equatable {
     public let role: Role
 }
 
+/// A credential as `synchub credential list` shows it.
+public struct IssuedCredential: Sendable, Equatable {
+    public let replica: ReplicaID
+    public let scope: String
+    public let role: Caller.Role
+    public let issuedAt: String
+}
+
 /// Issuing and checking credentials. A token is `REPLICA.SECRET`; the hub keeps only its
 /// SHA-256, so a copy of the hub database does not let anyone sign in.
 enum Credentials {
@@ -35,6 +43,15 @@ enum Credentials {
         return token
     }
 
+    static func list(in database: SQLiteDatabase) throws -> [IssuedCredential] {
+        try database.query("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
+            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let scope = row[1].textValue,
+                let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)), let at = row[3].textValue
+            else { return nil }
+            return IssuedCredential(replica: replica, scope: scope, role: role, issuedAt: at)
+        }
+    }
+
     static func verify(authorization: String?, in database: SQLiteDatabase) throws -> Caller {
         guard let authorization, authorization.hasPrefix("Bearer ") else {
             throw HubError.unauthorized(
@@ -50,8 +67,8 @@ enum Credentials {
             constantTimeEqual(Array(digest(token).utf8), Array(expected.utf8))
         else {
             throw HubError.unauthorized(
-                "the credential for '\(replicaText)' is not valid (wrong, revoked or for another hub): "
-                    + "ask the district office for a new one ('synchub credential issue --replica \(replicaText)')")
+                "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
+                    + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
         return Caller(replica: replica, scope: scope, role: role)
     }

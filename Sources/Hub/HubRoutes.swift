@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
+import SyncConfig
 import SyncCore
 import SyncProtocol
 
@@ -9,18 +11,6 @@ import SyncProtocol
 public struct HubRoute: Sendable {
     public let method: String
     public let path: String
-}
-
-/// Limits a hub enforces on requests.
-public struct HubLimits: Sendable {
-    /// Largest request body accepted, as sent (compressed).
-    public var maxBodyBytes = 8 * 1024 * 1024
-    /// Largest request body after decompression.
-    public var maxExpandedBytes = 64 * 1024 * 1024
-    /// Changes per pull response and rows per snapshot page, at most.
-    public var maxBatch = 5_000
-
-    public init() {}
 }
 
 /// The `/v1` sync API over Hummingbird.
@@ -45,7 +35,7 @@ public enum HubAPI {
         store: HubStore, limits: HubLimits, logger: Logger, metrics: HubMetrics = HubMetrics()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics)
+        let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics, gate: CallerGate(limit: limits.maxRequestsPerCaller))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -57,16 +47,21 @@ public enum HubAPI {
                             "time": String(Int64(Date().timeIntervalSince1970 * 1000))], to: request)
         }
         router.post("/v1/push") { request, _ in
-            try await wire.handle(request) { request, caller in
+            try await wire.handle(request, route: "/v1/push") { request, caller in
                 let body = try await wire.decode(PushRequest.self, from: &request)
-                var changes: [Change] = []
-                for group in body.changes {
-                    guard let decoded = group.changes() else {
-                        throw HubError.badRequest("a change group has a malformed origin or context: \(group.o) / \(group.x)")
-                    }
-                    changes += decoded
+                let batch = try IncomingPush(body, from: caller, limits: limits, now: Date())
+                // Run by run, each its own transaction: other offices' requests go in between.
+                var response: PushResponse?
+                for chunk in batch.chunks(of: limits.applyChunkChanges) {
+                    let part = try await store.push(chunk.changes, refused: chunk.refused, from: caller)
+                    response = response.map { whole in
+                        PushResponse(acknowledged: part.acknowledged, applied: whole.applied + part.applied,
+                                     duplicates: whole.duplicates + part.duplicates, refused: whole.refused + part.refused,
+                                     heldBefore: whole.heldBefore)
+                    } ?? part
                 }
-                let response = try await store.push(changes, from: caller)
+                let changes = batch.changes
+                guard let response else { throw HubError.badRequest("the batch holds no changes") }
                 metrics.pushed(replica: caller.replica.rawValue, applied: response.applied, duplicates: response.duplicates)
                 logger.info("push", metadata: ["replica": "\(caller.replica)", "changes": "\(changes.count)",
                                                "applied": "\(response.applied)", "refused": "\(response.refused.count)",
@@ -75,7 +70,7 @@ public enum HubAPI {
             }
         }
         router.get("/v1/pull") { request, _ in
-            try await wire.handle(request) { request, caller in
+            try await wire.handle(request, route: "/v1/pull") { request, caller in
                 let after = try wire.integer("after", in: request) ?? 0
                 let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
                 let rules = try wire.integer("rules", in: request).map(Int.init)
@@ -83,7 +78,7 @@ public enum HubAPI {
             }
         }
         router.get("/v1/snapshot") { request, _ in
-            try await wire.handle(request) { request, caller in
+            try await wire.handle(request, route: "/v1/snapshot") { request, caller in
                 let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? 500, limits.maxBatch)
                 return try await store.snapshot(
                     for: caller, cursor: request.uri.queryParameters["cursor"].map(String.init),
@@ -91,17 +86,17 @@ public enum HubAPI {
             }
         }
         router.get("/v1/own") { request, _ in
-            try await wire.handle(request) { request, caller in
+            try await wire.handle(request, route: "/v1/own") { request, caller in
                 let after = UInt64(try wire.integer("after", in: request) ?? 0)
                 let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
                 return try await store.ownChanges(for: caller, after: after, limit: max(limit, 1))
             }
         }
         router.get("/v1/digest") { request, _ in
-            try await wire.handle(request) { _, caller in try await store.digest(for: caller) }
+            try await wire.handle(request, route: "/v1/digest") { _, caller in try await store.digest(for: caller) }
         }
         router.post("/v1/rows") { request, _ in
-            try await wire.handle(request) { request, caller in
+            try await wire.handle(request, route: "/v1/rows") { request, caller in
                 let asked = try await wire.decode(RowsRequest.self, from: &request)
                 guard (asked.ids?.count ?? 0) <= limits.maxBatch else {
                     throw HubError.badRequest("ask for at most \(limits.maxBatch) rows at a time")
@@ -110,12 +105,12 @@ public enum HubAPI {
             }
         }
         router.get("/v1/conflicts") { request, _ in
-            try await wire.handle(request, versioned: false) { request, caller in
+            try await wire.handle(request, route: "/v1/conflicts", versioned: false) { request, caller in
                 try await store.conflicts(state: request.uri.queryParameters["state"].map(String.init), for: caller)
             }
         }
         router.post("/v1/conflicts/resolve") { request, _ in
-            try await wire.handle(request, versioned: false) { request, caller in
+            try await wire.handle(request, route: "/v1/conflicts/resolve", versioned: false) { request, caller in
                 let decision = try await wire.decode(ResolveRequest.self, from: &request)
                 let response = try await store.resolve(decision, by: caller)
                 logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(caller.replica)", "reason": "\(decision.reason)"])
@@ -123,7 +118,7 @@ public enum HubAPI {
             }
         }
         router.post("/v1/conflicts/revert") { request, _ in
-            try await wire.handle(request, versioned: false) { request, caller in
+            try await wire.handle(request, route: "/v1/conflicts/revert", versioned: false) { request, caller in
                 let revert = try await wire.decode(RevertRequest.self, from: &request)
                 let response = try await store.revert(revert, by: caller)
                 logger.info("review reverted", metadata: ["review": "\(revert.review)", "reviewer": "\(caller.replica)", "reason": "\(revert.reason)"])
@@ -155,6 +150,33 @@ public enum HubAPI {
     }
 }
 
+/// How many requests of each credential are being handled: one office cannot take every
+/// request slot (and the store's turns) from the others.
+final class CallerGate: Sendable {
+    let limit: Int
+    private let counts = NIOLockedValueBox<[ReplicaID: Int]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    func enter(_ caller: Caller) throws {
+        try counts.withLockedValue { counts in
+            guard counts[caller.replica, default: 0] < limit else {
+                throw HubError(status: 429, code: "too_many_requests",
+                               message: "\(caller.replica) already has \(limit) requests in progress at this hub: wait for them to "
+                                   + "finish (two syncd running with one credential would do this: stop the other one)")
+            }
+            counts[caller.replica, default: 0] += 1
+        }
+    }
+
+    func leave(_ caller: Caller) {
+        counts.withLockedValue { counts in
+            counts[caller.replica, default: 1] -= 1
+            if counts[caller.replica] == 0 { counts[caller.replica] = nil }
+        }
+    }
+}
+
 /// What every sync request goes through: credential, version handshake, body limits, gzip,
 /// JSON, and refusals turned into clear error responses.
 struct Wire: Sendable {
@@ -162,21 +184,23 @@ struct Wire: Sendable {
     let limits: HubLimits
     let logger: Logger
     let metrics: HubMetrics
+    let gate: CallerGate
 
     func handle<Reply: Encodable>(
-        _ request: Request, versioned: Bool = true, _ body: @Sendable (inout Request, Caller) async throws -> Reply
+        _ request: Request, route: String, versioned: Bool = true, _ body: @Sendable (inout Request, Caller) async throws -> Reply
     ) async throws -> Response {
         var request = request
-        let route = request.uri.path
         do {
             let caller = try await store.authenticate(request.headers[.authorization])
             metrics.seen(replica: caller.replica.rawValue)
             if versioned { try checkVersions(request) }
+            try gate.enter(caller)
+            defer { gate.leave(caller) }
             let response = try reply(try await body(&request, caller), to: request)
             metrics.request(route: route, status: 200)
             return response
         } catch let refusal as HubError {
-            logger.notice("refused", metadata: ["path": "\(route)", "status": "\(refusal.status)", "why": "\(refusal.message)"])
+            logger.notice("refused", metadata: ["route": "\(route)", "status": "\(refusal.status)", "why": "\(refusal.message)"])
             metrics.request(route: route, status: refusal.status)
             return try reply(ErrorBody(error: refusal.code, message: refusal.message), to: request,
                              status: HTTPResponse.Status(code: refusal.status))
@@ -211,12 +235,7 @@ struct Wire: Sendable {
     }
 
     func decode<Message: Decodable>(_ type: Message.Type, from request: inout Request) async throws -> Message {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limits.maxBodyBytes)
-        } catch {
-            throw HubError.tooLarge("the request body is larger than \(limits.maxBodyBytes) bytes: send smaller batches ('batch_changes' in commune.toml)")
-        }
+        let buffer = try await Self.collect(&request, limits: limits)
         var bytes = Array(buffer.readableBytesView)
         if request.headers[.contentEncoding]?.lowercased() == "gzip" {
             do {
@@ -231,6 +250,38 @@ struct Wire: Sendable {
         } catch {
             throw HubError.badRequest("the request body is not a valid \(Message.self): \(error)")
         }
+    }
+
+    /// The whole body, within the size limit and the time allowed: a sender that trickles
+    /// its body cannot hold a connection and a request slot for long.
+    static func collect(_ request: inout Request, limits: HubLimits) async throws -> ByteBuffer {
+        let body = request.body
+        let timeout = limits.requestTimeoutSeconds
+        let collected = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do {
+                    return try await body.collect(upTo: limits.maxBodyBytes)
+                } catch is CancellationError {
+                    return nil
+                } catch {
+                    throw HubError.tooLarge(
+                        "the request body is larger than \(limits.maxBodyBytes) bytes: send smaller batches ('batch_changes' in commune.toml)")
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(timeout))
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
+        }
+        guard let collected else {
+            throw HubError(status: 408, code: "request_timeout",
+                           message: "the request body did not arrive within \(Int(timeout)) s: the link is too slow for this batch; "
+                               + "syncd retries, and a smaller 'batch_changes' in commune.toml helps")
+        }
+        request.body = .init(buffer: collected)
+        return collected
     }
 
     func integer(_ name: String, in request: Request) throws -> Int64? {

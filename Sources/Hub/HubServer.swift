@@ -1,6 +1,11 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
+import SyncConfig
 import SyncCore
 
 /// The hub as a runnable service: the API on an address, plus folding district edits into
@@ -11,8 +16,16 @@ public enum HubServer {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = HubAPI.router(store: store, limits: limits, logger: logger)
+        router.middlewares.add(RequestLimit(limit: limits.maxConcurrentRequests, wait: limits.requestTimeoutSeconds))
+        let connections = ConnectionCounts(limits: limits, logger: logger)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionLimiter(counts: connections)],
+            idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
         var app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
+            router: router, server: .http1(configuration: http1),
+            configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         app.beforeServerStarts {
             Task {
@@ -28,5 +41,111 @@ public enum HubServer {
             }
         }
         return app
+    }
+}
+
+/// Requests handled at once, over every caller: beyond the limit a request waits for a
+/// place (its body unread), and after `wait` seconds gets 503 and is retried later (syncd
+/// backs off), rather than queueing without end. `/health` and `/metrics` are always
+/// answered, so an overloaded hub can still be seen to be one.
+struct RequestLimit<Context: RequestContext>: RouterMiddleware {
+    let limit: Int
+    let wait: Double
+    private let inFlight = NIOLockedValueBox(0)
+
+    init(limit: Int, wait: Double) {
+        self.limit = limit
+        self.wait = wait
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.path == "/health" || request.uri.path == "/metrics" { return try await next(request, context) }
+        func take() -> Bool {
+            inFlight.withLockedValue { count in
+                guard count < limit else { return false }
+                count += 1
+                return true
+            }
+        }
+        var admitted = take()
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while !admitted && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            admitted = take()
+        }
+        guard admitted else {
+            let body = #"{"error":"busy","message":"the hub is handling \#(limit) requests already: try again in a few seconds (syncd does by itself)"}"#
+            return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "2"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        defer { inFlight.withLockedValue { $0 -= 1 } }
+        return try await next(request, context)
+    }
+}
+
+/// Open connections, in all and by peer address.
+final class ConnectionCounts: Sendable {
+    let limits: HubLimits
+    let logger: Logger
+    private let counts = NIOLockedValueBox((total: 0, byAddress: [String: Int]()))
+
+    init(limits: HubLimits, logger: Logger) {
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Takes a place for a new connection from `address`; false when there is none.
+    func open(_ address: String) -> Bool {
+        let taken = counts.withLockedValue { counts in
+            guard counts.total < limits.maxConnections, counts.byAddress[address, default: 0] < limits.maxConnectionsPerAddress
+            else { return false }
+            counts.total += 1
+            counts.byAddress[address, default: 0] += 1
+            return true
+        }
+        if !taken {
+            logger.warning("connection refused: too many open", metadata: [
+                "peer": "\(address)", "max_connections": "\(limits.maxConnections)",
+                "max_connections_per_address": "\(limits.maxConnectionsPerAddress)"])
+        }
+        return taken
+    }
+
+    func close(_ address: String) {
+        counts.withLockedValue { counts in
+            counts.total -= 1
+            counts.byAddress[address, default: 1] -= 1
+            if counts.byAddress[address] == 0 { counts.byAddress[address] = nil }
+        }
+    }
+}
+
+/// Closes a connection at once when the hub holds as many as it may (in all, or from one
+/// address), so that idle or half-open sockets can never take the file descriptors the hub
+/// needs to answer anyone else.
+final class ConnectionLimiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    // @unchecked: its state is touched only on its channel's event loop.
+    typealias InboundIn = Any
+    let counts: ConnectionCounts
+    private var address: String?
+
+    init(counts: ConnectionCounts) { self.counts = counts }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
+        if counts.open(peer) {
+            address = peer
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if let address { counts.close(address) }
+        address = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
     }
 }

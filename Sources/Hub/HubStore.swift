@@ -37,8 +37,23 @@ public actor HubStore {
 
     /// Issues (or replaces) the credential of a commune replica and returns the token, which
     /// is shown once and never stored. `scope` defaults to the unit whose official code is
-    /// the replica id.
+    /// the replica id. A credential of the other role under the same name is never replaced
+    /// (revoke it first), and no credential may carry the district's own replica id: changes
+    /// pushed under it would pass for the district's.
     public func issueCredential(for commune: ReplicaID, scope: String?, reviewer: Bool = false) throws -> String {
+        let role: Caller.Role = reviewer ? .reviewer : .commune
+        guard commune != district else {
+            throw HubError.badRequest(
+                "\(commune) is this hub's own replica id (the district's): no office or reviewer may sync under it; "
+                    + "use the commune's official code, or a reviewer's own name")
+        }
+        if let existing = try Credentials.list(in: replica.database).first(where: { $0.replica == commune }), existing.role != role {
+            throw HubError(
+                status: 409, code: "credential_exists",
+                message: "\(commune) already holds a \(existing.role.rawValue)'s credential (issued \(existing.issuedAt)); a "
+                    + "\(role.rawValue)'s would replace it. Pick another name, or revoke it first "
+                    + "('synchub credential revoke --replica \(commune)')")
+        }
         if reviewer { return try Credentials.issue(replica: commune, scope: "*", role: .reviewer, in: replica.database) }
         let unit: String
         if let scope {
@@ -54,6 +69,15 @@ public actor HubStore {
         return try Credentials.issue(replica: commune, scope: unit, in: replica.database)
     }
 
+    /// Every credential the hub holds (their hashes are not shown).
+    public func credentials() throws -> [IssuedCredential] { try Credentials.list(in: replica.database) }
+
+    /// Revokes a credential: requests with it are refused from now on. True if there was one.
+    public func revokeCredential(of holder: ReplicaID) throws -> Bool {
+        try replica.database.run("DELETE FROM _sync_hub_credentials WHERE replica = ?", [.text(holder.rawValue)])
+        return replica.database.changes > 0
+    }
+
     // MARK: Push
 
     /// Applies a commune's batch in one transaction and answers per change: applied, already
@@ -64,22 +88,28 @@ public actor HubStore {
     /// must be the very change the hub holds under that dot: anything else means the replica hands out
     /// counters again (its file was restored from an older copy, or copied), and the whole
     /// batch is refused with `replica_diverged` until the replica has rebased itself.
-    public func push(_ changes: [Change], from caller: Caller) throws -> PushResponse {
+    ///
+    /// `refused` are changes of the batch already refused for what they are on their own
+    /// (`IncomingPush`): they are settled like the others, and answered again when re-sent.
+    public func push(_ changes: some Collection<Change>, refused rejected: [Refusal] = [], from caller: Caller) throws -> PushResponse {
         try require(.commune, caller)
         for change in changes where change.dot.replica != caller.replica {
             throw HubError.forbidden(
                 "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
         }
         var counters = Set<UInt64>()
-        for change in changes where !counters.insert(change.dot.counter).inserted {
-            throw HubError.badRequest("the batch names change \(change.dot) twice: a dot names one change; the sender is broken")
+        for counter in changes.map(\.dot.counter) + rejected.map(\.counter) where !counters.insert(counter).inserted {
+            throw HubError.badRequest("the batch names change \(caller.replica):\(counter) twice: a dot names one change; the sender is broken")
         }
         // A block of counters the hub holds any of is a block it holds whole (DotBlock).
         let held = try received(caller.replica)
-        let resent = changes.filter { DotBlock.of($0.dot.counter) <= DotBlock.of(held) }
-        let refusedAgain = try checkResent(resent, from: caller)
-        let fresh = changes.filter { DotBlock.of($0.dot.counter) > DotBlock.of(held) }
-        let screened = try screen(fresh, from: caller)
+        let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) }
+        let resent = changes.filter { isResent($0.dot.counter) }
+        var refusedAgain = try checkResent(resent, from: caller)
+        refusedAgain += try repeatRefusals(rejected.filter { isResent($0.counter) }, from: caller)
+        let fresh = changes.filter { !isResent($0.dot.counter) }
+        try verifyContexts(fresh, from: caller)
+        let screened = try screen(fresh, from: caller) + rejected.filter { !isResent($0.counter) }
         let refusedCounters = Set(screened.map(\.counter))
         let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }
         let report = try replica.apply(accepted) {
@@ -94,7 +124,7 @@ public actor HubStore {
                      refusal.column.map(Value.text) ?? .null, .text(refusal.code), .text(refusal.message),
                      .text(Date().formatted(.iso8601))])
             }
-            if let last = fresh.map(\.dot.counter).max() {
+            if let last = (fresh.map(\.dot.counter) + screened.map(\.counter)).max() {
                 try replica.database.run(
                     """
                     INSERT INTO _sync_hub_received(origin, counter) VALUES (?, ?)
@@ -105,7 +135,51 @@ public actor HubStore {
         if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
-            duplicates: resent.count - refusedAgain.count + report.duplicates, refused: refusedAgain + screened, heldBefore: held)
+            duplicates: resent.count - refusedAgain.count + report.duplicates + rejected.filter { isResent($0.counter) }.count,
+            refused: refusedAgain + screened, heldBefore: held)
+    }
+
+    /// Refusals of changes re-sent in a block the hub settled: the same answer as before.
+    private func repeatRefusals(_ refusals: [Refusal], from caller: Caller) throws -> [Refusal] {
+        try refusals.map { refusal in
+            guard let stored = try replica.database.query(
+                "SELECT code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?",
+                [.text(caller.replica.rawValue), .integer(Int64(refusal.counter))]).first
+            else { throw diverged(Dot(replica: caller.replica, counter: refusal.counter), of: caller) }
+            return Refusal(counter: refusal.counter, table: refusal.table, row: refusal.row, column: refusal.column,
+                           code: stored[0].textValue ?? refusal.code, message: stored[1].textValue ?? refusal.message)
+        }
+    }
+
+    /// Every context a replica sends names only history the hub holds: the district's own
+    /// changes up to the hub's counter, another replica's up to what the hub settled of it. A
+    /// context beyond that is not what the replica saw (all it sees comes from here): taken
+    /// in, it would make later changes count as seen before they were made: district
+    /// decisions overruled for good, a merge state that no longer matches the rows.
+    private func verifyContexts(_ changes: [Change], from caller: Caller) throws {
+        var known: [ReplicaID: UInt64] = [district: try replica.counter]
+        for change in changes {
+            for (other, counter) in change.context.entries where other != change.dot.replica {
+                if known[other] == nil { known[other] = try received(other) }
+                guard counter > known[other]! else { continue }
+                throw HubError(
+                    status: 409, code: "context_ahead",
+                    message: "change \(change.dot) says it was made after change \(other):\(counter), but the hub holds "
+                        + "\(other)'s changes only up to \(known[other]!): a replica learns of others' changes only from "
+                        + "its hub, so either this hub was restored from an older backup (the changes come back as "
+                        + "offices send them again, and this batch goes through then) or the replica file at "
+                        + "\(caller.replica) is damaged: run 'syncctl doctor' there. Nothing of this batch was applied")
+            }
+        }
+    }
+
+    private func diverged(_ dot: Dot, of caller: Caller) -> HubError {
+        HubError(
+            status: 409, code: "replica_diverged",
+            message: "the hub already holds change \(dot) of \(caller.replica), and it is not this one: this replica "
+                + "file hands out counters it used before (it was restored from an older copy, or copied from another "
+                + "computer). syncd rebuilds the replica from the hub and sends every unsent change again by itself; "
+                + "if this keeps happening, two copies of the replica are running: stop the other one")
     }
 
     /// Changes at or below what the hub settled for their origin: each must be the one the hub
@@ -123,18 +197,14 @@ public actor HubStore {
                 }
             } else if let refusal = try replica.database.query(
                 "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?", key).first {
-                if refusal[0].textValue == change.table, refusal[1].textValue == change.row, refusal[2].textValue == change.column {
+                if refusal[0].textValue == IncomingPush.stored(change.table), refusal[1].textValue == IncomingPush.stored(change.row),
+                    refusal[2].textValue == change.column.map(IncomingPush.stored) {
                     again.append(Refusal(counter: change.dot.counter, table: change.table, row: change.row, column: change.column,
                                          code: refusal[3].textValue ?? "refused", message: refusal[4].textValue ?? ""))
                     continue
                 }
             }
-            throw HubError(
-                status: 409, code: "replica_diverged",
-                message: "the hub already holds change \(change.dot) of \(caller.replica), and it is not this one: this replica "
-                    + "file hands out counters it used before (it was restored from an older copy, or copied from another "
-                    + "computer). syncd rebuilds the replica from the hub and sends every unsent change again by itself; "
-                    + "if this keeps happening, two copies of the replica are running: stop the other one")
+            throw diverged(change.dot, of: caller)
         }
         return again
     }
@@ -145,14 +215,15 @@ public actor HubStore {
     private func screen(_ changes: [Change], from caller: Caller) throws -> [Refusal] {
         var refusals: [Refusal] = []
         func refuse(_ change: Change, _ code: String, _ message: String) {
-            refusals.append(Refusal(counter: change.dot.counter, table: change.table, row: change.row, column: change.column,
-                                    code: code, message: message))
+            refusals.append(Refusal(
+                counter: change.dot.counter, table: IncomingPush.stored(change.table), row: IncomingPush.stored(change.row),
+                column: change.column.map(IncomingPush.stored), code: code, message: message))
         }
         var declared: [RowKey: Set<String>] = [:]
         var valid: [Change] = []
         for change in changes {
             guard let table = replica.schema.table(named: change.table) else {
-                refuse(change, "unknown_table", "unknown table '\(change.table)': the sender's register schema differs from the hub's")
+                refuse(change, "unknown_table", "unknown table '\(IncomingPush.shown(change.table))': the sender's register schema differs from the hub's")
                 continue
             }
             guard table.owner == .shared else {
@@ -161,11 +232,16 @@ public actor HubStore {
             }
             if let column = change.column {
                 guard table.columns.contains(where: { $0.name == column }) else {
-                    refuse(change, "unknown_column", "unknown column '\(change.table).\(column)': the sender's register schema differs from the hub's")
+                    refuse(change, "unknown_column", "unknown column '\(change.table).\(IncomingPush.shown(column))': the sender's register schema differs from the hub's")
+                    continue
+                }
+                if let problem = Self.valueProblem(change.operation.value ?? .null, for: table.columns.first { $0.name == column }!) {
+                    refuse(change, problem.code, "\(change.table).\(column) of row \(IncomingPush.shown(change.row)) \(problem.message): "
+                        + "correct it at the office, then 'syncctl refused retry \(change.table)/\(IncomingPush.shown(change.row))'")
                     continue
                 }
                 if case .text(let text) = change.operation.value, text.utf8.count > Self.maxValueBytes {
-                    refuse(change, "too_large", "\(change.table).\(column) of row \(change.row) holds \(text.utf8.count) bytes; "
+                    refuse(change, "too_large", "\(change.table).\(column) of row \(IncomingPush.shown(change.row)) holds \(text.utf8.count) bytes; "
                         + "at most \(Self.maxValueBytes) are accepted: shorten it, then 'syncctl refused retry'")
                     continue
                 }
@@ -186,11 +262,11 @@ public actor HubStore {
             if let existing = try scopeOfRow(table: key.table, row: key.row) {
                 if existing != caller.scope { foreign[key] = "\(name) is kept by another commune (\(existing)): \(fix)" }
                 else if let other = claims.first(where: { $0 != caller.scope }) {
-                    foreign[key] = "\(name) would move to commune_id '\(other)', which is not this commune's: \(fix)"
+                    foreign[key] = "\(name) would move to commune_id '\(IncomingPush.shown(other))', which is not this commune's: \(fix)"
                 }
             } else if let other = claims.first(where: { $0 != caller.scope }) {
                 foreign[key] = other == "NULL" || other.isEmpty ? "\(name) has no commune_id: \(fix)"
-                    : "\(name) has commune_id '\(other)', which is not this commune's: \(fix)"
+                    : "\(name) has commune_id '\(IncomingPush.shown(other))', which is not this commune's: \(fix)"
             } else if claims.isEmpty {
                 foreign[key] = "\(name) has no commune_id: \(fix)"
             }
@@ -199,6 +275,25 @@ public actor HubStore {
             if let why = foreign[RowKey(table: change.table, row: change.row)] { refuse(change, "out_of_scope", why) }
         }
         return refusals
+    }
+
+    /// Why a value cannot go into a column, or nil. SQLite keeps whatever it is given, so the
+    /// hub checks what its columns are declared to hold; a NUL byte would cut text short.
+    static func valueProblem(_ value: Value, for column: ColumnSchema) -> (code: String, message: String)? {
+        switch (value, column.type) {
+        case (.null, _), (.integer, .integer), (.integer, .real), (.real, .real):
+            return nil
+        case (.text(let text), .text):
+            return text.utf8.contains(0) ? ("bad_value", "holds a NUL byte, which text in the register cannot hold") : nil
+        case (.text, .integer):
+            return ("wrong_type", "holds text, but the column holds whole numbers")
+        case (.text, .real):
+            return ("wrong_type", "holds text, but the column holds numbers")
+        case (.real, .integer):
+            return ("wrong_type", "holds a fraction, but the column holds whole numbers")
+        case (.integer, .text), (.real, .text):
+            return ("wrong_type", "holds a number, but the column holds text")
+        }
     }
 
     func require(_ role: Caller.Role, _ caller: Caller) throws {

@@ -9,6 +9,8 @@ public struct RebaseReport: Sendable, Equatable {
     public var alreadyAtHub = 0
     /// Rows installed from the hub's state.
     public var rowsFromHub = 0
+    /// Unsent writes stamped again because this computer's clock had run ahead.
+    public var restamped = 0
 
     public init() {}
 }
@@ -28,6 +30,14 @@ public struct RebaseReport: Sendable, Equatable {
 /// rebases again) or all of it did. Nothing typed at the office is lost: unsent writes keep
 /// their values in the log, and the register rows show them after the merge.
 extension Replica {
+    /// Whether a write not yet acknowledged by the hub carries a stamp later than `bound`.
+    public func hasUnsentStamps(after bound: HybridTimestamp) throws -> Bool {
+        let acked = UInt64(try meta("push_acked")?.integerValue ?? 0)
+        return try database.scalar(
+            "SELECT 1 FROM _sync_log WHERE seq > ? AND hlc > ? LIMIT 1",
+            [.integer(Int64(DotBlock.of(acked))), .integer(Int64(bound.rawValue))]) != nil
+    }
+
     /// The highest dot counter this file can have handed out: the last slot of its newest log
     /// row, folded or not. A hub holding a higher counter of this replica holds changes this
     /// file never made.
@@ -53,11 +63,13 @@ extension Replica {
     /// Rebuilds this replica on the hub's state (`rows`, taken at feed position `checkpoint`),
     /// keeping every unsent write. `heldByHub` is the highest counter of this replica the hub
     /// has settled; `hubHolds` are the hub's changes of this replica above the counter this file
-    /// had acknowledged (identical ones keep their dots).
+    /// had acknowledged (identical ones keep their dots). With `restampAfter`, unsent writes
+    /// stamped later than it (by a clock that ran ahead, since corrected) are stamped again
+    /// from this computer's clock, and the replica's clock starts again from there.
     @discardableResult
     public func rebase(
         onto rows: [(table: String, row: String, state: RowState)], checkpoint: Int64, heldByHub: UInt64,
-        hubHolds: [Change], reason: String, at time: Date = Date()
+        hubHolds: [Change], reason: String, restampAfter bound: HybridTimestamp? = nil, at time: Date = Date()
     ) throws -> RebaseReport {
         for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
         return try database.transaction {
@@ -70,6 +82,8 @@ extension Replica {
             // the hub holds is a write made since, and gets new ones.
             let held = Set(hubHolds.map(ChangeIdentity.init))
             var moving: [Int64] = []
+            var stamps = HybridLogicalClock(last: .zero)
+            var restamped: [Int64: HybridTimestamp] = [:]
             for entry in try logEntries(fromSeq: Int64(DotBlock.of(acked)) + 1) {
                 guard let folded = entry.folded, let table = schema.table(named: entry.table) else { continue }
                 let changes = entry.changes(replica: id, schema: table, folded: folded)
@@ -79,6 +93,10 @@ extension Replica {
                 } else {
                     moving.append(entry.seq)
                     report.renumbered += changes.count
+                    if let bound, folded.timestamp > bound {
+                        restamped[entry.seq] = stamps.now(physicalMillis: Replica.physicalMillis())
+                        report.restamped += changes.count
+                    }
                 }
             }
             let newest = try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0
@@ -87,8 +105,8 @@ extension Replica {
                 try database.run(
                     """
                     INSERT INTO _sync_log(seq, tbl, pk, op, at_ms, ctx, cols, vals, hlc)
-                    SELECT ?, tbl, pk, op, at_ms, ctx, cols, vals, hlc FROM _sync_log WHERE seq = ?
-                    """, [.integer(first + Int64(offset)), .integer(seq)])
+                    SELECT ?, tbl, pk, op, at_ms, ctx, cols, vals, coalesce(?, hlc) FROM _sync_log WHERE seq = ?
+                    """, [.integer(first + Int64(offset)), restamped[seq].map { .integer(Int64($0.rawValue)) } ?? .null, .integer(seq)])
                 try database.run("DELETE FROM _sync_log WHERE seq = ?", [.integer(seq)])
             }
             // Nothing this file hands out from now on may fall at or below what the hub holds.
@@ -120,7 +138,12 @@ extension Replica {
             }
             // Rows the hub does not hold are shown as the office last wrote them: the register
             // already has them, and a row known only in part must not be written from that part.
-            try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
+            latest = min(latest, HybridLogicalClock.bound(physicalMillis: Replica.physicalMillis()))
+            if bound != nil {
+                try database.run("UPDATE _sync_clock SET hlc = ?", [.integer(Int64(max(latest, stamps.last).rawValue))])
+            } else {
+                try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
+            }
             _ = try batch.save(replica: self, policy: policy)
             try database.run("DELETE FROM _sync_applying")
             for key in ["snapshot_cursor", "snapshot_checkpoint"] {

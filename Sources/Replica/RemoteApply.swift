@@ -69,6 +69,8 @@ extension Replica {
                 latest = max(latest, change.timestamp)
             }
             // The clock moves past every stamp seen, so later local writes order after them.
+            // Never further than the clock bound ahead of this computer's time (HybridLogicalClock).
+            latest = min(latest, HybridLogicalClock.bound(physicalMillis: Replica.physicalMillis()))
             try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
             report.rowsMaterialised = try batch.save(replica: self, policy: policy)
             try alongside()
@@ -78,6 +80,9 @@ extension Replica {
     }
 
     var mergeStore: MergeStateStore { MergeStateStore(database: database) }
+
+    /// This computer's time, in milliseconds since 1970.
+    static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 }
 
 struct RowKey: Hashable {

@@ -72,6 +72,8 @@ public final class SyncSession {
     let batchChanges: Int
     private let curl: CurlSession
     var report = RoundReport()
+    /// This computer's clock (a test sets another).
+    public var clock: @Sendable () -> Date = { Date() }
 
     /// What the last round (or the last push or pull on its own) did.
     public var lastReport: RoundReport { report }
@@ -118,6 +120,19 @@ public final class SyncSession {
             } catch SyncError.refused(409, "replica_diverged", let message) where !rebased {
                 // Once per push: a second divergence right after a rebase is a second copy at work.
                 try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)")
+                rebased = true
+                acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
+                continue
+            } catch SyncError.refused(409, "clock_ahead", let message) where !rebased {
+                // Stamped while this computer's clock ran ahead. Once the clock is right, the
+                // unsent writes are stamped again; while it is still wrong, the refusal stands
+                // (status shows it) and nothing is sent.
+                let now = HybridTimestamp(wallMillis: UInt64(max(0, clock().timeIntervalSince1970 * 1000)))
+                guard try replica.hasUnsentStamps(after: now) else {
+                    throw SyncError.refused(status: 409, code: "clock_ahead", message: message)
+                }
+                try rebase(reason: "this computer's clock had run ahead; unsent changes were stamped again from the corrected clock",
+                           restampAfter: now)
                 rebased = true
                 acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
                 continue
@@ -188,7 +203,7 @@ public final class SyncSession {
     }
 
     /// Rebuilds the replica on the hub's state, keeping every unsent write (`Replica.rebase`).
-    public func rebase(reason: String, own known: [Change]? = nil) throws {
+    public func rebase(reason: String, own known: [Change]? = nil, restampAfter bound: HybridTimestamp? = nil) throws {
         // The whole snapshot first: the rebuild itself is one transaction.
         var rows: [(table: String, row: String, state: RowState)] = []
         var cursor: String?
@@ -202,7 +217,7 @@ public final class SyncSession {
         let own = try known ?? ownChanges(after: UInt64(try replica.meta("push_acked")?.integerValue ?? 0))
         held = max(held, own.map(\.dot.counter).max() ?? 0)
         report.rebase = try replica.rebase(
-            onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason)
+            onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason, restampAfter: bound)
         report.snapshotRows += rows.count
     }
 

@@ -7,8 +7,8 @@ public struct HubSettings: SettingsDocument, Sendable {
     public let rules: String?
     public let host: String
     public let port: Int
-    public let maxBodyBytes: Int
-    public let maxBatch: Int
+    /// The `[limits]` table.
+    public let limits: HubLimits
 
     public static let fileName = "hub.toml"
 
@@ -17,11 +17,6 @@ public struct HubSettings: SettingsDocument, Sendable {
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
-
-    enum LimitKeys: String, CodingKey {
-        case maxBodyBytes = "max_body_bytes"
-        case maxBatch = "max_batch"
-    }
 
     public init(from decoder: any Decoder) throws {
         let keys = try decoder.container(keyedBy: Keys.self)
@@ -39,12 +34,6 @@ public struct HubSettings: SettingsDocument, Sendable {
         } else {
             (host, port) = ("127.0.0.1", 8470)
         }
-        if keys.contains(.limits) {
-            let limits = try keys.nestedContainer(keyedBy: LimitKeys.self, forKey: .limits)
-            maxBodyBytes = Int(try limits.positive(.maxBodyBytes, default: 8_388_608))
-            maxBatch = Int(try limits.positive(.maxBatch, default: 5_000))
-        } else {
-            (maxBodyBytes, maxBatch) = (8_388_608, 5_000)
-        }
+        limits = try keys.decodeIfPresent(HubLimits.self, forKey: .limits) ?? HubLimits()
     }
 }

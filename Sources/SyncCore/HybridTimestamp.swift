@@ -30,6 +30,12 @@ public struct HybridTimestamp: Hashable, Comparable, Sendable, CustomStringConve
 public struct HybridLogicalClock: Sendable, Equatable {
     public private(set) var last: HybridTimestamp
 
+    /// How far ahead of physical time a received stamp may be and still move the clock: the
+    /// same bound hubs keep by default (`max_clock_ahead_s`). A stamp further ahead (from a
+    /// computer whose clock is wrong) is merged like any other but leaves the clock alone, so
+    /// no stamp can drag a replica's clock into the future.
+    public static let maxAheadMillis: UInt64 = 300_000
+
     public init(last: HybridTimestamp = .zero) { self.last = last }
 
     /// The timestamp for a local event at physical time `physicalMillis`.
@@ -39,8 +45,15 @@ public struct HybridLogicalClock: Sendable, Equatable {
         return last
     }
 
-    /// Takes in a timestamp received from another replica.
-    public mutating func observe(_ remote: HybridTimestamp) {
+    /// Takes in a timestamp received from another replica, unless it is further ahead of
+    /// physical time than `maxAheadMillis`.
+    public mutating func observe(_ remote: HybridTimestamp, physicalMillis: UInt64) {
+        guard remote.wallMillis <= physicalMillis + Self.maxAheadMillis else { return }
         last = max(last, remote)
+    }
+
+    /// The latest stamp a replica takes in at physical time `physicalMillis`.
+    public static func bound(physicalMillis: UInt64) -> HybridTimestamp {
+        HybridTimestamp(wallMillis: physicalMillis + maxAheadMillis)
     }
 }

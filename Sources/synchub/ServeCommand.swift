@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hub
 import Hummingbird
 import Logging
@@ -18,13 +19,23 @@ struct ServeCommand: AsyncParsableCommand {
         guard let district = ReplicaID(rawValue: settings.replica) else {
             throw ValidationError("\(location.config): 'replica' must be the district's official code, not '\(settings.replica)'")
         }
+        LoggingSystem.bootstrap { label in EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label)) }
         var logger = Logger(label: "synchub")
         logger.logLevel = .info
         let rules = try settings.rules.map(RulesFile.load)
         let store = try HubStore(path: settings.database, district: district, rules: rules)
-        var limits = HubLimits()
-        limits.maxBodyBytes = settings.maxBodyBytes
-        limits.maxBatch = settings.maxBatch
+        var limits = settings.limits
+        // Connections must leave file descriptors for the database and the logs.
+        var files = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < rlim_t(Int32.max) {
+            let room = max(8, Int(files.rlim_cur) - 64)
+            if limits.maxConnections > room {
+                logger.warning("max_connections lowered to fit the open-file limit", metadata: [
+                    "max_connections": "\(room)", "configured": "\(limits.maxConnections)", "open_file_limit": "\(files.rlim_cur)"])
+                limits.maxConnections = room
+                limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, room)
+            }
+        }
         let app = HubServer.application(
             store: store, host: settings.host, port: port ?? settings.port, limits: limits, logger: logger
         ) { [logger] bound in

@@ -10,7 +10,7 @@ import Testing
         let commune = try CommuneSettings.load(Self.root.appendingPathComponent("Config/commune.toml").path)
         #expect(commune.replica == "06913" && commune.sync.intervalSeconds == 60 && commune.hub.connectTimeoutSeconds == 10)
         let hub = try HubSettings.load(Self.root.appendingPathComponent("Config/hub.toml").path)
-        #expect(hub.replica == "200" && hub.port == 8470 && hub.maxBatch == 5_000)
+        #expect(hub.replica == "200" && hub.port == 8470 && hub.limits.maxBatch == 5_000)
         #expect(hub.rules == "/etc/communesync/rules.toml")
     }
 

@@ -18,10 +18,11 @@ public enum SQLiteShell {
 
     /// Runs `sql` against `database` and returns what the shell printed (list mode, `|`).
     @discardableResult
-    public static func run(_ database: String, _ sql: String) throws -> String {
+    public static func run(_ database: String, _ sql: String, environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["-bail", database]
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let input = Pipe()
         let output = Pipe()
         let errors = Pipe()

@@ -67,6 +67,15 @@ public final class HubNode: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
+    /// Adds `toml` (e.g. a `[limits]` table) to hub.toml; takes effect at the next start.
+    public func configure(_ toml: String) throws {
+        let current = try String(contentsOfFile: config, encoding: .utf8)
+        try (current + "\n" + toml + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    /// The process id of the running hub.
+    public var processIdentifier: Int32? { process?.isRunning == true ? process?.processIdentifier : nil }
+
     public func start() throws {
         func starts() -> Int {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "[synchub] listening").count

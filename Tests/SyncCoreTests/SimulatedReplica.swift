@@ -47,7 +47,7 @@ struct SimulatedReplica {
     /// Applies a change from anywhere (own or remote) and remembers it for forwarding.
     mutating func receive(_ change: Change) {
         rows[RowKey(table: change.table, row: change.row), default: RowState()].apply(change)
-        clock.observe(change.timestamp)
+        clock.observe(change.timestamp, physicalMillis: change.timestamp.wallMillis)
         if knownDots.insert(change.dot).inserted { known.append(change) }
     }
 

@@ -72,8 +72,21 @@ import Testing
 
     @Test func staysAheadOfWhatItHasSeen() {
         var clock = HybridLogicalClock()
-        clock.observe(HybridTimestamp(wallMillis: 9_000, logical: 3))
+        clock.observe(HybridTimestamp(wallMillis: 9_000, logical: 3), physicalMillis: 1_000)
         let next = clock.now(physicalMillis: 1_000)
         #expect(next > HybridTimestamp(wallMillis: 9_000, logical: 3))
+    }
+
+    /// A stamp from a computer whose clock is years ahead cannot drag this clock there.
+    @Test func cannotBeDraggedIntoTheFuture() {
+        let now: UInt64 = 1_790_000_000_000
+        let year5000 = HybridTimestamp(wallMillis: 95_617_584_000_000)
+        var clock = HybridLogicalClock()
+        clock.observe(year5000, physicalMillis: now)
+        #expect(clock.now(physicalMillis: now).wallMillis == now)
+        // Within the bound, the clock stays ahead of what it saw, as before.
+        var near = HybridLogicalClock()
+        near.observe(HybridTimestamp(wallMillis: now + 60_000), physicalMillis: now)
+        #expect(near.now(physicalMillis: now) > HybridTimestamp(wallMillis: now + 60_000))
     }
 }
