@@ -206,7 +206,9 @@ struct Wire: Sendable {
         // handshake's refusal (409), which tells the replica to hold its changes.
         func version(_ header: String) throws -> Int {
             guard let text = request.headers[HTTPField.Name(header)!] else {
-                throw HubError.badRequest("the request has no \(header) header: every sync request says its protocol and register schema versions")
+                throw HubError.badRequest(
+                    "the request has no \(header) header: every sync request names its versions (this hub speaks protocol "
+                        + "\(WireVersion.protocolVersion) with register schema \(store.schemaVersion))")
             }
             guard let number = Int(text) else { throw HubError.badRequest("the \(header) header must be a whole number, not '\(text)'") }
             return number
