@@ -3,8 +3,8 @@
 # through PushBody.changes (gzip inflate with a limit, JSON decode of PushRequest, expanding
 # and checking the compact change groups), starting from Tests/Fuzz/corpus/push. Any trap,
 # sanitizer report or time-out fails the run, and libFuzzer writes the input that caused it
-# as crash-* (or timeout-*) in the current folder: add it to the corpus and to
-# PushFuzzCorpusTests once fixed.
+# as .build-fuzz/crash-* (or timeout-*, oom-*): fix the decoder, then add the input to
+# Tests/Fuzz/corpus/push, where PushBodyTests replays it on every `swift test`.
 #
 # `-sanitize=fuzzer` must not reach the normal build, so this compiles SyncCore and
 # SyncProtocol (with the CZlib shim) itself with swiftc into .build-fuzz.
@@ -29,4 +29,4 @@ echo "built in $(( $(date +%s) - build_started )) s"
 # New inputs the fuzzer finds go to .build-fuzz/corpus (not committed); the seeds stay as they are.
 echo "== fuzzing for $seconds s"
 "$out/push-fuzz" "$out/corpus" "$root/Tests/Fuzz/corpus/push" \
-  -dict="$root/Tests/Fuzz/push.dict" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
+  -artifact_prefix="$out/" -dict="$root/Tests/Fuzz/push.dict" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1
