@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        // Test-only: parse and validate Sources/Hub/openapi.yaml. External loading (async
+        // reference fetching) is not needed and slows the build, so its trait is off.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Pure and deterministic: causality, the merge, the rules. Standard library only.
@@ -95,7 +99,13 @@ let package = Package(
         // What the test suites share: temporary files, the sqlite3 shell, processes.
         .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
-        .testTarget(name: "ProtocolTests", dependencies: ["SyncProtocol", "SyncClient", "Hub", "SyncConfig", "SyncCore"]),
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: [
+                "SyncProtocol", "SyncClient", "Hub", "SyncConfig", "SyncCore",
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Hub and communes as separate processes: the executables are built for them.
         .testTarget(
             name: "IntegrationTests",

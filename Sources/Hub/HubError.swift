@@ -1,3 +1,5 @@
+import SyncProtocol
+
 /// A refusal by the hub: the HTTP status, a stable code for programs and a sentence that says
 /// what failed and what to do. A refused request changes nothing.
 public struct HubError: Error, CustomStringConvertible, Equatable {
@@ -18,4 +20,12 @@ public struct HubError: Error, CustomStringConvertible, Equatable {
     static func forbidden(_ message: String) -> HubError { HubError(status: 403, code: "forbidden", message: message) }
     static func tooLarge(_ message: String) -> HubError { HubError(status: 413, code: "too_large", message: message) }
     static func versionMismatch(_ message: String) -> HubError { HubError(status: 409, code: "version_mismatch", message: message) }
+
+    /// A body the wire layer would not accept: 413 when it expands past the limit, else 400.
+    init(refusing failure: WireBody.Failure) {
+        switch failure {
+        case .tooLarge(let why): self = .tooLarge(why)
+        case .malformed(let why): self = .badRequest(why)
+        }
+    }
 }

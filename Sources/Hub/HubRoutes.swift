@@ -36,6 +36,8 @@ public enum HubAPI {
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics, gate: CallerGate(limit: limits.maxRequestsPerCaller))
+        // First, so that it sees every request, matched or not.
+        router.add(middleware: MethodCheck(wire: wire))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -72,14 +74,14 @@ public enum HubAPI {
         router.get("/v1/pull") { request, _ in
             try await wire.handle(request, route: "/v1/pull") { request, caller in
                 let after = try wire.integer("after", in: request) ?? 0
-                let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
+                let limit = min(try wire.integer("limit", in: request, minimum: 1).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
                 let rules = try wire.integer("rules", in: request).map(Int.init)
                 return try await store.pull(for: caller, after: after, limit: max(limit, 1), rulesVersion: rules)
             }
         }
         router.get("/v1/snapshot") { request, _ in
             try await wire.handle(request, route: "/v1/snapshot") { request, caller in
-                let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? 500, limits.maxBatch)
+                let limit = min(try wire.integer("limit", in: request, minimum: 1).map(Int.init) ?? 500, limits.maxBatch)
                 return try await store.snapshot(
                     for: caller, cursor: request.uri.queryParameters["cursor"].map(String.init),
                     checkpoint: try wire.integer("checkpoint", in: request), limit: max(limit, 1))
@@ -88,7 +90,7 @@ public enum HubAPI {
         router.get("/v1/own") { request, _ in
             try await wire.handle(request, route: "/v1/own") { request, caller in
                 let after = UInt64(try wire.integer("after", in: request) ?? 0)
-                let limit = min(try wire.integer("limit", in: request).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
+                let limit = min(try wire.integer("limit", in: request, minimum: 1).map(Int.init) ?? limits.maxBatch, limits.maxBatch)
                 return try await store.ownChanges(for: caller, after: after, limit: max(limit, 1))
             }
         }
@@ -224,31 +226,40 @@ struct Wire: Sendable {
     }
 
     private func checkVersions(_ request: Request) throws {
-        let protocolVersion = request.headers[HTTPField.Name(WireVersion.protocolHeader)!].flatMap { Int($0) }
-        let schemaVersion = request.headers[HTTPField.Name(WireVersion.schemaHeader)!].flatMap { Int($0) }
+        // No version, or not a number, is a malformed request (400); another version is the
+        // handshake's refusal (409), which tells the replica to hold its changes.
+        func version(_ header: String) throws -> Int {
+            guard let text = request.headers[HTTPField.Name(header)!] else {
+                throw HubError.badRequest(
+                    "the request has no \(header) header: every sync request names its versions (this hub speaks protocol "
+                        + "\(WireVersion.protocolVersion) with register schema \(store.schemaVersion))")
+            }
+            guard let number = Int(text) else { throw HubError.badRequest("the \(header) header must be a whole number, not '\(text)'") }
+            return number
+        }
+        let protocolVersion = try version(WireVersion.protocolHeader)
+        let schemaVersion = try version(WireVersion.schemaHeader)
         guard protocolVersion == WireVersion.protocolVersion, schemaVersion == store.schemaVersion else {
             throw HubError.versionMismatch(
                 "this hub speaks protocol \(WireVersion.protocolVersion) with register schema \(store.schemaVersion); "
-                    + "the request says protocol \(protocolVersion.map(String.init) ?? "none"), schema \(schemaVersion.map(String.init) ?? "none"). "
+                    + "the request says protocol \(protocolVersion), schema \(schemaVersion). "
                     + "Changes are held, not applied: upgrade the older side")
         }
     }
 
+    /// The request body as sent, refused with 413 above `maxBodyBytes` and with 408 when it
+    /// takes longer than `requestTimeoutSeconds` to arrive.
+    func body(of request: inout Request) async throws -> [UInt8] {
+        Array(try await Self.collect(&request, limits: limits).readableBytesView)
+    }
+
     func decode<Message: Decodable>(_ type: Message.Type, from request: inout Request) async throws -> Message {
-        let buffer = try await Self.collect(&request, limits: limits)
-        var bytes = Array(buffer.readableBytesView)
-        if request.headers[.contentEncoding]?.lowercased() == "gzip" {
-            do {
-                bytes = try Gzip.decompress(bytes, limit: limits.maxExpandedBytes)
-            } catch let failure as Gzip.Failure {
-                if case .tooLarge = failure { throw HubError.tooLarge("the request body \(failure)") }
-                throw HubError.badRequest("the request body \(failure)")
-            }
-        }
-        do {
-            return try JSONDecoder().decode(Message.self, from: Data(bytes))
+        let bytes = try await body(of: &request)
+        do throws(WireBody.Failure) {
+            return try WireBody.decode(Message.self, from: bytes, contentEncoding: request.headers[.contentEncoding],
+                                       maxExpandedBytes: limits.maxExpandedBytes)
         } catch {
-            throw HubError.badRequest("the request body is not a valid \(Message.self): \(error)")
+            throw HubError(refusing: error)
         }
     }
 
@@ -284,9 +295,13 @@ struct Wire: Sendable {
         return collected
     }
 
-    func integer(_ name: String, in request: Request) throws -> Int64? {
+    /// A whole-number query parameter, nil when absent; anything else than a number from
+    /// `minimum` to 2^63 - 1 is refused with 400.
+    func integer(_ name: String, in request: Request, minimum: Int64 = 0) throws -> Int64? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
-        guard let value = Int64(text), value >= 0 else { throw HubError.badRequest("query parameter '\(name)' must be a whole number ≥ 0, not '\(text)'") }
+        guard let value = Int64(text), value >= minimum else {
+            throw HubError.badRequest("query parameter '\(name)' must be a whole number from \(minimum) to \(Int64.max), not '\(text)'")
+        }
         return value
     }
 
@@ -301,5 +316,25 @@ struct Wire: Sendable {
             headers[.contentEncoding] = "gzip"
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Any other method on a path the hub serves is answered 405 with `Allow` naming the methods
+/// served there (the router alone would say 404, as if the path did not exist).
+struct MethodCheck: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let wire: Wire
+    static let allowed: [String: [String]] = Dictionary(grouping: HubAPI.routes, by: \.path).mapValues { $0.map(\.method).sorted() }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let allowed = Self.allowed[request.uri.path], !allowed.contains(request.method.rawValue) else {
+            return try await next(request, context)
+        }
+        let path = request.uri.path
+        var response = try wire.reply(
+            ErrorBody(error: "method_not_allowed", message: "\(path) answers \(allowed.joined(separator: " and ")), not \(request.method)"),
+            to: request, status: .methodNotAllowed)
+        response.headers[.allow] = allowed.joined(separator: ", ")
+        return response
     }
 }

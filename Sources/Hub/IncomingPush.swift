@@ -18,11 +18,6 @@ struct IncomingPush {
     /// Changes refused for their row id.
     let refused: [Refusal]
 
-    /// Counters and context entries travel as JSON numbers: they stay below 2^53, where every
-    /// JSON reader still reads them exactly (a replica hands out 64 per row it writes, so this
-    /// is room for 10^14 rows), and far below where SQLite's signed integers end.
-    static let maxCounter: UInt64 = (1 << 53) - 1
-
     init(_ body: PushRequest, from caller: Caller, limits: HubLimits, now: Date) throws {
         let count = body.changes.reduce(0) { $0 + $1.w.count }
         guard count <= limits.maxPushChanges else {
@@ -37,19 +32,18 @@ struct IncomingPush {
         var counters = Set<UInt64>()
         changes.reserveCapacity(count)
         for group in body.changes {
-            guard let origin = ReplicaID(rawValue: group.o) else {
-                throw HubError.badRequest("a change group names origin '\(Self.shown(group.o))', which is not a replica id")
+            // Well-formed on the wire first (origin, context, counters and stamp in range):
+            // what the push fuzz target checks too.
+            let expanded: [Change]
+            do throws(WireBody.Failure) {
+                expanded = try group.checkedChanges()
+            } catch {
+                throw HubError(refusing: error)
             }
+            let origin = expanded[0].dot.replica
             guard origin == caller.replica else {
                 throw HubError.forbidden(
                     "the batch carries changes of replica \(origin): \(caller.replica) may push only its own changes")
-            }
-            guard let context = VersionVector(text: group.x) else {
-                throw HubError.badRequest("a change group has a malformed context '\(Self.shown(group.x))'")
-            }
-            for (replica, counter) in context.entries where counter > Self.maxCounter {
-                throw HubError.badRequest(
-                    "a context names change \(counter) of \(replica), beyond the largest counter a replica can hand out (\(Self.maxCounter))")
             }
             if group.h / (1 << 16) > nowMillis + aheadLimitMillis {
                 let ahead = Double(group.h / (1 << 16)) / 1000 - now.timeIntervalSince1970
@@ -61,37 +55,28 @@ struct IncomingPush {
                         + "syncd then stamps its unsent changes again and sends them")
             }
             let rowProblem = Self.rowIdProblem(group.r, limit: limits.maxRowIdBytes)
-            for write in group.w {
-                guard (1...Self.maxCounter).contains(write.counter) else {
+            let ownEntry = VersionVector(text: group.x)?[origin] ?? 0
+            for change in expanded {
+                let counter = change.dot.counter
+                guard counters.insert(counter).inserted else {
                     throw HubError.badRequest(
-                        "change counter \(write.counter) of \(origin) is out of range (1 to \(Self.maxCounter)): the replica file "
-                            + "is damaged; run 'syncctl doctor' at the office")
-                }
-                guard counters.insert(write.counter).inserted else {
-                    throw HubError.badRequest(
-                        "the batch names change \(origin):\(write.counter) twice: a dot names one change; the sender is broken")
+                        "the batch names change \(change.dot) twice: a dot names one change; the sender is broken")
                 }
                 // The sender's own entry is implied (every counter below this one); one at or
                 // above it would say the change had seen itself.
-                guard context[origin] < write.counter else {
-                    throw HubError.badRequest(
-                        "change \(origin):\(write.counter) claims to have seen \(origin):\(context[origin]), its own dot or a later one")
+                guard ownEntry < counter else {
+                    throw HubError.badRequest("change \(change.dot) claims to have seen \(origin):\(ownEntry), its own dot or a later one")
                 }
-                if let column = write.column, column.utf8.count > 64 || column.isEmpty {
+                if let column = change.column, column.utf8.count > 64 || column.isEmpty {
                     throw HubError.badRequest("a column name of \(column.utf8.count) bytes: no column of the register is named so")
                 }
                 if let problem = rowProblem {
                     refused.append(Refusal(
-                        counter: write.counter, table: Self.stored(group.t), row: Self.stored(group.r), column: write.column.map(Self.stored),
+                        counter: counter, table: Self.stored(group.t), row: Self.stored(group.r), column: change.column.map(Self.stored),
                         code: "bad_row_id", message: problem))
                     continue
                 }
-                var seen = context
-                if write.counter > 1 { seen.record(Dot(replica: origin, counter: write.counter - 1)) }
-                changes.append(Change(
-                    table: group.t, row: group.r,
-                    operation: write.column.map { .set(column: $0, value: write.value) } ?? .delete,
-                    dot: Dot(replica: origin, counter: write.counter), context: seen, timestamp: HybridTimestamp(rawValue: group.h)))
+                changes.append(change)
             }
         }
         changes.sort { $0.dot.counter < $1.dot.counter }

@@ -45,6 +45,11 @@ public struct ChangeGroup: Codable, Sendable, Equatable {
             } else {
                 column = try items.decode(String.self)
                 value = try items.decode(Value.self)
+                // A fourth element would be dropped unread: refuse it rather than guess.
+                guard items.isAtEnd else {
+                    throw DecodingError.dataCorrupted(.init(
+                        codingPath: items.codingPath, debugDescription: "a write is [counter] or [counter, column, value], not longer"))
+                }
             }
         }
 
