@@ -1,18 +1,20 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import SyncCore
 
-/// The hub as a runnable service: the API on an address, plus folding district edits into
-/// the feed every few seconds.
+/// The hub as a runnable service: the API on an address, over HTTPS when given `tls` (plain
+/// HTTP otherwise), plus folding district edits into the feed every few seconds.
 public enum HubServer {
     public static func application(
-        store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), logger: Logger,
+        store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), tls: HubTLS? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
         let router = HubAPI.router(store: store, limits: limits, logger: logger)
         var app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
+            router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         app.beforeServerStarts {
             Task {
