@@ -11,7 +11,7 @@ public enum HubServer {
         store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), tls: HubTLS? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = HubAPI.router(store: store, limits: limits, logger: logger)
+        let router = HubAPI.router(store: store, limits: limits, logger: logger, desk: ReviewRoutes.Options(secureCookies: tls != nil))
         var app = Application(
             router: router, server: try tls.map { try .tls(.http1(), tlsConfiguration: $0.configuration) } ?? .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
