@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing CommuneSync needs on a fresh Debian machine (as root):
 # the C libraries, the sqlite3 shell, systemd (systemd-analyze), chromium (the review page
-# test), and debootstrap and systemd-container (Deploy/systemd-test.sh boots a container
-# whose PID 1 is systemd), and python3-venv (Tests/contract/run.sh installs Schemathesis into
-# a venv), and faketime (TrustBoundaryTests types rows as on a computer whose clock runs ahead).
+# tests, driven through chromium-driver), openssl and curl (the HTTPS and review-desk tests: a
+# throw-away CA, headers as sent), debootstrap and systemd-container (Deploy/systemd-test.sh
+# boots a container whose PID 1 is systemd), python3-venv (Tests/contract/run.sh installs
+# Schemathesis into a venv), and faketime (TrustBoundaryTests types rows as on a computer
+# whose clock runs ahead).
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium debootstrap systemd-container python3-venv faketime
+apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime

@@ -28,11 +28,14 @@ public enum HubAPI {
         HubRoute(method: "POST", path: "/v1/conflicts/resolve"),
         HubRoute(method: "POST", path: "/v1/conflicts/revert"),
         HubRoute(method: "GET", path: "/review"),
+        HubRoute(method: "POST", path: "/review/login"),
+        HubRoute(method: "POST", path: "/review/logout"),
         HubRoute(method: "POST", path: "/review/resolve"),
     ]
 
     public static func router(
-        store: HubStore, limits: HubLimits, logger: Logger, metrics: HubMetrics = HubMetrics()
+        store: HubStore, limits: HubLimits, logger: Logger, metrics: HubMetrics = HubMetrics(),
+        desk: ReviewRoutes.Options = ReviewRoutes.Options()
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics, gate: CallerGate(limit: limits.maxRequestsPerCaller))
@@ -127,27 +130,7 @@ public enum HubAPI {
                 return response
             }
         }
-        router.get("/review") { request, _ in
-            try await wire.reviewPage(request, notice: request.uri.queryParameters["done"].map { "Đã quyết định — decided: \($0)" })
-        }
-        router.post("/review/resolve") { request, _ in
-            var request = request
-            let body = try await request.collectBody(upTo: 64 * 1024)
-            let fields = ReviewPage.form(String(buffer: body))
-            let token = fields["token"] ?? ""
-            do {
-                let caller = try await store.authenticate("Bearer " + token)
-                let value = fields["value"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : Value.text($0) }
-                let decision = ResolveRequest(id: fields["id"] ?? "", pick: value == nil ? fields["pick"] : nil, value: value, reason: fields["reason"] ?? "")
-                _ = try await store.resolve(decision, by: caller)
-                logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(caller.replica)", "via": "page"])
-                let query = "token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&done=\(decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
-                return Response(status: .seeOther, headers: [.location: "/review?\(query)"])
-            } catch let refusal as HubError {
-                return Response(status: HTTPResponse.Status(code: refusal.status), headers: [.contentType: "text/html; charset=utf-8"],
-                                body: .init(byteBuffer: ByteBuffer(string: ReviewPage.tokenPage(message: refusal.message))))
-            }
-        }
+        ReviewRoutes.add(to: router, store: store, sessions: ReviewSessions(lifetime: desk.sessionLifetime), options: desk, logger: logger)
         return router
     }
 }
@@ -207,22 +190,6 @@ struct Wire: Sendable {
             return try reply(ErrorBody(error: refusal.code, message: refusal.message), to: request,
                              status: HTTPResponse.Status(code: refusal.status))
         }
-    }
-
-    /// The review page for the reviewer whose credential is in `?token=`.
-    func reviewPage(_ request: Request, notice: String?) async throws -> Response {
-        let token = request.uri.queryParameters["token"].map(String.init) ?? ""
-        let html: String
-        var status = HTTPResponse.Status.ok
-        do {
-            let caller = try await store.authenticate("Bearer " + token)
-            let conflicts = try await store.conflicts(state: "all", for: caller)
-            html = ReviewPage.render(conflicts: conflicts, names: try await store.reviewNames(for: conflicts), token: token, notice: notice)
-        } catch let refusal as HubError {
-            status = HTTPResponse.Status(code: refusal.status)
-            html = ReviewPage.tokenPage(message: token.isEmpty ? "Nhập mã truy cập để xem. Enter the reviewer credential." : refusal.message)
-        }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     private func checkVersions(_ request: Request) throws {

@@ -2,20 +2,21 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SyncConfig
 import SyncCore
 
-/// The hub as a runnable service: the API on an address, plus folding district edits into
-/// the feed every few seconds.
+/// The hub as a runnable service: the API on an address, over HTTPS when given `tls` (plain
+/// HTTP otherwise), plus folding district edits into the feed every few seconds.
 public enum HubServer {
     public static func application(
-        store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), logger: Logger,
+        store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), tls: HubTLS? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        let router = HubAPI.router(store: store, limits: limits, logger: logger)
+    ) throws -> some ApplicationProtocol {
+        let router = HubAPI.router(store: store, limits: limits, logger: logger, desk: ReviewRoutes.Options(secureCookies: tls != nil))
         router.middlewares.add(RequestLimit(limit: limits.maxConcurrentRequests, wait: limits.requestTimeoutSeconds))
         let connections = ConnectionCounts(limits: limits, logger: logger)
         let http1 = HTTP1Channel.Configuration(
@@ -24,7 +25,7 @@ public enum HubServer {
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
         var app = Application(
-            router: router, server: .http1(configuration: http1),
+            router: router, server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.configuration) } ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         app.beforeServerStarts {

@@ -10,25 +10,39 @@ enum ReviewPage {
         var units: [String: String] = [:]
     }
 
-    static func render(conflicts: [ConflictView], names: Names, token: String, notice: String?) -> String {
+    /// The page's only style sheet, inline; the Content-Security-Policy allows it by its hash
+    /// (`ReviewRoutes.contentSecurityPolicy`), and no script at all.
+    static let style = """
+        body{font-family:sans-serif;margin:1.5em;max-width:70em}
+        table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.3em .6em;vertical-align:top}
+        th{background:#eee}.conflict{border:2px solid #c60;padding:.5em 1em;margin:1em 0}.notice{background:#dfd;padding:.5em}
+        .en{color:#666;font-size:85%}.refusal{background:#fdd;padding:.5em}form.logout{float:right}
+        """
+
+    static func head() -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="vi"><head><meta charset="utf-8"><title>Xem xét xung đột — Conflict review</title>
+        <style>\(style)</style></head><body>
+
+        """
+    }
+
+    /// The desk for a signed-in reviewer: every form carries the session's `csrf` token.
+    static func render(conflicts: [ConflictView], names: Names, reviewer: String, csrf: String, notice: String?) -> String {
         let open = conflicts.filter { $0.state == "open" }
         let settled = conflicts.filter { $0.state == "settled" }
-        var html = """
-            <!DOCTYPE html>
-            <html lang="vi"><head><meta charset="utf-8"><title>Xem xét xung đột — Conflict review</title>
-            <style>
-            body{font-family:sans-serif;margin:1.5em;max-width:70em}
-            table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.3em .6em;vertical-align:top}
-            th{background:#eee}.conflict{border:2px solid #c60;padding:.5em 1em;margin:1em 0}.notice{background:#dfd;padding:.5em}
-            .en{color:#666;font-size:85%}
-            </style></head><body>
+        var html = head() + """
+            <form class="logout" method="post" action="/review/logout">
+            <input type="hidden" name="csrf" value="\(escape(csrf))">\(escape(reviewer))
+            <button type="submit" id="logout">Đăng xuất <span class="en">Log out</span></button></form>
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
 
             """
         if let notice { html += "<p class=\"notice\" id=\"notice\">\(escape(notice))</p>\n" }
         html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count))</h2>\n"
         if open.isEmpty { html += "<p id=\"none-open\">Không có xung đột nào chờ xem xét. <span class=\"en\">Nothing awaits review.</span></p>\n" }
-        for conflict in open { html += card(conflict, names: names, token: token) }
+        for conflict in open { html += card(conflict, names: names, csrf: csrf) }
         html += "<h2>Đã giải quyết theo quy tắc <span class=\"en\">Settled by a rule</span> (\(settled.count))</h2>\n<ul>\n"
         for conflict in settled {
             html += "<li>\(escape(label(conflict))) — quy tắc <span class=\"en\">rule</span> \(escape(conflict.rule))</li>\n"
@@ -36,14 +50,14 @@ enum ReviewPage {
         return html + "</ul>\n</body></html>\n"
     }
 
-    static func card(_ conflict: ConflictView, names: Names, token: String) -> String {
+    static func card(_ conflict: ConflictView, names: Names, csrf: String) -> String {
         let seat = conflict.kind == "seat"
         let holding = conflict.kind == "holding" || conflict.kind == "quota"
         var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3>\(escape(label(conflict)))</h3>\n"
         html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))"
             + (holding ? " — \(escape(conflict.chosen))" : "") + "</p>\n"
         html += "<form method=\"post\" action=\"/review/resolve\">\n"
-        html += "<input type=\"hidden\" name=\"token\" value=\"\(escape(token))\">\n<input type=\"hidden\" name=\"id\" value=\"\(escape(conflict.id))\">\n"
+        html += "<input type=\"hidden\" name=\"csrf\" value=\"\(escape(csrf))\">\n<input type=\"hidden\" name=\"id\" value=\"\(escape(conflict.id))\">\n"
         html += "<table><tr><th></th>"
         for (index, _) in conflict.sides.enumerated() { html += "<th>Bên \(index + 1) <span class=\"en\">side</span></th>" }
         html += "</tr>\n"
@@ -94,16 +108,31 @@ enum ReviewPage {
         }
     }
 
-    static func tokenPage(message: String) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="vi"><head><meta charset="utf-8"><title>Xem xét xung đột — Conflict review</title></head><body>
-        <h1>Xem xét xung đột <small>Conflict review</small></h1>
-        <p>\(escape(message))</p>
-        <form method="get" action="/review"><label>Mã truy cập của người xem xét <small>reviewer credential</small>:
-        <input type="password" name="token" size="70"></label> <button type="submit">Mở <small>Open</small></button></form>
-        </body></html>
-        """
+    /// The login form. It is posted, so the credential never appears in an address, a
+    /// browser's history or a proxy's log; `csrf` is also set as a short-lived cookie and the
+    /// two must match (nobody else's page can log a browser in).
+    static func loginPage(message: String, csrf: String) -> String {
+        head() + """
+            <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
+            <p id="message">\(escape(message))</p>
+            <form method="post" action="/review/login"><input type="hidden" name="csrf" value="\(escape(csrf))">
+            <label>Mã truy cập của người xem xét <span class="en">reviewer credential</span>:
+            <input type="password" id="credential" name="credential" size="70" autocomplete="off" required></label>
+            <button type="submit" id="login">Đăng nhập <span class="en">Log in</span></button></form>
+            </body></html>
+
+            """
+    }
+
+    /// A refused request, with the way back to the desk.
+    static func refusalPage(_ message: String) -> String {
+        head() + """
+            <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
+            <p class="refusal" id="refusal">\(escape(message))</p>
+            <p><a href="/review">Về trang xem xét <span class="en">Back to the review desk</span></a></p>
+            </body></html>
+
+            """
     }
 
     static func escape(_ text: String) -> String {

@@ -23,7 +23,7 @@ extension SyncSession {
     public convenience init(replica: Replica, settings: CommuneSettings) throws {
         try self.init(
             replica: replica, hubURL: settings.hub.url, credential: try settings.hub.token(),
-            caFile: settings.hub.caFile, connectTimeoutSeconds: settings.hub.connectTimeoutSeconds,
+            caFile: settings.hub.caFile, allowInsecureHTTP: settings.hub.allowInsecureHTTP, connectTimeoutSeconds: settings.hub.connectTimeoutSeconds,
             requestTimeoutSeconds: settings.hub.requestTimeoutSeconds, batchChanges: settings.sync.batchChanges)
     }
 }

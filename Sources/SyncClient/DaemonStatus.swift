@@ -8,6 +8,9 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var lastRoundOK: Bool?
     public var hubReachable: Bool?
     public var lastError: String?
+    /// Set when the last round failed because the hub could not be trusted (its certificate)
+    /// or was refused (plain http), not because the link is down: what to tell the technician.
+    public var hubProblem: String?
     /// Local clock minus the hub's, in seconds, from the last round.
     public var clockSkewSeconds: Double?
     public var consecutiveFailures: Int

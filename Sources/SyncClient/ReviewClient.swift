@@ -8,10 +8,10 @@ public final class ReviewClient {
     let credential: String
     private let curl: CurlSession
 
-    public init(hubURL: String, credential: String, caFile: String? = nil) throws {
+    public init(hubURL: String, credential: String, caFile: String? = nil, allowInsecureHTTP: Bool = false) throws {
         baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
         self.credential = credential
-        curl = try CurlSession(connectTimeoutSeconds: 10, requestTimeoutSeconds: 60, caFile: caFile)
+        curl = try CurlSession(connectTimeoutSeconds: 10, requestTimeoutSeconds: 60, caFile: caFile, allowInsecureHTTP: allowInsecureHTTP)
     }
 
     /// The raw JSON array of `GET /v1/conflicts?state=...`, and the same decoded.
@@ -43,7 +43,7 @@ public final class ReviewClient {
         do {
             reply = try curl.send(method, baseURL + path, headers: headers, body: body.map(Array.init))
         } catch let failure as CurlSession.Failure {
-            throw SyncError.unreachable(url: baseURL, detail: failure.message)
+            throw SyncError(failure, url: baseURL)
         }
         guard reply.status == 200 else {
             let error = try? JSONDecoder().decode(ErrorBody.self, from: Data(reply.body))

@@ -38,6 +38,9 @@ public struct StatusReport: Encodable, Sendable {
     public var replicaBytes: Int64
     public var diskFreeBytes: Int64?
     public var lastError: String?
+    /// Why the hub could not be used although the link may be up: its certificate is not
+    /// trusted, or plain http to it was refused.
+    public var hubProblem: String?
     /// Changes the hub refused, not yet sent again or dropped (`syncctl refused`).
     public var refusedChanges: Int
     /// The rows those changes are of.
@@ -57,7 +60,10 @@ public struct StatusReport: Encodable, Sendable {
     public static let maxClockSkewSeconds: Double = 300
     public static let minFreeDiskBytes: Int64 = 200 * 1024 * 1024
 
-    public init(health: ReplicaHealth, hubURL: String, daemon: DaemonStatus?, hubReachable: Bool, probedSkew: Double?, now: Date = Date()) {
+    public init(
+        health: ReplicaHealth, hubURL: String, daemon: DaemonStatus?, hubReachable: Bool, probedSkew: Double?,
+        probedProblem: String? = nil, now: Date = Date()
+    ) {
         replica = health.replica
         communeName = health.unitName
         self.hubURL = hubURL
@@ -77,6 +83,7 @@ public struct StatusReport: Encodable, Sendable {
         replicaBytes = health.fileBytes
         diskFreeBytes = health.freeDiskBytes
         lastError = daemon?.lastError
+        hubProblem = daemon.map { $0.hubProblem } ?? probedProblem
         refusedChanges = health.refusedChanges
         refusedRows = health.refusedRows
         lastDigestMatchAt = health.digestMatchedAt
@@ -84,7 +91,7 @@ public struct StatusReport: Encodable, Sendable {
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
         (state, hint) = StatusReport.judge(
-            daemonRunning: daemonRunning, hubReachable: hubReachable, lastError: lastError,
+            daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
             digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample)
@@ -95,7 +102,7 @@ public struct StatusReport: Encodable, Sendable {
 
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
     public static func judge(
-        daemonRunning: Bool, hubReachable: Bool, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
+        daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
         freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
         digestDiffering: Int = 0, digestExample: String? = nil
     ) -> (State, String?) {
@@ -104,6 +111,10 @@ public struct StatusReport: Encodable, Sendable {
         }
         if let freeDisk, freeDisk < minFreeDiskBytes {
             return (.degraded, "less than 200 MB free where the replica lives: free disk space, or writes will start to fail")
+        }
+        if let hubProblem {
+            // Not the link: telling the technician to check cables would send them the wrong way.
+            return (.degraded, hubProblem)
         }
         if !hubReachable {
             return (.degraded, "the hub does not answer: check the link to the district; changes are kept here and sent when it answers")
@@ -140,7 +151,7 @@ public struct StatusReport: Encodable, Sendable {
         case awaitingReview = "awaiting_review", schemaVersion = "schema_version", rulesVersion = "rules_version"
         case hubRulesVersion = "hub_rules_version"
         case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
-        case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error"
+        case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error", hubProblem = "hub_problem"
         case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
         case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
     }
@@ -168,6 +179,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(replicaBytes, forKey: .replicaBytes)
         try keys.encode(diskFreeBytes, forKey: .diskFreeBytes)
         try keys.encode(lastError, forKey: .lastError)
+        try keys.encode(hubProblem, forKey: .hubProblem)
         try keys.encode(refusedChanges, forKey: .refusedChanges)
         try keys.encode(refusedRows, forKey: .refusedRows)
         try keys.encode(lastDigestMatchAt, forKey: .lastDigestMatchAt)
@@ -183,8 +195,10 @@ public struct StatusReport: Encodable, Sendable {
 public enum HubProbe {
     /// Whether the hub accepts `credential` for the sync API (a one-row snapshot page: reads
     /// nothing into the replica). nil status when the hub did not answer.
-    public static func checkCredential(_ url: String, credential: String, schema: Int, caFile: String? = nil) -> (status: Int?, message: String) {
-        guard let session = try? CurlSession(connectTimeoutSeconds: 5, requestTimeoutSeconds: 10, caFile: caFile) else {
+    public static func checkCredential(
+        _ url: String, credential: String, schema: Int, caFile: String? = nil, allowInsecureHTTP: Bool = false
+    ) -> (status: Int?, message: String) {
+        guard let session = try? CurlSession(connectTimeoutSeconds: 5, requestTimeoutSeconds: 10, caFile: caFile, allowInsecureHTTP: allowInsecureHTTP) else {
             return (nil, "libcurl could not start")
         }
         let headers = ["Authorization: Bearer \(credential)", "\(WireVersion.protocolHeader): \(WireVersion.protocolVersion)",
@@ -198,14 +212,25 @@ public enum HubProbe {
         }
     }
 
-    /// Whether the hub answers within `timeoutSeconds`, and the clock skew it implies.
-    public static func check(_ url: String, timeoutSeconds: Double = 5, caFile: String? = nil) -> (reachable: Bool, skew: Double?) {
-        guard let session = try? CurlSession(connectTimeoutSeconds: timeoutSeconds, requestTimeoutSeconds: timeoutSeconds, caFile: caFile),
-            let reply = try? session.send("GET", (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/health", headers: []),
-            reply.status == 200
-        else { return (false, nil) }
+    /// Whether the hub answers within `timeoutSeconds`, the clock skew it implies, and, when
+    /// it cannot be used for another reason than the link (its certificate, plain http to
+    /// another computer), what to tell the technician.
+    public static func check(
+        _ url: String, timeoutSeconds: Double = 5, caFile: String? = nil, allowInsecureHTTP: Bool = false
+    ) -> (reachable: Bool, skew: Double?, problem: String?) {
+        let reply: CurlSession.Reply
+        do {
+            let session = try CurlSession(
+                connectTimeoutSeconds: timeoutSeconds, requestTimeoutSeconds: timeoutSeconds, caFile: caFile, allowInsecureHTTP: allowInsecureHTTP)
+            reply = try session.send("GET", (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/health", headers: [])
+        } catch let failure as CurlSession.Failure {
+            return (false, nil, SyncError(failure, url: url).hubProblem)
+        } catch {
+            return (false, nil, nil)
+        }
+        guard reply.status == 200 else { return (false, nil, nil) }
         let body = try? JSONDecoder().decode([String: String].self, from: Data(reply.body))
         let skew = body?["time"].flatMap(Double.init).map { Date().timeIntervalSince1970 - $0 / 1000 }
-        return (true, skew)
+        return (true, skew, nil)
     }
 }

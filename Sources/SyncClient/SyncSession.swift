@@ -5,8 +5,13 @@ import SyncProtocol
 
 /// Why a sync round failed, and whether trying again later can help.
 public enum SyncError: Error, CustomStringConvertible, Equatable {
-    /// No answer (no connection, timeout, TLS failure): back off and retry.
+    /// No answer (no connection, timeout): back off and retry.
     case unreachable(url: String, detail: String)
+    /// An answer that could not be trusted: the hub's certificate (or the CA bundle to check
+    /// it) is the problem, not the link. Retried, since the district may renew the certificate.
+    case untrustedHub(url: String, problem: HubCertificateProblem, detail: String)
+    /// Not sent at all: plain http to a hub on another computer (`PlainHTTPRule`).
+    case insecureHub(String)
     /// The hub answered and refused: retrying the same request will not help.
     case refused(status: Int, code: String, message: String)
     /// The hub answered something this client cannot read.
@@ -19,6 +24,10 @@ public enum SyncError: Error, CustomStringConvertible, Equatable {
         case .unreachable(let url, let detail):
             return "the hub at \(url) did not answer (\(detail)): changes stay queued here and are sent when it does; "
                 + "check the network link, or run 'syncctl doctor'"
+        case .untrustedHub(let url, let problem, let detail):
+            return problem.explanation(url: url, detail: detail)
+        case .insecureHub(let refusal):
+            return refusal
         case .refused(let status, let code, let message):
             return "the hub refused the request (\(status) \(code)): \(message)"
         case .badReply(let detail):
@@ -28,10 +37,28 @@ public enum SyncError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// What `syncctl status` shows about the hub when the link is not the problem: the
+    /// certificate, or a refused plain-http address. nil for every other error.
+    public var hubProblem: String? {
+        switch self {
+        case .untrustedHub, .insecureHub: return description
+        default: return nil
+        }
+    }
+
+    /// What went wrong below HTTP, said by what to do about it.
+    init(_ failure: CurlSession.Failure, url: String) {
+        switch failure.kind {
+        case .link: self = .unreachable(url: url, detail: failure.message)
+        case .certificate(let problem): self = .untrustedHub(url: url, problem: problem, detail: failure.message)
+        case .plainHTTP: self = .insecureHub(failure.message)
+        }
+    }
+
     /// Worth retrying after a pause: the link, not the request, was the problem.
     public var isTransient: Bool {
         switch self {
-        case .unreachable: return true
+        case .unreachable, .untrustedHub: return true
         case .refused(let status, _, _): return status >= 500
         default: return false
         }
@@ -79,15 +106,18 @@ public final class SyncSession {
     public var lastReport: RoundReport { report }
 
     public init(
-        replica: Replica, hubURL: String, credential: String, caFile: String? = nil,
+        replica: Replica, hubURL: String, credential: String, caFile: String? = nil, allowInsecureHTTP: Bool = false,
         connectTimeoutSeconds: Double = 10, requestTimeoutSeconds: Double = 60, batchChanges: Int = 2_000
     ) throws {
         self.replica = replica
         baseURL = hubURL.hasSuffix("/") ? String(hubURL.dropLast()) : hubURL
+        // Refused here, at start, rather than on every round: syncd then stops with the reason.
+        if let refusal = PlainHTTPRule.refusal(for: baseURL, allowInsecureHTTP: allowInsecureHTTP) { throw SyncError.insecureHub(refusal) }
         self.credential = credential
         self.batchChanges = batchChanges
         curl = try CurlSession(
-            connectTimeoutSeconds: connectTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, caFile: caFile)
+            connectTimeoutSeconds: connectTimeoutSeconds, requestTimeoutSeconds: requestTimeoutSeconds, caFile: caFile,
+            allowInsecureHTTP: allowInsecureHTTP)
     }
 
     /// One round: bootstrap if needed, put back rows whose refused changes the office
@@ -337,7 +367,7 @@ public final class SyncSession {
         do {
             answer = try curl.send(method, baseURL + path, headers: headers, body: payload)
         } catch let failure as CurlSession.Failure {
-            throw SyncError.unreachable(url: baseURL, detail: failure.message)
+            throw SyncError(failure, url: baseURL)
         }
         report.requests += 1
         report.bytesSent += payload?.count ?? 0

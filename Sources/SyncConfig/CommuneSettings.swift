@@ -37,6 +37,9 @@ public struct HubConnection: Decodable, Sendable {
     public let credential: String?
     /// CA bundle to verify the hub's TLS certificate with, if not the system's.
     public let caFile: String?
+    /// Send the credential over plain http to a hub that is not on this computer. Off by
+    /// default: anyone on the path could read the credential and act as this office.
+    public let allowInsecureHTTP: Bool
     public let connectTimeoutSeconds: Double
     public let requestTimeoutSeconds: Double
 
@@ -44,6 +47,7 @@ public struct HubConnection: Decodable, Sendable {
         case url, credential
         case credentialFile = "credential_file"
         case caFile = "ca_file"
+        case allowInsecureHTTP = "allow_insecure_http"
         case connectTimeout = "connect_timeout_s"
         case requestTimeout = "request_timeout_s"
     }
@@ -60,6 +64,7 @@ public struct HubConnection: Decodable, Sendable {
             throw DecodingError.keyNotFound(Keys.credentialFile, .init(codingPath: keys.codingPath, debugDescription: "a credential is needed"))
         }
         caFile = try keys.decodeIfPresent(String.self, forKey: .caFile)
+        allowInsecureHTTP = try keys.value(.allowInsecureHTTP, default: false)
         connectTimeoutSeconds = try keys.positive(.connectTimeout, default: 10)
         requestTimeoutSeconds = try keys.positive(.requestTimeout, default: 60)
     }

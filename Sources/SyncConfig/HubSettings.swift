@@ -9,11 +9,21 @@ public struct HubSettings: SettingsDocument, Sendable {
     public let port: Int
     /// The `[limits]` table.
     public let limits: HubLimits
+    /// Certificate and key to serve HTTPS with; nil serves plain HTTP.
+    public let tls: TLSFiles?
+
+    /// The `[tls]` section: PEM files the hub serves HTTPS with.
+    public struct TLSFiles: Decodable, Sendable, Equatable {
+        /// The hub's certificate, followed by any intermediate certificates (PEM).
+        public let certificate: String
+        /// The certificate's private key (PEM), readable by the synchub user only.
+        public let key: String
+    }
 
     public static let fileName = "hub.toml"
 
     enum Keys: String, CodingKey {
-        case replica, database, listen, limits, rules
+        case replica, database, listen, limits, rules, tls
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -35,5 +45,6 @@ public struct HubSettings: SettingsDocument, Sendable {
             (host, port) = ("127.0.0.1", 8470)
         }
         limits = try keys.decodeIfPresent(HubLimits.self, forKey: .limits) ?? HubLimits()
+        tls = try keys.decodeIfPresent(TLSFiles.self, forKey: .tls)
     }
 }

@@ -49,7 +49,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         logger.logLevel = .warning
         let store = try HubStore(path: directory.appendingPathComponent("hub.db").path, district: "200")
         let ports = PortBox()
-        let app = HubServer.application(store: store, host: "127.0.0.1", port: 0, logger: logger) { await ports.set($0) }
+        let app = try HubServer.application(store: store, host: "127.0.0.1", port: 0, logger: logger) { await ports.set($0) }
         let server = Task { try await app.runService() }
         let port = await ports.wait()
         let credential = try await store.issueCredential(for: "06913", scope: "unit-06913")

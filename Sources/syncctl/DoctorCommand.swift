@@ -111,14 +111,18 @@ struct DoctorCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let probe = HubProbe.check(settings.hub.url, caFile: settings.hub.caFile)
-        if !probe.reachable {
+        let probe = HubProbe.check(settings.hub.url, caFile: settings.hub.caFile, allowInsecureHTTP: settings.hub.allowInsecureHTTP)
+        if let problem = probe.problem {
+            report(.failure, problem)
+        } else if !probe.reachable {
             report(.failure, "the hub at \(settings.hub.url) does not answer",
                    "check the network link and hub.url; changes are kept here and sent when it answers")
         } else {
             report(.ok, "the hub at \(settings.hub.url) answers")
             let answer = credential.map {
-                HubProbe.checkCredential(settings.hub.url, credential: $0, schema: RegisterSchema.current.version, caFile: settings.hub.caFile)
+                HubProbe.checkCredential(
+                    settings.hub.url, credential: $0, schema: RegisterSchema.current.version, caFile: settings.hub.caFile,
+                    allowInsecureHTTP: settings.hub.allowInsecureHTTP)
             }
             switch answer?.status {
             case _ where answer == nil: break

@@ -18,9 +18,16 @@ struct ReviewCommand: ParsableCommand {
         @Option(name: .customLong("credential-file"), help: "File holding the reviewer's credential.")
         var credentialFile: String
 
+        @Option(name: .customLong("ca-file"), help: "CA bundle to check the hub's certificate with, if not the system's.")
+        var caFile: String?
+
+        @Flag(name: .customLong("allow-insecure-http"),
+              help: "Send the credential over plain http to a hub on another computer (only on a link the district trusts).")
+        var allowInsecureHTTP = false
+
         func client() throws -> ReviewClient {
             let credential = try String(contentsOfFile: credentialFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            return try ReviewClient(hubURL: hub, credential: credential)
+            return try ReviewClient(hubURL: hub, credential: credential, caFile: caFile, allowInsecureHTTP: allowInsecureHTTP)
         }
     }
 

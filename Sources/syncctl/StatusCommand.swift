@@ -39,10 +39,11 @@ struct StatusCommand: ParsableCommand {
             ).exit(json: json)
         }
         // The daemon knows whether the hub answered its last round; without it, ask the hub.
-        let probe = daemon?.hubReachable == nil ? HubProbe.check(settings.hub.url, caFile: settings.hub.caFile) : nil
+        let probe = daemon?.hubReachable == nil
+            ? HubProbe.check(settings.hub.url, caFile: settings.hub.caFile, allowInsecureHTTP: settings.hub.allowInsecureHTTP) : nil
         let report = StatusReport(
             health: health, hubURL: settings.hub.url, daemon: daemon,
-            hubReachable: daemon?.hubReachable ?? probe?.reachable ?? false, probedSkew: probe?.skew)
+            hubReachable: daemon?.hubReachable ?? probe?.reachable ?? false, probedSkew: probe?.skew, probedProblem: probe?.problem)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -73,7 +74,7 @@ enum StatusText {
         var lines = [
             "CommuneSync \(report.replica)\(report.communeName.map { " — \($0)" } ?? "")   state: \(report.state.rawValue.uppercased())",
             "  daemon running     \(yesNo(report.daemonRunning))\(report.daemonUptimeSeconds.map { " (up \(age($0)))" } ?? "")",
-            "  hub                \(report.hubURL)  answers: \(yesNo(report.hubReachable))",
+            "  hub                \(report.hubURL)  answers: \(report.hubProblem != nil ? "NOT TRUSTED" : yesNo(report.hubReachable))",
             "  last push acked    \(report.lastPushAckAt ?? "never")",
             "  last pull          \(report.lastPullAt ?? "never")",
             "  not yet at hub     \(report.unackedChanges) changes, oldest \(age(report.oldestUnackedAgeSeconds))",
@@ -90,7 +91,8 @@ enum StatusText {
         if let rebasedAt = report.rebasedAt {
             lines += wrapped("  rebuilt from hub   ", "\(rebasedAt): \(report.rebaseReason ?? ""); every unsent change was kept and sent again")
         }
-        if let error = report.lastError { lines += wrapped("  last error         ", error) }
+        if let problem = report.hubProblem, problem != report.hint { lines += wrapped("  hub problem        ", problem) }
+        if let error = report.lastError, error != report.hubProblem { lines += wrapped("  last error         ", error) }
         if let hint = report.hint { lines += wrapped("  what to do         ", hint) }
         return lines.joined(separator: "\n")
     }

@@ -94,7 +94,7 @@ struct SyncDaemon: ParsableCommand {
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
                 let transient = (error as? SyncError)?.isTransient ?? false
-                state.roundFailed(Self.explain(error), hubAnswered: !transient)
+                state.roundFailed(Self.explain(error), hubAnswered: !transient, hubProblem: (error as? SyncError)?.hubProblem)
                 logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(Self.explain(error))"])
                 systemd.notify("STATUS=round failed (\(state.failures) in a row): \(Self.explain(error))")
             }
@@ -165,18 +165,20 @@ final class DaemonState: @unchecked Sendable {
             status.lastRoundOK = true
             status.hubReachable = true
             status.lastError = nil
+            status.hubProblem = nil
             status.consecutiveFailures = 0
             if let skew = report.clockSkewSeconds { status.clockSkewSeconds = skew }
             condition.broadcast()
         }
     }
 
-    func roundFailed(_ error: String, hubAnswered: Bool) {
+    func roundFailed(_ error: String, hubAnswered: Bool, hubProblem: String?) {
         condition.withLock {
             status.lastRoundAt = Date()
             status.lastRoundOK = false
-            status.hubReachable = hubAnswered
+            status.hubReachable = hubAnswered && hubProblem == nil
             status.lastError = error
+            status.hubProblem = hubProblem
             status.consecutiveFailures += 1
             condition.broadcast()
         }

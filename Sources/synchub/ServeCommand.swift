@@ -36,10 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
                 limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, room)
             }
         }
-        let app = HubServer.application(
-            store: store, host: settings.host, port: port ?? settings.port, limits: limits, logger: logger
+        let tls = try settings.tls.map { try HubTLS(certificate: $0.certificate, key: $0.key) }
+        let app = try HubServer.application(
+            store: store, host: settings.host, port: port ?? settings.port, limits: limits, tls: tls, logger: logger
         ) { [logger] bound in
-            logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "replica": "\(district)",
+            logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "scheme": "\(tls == nil ? "http" : "https")",
+                                                "replica": "\(district)",
                                                 "database": "\(settings.database)", "rules": "\(rules.map { String($0.version) } ?? "as held")"])
         }
         // runService returns after SIGTERM or SIGINT once in-flight requests are done.

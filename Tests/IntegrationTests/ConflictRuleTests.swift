@@ -178,57 +178,6 @@ import TestSupport
     }
 }
 
-/// The review page in a real headless browser.
-@Suite(.serialized) struct ReviewPageTests {
-    @Test func theReviewPageShowsBothSidesAndItsFormDecidesTheConflict() throws {
-        let cluster = try SyncCluster(label: "reviewpage", rules: ConflictRuleTests.rules(seats: "review"))
-        let commune = try ConflictRuleTests().offlineCommune(cluster)
-        try SQLiteShell.run(commune.database, "UPDATE persons SET degree = 'university' WHERE id = 'p-a';")
-        try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET degree = 'master' WHERE id = 'p-a';")
-        try commune.start()
-        #expect(eventually { try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "open" })
-        let reviewer = cluster.directory.path("reviewer.credential")
-        try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
-        let token = try String(contentsOfFile: reviewer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let page = cluster.hub.url + "/review?token=" + token
-
-        let dom = try Chromium.dom(page)
-        #expect(dom.contains("Xem xét xung đột"))
-        #expect(dom.contains("<b>university</b>") && dom.contains("<b>master</b>"), "both candidates on the page")
-        #expect(dom.contains("Xã Quảng Tân (06913)"), "who wrote each side")
-        #expect(dom.contains("action=\"/review/resolve\""))
-        let screenshot = cluster.directory.path("review.png")
-        try Chromium.screenshot(page, to: screenshot)
-        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review.png")
-        try FileManager.default.copyItem(atPath: screenshot, toPath: "/tmp/communesync-review.png")
-
-        // The browser submits the page's form, choosing the commune's side.
-        let radios = dom.components(separatedBy: "name=\"pick\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        let communeSide = try #require(radios.first { $0.hasPrefix("06913:") })
-        let submit = cluster.directory.path("submit.html")
-        try """
-        <!DOCTYPE html><html><body onload="document.forms[0].submit()">
-        <form method="post" action="\(cluster.hub.url)/review/resolve">
-        <input type="hidden" name="token" value="\(token)"><input type="hidden" name="id" value="persons/p-a/degree">
-        <input type="radio" name="pick" value="\(communeSide)" checked><input type="text" name="value" value="">
-        <input type="text" name="reason" value="bằng đại học đã xác minh"></form></body></html>
-        """.write(toFile: submit, atomically: true, encoding: .utf8)
-        let after = try Chromium.dom("file://" + submit)
-        // The browser follows the form's redirect back to the page; on a loaded machine the
-        // dump may come first, so the page is loaded again until it shows the decision.
-        if !after.contains("id=\"notice\"") {
-            #expect(eventually(timeout: 30) { try Chromium.dom(page).contains("id=\"none-open\"") }, "the conflict is gone from the page")
-        } else {
-            #expect(after.contains("id=\"none-open\""), "the conflict is gone from the page")
-        }
-        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reason FROM _sync_hub_reviews;") == "bằng đại học đã xác minh",
-                "the decision came from the browser's form")
-
-        #expect(eventually { try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "closed" })
-        #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "university")
-    }
-}
-
 /// Concurrent holding (kiêm nhiệm) outside the rules, and a head-count over quota: review
 /// items on every replica, closed everywhere once a reviewer ends an assignment.
 @Suite(.serialized) struct HoldingRuleTests {

@@ -40,7 +40,8 @@ public enum Programs {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Starts a long-running program with its output appended to `log`.
+    /// Starts a long-running program (a built one by name, any other by absolute path) with its
+    /// output appended to `log`.
     public static func start(_ name: String, _ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         if !FileManager.default.fileExists(atPath: log) {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -48,7 +49,7 @@ public enum Programs {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path(name))
+        process.executableURL = URL(fileURLWithPath: name.hasPrefix("/") ? name : path(name))
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

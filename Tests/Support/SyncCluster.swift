@@ -8,11 +8,11 @@ public final class SyncCluster: @unchecked Sendable {
     public let hub: HubNode
     public private(set) var communes: [String: CommuneNode] = [:]
 
-    /// Starts a hub for district 200 (Đầm Hà), with `rules` (rules.toml text) if given, and
-    /// loads its units.
-    public init(label: String = "cluster", rules: String? = nil) throws {
+    /// Starts a hub for district 200 (Đầm Hà), with `rules` (rules.toml text) if given, over
+    /// HTTPS with `tls` (certificate and key files) if given, and loads its units.
+    public init(label: String = "cluster", rules: String? = nil, tls: (certificate: String, key: String)? = nil) throws {
         directory = try TemporaryDirectory(label)
-        hub = try HubNode(directory: directory, rules: rules)
+        hub = try HubNode(directory: directory, rules: rules, tls: tls)
         try hub.start()
         try hub.loadDamHaUnits()
     }
@@ -23,13 +23,16 @@ public final class SyncCluster: @unchecked Sendable {
     }
 
     /// Adds a commune office (official code) with a credential issued by the hub.
-    /// `hubPort` lets the commune reach the hub through something else (a faulty proxy).
+    /// `hubPort` lets the commune reach the hub through something else (a faulty proxy);
+    /// `hubURL` replaces the hub's address altogether; `hubSettings` adds lines to [hub].
     @discardableResult
     public func addCommune(
-        _ code: String, interval: Double = 0.3, hubPort: Int? = nil, database: String? = nil, digestInterval: Double = 900
+        _ code: String, interval: Double = 0.3, hubPort: Int? = nil, database: String? = nil, digestInterval: Double = 900,
+        hubURL: String? = nil, hubSettings: String = ""
     ) throws -> CommuneNode {
         let commune = try CommuneNode(
-            code: code, directory: directory, hubPort: hubPort ?? hub.port, interval: interval, database: database, digestInterval: digestInterval)
+            code: code, directory: directory, hubURL: hubURL ?? "\(hub.scheme)://127.0.0.1:\(hubPort ?? hub.port)", interval: interval,
+            database: database, digestInterval: digestInterval, hubSettings: hubSettings)
         try hub.issueCredential(for: code, into: commune.credentialPath)
         communes[code] = commune
         return commune
@@ -46,7 +49,10 @@ public final class HubNode: @unchecked Sendable {
     public private(set) var port = 0
     private var process: Process?
 
-    init(directory: TemporaryDirectory, rules: String?) throws {
+    /// "https" when the hub was given a certificate.
+    public let scheme: String
+
+    init(directory: TemporaryDirectory, rules: String?, tls: (certificate: String, key: String)?) throws {
         database = directory.path("hub.db")
         config = directory.path("hub.toml")
         log = directory.path("hub.log")
@@ -55,6 +61,7 @@ public final class HubNode: @unchecked Sendable {
             try rules.write(toFile: directory.path("rules.toml"), atomically: true, encoding: .utf8)
             rulesLine = "rules = \"\(directory.path("rules.toml"))\""
         }
+        scheme = tls == nil ? "http" : "https"
         try """
         replica = "200"
         database = "\(database)"
@@ -62,10 +69,11 @@ public final class HubNode: @unchecked Sendable {
         [listen]
         host = "127.0.0.1"
         port = 8470
+        \(tls.map { "[tls]\ncertificate = \"\($0.certificate)\"\nkey = \"\($0.key)\"" } ?? "")
         """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Adds `toml` (e.g. a `[limits]` table) to hub.toml; takes effect at the next start.
     public func configure(_ toml: String) throws {
@@ -136,7 +144,10 @@ public final class CommuneNode: @unchecked Sendable {
     public let controlSocket: String
     private var process: Process?
 
-    init(code: String, directory: TemporaryDirectory, hubPort: Int, interval: Double, database: String? = nil, digestInterval: Double = 900) throws {
+    init(
+        code: String, directory: TemporaryDirectory, hubURL: String, interval: Double, database: String? = nil, digestInterval: Double = 900,
+        hubSettings: String = ""
+    ) throws {
         self.code = code
         self.database = database ?? directory.path("\(code).db")
         config = directory.path("\(code).toml")
@@ -148,8 +159,9 @@ public final class CommuneNode: @unchecked Sendable {
         database = "\(self.database)"
         control_socket = "\(controlSocket)"
         [hub]
-        url = "http://127.0.0.1:\(hubPort)"
+        url = "\(hubURL)"
         credential_file = "\(credentialPath)"
+        \(hubSettings)
         connect_timeout_s = 2
         request_timeout_s = 10
         [sync]

@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SyncCore
+import SyncProtocol
+
+/// The review desk in a browser: `/review` and its forms. A reviewer logs in by posting the
+/// reviewer credential once; the hub answers with a session cookie (HttpOnly, SameSite=Strict,
+/// Secure over HTTPS, 8 hours at most) and never puts a credential or session in an address.
+/// Every form carries the session's CSRF token, and every answer carries headers that keep the
+/// page out of frames, caches and other sites' Referer headers.
+public enum ReviewRoutes {
+    public struct Options: Sendable {
+        /// Mark cookies Secure: set when the hub serves HTTPS itself.
+        public var secureCookies = false
+        /// How long a login lasts.
+        public var sessionLifetime: TimeInterval = 8 * 3600
+
+        public init(secureCookies: Bool = false) {
+            self.secureCookies = secureCookies
+        }
+    }
+
+    static let sessionCookie = "review_session"
+    /// Set with the login form: the form's hidden `csrf` must match it (no other site's page
+    /// can log a browser in to this desk).
+    static let loginCookie = "review_login"
+    static let loginFormLifetime = 1800
+
+    /// No script at all, the one inline style sheet by its hash, forms only to this hub, and
+    /// no framing (clickjacking).
+    static let contentSecurityPolicy: String = {
+        let hash = Data(SHA256.hash(data: Data(ReviewPage.style.utf8))).base64EncodedString()
+        return "default-src 'none'; style-src 'sha256-\(hash)'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    }()
+
+    static func add(
+        to router: Router<BasicRequestContext>, store: HubStore, sessions: ReviewSessions, options: Options, logger: Logger
+    ) {
+        let desk = Desk(store: store, sessions: sessions, options: options, logger: logger)
+        router.get("/review") { request, _ in await desk.guarded { try await desk.page(request) } }
+        router.post("/review/login") { request, _ in await desk.guarded { try await desk.login(request) } }
+        router.post("/review/logout") { request, _ in await desk.guarded { try await desk.logout(request) } }
+        router.post("/review/resolve") { request, _ in await desk.guarded { try await desk.resolve(request) } }
+    }
+
+    struct Desk: Sendable {
+        let store: HubStore
+        let sessions: ReviewSessions
+        let options: Options
+        let logger: Logger
+
+        func page(_ request: Request) async throws -> Response {
+            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+                let message = request.uri.queryParameters["token"] != nil
+                    ? "Mã truy cập không còn được nhận trong địa chỉ trang: hãy nhập vào ô dưới đây và xin mã mới, vì mã cũ đã nằm trong lịch sử trình duyệt. "
+                        + "The credential is no longer accepted in the page address (it stays in browser history and proxy logs): "
+                        + "type it into the form below, and ask for a new one, since this one has been exposed."
+                    : "Nhập mã truy cập của người xem xét. Enter the reviewer credential."
+                return loginPage(message, status: .ok)
+            }
+            let conflicts = try await store.conflicts(state: "all", for: session.reviewer)
+            let html = ReviewPage.render(
+                conflicts: conflicts, names: try await store.reviewNames(for: conflicts), reviewer: session.reviewer.replica.rawValue,
+                csrf: session.csrf, notice: request.uri.queryParameters["done"].map { "Đã quyết định — decided: \($0)" })
+            return Self.html(html, status: .ok)
+        }
+
+        func login(_ request: Request) async throws -> Response {
+            let fields = try await form(request)
+            guard ReviewSessions.same(fields["csrf"], request.cookies[loginCookie]?.value) else {
+                return Self.html(ReviewPage.refusalPage(
+                    "Biểu mẫu đăng nhập đã cũ hoặc không phải của trang này. The login form is older than 30 minutes or did not come "
+                        + "from this desk: open the review page again and log in there."), status: .forbidden)
+            }
+            let caller: Caller
+            do {
+                caller = try await store.authenticate("Bearer " + (fields["credential"] ?? ""))
+            } catch let refusal as HubError {
+                logger.notice("review login refused", metadata: ["why": "\(refusal.message)"])
+                return loginPage(refusal.message, status: HTTPResponse.Status(code: refusal.status))
+            }
+            guard caller.role == .reviewer else {
+                logger.notice("review login refused", metadata: ["replica": "\(caller.replica)", "why": "not a reviewer"])
+                return loginPage(
+                    "Đây là mã của một xã, không mở được trang xem xét. This is the credential of commune office \(caller.replica): "
+                        + "the review desk needs a reviewer's ('synchub credential issue --reviewer --replica NAME' at the district).",
+                    status: .forbidden)
+            }
+            let (id, session) = await sessions.open(for: caller)
+            logger.info("review login", metadata: ["reviewer": "\(caller.replica)", "until": "\(session.expires.formatted(.iso8601))"])
+            var response = Self.redirect("/review")
+            response.setCookie(cookie(sessionCookie, id, maxAge: Int(options.sessionLifetime)))
+            response.setCookie(cookie(loginCookie, "", maxAge: 0))
+            return response
+        }
+
+        func logout(_ request: Request) async throws -> Response {
+            let fields = try await form(request)
+            let id = request.cookies[sessionCookie]?.value
+            if let session = await sessions.session(id) {
+                guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
+                await sessions.close(id)
+                logger.info("review logout", metadata: ["reviewer": "\(session.reviewer.replica)"])
+            }
+            var response = Self.redirect("/review")
+            response.setCookie(cookie(sessionCookie, "", maxAge: 0))
+            return response
+        }
+
+        func resolve(_ request: Request) async throws -> Response {
+            let fields = try await form(request)
+            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+                return loginPage(
+                    "Phiên làm việc đã kết thúc; quyết định chưa được ghi. Your session has ended (logged out, or after "
+                        + "\(Int(options.sessionLifetime / 3600)) hours): nothing was decided. Log in and decide again.",
+                    status: .unauthorized)
+            }
+            guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
+            let value = fields["value"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : Value.text($0) }
+            let decision = ResolveRequest(
+                id: fields["id"] ?? "", pick: value == nil ? fields["pick"] : nil, value: value, reason: fields["reason"] ?? "")
+            _ = try await store.resolve(decision, by: session.reviewer)
+            logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
+            return Self.redirect("/review?done=" + (decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+
+        /// Runs a handler; whatever it answers or throws goes out as a page with the desk's headers.
+        func guarded(_ handler: () async throws -> Response) async -> Response {
+            var response: Response
+            do {
+                response = try await handler()
+            } catch let refusal as HubError {
+                response = Self.html(ReviewPage.refusalPage(refusal.message), status: HTTPResponse.Status(code: refusal.status))
+            } catch let error as HTTPError {
+                response = Self.html(ReviewPage.refusalPage(error.body ?? "\(error.status)"), status: error.status)
+            } catch {
+                logger.error("review desk failed", metadata: ["why": "\(error)"])
+                response = Self.html(ReviewPage.refusalPage(
+                    "Máy chủ gặp lỗi. The hub could not do this (\(error)); nothing was decided: try again, and if it persists "
+                        + "show synchub's log to the district's technician."), status: .internalServerError)
+            }
+            response.headers[HTTPField.Name("Content-Security-Policy")!] = ReviewRoutes.contentSecurityPolicy
+            response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+            response.headers[.cacheControl] = "no-store"
+            response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return response
+        }
+
+        private func form(_ request: Request) async throws -> [String: String] {
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: 64 * 1024)
+            } catch {
+                throw HubError.tooLarge("a review form is never larger than 64 KiB")
+            }
+            return ReviewPage.form(String(buffer: body))
+        }
+
+        /// The login page, with a fresh login-form token set as a cookie beside it.
+        private func loginPage(_ message: String, status: HTTPResponse.Status) -> Response {
+            let csrf = ReviewSessions.randomToken()
+            var response = Self.html(ReviewPage.loginPage(message: message, csrf: csrf), status: status)
+            response.setCookie(cookie(loginCookie, csrf, maxAge: loginFormLifetime))
+            return response
+        }
+
+        private func cookie(_ name: String, _ value: String, maxAge: Int) -> Cookie {
+            Cookie(name: name, value: value, maxAge: maxAge, path: "/review", secure: options.secureCookies, httpOnly: true,
+                   sameSite: .strict)
+        }
+
+        static func forged() -> Response {
+            html(ReviewPage.refusalPage(
+                "Biểu mẫu không đến từ phiên làm việc này; không có gì thay đổi. This form did not come from your session "
+                    + "on this desk (another site's page, or a page from an earlier login): nothing was changed. "
+                    + "Reload the review page and try again."), status: .forbidden)
+        }
+
+        static func html(_ html: String, status: HTTPResponse.Status) -> Response {
+            Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
+
+        static func redirect(_ location: String) -> Response {
+            Response(status: .seeOther, headers: [.location: location])
+        }
+    }
+}

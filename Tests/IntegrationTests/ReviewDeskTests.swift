@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The review desk in a browser: login by a posted form and a session cookie, CSRF tokens on
+/// every form, no credential in any address, and the security headers on every answer. A real
+/// synchub on 127.0.0.1, driven by headless Chromium and by curl.
+@Suite(.serialized) struct ReviewDeskTests {
+    /// A hub where the degree of p-a was changed on both sides (a field conflict awaiting
+    /// review), with a reviewer credential.
+    func deskWithAConflict(_ label: String) throws -> (cluster: SyncCluster, commune: CommuneNode, reviewer: String) {
+        let cluster = try SyncCluster(label: label, rules: ConflictRuleTests.rules(seats: "review"))
+        let commune = try ConflictRuleTests().offlineCommune(cluster)
+        try SQLiteShell.run(commune.database, "UPDATE persons SET degree = 'university' WHERE id = 'p-a';")
+        try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET degree = 'master' WHERE id = 'p-a';")
+        try commune.start()
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "open" })
+        let file = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: file, reviewer: true)
+        return (cluster, commune, try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// What every answer of the desk must carry.
+    static func expectDeskHeaders(_ reply: CurlTool.Reply, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let policy = reply.header("content-security-policy") ?? ""
+        #expect(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "CSP of \(what): \(policy)", sourceLocation: sourceLocation)
+        #expect(!policy.contains("unsafe-inline") && !policy.contains("script-src"), "no script allowed on \(what): \(policy)", sourceLocation: sourceLocation)
+        #expect(reply.header("referrer-policy") == "no-referrer", "\(what)", sourceLocation: sourceLocation)
+        #expect(reply.header("cache-control") == "no-store", "\(what)", sourceLocation: sourceLocation)
+        #expect(reply.header("x-content-type-options") == "nosniff", "\(what)", sourceLocation: sourceLocation)
+    }
+
+    /// The hidden `csrf` field of a page.
+    static func csrf(in page: String) -> String? {
+        page.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first.map { String($0.prefix { $0 != "\"" }) }
+    }
+
+    /// Logs in with curl as a browser would: the form, then the post; returns the session cookie.
+    static func login(_ hub: String, credential: String, caFile: String? = nil) throws -> (reply: CurlTool.Reply, session: String?) {
+        let form = try CurlTool.send("GET", hub + "/review", caFile: caFile)
+        let cookie = try #require(form.cookieValue("review_login"), "the login form comes with its cookie")
+        let posted = try CurlTool.send("POST", hub + "/review/login", form: [("csrf", csrf(in: form.body) ?? ""), ("credential", credential)],
+                                       cookies: ["review_login": cookie], caFile: caFile)
+        return (posted, posted.cookieValue("review_session"))
+    }
+
+    @Test func aReviewerLogsInThroughTheFormDecidesInTheBrowserAndLogsOut() throws {
+        let (cluster, commune, token) = try deskWithAConflict("reviewdesk-browser")
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(cluster.hub.url + "/review")
+        #expect(try browser.source.contains("id=\"credential\""), "the login form")
+        #expect(try !browser.source.contains("<b>university</b>"), "nothing of the register before login")
+
+        try browser.type(token, into: "#credential")
+        try browser.click("#login")
+        let desk = try browser.source
+        #expect(desk.contains("Xem xét xung đột"))
+        #expect(desk.contains("<b>university</b>") && desk.contains("<b>master</b>"), "both candidates on the page")
+        #expect(desk.contains("Xã Quảng Tân (06913)"), "who wrote each side")
+        #expect(try browser.url == cluster.hub.url + "/review", "the credential is in no address")
+        let session = try #require(try browser.cookies().first { $0["name"] as? String == "review_session" })
+        #expect(session["httpOnly"] as? Bool == true && session["sameSite"] as? String == "Strict", "\(session)")
+        try browser.screenshot(to: cluster.directory.path("review.png"))
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review.png")
+        try? FileManager.default.copyItem(atPath: cluster.directory.path("review.png"), toPath: "/tmp/communesync-review.png")
+
+        // The reviewer keeps the commune's side, gives a reason and presses Decide.
+        let radios = desk.components(separatedBy: "name=\"pick\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        let communeSide = try #require(radios.first { $0.hasPrefix("06913:") })
+        try browser.click("input[name=\"pick\"][value=\"\(communeSide)\"]")
+        try browser.type("bằng đại học đã xác minh", into: "input[name=\"reason\"]")
+        try browser.click(".conflict button[type=\"submit\"]")
+        let after = try browser.source
+        #expect(after.contains("id=\"notice\"") && after.contains("id=\"none-open\""), "the conflict is gone from the page")
+        #expect(try !browser.url.contains(token))
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reason FROM _sync_hub_reviews;") == "bằng đại học đã xác minh",
+                "the decision came from the browser's form")
+
+        try browser.click("#logout")
+        #expect(try browser.source.contains("id=\"credential\""), "logged out: the login form again")
+        #expect(try !browser.cookies().contains { $0["name"] as? String == "review_session" }, "the session cookie is cleared")
+
+        #expect(eventually { try SQLiteShell.run(commune.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "closed" })
+        #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "university")
+    }
+
+    @Test func aCredentialInTheAddressOpensNothingAndTheSessionCookieIsLockedDown() throws {
+        let (cluster, _, token) = try deskWithAConflict("reviewdesk-login")
+        let hub = cluster.hub.url
+        let old = try CurlTool.send("GET", hub + "/review?token=" + token)
+        #expect(old.status == 200 && old.body.contains("id=\"credential\"") && old.body.contains("no longer accepted in the page address"))
+        #expect(!old.body.contains("<b>university</b>") && old.setCookie("review_session") == nil, "a token in the URL logs nobody in")
+        Self.expectDeskHeaders(old, "the login page")
+
+        let (posted, session) = try Self.login(hub, credential: token)
+        #expect(posted.status == 303 && posted.header("location") == "/review", "to the desk, with nothing in the address")
+        Self.expectDeskHeaders(posted, "the login redirect")
+        let cookie = try #require(posted.setCookie("review_session"))
+        for attribute in ["HttpOnly", "SameSite=Strict", "Max-Age=28800", "Path=/review"] {
+            #expect(cookie.contains(attribute), "\(attribute) in \(cookie)")
+        }
+        #expect(!cookie.contains("Secure"), "plain http on 127.0.0.1: a Secure cookie would never come back")
+        #expect(!cookie.contains(token) && session != nil)
+
+        let desk = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session ?? ""])
+        #expect(desk.status == 200 && desk.body.contains("<b>university</b>"))
+        Self.expectDeskHeaders(desk, "the desk")
+
+        // A login form that did not come from this desk (no matching cookie) logs nobody in.
+        let forged = try CurlTool.send("POST", hub + "/review/login", form: [("csrf", "x"), ("credential", token)], cookies: ["review_login": "y"])
+        #expect(forged.status == 403 && forged.setCookie("review_session") == nil)
+        Self.expectDeskHeaders(forged, "a refused login")
+    }
+
+    @Test func aCommuneCredentialDoesNotOpenTheDesk() throws {
+        let (cluster, commune, _) = try deskWithAConflict("reviewdesk-commune")
+        let communeToken = try String(contentsOfFile: commune.credentialPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (refused, session) = try Self.login(cluster.hub.url, credential: communeToken)
+        #expect(refused.status == 403 && session == nil)
+        #expect(refused.body.contains("credential of commune office 06913") && !refused.body.contains("<b>university</b>"))
+        Self.expectDeskHeaders(refused, "the refusal of a commune credential")
+        let wrong = try Self.login(cluster.hub.url, credential: "reviewer-1.0000")
+        #expect(wrong.reply.status == 401 && wrong.session == nil)
+    }
+
+    @Test func aDecisionWithoutTheSessionsFormTokenOrAfterLogoutChangesNothing() throws {
+        let (cluster, commune, token) = try deskWithAConflict("reviewdesk-csrf")
+        let hub = cluster.hub.url
+        let session = try #require(try Self.login(hub, credential: token).session)
+        let desk = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session])
+        let csrf = try #require(Self.csrf(in: desk.body))
+        let side = try #require(desk.body.components(separatedBy: "name=\"pick\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+            .first { $0.hasPrefix("06913:") })
+        func decide(csrf: String?, cookie: String?) throws -> CurlTool.Reply {
+            var form = [("id", "persons/p-a/degree"), ("pick", side), ("value", ""), ("reason", "đã xác minh")]
+            if let csrf { form.append(("csrf", csrf)) }
+            return try CurlTool.send("POST", hub + "/review/resolve", form: form, cookies: cookie.map { ["review_session": $0] } ?? [:])
+        }
+        func decisions() throws -> String { try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM _sync_hub_reviews;") }
+
+        // What another site's page could post with the reviewer's cookie: no token, or a wrong one.
+        for attempt in [try decide(csrf: nil, cookie: session), try decide(csrf: String(repeating: "0", count: csrf.count), cookie: session)] {
+            #expect(attempt.status == 403 && attempt.body.contains("did not come from your session"))
+            Self.expectDeskHeaders(attempt, "a refused decision")
+        }
+        // The right token without the session: whoever holds it is not logged in.
+        let anonymous = try decide(csrf: csrf, cookie: nil)
+        #expect(anonymous.status == 401 && anonymous.body.contains("nothing was decided"))
+        #expect(try decisions() == "0")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT state FROM _sync_conflicts WHERE col = 'degree';") == "open")
+
+        // Logout needs the token too: without it the session stays.
+        let forgedLogout = try CurlTool.send("POST", hub + "/review/logout", form: [("csrf", "x")], cookies: ["review_session": session])
+        #expect(forgedLogout.status == 403)
+        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>university</b>"))
+
+        let decided = try decide(csrf: csrf, cookie: session)
+        #expect(decided.status == 303)
+        #expect(decided.header("location") == "/review?done=persons%2Fp%2Da%2Fdegree", "only the conflict in the address: \(decided.header("location") ?? "-")")
+        Self.expectDeskHeaders(decided, "the decision's redirect")
+        #expect(try decisions() == "1")
+
+        let logout = try CurlTool.send("POST", hub + "/review/logout", form: [("csrf", csrf)], cookies: ["review_session": session])
+        #expect(logout.status == 303 && logout.setCookie("review_session")?.contains("Max-Age=0") == true)
+        Self.expectDeskHeaders(logout, "the logout redirect")
+        // The cookie's value, kept by someone, opens nothing any more: the hub ended the session.
+        let afterwards = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session])
+        #expect(afterwards.body.contains("id=\"credential\"") && !afterwards.body.contains("Awaiting decision"))
+        try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET degree = 'doctor' WHERE id = 'p-a';")
+        let replay = try decide(csrf: csrf, cookie: session)
+        #expect(replay.status == 401)
+        #expect(try decisions() == "1")
+        _ = commune
+    }
+}
