@@ -6,18 +6,18 @@ import SyncProtocol
 import Testing
 import TestSupport
 
-/// The hub's logic in-process, on its SQLite storage: no HTTP, no processes.
+/// The hub's logic in-process, on each of its storages (`HubBackend`): no HTTP, no processes.
 @Suite struct HubStoreTests {
     /// A hub and the commune offices that sync with it, as files in one temporary directory.
     final class Bench {
         let directory: TemporaryDirectory
+        let backend: HubBackend
         let store: HubStore
-        let hubPath: String
 
-        init() throws {
+        init(_ backend: HubBackend) throws {
             directory = try TemporaryDirectory("hub-store-test")
-            hubPath = directory.path("hub.db")
-            store = try HubStore(path: hubPath, district: "200")
+            self.backend = backend
+            store = HubStore(storage: try backend.open(in: directory))
         }
 
         /// A commune office's replica and the hub's caller for it.
@@ -37,12 +37,13 @@ import TestSupport
 
         /// District staff writing in the hub's file with plain SQL, as they may.
         func districtSQL(_ sql: String) throws {
-            try SQLiteDatabase(path: hubPath, create: false).execute(sql)
+            try backend.districtSQL(sql, in: directory)
         }
     }
 
-    @Test func everyAnswerAgreesOnWhichCommuneKeepsARow() async throws {
-        let bench = try Bench()
+    @Test(arguments: HubBackend.allCases)
+    func everyAnswerAgreesOnWhichCommuneKeepsARow(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
         let a = try await bench.office("11111", scope: "unit-a")
         let b = try await bench.office("22222", scope: "unit-b")
         try a.0.database.execute("""
@@ -93,8 +94,9 @@ import TestSupport
         #expect(refused.applied == 0)
     }
 
-    @Test func aChangeComesBackFromTheHubAsItWasPushed() async throws {
-        let bench = try Bench()
+    @Test(arguments: HubBackend.allCases)
+    func aChangeComesBackFromTheHubAsItWasPushed(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
         let first = try await bench.office("11111", scope: "unit-a")
         let second = try await bench.office("11112", scope: "unit-a")
         try first.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-a', 'An')")
@@ -114,8 +116,9 @@ import TestSupport
         #expect(later.allSatisfy { $0.context[first.1.replica] > 0 })
     }
 
-    @Test func aDecisionIsNeverWrittenWithoutItsRecord() async throws {
-        let bench = try Bench()
+    @Test(arguments: HubBackend.allCases)
+    func aDecisionIsNeverWrittenWithoutItsRecord(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
         let first = try await bench.office("11111", scope: "unit-a")
         let second = try await bench.office("11112", scope: "unit-a")
         try first.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-a', 'An')")
@@ -126,21 +129,19 @@ import TestSupport
             "Bearer " + (try await bench.store.issueCredential(for: "reviewer1", scope: nil, reviewer: true)))
         let conflict = try #require(try await bench.store.conflicts(state: "all", for: reviewer).first { $0.id == "persons/p1/full_name" })
         func fullName() throws -> String? {
-            try SQLiteDatabase(path: bench.hubPath, create: false).scalar("SELECT full_name FROM persons WHERE id = 'p1'")?.textValue
+            try bench.backend.scalar("SELECT full_name FROM persons WHERE id = 'p1'", in: bench.directory)?.textValue
         }
         let before = try fullName()
 
         // The record cannot be kept (as if the disk filled up between the two): nothing is written.
-        try bench.districtSQL("""
-            CREATE TRIGGER refuse_reviews BEFORE INSERT ON _sync_hub_reviews BEGIN SELECT RAISE(ABORT, 'disk full'); END;
-            """)
+        try backend.failReviewRecords(true, in: bench.directory)
         let decision = ResolveRequest(id: conflict.id, pick: nil, value: .text("Nguyễn Văn An"), reason: "as on the citizen id")
         await #expect(throws: (any Error).self) { try await bench.store.resolve(decision, by: reviewer) }
         #expect(try fullName() == before)
         #expect(try await bench.store.conflicts(state: "all", for: reviewer).first { $0.id == conflict.id }?.state == conflict.state)
         #expect(try await bench.store.feedDotCounts().keys.allSatisfy { $0.replica != "200" })
 
-        try bench.districtSQL("DROP TRIGGER refuse_reviews")
+        try backend.failReviewRecords(false, in: bench.directory)
         let decided = try await bench.store.resolve(decision, by: reviewer)
         #expect(try fullName() == "Nguyễn Văn An")
         #expect(decided.wrote == 1)
