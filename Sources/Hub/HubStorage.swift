@@ -51,7 +51,7 @@ public protocol HubTransaction {
     nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value?
     /// Columns of a register row as they are now (NULL for each when the row is absent).
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value]
-    /// Whether an assignment is active (no end date).
+    /// Whether an assignment is active (`AssignmentTerm`).
     nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool
     /// The units.id of the commune-level unit in force whose official code is `code`.
     nonisolated(nonsending) func communeUnit(code: String) async throws -> String?

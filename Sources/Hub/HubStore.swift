@@ -304,10 +304,8 @@ public actor HubStore {
                     // Ended when the keeper took the seat, but never before the loser's own start
                     // (ISO dates compare as text).
                     let keeperStart = keeper.startDate ?? Date().formatted(.iso8601.year().month().day())
-                    try await store.districtWrite(table: "assignments", row: loser.assignment, values: [
-                        "end_date": .text(max(keeperStart, loser.startDate ?? keeperStart)),
-                        "end_reason": .text(reason),
-                    ])
+                    try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
+                        on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
                     ended += 1
                 }
             }

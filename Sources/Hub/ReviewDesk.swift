@@ -148,10 +148,8 @@ extension HubStore {
 
     /// The district write that ends an assignment (never deletes it), naming the reviewer's reason.
     private static func ending(_ assignment: String, reviewer: Caller, reason: String) -> RowValues {
-        RowValues(table: "assignments", row: assignment, values: [
-            "end_date": .text(Date().formatted(.iso8601.year().month().day())),
-            "end_reason": .text("ended on district review by \(reviewer.replica): \(reason)"),
-        ])
+        RowValues(table: "assignments", row: assignment, values: AssignmentTerm.ending(
+            on: Date().formatted(.iso8601.year().month().day()), reason: "ended on district review by \(reviewer.replica): \(reason)"))
     }
 }
 

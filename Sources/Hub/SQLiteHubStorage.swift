@@ -96,7 +96,7 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     func isActiveAssignment(_ id: String) throws -> Bool {
-        try database.scalar("SELECT 1 FROM assignments WHERE id = ? AND (end_date IS NULL OR end_date = '')", [.text(id)]) != nil
+        try database.scalar("SELECT 1 FROM assignments a WHERE a.id = ? AND \(AssignmentTerm.isActive("a"))", [.text(id)]) != nil
     }
 
     func communeUnit(code: String) throws -> String? {
