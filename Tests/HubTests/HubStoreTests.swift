@@ -149,4 +149,45 @@ import TestSupport
         #expect(reverted.wrote == 1)
         #expect(try fullName() == before)
     }
+
+    @Test(arguments: HubBackend.allCases)
+    func pagesOfSnapshotAndPullHoldWhatOnePageHolds(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let office = try await bench.office("11111", scope: "unit-a")
+        let other = try await bench.office("22222", scope: "unit-b")
+        try office.0.database.execute((1...7).map {
+            "INSERT INTO persons(id, commune_id, full_name) VALUES ('p\($0)', 'unit-a', 'Người \($0)');"
+        }.joined())
+        try other.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('q1', 'unit-b', 'Khác')")
+        try await bench.push(office)
+        try await bench.push(other)
+        try bench.districtSQL("""
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '11111', 'Xã A', 'commune'), ('unit-b', '22222', 'Xã B', 'commune');
+            """)
+        let watcher = try await bench.office("11119", scope: "unit-a")
+
+        let whole = try await bench.store.snapshot(for: watcher.1, cursor: nil, checkpoint: nil, limit: 1_000)
+        var paged: [RowSnapshot] = []
+        var cursor: String?
+        repeat {
+            let page = try await bench.store.snapshot(for: watcher.1, cursor: cursor, checkpoint: whole.checkpoint, limit: 2)
+            #expect(page.rows.count <= 2)
+            paged += page.rows
+            cursor = page.cursor
+        } while cursor != nil
+        #expect(paged == whole.rows)
+        #expect(Set(whole.rows.map(\.row)) == Set((1...7).map { "p\($0)" } + ["unit-a", "unit-b"]))
+
+        let all = try await bench.store.pull(for: watcher.1, after: 0, limit: 1_000)
+        var pulled: [ChangeGroup] = []
+        var after: Int64 = 0
+        var more = true
+        while more {
+            let page = try await bench.store.pull(for: watcher.1, after: after, limit: 3)
+            pulled += page.changes
+            (after, more) = (page.next, page.more)
+        }
+        #expect(pulled.flatMap { $0.changes() ?? [] } == all.changes.flatMap { $0.changes() ?? [] })
+        #expect(after == all.next)
+    }
 }
