@@ -41,6 +41,8 @@ public enum HubAPI {
         let wire = Wire(store: store, limits: limits, logger: logger, metrics: metrics, gate: CallerGate(limit: limits.maxRequestsPerCaller))
         // First, so that it sees every request, matched or not.
         router.add(middleware: MethodCheck(wire: wire))
+        // Before the routes: a middleware wraps only the routes added after it.
+        router.add(middleware: RequestLimit(limit: limits.maxConcurrentRequests, wait: limits.requestTimeoutSeconds / 2))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -17,7 +17,6 @@ public enum HubServer {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let router = HubAPI.router(store: store, limits: limits, logger: logger, desk: ReviewRoutes.Options(secureCookies: tls != nil))
-        router.middlewares.add(RequestLimit(limit: limits.maxConcurrentRequests, wait: limits.requestTimeoutSeconds))
         let connections = ConnectionCounts(limits: limits, logger: logger)
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionLimiter(counts: connections)],
@@ -46,41 +45,75 @@ public enum HubServer {
 }
 
 /// Requests handled at once, over every caller: beyond the limit a request waits for a
-/// place (its body unread), and after `wait` seconds gets 503 and is retried later (syncd
-/// backs off), rather than queueing without end. `/health` and `/metrics` are always
-/// answered, so an overloaded hub can still be seen to be one.
+/// place (its body unread, first come first served), and after `wait` seconds gets 503 and
+/// is retried later (syncd backs off), rather than queueing without end. `/health` and
+/// `/metrics` are always answered, so an overloaded hub can still be seen to be one.
 struct RequestLimit<Context: RequestContext>: RouterMiddleware {
-    let limit: Int
+    let slots: RequestSlots
     let wait: Double
-    private let inFlight = NIOLockedValueBox(0)
 
     init(limit: Int, wait: Double) {
-        self.limit = limit
+        slots = RequestSlots(limit: limit)
         self.wait = wait
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.uri.path == "/health" || request.uri.path == "/metrics" { return try await next(request, context) }
-        func take() -> Bool {
-            inFlight.withLockedValue { count in
-                guard count < limit else { return false }
-                count += 1
-                return true
-            }
-        }
-        var admitted = take()
-        let deadline = ContinuousClock.now + .seconds(wait)
-        while !admitted && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            admitted = take()
-        }
-        guard admitted else {
-            let body = #"{"error":"busy","message":"the hub is handling \#(limit) requests already: try again in a few seconds (syncd does by itself)"}"#
+        guard await slots.acquire(waitingAtMost: wait) else {
+            let body = #"{"error":"busy","message":"the hub is handling \#(slots.limit) requests already: try again in a few seconds (syncd does by itself)"}"#
             return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "2"],
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
-        defer { inFlight.withLockedValue { $0 -= 1 } }
-        return try await next(request, context)
+        do {
+            let response = try await next(request, context)
+            await slots.release()
+            return response
+        } catch {
+            await slots.release()
+            throw error
+        }
+    }
+}
+
+/// A counting semaphore for requests: a place is handed to the longest waiter when one
+/// comes free, and a waiter gives up after its time.
+actor RequestSlots {
+    nonisolated let limit: Int
+    private var inUse = 0
+    private var waiting: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextWaiter = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// True once a place is taken; false when none came free within `seconds`.
+    func acquire(waitingAtMost seconds: Double) async -> Bool {
+        if inUse < limit {
+            inUse += 1
+            return true
+        }
+        let id = nextWaiter
+        nextWaiter += 1
+        return await withCheckedContinuation { continuation in
+            waiting.append((id, continuation))
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                self.giveUp(id)
+            }
+        }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            inUse -= 1
+        } else {
+            // The place passes straight to the longest waiter.
+            waiting.removeFirst().continuation.resume(returning: true)
+        }
+    }
+
+    private func giveUp(_ id: Int) {
+        guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: index).continuation.resume(returning: false)
     }
 }
 

@@ -18,7 +18,7 @@ public struct HubLimits: Sendable, Equatable {
     /// How far ahead of the hub's clock a change's stamp may be.
     public var maxClockAheadSeconds = 300.0
     /// Requests being handled at once, over all callers. More wait for a place, up to
-    /// `request_timeout_s`, then get 503 and are retried later.
+    /// half of `request_timeout_s`, then get 503 and are retried later.
     public var maxConcurrentRequests = 64
     /// Requests of one credential being handled at once; beyond it: 429.
     public var maxRequestsPerCaller = 4

@@ -88,7 +88,7 @@ struct SyncBenchmark: AsyncParsableCommand {
     }
 }
 
-private func seconds(since start: ContinuousClock.Instant) -> Double {
+func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }

@@ -25,11 +25,10 @@ struct CredentialCommand: AsyncParsableCommand {
         var reviewer = false
 
         func run() async throws {
-            let settings = try HubSettings.load(location.config)
-            guard let district = ReplicaID(rawValue: settings.replica), let commune = ReplicaID(rawValue: replica) else {
+            guard let commune = ReplicaID(rawValue: replica) else {
                 throw ValidationError("replica ids are official codes: letters, digits, '-', '_', '.'")
             }
-            let store = try HubStore(path: settings.database, district: district)
+            let store = try location.openStore()
             do {
                 print(try await store.issueCredential(for: commune, scope: scope, reviewer: reviewer))
             } catch let refusal as HubError {

@@ -300,6 +300,30 @@ import TestSupport
         #expect(hubIsUp())
     }
 
+    /// Requests beyond `max_concurrent_requests` wait for a place, then get 503; the hub's
+    /// health is answered all the while.
+    @Test func requestsBeyondTheHubsCapacityWaitThenGetBusyAndHealthIsAlwaysAnswered() throws {
+        cluster.hub.stop()
+        try cluster.hub.configure("[limits]\nmax_concurrent_requests = 1\nrequest_timeout_s = 3")
+        try cluster.hub.start()
+        let other = try cluster.addCommune("06916")
+        let otherToken = try String(contentsOfFile: other.credentialPath, encoding: .utf8)
+        // One request holds the only place while its body trickles in.
+        let holder = try RawSocket(port: cluster.hub.port)
+        let head = headers().map { "\($0.key): \($0.value)\r\n" }.joined()
+        holder.send("POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\n\(head)Content-Length: 1000\r\n\r\n{")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(hubIsUp(), "/health waited behind the request limit")
+        let began = Date()
+        let busy = try RawHTTP.send("GET", cluster.hub.url + "/v1/pull?after=0", headers: headers(otherToken))
+        let waited = Date().timeIntervalSince(began)
+        #expect(busy.status == 503 && errorCode(busy) == "busy", "\(busy.status) \(busy.body.prefix(200))")
+        #expect(waited > 1.2, "refused after \(waited) s, without waiting for a place")
+        // The holder times out (408); then the place is free again.
+        #expect(holder.read(timeout: 4).text.hasPrefix("HTTP/1.1 408"))
+        #expect(try RawHTTP.send("GET", cluster.hub.url + "/v1/pull?after=0", headers: headers(otherToken)).status == 200)
+    }
+
     // MARK: Credentials
 
     @Test func credentialsAreNeverSilentlyReplacedAndCanBeRevoked() throws {
