@@ -106,6 +106,12 @@ struct LoadBenchmark: AsyncParsableCommand {
                      roundsPerSecond, roundsPerSecond / plainPerSecond, percentile(0.5), percentile(0.99), percentile(1)))
         print(String(format: "hub CPU: %.1f ms per round (%.1f s in all); errors: %d", cpuPerRound, cpu, results.errors.count))
         for error in results.errors.prefix(3) { print("  error: \(error)") }
+        if !results.errors.isEmpty {
+            let log = (try? String(contentsOfFile: directory.appendingPathComponent("hub.log").path, encoding: .utf8)) ?? ""
+            let complaints = log.split(separator: "\n").filter { !$0.contains("info") }
+            print("hub log, its last complaints:")
+            for line in complaints.suffix(5) { print("  \(line.prefix(300))") }
+        }
         print(String(format: #"{"rounds_per_s": %.1f, "plain_rows_per_s": %.0f, "ratio": %.5f, "p50_ms": %.1f, "p99_ms": %.1f, "hub_cpu_ms_per_round": %.2f, "errors": %d}"#,
                      roundsPerSecond, plainPerSecond, roundsPerSecond / plainPerSecond, percentile(0.5), percentile(0.99), cpuPerRound,
                      results.errors.count))
