@@ -91,22 +91,17 @@ public actor HubStore {
     ///
     /// `refused` are changes of the batch already refused for what they are on their own
     /// (`IncomingPush`): they are settled like the others, and answered again when re-sent.
+    ///
+    /// The changes come checked from `IncomingPush`: the caller's own dots, each named once.
     public func push(_ changes: some Collection<Change>, refused rejected: [Refusal] = [], from caller: Caller) throws -> PushResponse {
         try require(.commune, caller)
-        for change in changes where change.dot.replica != caller.replica {
-            throw HubError.forbidden(
-                "change \(change.dot) carries a dot of replica \(change.dot.replica): \(caller.replica) may push only its own changes")
-        }
-        var counters = Set<UInt64>()
-        for counter in changes.map(\.dot.counter) + rejected.map(\.counter) where !counters.insert(counter).inserted {
-            throw HubError.badRequest("the batch names change \(caller.replica):\(counter) twice: a dot names one change; the sender is broken")
-        }
         // A block of counters the hub holds any of is a block it holds whole (DotBlock).
         let held = try received(caller.replica)
         let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) }
         let resent = changes.filter { isResent($0.dot.counter) }
+        let rejectedAgain = rejected.filter { isResent($0.counter) }
         var refusedAgain = try checkResent(resent, from: caller)
-        refusedAgain += try repeatRefusals(rejected.filter { isResent($0.counter) }, from: caller)
+        refusedAgain += try repeatRefusals(rejectedAgain, from: caller)
         let fresh = changes.filter { !isResent($0.dot.counter) }
         try verifyContexts(fresh, from: caller)
         let screened = try screen(fresh, from: caller) + rejected.filter { !isResent($0.counter) }
@@ -135,7 +130,7 @@ public actor HubStore {
         if report.applied > 0 { try enforceSeats() }
         return PushResponse(
             acknowledged: try received(caller.replica), applied: report.applied,
-            duplicates: resent.count - refusedAgain.count + report.duplicates + rejected.filter { isResent($0.counter) }.count,
+            duplicates: resent.count - refusedAgain.count + report.duplicates + rejectedAgain.count,
             refused: refusedAgain + screened, heldBefore: held)
     }
 

@@ -55,7 +55,6 @@ struct IncomingPush {
                         + "syncd then stamps its unsent changes again and sends them")
             }
             let rowProblem = Self.rowIdProblem(group.r, limit: limits.maxRowIdBytes)
-            let ownEntry = VersionVector(text: group.x)?[origin] ?? 0
             for change in expanded {
                 let counter = change.dot.counter
                 guard counters.insert(counter).inserted else {
@@ -64,8 +63,9 @@ struct IncomingPush {
                 }
                 // The sender's own entry is implied (every counter below this one); one at or
                 // above it would say the change had seen itself.
-                guard ownEntry < counter else {
-                    throw HubError.badRequest("change \(change.dot) claims to have seen \(origin):\(ownEntry), its own dot or a later one")
+                guard change.context[origin] < counter else {
+                    throw HubError.badRequest(
+                        "change \(change.dot) claims to have seen \(origin):\(change.context[origin]), its own dot or a later one")
                 }
                 if let column = change.column, column.utf8.count > 64 || column.isEmpty {
                     throw HubError.badRequest("a column name of \(column.utf8.count) bytes: no column of the register is named so")
@@ -123,9 +123,7 @@ struct IncomingPush {
     /// Text from the wire as it may be quoted in a message or a log: control characters
     /// escaped, cut to 100 characters.
     static func shown(_ text: String) -> String {
-        let escaped = text.unicodeScalars.prefix(100).map { scalar -> String in
-            scalar.properties.generalCategory == .control ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }.joined()
+        let escaped = EscapingLogHandler.escaped(String(String.UnicodeScalarView(text.unicodeScalars.prefix(100))))
         return text.unicodeScalars.count > 100 ? escaped + "…" : escaped
     }
 
