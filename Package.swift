@@ -102,6 +102,8 @@ let package = Package(
         // What the test suites share: temporary files, the sqlite3 shell, processes.
         .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
+        // The hub's logic in-process, on the storage it runs on.
+        .testTarget(name: "HubTests", dependencies: ["Hub", "Replica", "SyncCore", "SyncProtocol", "TestSupport"]),
         .testTarget(
             name: "ProtocolTests",
             dependencies: [

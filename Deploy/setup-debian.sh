@@ -4,10 +4,11 @@
 # tests, driven through chromium-driver), openssl and curl (the HTTPS and review-desk tests: a
 # throw-away CA, headers as sent), debootstrap and systemd-container (Deploy/systemd-test.sh
 # boots a container whose PID 1 is systemd), python3-venv (Tests/contract/run.sh installs
-# Schemathesis into a venv), and faketime (TrustBoundaryTests types rows as on a computer
-# whose clock runs ahead).
+# Schemathesis into a venv), faketime (TrustBoundaryTests types rows as on a computer
+# whose clock runs ahead), and postgresql (Deploy/postgres-test.sh starts a throw-away
+# cluster for the hub's PostgreSQL store; the packaged cluster service is not used).
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime
+apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime postgresql

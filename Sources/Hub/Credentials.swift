@@ -29,30 +29,18 @@ public struct IssuedCredential: Sendable, Equatable {
 /// Issuing and checking credentials. A token is `REPLICA.SECRET`; the hub keeps only its
 /// SHA-256, so a copy of the hub database does not let anyone sign in.
 enum Credentials {
-    static func issue(replica: ReplicaID, scope: String, role: Caller.Role = .commune, in database: SQLiteDatabase) throws -> String {
+    /// Makes a new token for `replica` and keeps its digest, replacing any credential it held.
+    nonisolated(nonsending) static func issue(replica: ReplicaID, scope: String, role: Caller.Role = .commune, in store: any HubTransaction) async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let token = "\(replica.rawValue).\(secret)"
-        try database.run(
-            """
-            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(replica) DO UPDATE SET scope = excluded.scope, role = excluded.role, sha256 = excluded.sha256,
-                issued_at = excluded.issued_at
-            """,
-            [.text(replica.rawValue), .text(scope), .text(role.rawValue), .text(digest(token)), .text(Date().formatted(.iso8601))])
+        try await store.saveCredential(StoredCredential(
+            replica: replica, scope: scope, role: role, sha256: digest(token), issuedAt: Date().formatted(.iso8601)))
         return token
     }
 
-    static func list(in database: SQLiteDatabase) throws -> [IssuedCredential] {
-        try database.query("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
-            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let scope = row[1].textValue,
-                let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)), let at = row[3].textValue
-            else { return nil }
-            return IssuedCredential(replica: replica, scope: scope, role: role, issuedAt: at)
-        }
-    }
-
-    static func verify(authorization: String?, in database: SQLiteDatabase) throws -> Caller {
+    /// The caller an `Authorization` header names, if its token is the one the hub issued.
+    nonisolated(nonsending) static func verify(authorization: String?, in storage: any HubStorage) async throws -> Caller {
         guard let authorization, authorization.hasPrefix("Bearer ") else {
             throw HubError.unauthorized(
                 "no credential was sent: set 'credential_file' in commune.toml to the credential the district issued "
@@ -60,17 +48,18 @@ enum Credentials {
         }
         let token = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
         let replicaText = String(token.prefix { $0 != "." })
-        guard let replica = ReplicaID(rawValue: replicaText),
-            let row = try database.query("SELECT scope, sha256, role FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
-            let scope = row[0].textValue, let expected = row[1].textValue,
-            let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)),
-            constantTimeEqual(Array(digest(token).utf8), Array(expected.utf8))
-        else {
+        let stored: StoredCredential?
+        if let replica = ReplicaID(rawValue: replicaText) {
+            stored = try await storage.read { try await $0.credential(of: replica) }
+        } else {
+            stored = nil
+        }
+        guard let stored, constantTimeEqual(Array(digest(token).utf8), Array(stored.sha256.utf8)) else {
             throw HubError.unauthorized(
                 "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
-        return Caller(replica: replica, scope: scope, role: role)
+        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role)
     }
 
     static func digest(_ token: String) -> String {

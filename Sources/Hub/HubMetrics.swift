@@ -57,12 +57,10 @@ public struct HubFigures: Sendable {
 }
 
 extension HubStore {
-    public func figures() throws -> HubFigures {
-        let database = replica.database
-        let conflicts = try database.query("SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first ?? []
-        return HubFigures(
-            openConflicts: Int(conflicts.first?.integerValue ?? 0),
-            awaitingReview: Int(conflicts.count > 1 ? conflicts[1].integerValue ?? 0 : 0),
-            feedChanges: Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0))
+    public func figures() async throws -> HubFigures {
+        try await storage.read { store in
+            let conflicts = try await store.conflictCounts()
+            return HubFigures(openConflicts: conflicts.standing, awaitingReview: conflicts.open, feedChanges: try await store.feedCount())
+        }
     }
 }

@@ -163,15 +163,16 @@ enum ReviewPage {
 
 extension HubStore {
     /// Names to show reviewers instead of ids.
-    func reviewNames(for conflicts: [ConflictView]) throws -> ReviewPage.Names {
-        var names = ReviewPage.Names()
-        for person in Set(conflicts.flatMap { $0.sides.compactMap(\.person) }) {
-            names.people[person] = try replica.database.scalar("SELECT full_name FROM persons WHERE id = ?", [.text(person)])?.textValue
+    func reviewNames(for conflicts: [ConflictView]) async throws -> ReviewPage.Names {
+        try await storage.read { store in
+            var names = ReviewPage.Names()
+            for person in Set(conflicts.flatMap { $0.sides.compactMap(\.person) }) {
+                names.people[person] = try await store.personName(person)
+            }
+            for origin in Set(conflicts.flatMap { $0.sides.compactMap(\.origin) }) {
+                names.units[origin] = try await store.unitName(code: origin)
+            }
+            return names
         }
-        for origin in Set(conflicts.flatMap { $0.sides.compactMap(\.origin) }) {
-            names.units[origin] = try replica.database.scalar(
-                "SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(origin)])?.textValue
-        }
-        return names
     }
 }

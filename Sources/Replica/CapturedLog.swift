@@ -119,9 +119,8 @@ struct LogEntry {
     func changes(replica: ReplicaID, schema: TableSchema, folded: Folded) -> [Change] {
         func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
             let dot = dot(replica, slot: slot)
-            var seen = context.removing(replica)
             // Everything this replica wrote before is implied: its writes are sequential.
-            seen.record(Dot(replica: replica, counter: dot.counter - 1))
+            let seen = CompactContext(context, origin: replica).context(of: dot)
             return Change(table: table, row: row, operation: operation, dot: dot, context: seen, timestamp: folded.timestamp)
         }
         if operation == .reserve || operation == .void { return [] }

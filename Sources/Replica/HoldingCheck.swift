@@ -37,7 +37,7 @@ struct HoldingCheck {
     private static let activeHoldings = """
         SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
         FROM assignments a JOIN positions p ON p.id = a.position_id LEFT JOIN titles t ON t.id = p.title_id
-        WHERE (a.end_date IS NULL OR a.end_date = '')
+        WHERE \(AssignmentTerm.isActive("a"))
         """
 
     func run(touching rows: [RowKey], at now: HybridTimestamp) throws {

@@ -79,8 +79,21 @@ public final class SQLiteDatabase {
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE`: the write lock is taken up front, so a
     /// concurrent writer makes it wait at the start rather than fail half-way). Rolls back if
-    /// `body` throws.
+    /// `body` throws. Inside a transaction already, `body` runs in a savepoint of it: what it
+    /// wrote is undone if it throws, and commits with the enclosing transaction.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction {
+            try execute("SAVEPOINT nested")
+            do {
+                let result = try body()
+                try execute("RELEASE nested")
+                return result
+            } catch {
+                try? execute("ROLLBACK TO nested")
+                try? execute("RELEASE nested")
+                throw error
+            }
+        }
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -91,6 +104,9 @@ public final class SQLiteDatabase {
             throw error
         }
     }
+
+    /// Whether a transaction is open on this connection.
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }

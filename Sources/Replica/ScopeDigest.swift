@@ -100,7 +100,7 @@ extension Replica {
         for table in schema.tables {
             var sums = ScopeDigest.Table()
             let skip = excluding[table.name] ?? []
-            try forEachRowState(table: table.name, scope: table.owner == .district ? nil : scope) { row, state in
+            try forEachRowState(table: table.name, scope: RowScope.filter(table, for: scope)) { row, state in
                 guard !skip.contains(row) else { return }
                 sums.rows += 1
                 let bucket = ScopeDigest.bucket(table: table.name, row: row)
@@ -130,7 +130,7 @@ extension Replica {
     /// rather than two per row.
     public func forEachRowState(table: String, scope: String?, _ body: (String, RowState) throws -> Void) throws {
         let inScope = scope == nil ? "" : """
-             AND pk IN (SELECT pk FROM _sync_fields WHERE tbl = ?1 AND col = 'commune_id' AND val = ?2)
+             AND pk IN (SELECT f.pk FROM _sync_fields f WHERE f.tbl = ?1 AND \(RowScope.condition(fields: "f", is: "?2")))
             """
         let parameters: [Value] = scope.map { [.text(table), .text($0)] } ?? [.text(table)]
         var headers: [(String, VersionVector, VersionVector)] = []

@@ -41,7 +41,7 @@ struct SeatCheck {
             """
             SELECT a.id, a.person_id, a.decision_no, a.decision_date, a.start_date, f.dot
             FROM assignments a LEFT JOIN _sync_fields f ON f.tbl = 'assignments' AND f.pk = a.id AND f.col = 'position_id'
-            WHERE a.position_id = ? AND (a.end_date IS NULL OR a.end_date = '')
+            WHERE a.position_id = ? AND \(AssignmentTerm.isActive("a"))
             """, [.text(position)]
         ) { row in
             // A holder not folded yet is this replica's own, just written.

@@ -9,7 +9,7 @@ extension Replica {
         var sql = "SELECT r.pk FROM _sync_rows r"
         var parameters: [Value] = [.text(table), .text(row)]
         if let scope {
-            sql += " JOIN _sync_fields f ON f.tbl = r.tbl AND f.pk = r.pk AND f.col = 'commune_id' AND f.val = ?"
+            sql += " JOIN _sync_fields f ON f.tbl = r.tbl AND f.pk = r.pk AND \(RowScope.condition(fields: "f", is: "?"))"
             parameters.insert(.text(scope), at: 0)
         }
         sql += " WHERE r.tbl = ? AND r.pk > ? ORDER BY r.pk LIMIT ?"

@@ -2,8 +2,7 @@ import SyncCore
 
 /// Changes as they cross the wire: consecutive changes of one row written together (same
 /// origin, stamp and context) travel as one group, so the row, origin, stamp and context are
-/// sent once. The origin's own context entry is not sent: every change's context holds its
-/// origin up to the change's counter minus one, and the receiver puts it back.
+/// sent once. The context travels compact (`CompactContext`): without the origin's own entry.
 ///
 /// JSON: `{"t": table, "r": row, "o": origin, "h": hlc, "x": "context", "w": [[counter, column, value], [counter]]}`
 /// where `[counter]` alone is a delete.
@@ -76,7 +75,7 @@ public struct ChangeGroup: Codable, Sendable, Equatable {
             pending = []
         }
         for change in changes {
-            let context = change.context.removing(change.dot.replica).description
+            let context = change.compactContext.text
             if let current = head, current.table == change.table, current.row == change.row,
                 current.dot.replica == change.dot.replica, current.timestamp == change.timestamp, headContext == context
             {
@@ -96,14 +95,13 @@ public struct ChangeGroup: Codable, Sendable, Equatable {
 
     /// The changes of this group; nil if the origin or the context is malformed.
     public func changes() -> [Change]? {
-        guard let origin = ReplicaID(rawValue: o), let context = VersionVector(text: x) else { return nil }
+        guard let origin = ReplicaID(rawValue: o), let context = CompactContext(text: x) else { return nil }
         return w.map { write in
-            var seen = context
-            if write.counter > 1 { seen.record(Dot(replica: origin, counter: write.counter - 1)) }
+            let dot = Dot(replica: origin, counter: write.counter)
             return Change(
                 table: t, row: r,
                 operation: write.column.map { .set(column: $0, value: write.value) } ?? .delete,
-                dot: Dot(replica: origin, counter: write.counter), context: seen, timestamp: HybridTimestamp(rawValue: h))
+                dot: dot, context: context.context(of: dot), timestamp: HybridTimestamp(rawValue: h))
         }
     }
 }

@@ -89,4 +89,15 @@ import Testing
         near.observe(HybridTimestamp(wallMillis: now + 60_000), physicalMillis: now)
         #expect(near.now(physicalMillis: now) > HybridTimestamp(wallMillis: now + 60_000))
     }
+
+    @Test func aCompactContextDropsOnlyTheOriginsImpliedEntry() {
+        let (a, b): (ReplicaID, ReplicaID) = ("22499", "22502")
+        let dot = Dot(replica: a, counter: 130)
+        let context = VersionVector([a: 129, b: 7])
+        let compact = CompactContext(context, origin: a)
+        #expect(compact.text == VersionVector([b: 7]).description)
+        #expect(CompactContext(text: compact.text)?.context(of: dot) == context)
+        // A replica's first change has seen nothing of its own.
+        #expect(CompactContext(VersionVector([b: 7]), origin: a).context(of: Dot(replica: a, counter: 1)) == VersionVector([b: 7]))
+    }
 }

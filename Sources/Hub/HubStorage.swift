@@ -1,0 +1,147 @@
+import Replica
+import SyncCore
+import SyncProtocol
+
+/// Where the hub keeps what it holds: the district's merged register (merge state, register
+/// rows, conflicts), the change feed, what each replica has delivered or had refused,
+/// credentials and review decisions. `HubStore` holds the hub's logic (validation, scope,
+/// rules, paging) once, above this interface; a backend only stores and reads.
+///
+/// Everything happens in a transaction: `write` commits when its body returns and rolls
+/// back when it throws, so what a body writes lands together or not at all; `read` sees one
+/// consistent state. A backend may run several transactions of several hub processes at
+/// once (PostgreSQL): the hub's logic never relies on being the only writer between two
+/// transactions. Calls stay on the caller's actor (`nonisolated(nonsending)`), so a backend
+/// needs no locking of its own for one hub.
+public protocol HubStorage: AnyObject {
+    /// The district replica whose register this is.
+    var district: ReplicaID { get }
+    /// The register schema the hub serves.
+    var schema: RegisterSchema { get }
+
+    /// Runs `body` in a read-only transaction.
+    nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
+    /// Runs `body` in a read-write transaction.
+    nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
+    /// Whether district staff wrote anything not in the feed yet: cheap, outside a transaction,
+    /// so that the many requests that find nothing new never take the write lock.
+    nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool
+}
+
+/// One transaction of a `HubStorage`. Valid only inside the body it was handed to.
+public protocol HubTransaction {
+    // MARK: The district register
+
+    /// The merge rules the hub's register is merged with.
+    nonisolated(nonsending) func rules() async throws -> RuleSet
+    /// Merges changes of other replicas into the register (merge state, register rows and
+    /// conflict records, the seat and holding checks), as the replica's `apply` does.
+    nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport
+    /// The highest dot counter the district has handed out to its own writes.
+    nonisolated(nonsending) func districtCounter() async throws -> UInt64
+    /// A district write: the named columns count as written by the district (they supersede
+    /// every concurrent side), and reach every replica through the feed.
+    nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws
+    /// District writes (by the hub, or by staff with plain SQL) not yet in the feed, oldest
+    /// first; they count as fed once `markDistrictEditsFed(through:)` is called.
+    nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change]
+    nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws
+    /// The value the merge state holds for the row's scope column (`RowScope.column`): the
+    /// first write's, so deleted rows still have one. Nil when it holds none.
+    nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value?
+    /// Columns of a register row as they are now (NULL for each when the row is absent).
+    nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value]
+    /// Whether an assignment is active (`AssignmentTerm`).
+    nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool
+    /// The units.id of the commune-level unit in force whose official code is `code`.
+    nonisolated(nonsending) func communeUnit(code: String) async throws -> String?
+    /// Names to show people: a person's full name, a unit's name by its code.
+    nonisolated(nonsending) func personName(_ id: String) async throws -> String?
+    nonisolated(nonsending) func unitName(code: String) async throws -> String?
+
+    // MARK: Merge state of rows
+
+    /// Rows of `table` after `row` in id order, in `scope` (any row when nil), at most `limit`.
+    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)]
+    /// Rows of `table` in `scope` that fall into digest `buckets`.
+    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)]
+    /// One row's merge state; nil when the hub holds nothing of it.
+    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState?
+    /// The digest of `scope` (`ScopeDigest`).
+    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest
+
+    // MARK: The feed
+
+    /// Appends changes to the feed, each with the scope of its row (`RowScope.feedScope`).
+    nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws
+    /// Feed entries after `seq` visible to `scope` (its own and everyone's), not of `origin`,
+    /// in feed order, at most `limit`.
+    nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)]
+    /// The feed's last position (0 when empty).
+    nonisolated(nonsending) func feedEnd() async throws -> Int64
+    /// `origin`'s changes in the feed above `counter`, in counter order, at most `limit`.
+    nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change]
+    /// The change held in the feed under `dot`.
+    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change?
+    /// How many feed entries each dot has (more than 1 would be a bug).
+    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int]
+    /// How many changes the feed holds.
+    nonisolated(nonsending) func feedCount() async throws -> Int
+
+    // MARK: What replicas delivered
+
+    /// The highest counter of `origin`'s changes the hub settled (held or refused); 0 for none.
+    nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64
+    /// Raises what the hub settled of `origin` to `counter` (never lowers it).
+    nonisolated(nonsending) func recordReceived(_ origin: ReplicaID, counter: UInt64) async throws
+    /// The refusal kept for `origin`'s change `counter`.
+    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal?
+    /// Keeps refusals of `origin`'s changes (one already kept under the same dot stays).
+    nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws
+
+    // MARK: Credentials
+
+    nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential?
+    nonisolated(nonsending) func credentials() async throws -> [IssuedCredential]
+    /// Stores a credential, replacing the one `replica` held.
+    nonisolated(nonsending) func saveCredential(_ credential: StoredCredential) async throws
+    /// Deletes `replica`'s credential; true if there was one.
+    nonisolated(nonsending) func deleteCredential(of replica: ReplicaID) async throws -> Bool
+
+    // MARK: Conflicts and reviews
+
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord]
+    /// Counts of conflicts not closed, and of those awaiting review.
+    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int)
+    nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord?
+    /// Keeps a decision and returns its number.
+    nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64
+    /// Marks decision `id` as undone by decision `revert`.
+    nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws
+}
+
+/// A credential as the hub keeps it: the token's SHA-256, never the token.
+public struct StoredCredential: Sendable, Equatable {
+    public let replica: ReplicaID
+    public let scope: String
+    public let role: Caller.Role
+    public let sha256: String
+    public let issuedAt: String
+}
+
+/// A reviewer's decision as kept: who, when, why, what it wrote, and the values it overwrote
+/// so that it can be reverted. A revert is a decision too (`reverts` names the one undone).
+public struct ReviewRecord: Sendable, Equatable {
+    public var id: Int64?
+    public let conflict: String
+    public let reviewer: ReplicaID
+    public let at: String
+    public let reason: String
+    public let pick: String?
+    public let value: Value?
+    public let wrote: Int
+    /// The overwritten values (`RowValues`), as JSON.
+    public let previous: String
+    public let reverts: Int64?
+    public var revertedBy: Int64?
+}

@@ -1,0 +1,306 @@
+import Foundation
+import Replica
+import SyncCore
+import SyncProtocol
+
+/// The hub's storage in one SQLite file, the embedded default: the district's own replica of
+/// the register (the same replica a commune runs, whose capture triggers let district staff
+/// edit with plain SQL) and the hub's tables beside it (`HubTables`).
+///
+/// One connection, owned by whoever owns this object (`HubStore`, an actor). None of its calls
+/// suspends, so a transaction's body runs within one turn of its owner: two transactions of
+/// one hub never interleave on the connection.
+public final class SQLiteHubStorage: HubStorage {
+    let replica: Replica
+    public let district: ReplicaID
+    public var schema: RegisterSchema { replica.schema }
+
+    /// Opens the hub database at `path`, creating it (as the replica of `district`) on first
+    /// use, and adopts `rules` (nil: keep the rules it holds).
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil) throws {
+        let replica = try Replica.openOrCreate(at: path, id: district, role: .district)
+        guard replica.id == district, replica.role == .district else {
+            throw HubError(status: 500, code: "wrong_database",
+                           message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
+        }
+        try replica.database.execute(HubTables.sql)
+        if let rules, try replica.rules != rules { try replica.adopt(rules) }
+        self.replica = replica
+        self.district = district
+    }
+
+    public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await transaction("BEGIN DEFERRED", body)
+    }
+
+    public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await transaction("BEGIN IMMEDIATE", body)
+    }
+
+    private nonisolated(nonsending) func transaction<T>(_ begin: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        let database = replica.database
+        // A body that suspended and let another transaction start would share this one.
+        precondition(!database.isInTransaction, "a hub transaction began inside another on one SQLite connection")
+        try database.execute(begin)
+        do {
+            let result = try await body(SQLiteHubTransaction(replica: replica))
+            try database.execute("COMMIT")
+            return result
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public func hasUnfedDistrictEdits() throws -> Bool {
+        let fed = UInt64(try replica.meta(Self.fedCounter)?.integerValue ?? 0)
+        return try replica.hasUnfoldedWrites || replica.counter > fed
+    }
+
+    /// `_sync_meta` key: the district's own counter up to which its writes are in the feed.
+    static let fedCounter = "fed_counter"
+}
+
+/// A transaction on the hub's SQLite file: the SQL of every hub read and write.
+struct SQLiteHubTransaction: HubTransaction {
+    let replica: Replica
+    var database: SQLiteDatabase { replica.database }
+
+    // MARK: The district register
+
+    func rules() throws -> RuleSet { try replica.rules }
+
+    func merge(_ changes: [Change]) throws -> ApplyReport { try replica.apply(changes) }
+
+    func districtCounter() throws -> UInt64 { try replica.counter }
+
+    func districtWrite(table: String, row: String, values: [String: Value]) throws {
+        try replica.write(table: table, row: row, values: values)
+    }
+
+    func unfedDistrictEdits() throws -> [Change] {
+        try replica.fold()
+        let fed = UInt64(try replica.meta(SQLiteHubStorage.fedCounter)?.integerValue ?? 0)
+        return try replica.capturedChanges(after: fed)
+    }
+
+    func markDistrictEditsFed(through counter: UInt64) throws {
+        try replica.setMeta(SQLiteHubStorage.fedCounter, .integer(Int64(counter)))
+    }
+
+    func scopeValue(table: String, row: String) throws -> Value? { try replica.scopeValue(table: table, row: row) }
+
+    func values(table: String, row: String, columns: [String]) throws -> [String: Value] {
+        let values = try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE id = ?", [.text(row)]).first
+        return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))
+    }
+
+    func isActiveAssignment(_ id: String) throws -> Bool {
+        try database.scalar("SELECT 1 FROM assignments a WHERE a.id = ? AND \(AssignmentTerm.isActive("a"))", [.text(id)]) != nil
+    }
+
+    func communeUnit(code: String) throws -> String? {
+        try database.scalar(
+            "SELECT id FROM units WHERE code = ? AND kind IN ('commune', 'ward', 'township') AND effective_to IS NULL",
+            [.text(code)])?.textValue
+    }
+
+    func personName(_ id: String) throws -> String? {
+        try database.scalar("SELECT full_name FROM persons WHERE id = ?", [.text(id)])?.textValue
+    }
+
+    func unitName(code: String) throws -> String? {
+        try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
+    }
+
+    // MARK: Merge state of rows
+
+    func rowStates(table: String, after row: String, scope: String?, limit: Int) throws -> [(String, RowState)] {
+        try replica.rowStates(table: table, after: row, scope: scope, limit: limit)
+    }
+
+    func rowStates(table: String, scope: String?, buckets: Set<Int>) throws -> [(String, RowState)] {
+        try replica.rowStates(table: table, scope: scope, buckets: buckets)
+    }
+
+    func rowState(table: String, row: String) throws -> RowState? { try replica.rowState(table: table, row: row) }
+
+    func digest(scope: String?) throws -> ScopeDigest { try replica.digest(scope: scope) }
+
+    // MARK: The feed
+
+    func appendToFeed(_ entries: [(scope: String, change: Change)]) throws {
+        for (scope, change) in entries {
+            try database.run(
+                "INSERT INTO _sync_hub_feed(scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [.text(scope), .text(change.dot.replica.rawValue), .integer(Int64(change.dot.counter)),
+                 .text(change.table), .text(change.row), change.column.map(Value.text) ?? .null, change.operation.value ?? .null,
+                 .integer(Int64(change.timestamp.rawValue)), .text(change.compactContext.text)])
+        }
+    }
+
+    private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"
+
+    func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) throws -> [(seq: Int64, change: Change)] {
+        var entries: [(seq: Int64, change: Change)] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE scope IN (?, '*') AND seq > ? AND origin <> ? ORDER BY seq LIMIT ?",
+            [.text(scope), .integer(seq), .text(origin.rawValue), .integer(Int64(limit))]
+        ) { row in entries.append((row[0].integerValue ?? seq, try Self.feedChange(row))) }
+        return entries
+    }
+
+    func feedEnd() throws -> Int64 {
+        try database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
+    }
+
+    func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) throws -> [Change] {
+        var changes: [Change] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
+            [.text(origin.rawValue), .integer(Int64(min(counter, UInt64(Int64.max)))), .integer(Int64(limit))]
+        ) { row in changes.append(try Self.feedChange(row)) }
+        return changes
+    }
+
+    func feedChange(_ dot: Dot) throws -> Change? {
+        try database.query(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter = ?",
+            [.text(dot.replica.rawValue), .integer(Int64(dot.counter))]
+        ).first.map(Self.feedChange)
+    }
+
+    private static func feedChange(_ row: [Value]) throws -> Change {
+        guard let origin = row[1].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[2],
+            let table = row[3].textValue, let key = row[4].textValue, case .integer(let hlc) = row[7],
+            let context = row[8].textValue.flatMap(CompactContext.init(text:))
+        else { throw HubError(status: 500, code: "damaged_feed", message: "a feed row is damaged: run 'syncctl doctor' on the hub") }
+        let dot = Dot(replica: origin, counter: UInt64(counter))
+        let operation: Change.Operation = row[5].textValue.map { .set(column: $0, value: row[6]) } ?? .delete
+        return Change(table: table, row: key, operation: operation, dot: dot, context: context.context(of: dot),
+                      timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
+    }
+
+    func feedDotCounts() throws -> [Dot: Int] {
+        var counts: [Dot: Int] = [:]
+        try database.forEachRow("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") { row in
+            if let origin = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[1],
+                case .integer(let count) = row[2] {
+                counts[Dot(replica: origin, counter: UInt64(counter))] = Int(count)
+            }
+        }
+        return counts
+    }
+
+    func feedCount() throws -> Int {
+        Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
+    }
+
+    // MARK: What replicas delivered
+
+    func received(_ origin: ReplicaID) throws -> UInt64 {
+        UInt64(try database.scalar("SELECT counter FROM _sync_hub_received WHERE origin = ?", [.text(origin.rawValue)])?.integerValue ?? 0)
+    }
+
+    func recordReceived(_ origin: ReplicaID, counter: UInt64) throws {
+        try database.run(
+            """
+            INSERT INTO _sync_hub_received(origin, counter) VALUES (?, ?)
+            ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
+            """, [.text(origin.rawValue), .integer(Int64(counter))])
+    }
+
+    func refusal(of origin: ReplicaID, counter: UInt64) throws -> Refusal? {
+        guard let row = try database.query(
+            "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?",
+            [.text(origin.rawValue), .integer(Int64(counter))]).first
+        else { return nil }
+        return Refusal(counter: counter, table: row[0].textValue ?? "", row: row[1].textValue ?? "", column: row[2].textValue,
+                       code: row[3].textValue ?? "refused", message: row[4].textValue ?? "")
+    }
+
+    func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) throws {
+        for refusal in refusals {
+            try database.run(
+                """
+                INSERT OR IGNORE INTO _sync_hub_refused(origin, counter, tbl, pk, col, code, message, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(origin.rawValue), .integer(Int64(refusal.counter)), .text(refusal.table), .text(refusal.row),
+                 refusal.column.map(Value.text) ?? .null, .text(refusal.code), .text(refusal.message), .text(time)])
+        }
+    }
+
+    // MARK: Credentials
+
+    func credential(of replica: ReplicaID) throws -> StoredCredential? {
+        guard let row = try database.query(
+            "SELECT scope, role, sha256, issued_at FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
+            let scope = row[0].textValue, let role = row[1].textValue.flatMap(Caller.Role.init(rawValue:)),
+            let sha256 = row[2].textValue, let issuedAt = row[3].textValue
+        else { return nil }
+        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt)
+    }
+
+    func credentials() throws -> [IssuedCredential] {
+        try database.query("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
+            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let scope = row[1].textValue,
+                let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)), let at = row[3].textValue
+            else { return nil }
+            return IssuedCredential(replica: replica, scope: scope, role: role, issuedAt: at)
+        }
+    }
+
+    func saveCredential(_ credential: StoredCredential) throws {
+        try database.run(
+            """
+            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(replica) DO UPDATE SET scope = excluded.scope, role = excluded.role, sha256 = excluded.sha256,
+                issued_at = excluded.issued_at
+            """,
+            [.text(credential.replica.rawValue), .text(credential.scope), .text(credential.role.rawValue),
+             .text(credential.sha256), .text(credential.issuedAt)])
+    }
+
+    func deleteCredential(of replica: ReplicaID) throws -> Bool {
+        try database.run("DELETE FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)])
+        return database.changes > 0
+    }
+
+    // MARK: Conflicts and reviews
+
+    func conflicts(state: ConflictRecord.State?, column: String?) throws -> [ConflictRecord] {
+        try replica.conflicts(state: state, column: column)
+    }
+
+    func conflictCounts() throws -> (standing: Int, open: Int) {
+        let row = try database.query("SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first
+        return (Int(row?[0].integerValue ?? 0), Int(row?[1].integerValue ?? 0))
+    }
+
+    func review(_ id: Int64) throws -> ReviewRecord? {
+        guard let row = try database.query(
+            "SELECT conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = ?",
+            [.integer(id)]).first,
+            let conflict = row[0].textValue, let reviewer = row[1].textValue.flatMap(ReplicaID.init(rawValue:)),
+            let previous = row[7].textValue
+        else { return nil }
+        return ReviewRecord(
+            id: id, conflict: conflict, reviewer: reviewer, at: row[2].textValue ?? "", reason: row[3].textValue ?? "",
+            pick: row[4].textValue, value: row[5] == .null ? nil : row[5], wrote: Int(row[6].integerValue ?? 0),
+            previous: previous, reverts: row[8].integerValue, revertedBy: row[9].integerValue)
+    }
+
+    func recordReview(_ review: ReviewRecord) throws -> Int64 {
+        try database.run(
+            "INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
+             review.pick.map(Value.text) ?? .null, review.value ?? .null, .integer(Int64(review.wrote)),
+             .text(review.previous), review.reverts.map(Value.integer) ?? .null])
+        return try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0
+    }
+
+    func markReverted(_ id: Int64, by revert: Int64) throws {
+        try database.run("UPDATE _sync_hub_reviews SET reverted_by = ? WHERE id = ?", [.integer(revert), .integer(id)])
+    }
+}
