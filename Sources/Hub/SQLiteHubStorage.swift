@@ -7,11 +7,12 @@ import SyncProtocol
 /// the register (the same replica a commune runs, whose capture triggers let district staff
 /// edit with plain SQL) and the hub's tables beside it (`HubTables`).
 ///
-/// One connection, owned by whoever owns this object (`HubStore`, an actor). None of its calls
-/// suspends, so a transaction's body runs within one turn of its owner: two transactions of
-/// one hub never interleave on the connection.
+/// One connection. Every use of it (each transaction, and the check for district edits) takes
+/// a turn (`TransactionTurns`), so two transactions never interleave on it, whatever actor or
+/// thread their bodies run on; `SQLiteDatabase` stops any use from two threads at once.
 public final class SQLiteHubStorage: HubStorage {
     let replica: Replica
+    private let turns = TransactionTurns()
     public let district: ReplicaID
     public var schema: RegisterSchema { replica.schema }
 
@@ -38,23 +39,25 @@ public final class SQLiteHubStorage: HubStorage {
     }
 
     private nonisolated(nonsending) func transaction<T>(_ begin: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
-        let database = replica.database
-        // A body that suspended and let another transaction start would share this one.
-        precondition(!database.isInTransaction, "a hub transaction began inside another on one SQLite connection")
-        try database.execute(begin)
-        do {
-            let result = try await body(SQLiteHubTransaction(replica: replica))
-            try database.execute("COMMIT")
-            return result
-        } catch {
-            try? database.execute("ROLLBACK")
-            throw error
+        try await turns.inTurn {
+            let database = replica.database
+            try database.execute(begin)
+            do {
+                let result = try await body(SQLiteHubTransaction(replica: replica))
+                try database.execute("COMMIT")
+                return result
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
         }
     }
 
-    public func hasUnfedDistrictEdits() throws -> Bool {
-        let fed = UInt64(try replica.meta(Self.fedCounter)?.integerValue ?? 0)
-        return try replica.hasUnfoldedWrites || replica.counter > fed
+    public nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool {
+        try await turns.inTurn {
+            let fed = UInt64(try replica.meta(Self.fedCounter)?.integerValue ?? 0)
+            return try replica.hasUnfoldedWrites || replica.counter > fed
+        }
     }
 
     /// `_sync_meta` key: the district's own counter up to which its writes are in the feed.
@@ -68,68 +71,68 @@ struct SQLiteHubTransaction: HubTransaction {
 
     // MARK: The district register
 
-    func rules() throws -> RuleSet { try replica.rules }
+    nonisolated(nonsending) func rules() async throws -> RuleSet { try replica.rules }
 
-    func merge(_ changes: [Change]) throws -> ApplyReport { try replica.apply(changes) }
+    nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport { try replica.apply(changes) }
 
-    func districtCounter() throws -> UInt64 { try replica.counter }
+    nonisolated(nonsending) func districtCounter() async throws -> UInt64 { try replica.counter }
 
-    func districtWrite(table: String, row: String, values: [String: Value]) throws {
+    nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
         try replica.write(table: table, row: row, values: values)
     }
 
-    func unfedDistrictEdits() throws -> [Change] {
+    nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
         try replica.fold()
         let fed = UInt64(try replica.meta(SQLiteHubStorage.fedCounter)?.integerValue ?? 0)
         return try replica.capturedChanges(after: fed)
     }
 
-    func markDistrictEditsFed(through counter: UInt64) throws {
+    nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws {
         try replica.setMeta(SQLiteHubStorage.fedCounter, .integer(Int64(counter)))
     }
 
-    func scopeValue(table: String, row: String) throws -> Value? { try replica.scopeValue(table: table, row: row) }
+    nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value? { try replica.scopeValue(table: table, row: row) }
 
-    func values(table: String, row: String, columns: [String]) throws -> [String: Value] {
+    nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
         let values = try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE id = ?", [.text(row)]).first
         return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))
     }
 
-    func isActiveAssignment(_ id: String) throws -> Bool {
+    nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool {
         try database.scalar("SELECT 1 FROM assignments a WHERE a.id = ? AND \(AssignmentTerm.isActive("a"))", [.text(id)]) != nil
     }
 
-    func communeUnit(code: String) throws -> String? {
+    nonisolated(nonsending) func communeUnit(code: String) async throws -> String? {
         try database.scalar(
             "SELECT id FROM units WHERE code = ? AND kind IN ('commune', 'ward', 'township') AND effective_to IS NULL",
             [.text(code)])?.textValue
     }
 
-    func personName(_ id: String) throws -> String? {
+    nonisolated(nonsending) func personName(_ id: String) async throws -> String? {
         try database.scalar("SELECT full_name FROM persons WHERE id = ?", [.text(id)])?.textValue
     }
 
-    func unitName(code: String) throws -> String? {
+    nonisolated(nonsending) func unitName(code: String) async throws -> String? {
         try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
     }
 
     // MARK: Merge state of rows
 
-    func rowStates(table: String, after row: String, scope: String?, limit: Int) throws -> [(String, RowState)] {
+    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)] {
         try replica.rowStates(table: table, after: row, scope: scope, limit: limit)
     }
 
-    func rowStates(table: String, scope: String?, buckets: Set<Int>) throws -> [(String, RowState)] {
+    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)] {
         try replica.rowStates(table: table, scope: scope, buckets: buckets)
     }
 
-    func rowState(table: String, row: String) throws -> RowState? { try replica.rowState(table: table, row: row) }
+    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState? { try replica.rowState(table: table, row: row) }
 
-    func digest(scope: String?) throws -> ScopeDigest { try replica.digest(scope: scope) }
+    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest { try replica.digest(scope: scope) }
 
     // MARK: The feed
 
-    func appendToFeed(_ entries: [(scope: String, change: Change)]) throws {
+    nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws {
         for (scope, change) in entries {
             try database.run(
                 "INSERT INTO _sync_hub_feed(scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -141,7 +144,7 @@ struct SQLiteHubTransaction: HubTransaction {
 
     private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"
 
-    func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) throws -> [(seq: Int64, change: Change)] {
+    nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)] {
         var entries: [(seq: Int64, change: Change)] = []
         try database.forEachRow(
             "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE scope IN (?, '*') AND seq > ? AND origin <> ? ORDER BY seq LIMIT ?",
@@ -150,11 +153,11 @@ struct SQLiteHubTransaction: HubTransaction {
         return entries
     }
 
-    func feedEnd() throws -> Int64 {
+    nonisolated(nonsending) func feedEnd() async throws -> Int64 {
         try database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
     }
 
-    func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) throws -> [Change] {
+    nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change] {
         var changes: [Change] = []
         try database.forEachRow(
             "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
@@ -163,7 +166,7 @@ struct SQLiteHubTransaction: HubTransaction {
         return changes
     }
 
-    func feedChange(_ dot: Dot) throws -> Change? {
+    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change? {
         try database.query(
             "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter = ?",
             [.text(dot.replica.rawValue), .integer(Int64(dot.counter))]
@@ -181,7 +184,7 @@ struct SQLiteHubTransaction: HubTransaction {
                       timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
     }
 
-    func feedDotCounts() throws -> [Dot: Int] {
+    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int] {
         var counts: [Dot: Int] = [:]
         try database.forEachRow("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") { row in
             if let origin = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[1],
@@ -192,17 +195,17 @@ struct SQLiteHubTransaction: HubTransaction {
         return counts
     }
 
-    func feedCount() throws -> Int {
+    nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
 
     // MARK: What replicas delivered
 
-    func received(_ origin: ReplicaID) throws -> UInt64 {
+    nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64 {
         UInt64(try database.scalar("SELECT counter FROM _sync_hub_received WHERE origin = ?", [.text(origin.rawValue)])?.integerValue ?? 0)
     }
 
-    func recordReceived(_ origin: ReplicaID, counter: UInt64) throws {
+    nonisolated(nonsending) func recordReceived(_ origin: ReplicaID, counter: UInt64) async throws {
         try database.run(
             """
             INSERT INTO _sync_hub_received(origin, counter) VALUES (?, ?)
@@ -210,7 +213,7 @@ struct SQLiteHubTransaction: HubTransaction {
             """, [.text(origin.rawValue), .integer(Int64(counter))])
     }
 
-    func refusal(of origin: ReplicaID, counter: UInt64) throws -> Refusal? {
+    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal? {
         guard let row = try database.query(
             "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?",
             [.text(origin.rawValue), .integer(Int64(counter))]).first
@@ -219,7 +222,7 @@ struct SQLiteHubTransaction: HubTransaction {
                        code: row[3].textValue ?? "refused", message: row[4].textValue ?? "")
     }
 
-    func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) throws {
+    nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws {
         for refusal in refusals {
             try database.run(
                 """
@@ -233,7 +236,7 @@ struct SQLiteHubTransaction: HubTransaction {
 
     // MARK: Credentials
 
-    func credential(of replica: ReplicaID) throws -> StoredCredential? {
+    nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
         guard let row = try database.query(
             "SELECT scope, role, sha256, issued_at FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
             let scope = row[0].textValue, let role = row[1].textValue.flatMap(Caller.Role.init(rawValue:)),
@@ -242,7 +245,7 @@ struct SQLiteHubTransaction: HubTransaction {
         return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt)
     }
 
-    func credentials() throws -> [IssuedCredential] {
+    nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {
         try database.query("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
             guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let scope = row[1].textValue,
                 let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)), let at = row[3].textValue
@@ -251,7 +254,7 @@ struct SQLiteHubTransaction: HubTransaction {
         }
     }
 
-    func saveCredential(_ credential: StoredCredential) throws {
+    nonisolated(nonsending) func saveCredential(_ credential: StoredCredential) async throws {
         try database.run(
             """
             INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, ?, ?, ?)
@@ -262,23 +265,23 @@ struct SQLiteHubTransaction: HubTransaction {
              .text(credential.sha256), .text(credential.issuedAt)])
     }
 
-    func deleteCredential(of replica: ReplicaID) throws -> Bool {
+    nonisolated(nonsending) func deleteCredential(of replica: ReplicaID) async throws -> Bool {
         try database.run("DELETE FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)])
         return database.changes > 0
     }
 
     // MARK: Conflicts and reviews
 
-    func conflicts(state: ConflictRecord.State?, column: String?) throws -> [ConflictRecord] {
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord] {
         try replica.conflicts(state: state, column: column)
     }
 
-    func conflictCounts() throws -> (standing: Int, open: Int) {
+    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int) {
         let row = try database.query("SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first
         return (Int(row?[0].integerValue ?? 0), Int(row?[1].integerValue ?? 0))
     }
 
-    func review(_ id: Int64) throws -> ReviewRecord? {
+    nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord? {
         guard let row = try database.query(
             "SELECT conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = ?",
             [.integer(id)]).first,
@@ -291,7 +294,7 @@ struct SQLiteHubTransaction: HubTransaction {
             previous: previous, reverts: row[8].integerValue, revertedBy: row[9].integerValue)
     }
 
-    func recordReview(_ review: ReviewRecord) throws -> Int64 {
+    nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {
         try database.run(
             "INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
@@ -300,7 +303,7 @@ struct SQLiteHubTransaction: HubTransaction {
         return try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0
     }
 
-    func markReverted(_ id: Int64, by revert: Int64) throws {
+    nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
         try database.run("UPDATE _sync_hub_reviews SET reverted_by = ? WHERE id = ?", [.integer(revert), .integer(id)])
     }
 }

@@ -1,4 +1,6 @@
 import CSQLite
+import Glibc
+import Synchronization
 import SyncCore
 
 /// One connection to a SQLite file: a thin layer over the C API that keeps prepared
@@ -9,6 +11,22 @@ public final class SQLiteDatabase {
     let handle: OpaquePointer
     public let path: String
     private var statements: [String: OpaquePointer] = [:]
+    /// Which thread is inside a call on this connection, and how deep (a query's row handler
+    /// may run statements of its own). The connection is opened without SQLite's own mutex, so
+    /// two threads inside it at once would corrupt its state and possibly the file: that is
+    /// stopped here, loudly, rather than found later as "database disk image is malformed".
+    private let user = Mutex<(thread: pthread_t, depth: Int)>((0, 0))
+    private func enter(_ sql: String) {
+        user.withLock { user in
+            let me = pthread_self()
+            precondition(
+                user.depth == 0 || pthread_equal(user.thread, me) != 0,
+                "two threads at once on the SQLite connection to \(path) (the second ran \(sql.prefix(80))): its owner must serialise its use")
+            user.thread = me
+            user.depth += 1
+        }
+    }
+    private func leave() { user.withLock { $0.depth -= 1 } }
 
     /// Opens (and with `create`, creates) the file at `path`, waiting up to `busyTimeoutMillis`
     /// for another program's write lock instead of failing at once.
@@ -35,6 +53,7 @@ public final class SQLiteDatabase {
 
     /// Runs one or more statements that take no parameters and return nothing of interest.
     public func execute(_ sql: String) throws {
+        enter(sql); defer { leave() }
         var errorMessage: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         if code != SQLITE_OK {
@@ -114,6 +133,7 @@ public final class SQLiteDatabase {
     private var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
     private func withStatement(_ sql: String, _ parameters: [Value], _ body: (OpaquePointer) throws -> Void) throws {
+        enter(sql); defer { leave() }
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)

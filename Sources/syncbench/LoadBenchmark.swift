@@ -92,6 +92,12 @@ struct LoadBenchmark: AsyncParsableCommand {
         threads.forEach { $0.start() }
         results.waitForAll(threads.count)
         let elapsed = seconds(since: start)
+        guard hub.process.isRunning else {
+            let log = (try? String(contentsOfFile: directory.appendingPathComponent("hub.log").path, encoding: .utf8)) ?? ""
+            print("synchub exited during the run (status \(hub.process.terminationStatus)); the end of its log:")
+            for line in log.split(separator: "\n").suffix(400) { print("  \(line.prefix(300))") }
+            throw ExitCode.failure
+        }
         let cpu = try hub.cpuSeconds() - cpuBefore
         let latencies = results.latencies.sorted()
         func percentile(_ share: Double) -> Double {

@@ -190,4 +190,66 @@ import TestSupport
         #expect(pulled.flatMap { $0.changes() ?? [] } == all.changes.flatMap { $0.changes() ?? [] })
         #expect(after == all.next)
     }
+
+    /// Many offices pushing and pulling at once while district staff write: one connection's
+    /// transactions never interleave (they did when a storage call ran off the hub's actor,
+    /// and the hub file ended up "malformed"), each change is in the feed once, and every
+    /// office can pull every row of its scope.
+    @Test(arguments: HubBackend.allCases)
+    func officesAtOnceAreEachServedWhole(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let store = bench.store
+        let offices = 24, rounds = 6
+        var callers: [(Caller, String)] = []
+        for index in 0..<offices {
+            let code = ReplicaID(rawValue: String(format: "3%04d", index))!
+            let token = try await store.issueCredential(for: code, scope: "unit-\(index % 4)")
+            callers.append((try await store.authenticate("Bearer \(token)"), bench.directory.path("\(code).db")))
+        }
+        let hubFile = bench.directory
+        let sent = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, (caller, path)) in callers.enumerated() {
+                group.addTask {
+                    let replica = try Replica.create(at: path, id: caller.replica, role: .commune)
+                    var sent = 0
+                    for round in 0..<rounds {
+                        try replica.database.execute(
+                            "INSERT INTO persons(id, commune_id, full_name) VALUES ('p\(index)-\(round)', '\(caller.scope)', 'Người \(round)')")
+                        try replica.fold()
+                        let held = try await store.receivedCounter(of: caller.replica)
+                        let changes = try replica.capturedChanges(after: held)
+                        let pushed = try await store.push(changes, from: caller)
+                        #expect(pushed.refused.isEmpty && pushed.applied == changes.count)
+                        sent += changes.count
+                        _ = try await store.pull(for: caller, after: 0, limit: 10_000)
+                        _ = try await store.digest(for: caller)
+                    }
+                    return sent
+                }
+            }
+            group.addTask {
+                for round in 0..<rounds {
+                    try backend.districtSQL(
+                        "INSERT INTO units(id, code, name, kind) VALUES ('u\(round)', '9000\(round)', 'Đơn vị \(round)', 'commune')",
+                        in: hubFile)
+                    _ = try await store.ingestLocalEdits()
+                }
+                return 0
+            }
+            return try await group.reduce(0, +)
+        }
+        _ = try await store.ingestLocalEdits()
+        let counts = try await store.feedDotCounts()
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        #expect(counts.keys.filter { $0.replica != "200" }.count == sent)
+        #expect(counts.keys.contains { $0.replica == "200" })
+        for scope in 0..<4 {
+            let watcher = try await bench.office(ReplicaID(rawValue: "4000\(scope)")!, scope: "unit-\(scope)")
+            let pulled = try await store.pull(for: watcher.1, after: 0, limit: 100_000)
+            let persons = Set(pulled.changes.filter { $0.t == "persons" }.map(\.r))
+            let expected = Set((0..<offices).filter { $0 % 4 == scope }.flatMap { index in (0..<rounds).map { "p\(index)-\($0)" } })
+            #expect(persons == expected, "unit-\(scope)")
+            #expect(Set(pulled.changes.filter { $0.t == "units" }.map(\.r)) == Set((0..<rounds).map { "u\($0)" }))
+        }
+    }
 }
