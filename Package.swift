@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "syncbench",
             dependencies: [
-                "Replica", "Hub", "SyncClient", "SyncProtocol",
+                "CSQLite", "Replica", "Hub", "SyncClient", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -124,6 +124,14 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Runs `body` with the raw connection, for a C call this type does not wrap (the session
+    /// extension in syncbench). The connection stays this object's: `body` must not close it.
+    public func withConnection<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        enter("(raw connection)")
+        defer { leave() }
+        return try body(handle)
+    }
+
     /// Whether a transaction is open on this connection.
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 

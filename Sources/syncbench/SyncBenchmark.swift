@@ -8,9 +8,11 @@ import SyncCore
 
 /// End-to-end sync throughput on loopback: a commune replica holding `--rows` new person
 /// records pushes them to a real hub (in this process, over HTTP through libcurl), from the
-/// commune's commit to the hub's commit of the last batch. Beside it, plain SQLite inserts of
-/// the same rows in the same run, counted in field values, and the compressed bytes each
-/// change cost on the wire.
+/// commune's commit to the hub's commit of the last batch; then the hub hands the same rows
+/// to two new offices of the same commune, one by a snapshot (bootstrap) and one by a pull
+/// of the feed. Beside them, in the same run: SQLite's session extension moving the same
+/// rows between two files (`SessionPipeline`), plain SQLite inserts, and the compressed bytes
+/// each change cost on the wire.
 struct SyncBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
@@ -43,6 +45,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             try plain.transaction { for person in people[chunk..<min(chunk + 500, people.count)] { try plain.run(insert, person) } }
         }
         let plainPerSecond = Double(rows * columns.count) / seconds(since: plainStart)
+        let sessionPerSecond = try SessionPipeline(insert: insert, rows: people).fieldsPerSecond(columns: columns.count, in: directory)
 
         // A hub on a free port, the commune's credential, the commune's rows.
         var logger = Logger(label: "synchub")
@@ -71,20 +74,60 @@ struct SyncBenchmark: AsyncParsableCommand {
             print(String(format: "  of which folding at the commune: %.2f s, pushing and applying at the hub: %.2f s", folded, total - folded))
             return (total, session.lastReport)
         }
-        server.cancel()
         let changes = rows * columns.count
         let perSecond = Double(changes) / elapsed
         let atHub = try await store.receivedCounter(of: "06913")
         guard report.pushed == changes, atHub > 0 else {
             throw ValidationError("pushed \(report.pushed) of \(changes) changes; the hub holds up to \(atHub)")
         }
+
+        // Hub -> office: a new office of the same commune bootstraps from a snapshot, another
+        // (told to skip the snapshot) pulls the same rows from the feed.
+        let snapshotCredential = try await store.issueCredential(for: "06914", scope: "unit-06913")
+        let pullCredential = try await store.issueCredential(for: "06915", scope: "unit-06913")
+        let snapshotPath = directory.appendingPathComponent("06914.db").path
+        let pullPath = directory.appendingPathComponent("06915.db").path
+        _ = try Replica.create(at: snapshotPath, id: "06914", role: .commune)
+        try Replica.create(at: pullPath, id: "06915", role: .commune).setMeta("pull_checkpoint", .integer(0))
+        let (snapshotSeconds, pullSeconds) = try await onThread {
+            let snapshotted = try Replica(openingExisting: snapshotPath)
+            let bootstrapping = try SyncSession(
+                replica: snapshotted, hubURL: "http://127.0.0.1:\(port)", credential: snapshotCredential, batchChanges: batch)
+            let start = ContinuousClock.now
+            _ = try bootstrapping.round()
+            let snapshotSeconds = seconds(since: start)
+            guard bootstrapping.lastReport.snapshotRows == rows else {
+                throw ValidationError("the snapshot brought \(bootstrapping.lastReport.snapshotRows) of \(rows) rows")
+            }
+            let pulled = try Replica(openingExisting: pullPath)
+            let pulling = try SyncSession(
+                replica: pulled, hubURL: "http://127.0.0.1:\(port)", credential: pullCredential, batchChanges: batch)
+            let pullStart = ContinuousClock.now
+            try pulling.pull()
+            let pullSeconds = seconds(since: pullStart)
+            guard pulling.lastReport.pulled == changes else {
+                throw ValidationError("the pull brought \(pulling.lastReport.pulled) of \(changes) changes")
+            }
+            return (snapshotSeconds, pullSeconds)
+        }
+        server.cancel()
+        let snapshotPerSecond = Double(changes) / snapshotSeconds
+        let pullPerSecond = Double(changes) / pullSeconds
         let wireBytes = Double(report.bytesSent) / Double(changes)
-        print("\(rows) person rows = \(changes) field changes, pushed in batches of \(batch) over HTTP on loopback")
-        print(String(format: "plain SQLite inserts:        %10.0f field values/s", plainPerSecond))
-        print(String(format: "commune commit -> hub commit: %10.0f field changes/s  (ratio %.3f; target >= 50000/s)", perSecond, perSecond / plainPerSecond))
+        print("\(rows) person rows = \(changes) field changes, in batches of \(batch) over HTTP on loopback")
+        print(String(format: "baseline, SQLite session extension (capture, changeset, gzip, apply): %10.0f field values/s", sessionPerSecond))
+        print(String(format: "baseline, plain SQLite inserts:                                      %10.0f field values/s", plainPerSecond))
+        print("                                    changes/s   vs session   vs plain")
+        for (name, rate) in [("commune commit -> hub commit", perSecond), ("hub -> new office, snapshot", snapshotPerSecond),
+                             ("hub -> new office, pull", pullPerSecond)] {
+            print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                + String(format: " %12.0f %12.3f %10.3f", rate, rate / sessionPerSecond, rate / plainPerSecond))
+        }
+        print("targets: commune -> hub >= 100000/s and >= 0.15 of the session pipeline")
         print(String(format: "wire: %.1f bytes per change compressed (%d requests, %d bytes; target <= 30)", wireBytes, report.requests, report.bytesSent))
-        print(String(format: #"{"changes_per_s": %.0f, "plain_insert_per_s": %.0f, "ratio": %.4f, "wire_bytes_per_change": %.2f}"#,
-                     perSecond, plainPerSecond, perSecond / plainPerSecond, wireBytes))
+        print(String(format: #"{"changes_per_s": %.0f, "session_per_s": %.0f, "session_ratio": %.4f, "snapshot_per_s": %.0f, "pull_per_s": %.0f, "plain_insert_per_s": %.0f, "ratio": %.4f, "wire_bytes_per_change": %.2f}"#,
+                     perSecond, sessionPerSecond, perSecond / sessionPerSecond, snapshotPerSecond, pullPerSecond, plainPerSecond,
+                     perSecond / plainPerSecond, wireBytes))
     }
 }
 
