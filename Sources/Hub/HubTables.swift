@@ -1,3 +1,5 @@
+import Replica
+
 /// The hub's own bookkeeping, beside the district replica's tables in the same SQLite file.
 enum HubTables {
     static let sql = """
@@ -11,6 +13,9 @@ enum HubTables {
         -- A dot names one change: a replica that sends another change under a dot the hub
         -- holds has re-used its counters (restored or copied file), which a push checks here.
         CREATE UNIQUE INDEX IF NOT EXISTS _sync_hub_feed_by_dot ON _sync_hub_feed(origin, counter);
+        -- Rows by the commune that keeps them (RowScope: the merged commune_id), so that one
+        -- office's snapshot, digest and row lookups read its own rows, not the whole register.
+        CREATE INDEX IF NOT EXISTS _sync_hub_fields_by_scope ON _sync_fields(tbl, val, pk) WHERE col = '\(RowScope.column)';
         -- Changes the hub refused (out of scope, unknown column, too large, ...), by dot, so a
         -- change sent again gets the same answer and never counts as new.
         CREATE TABLE IF NOT EXISTS _sync_hub_refused(

@@ -6,14 +6,16 @@ extension Replica {
     /// Rows of `table` after `row` (by id), in id order, whose `commune_id` is `scope` (any
     /// row when `scope` is nil), with their merge state; at most `limit`.
     public func rowStates(table: String, after row: String, scope: String?, limit: Int) throws -> [(String, RowState)] {
-        var sql = "SELECT r.pk FROM _sync_rows r"
-        var parameters: [Value] = [.text(table), .text(row)]
-        if let scope {
-            sql += " JOIN _sync_fields f ON f.tbl = r.tbl AND f.pk = r.pk AND \(RowScope.condition(fields: "f", is: "?"))"
-            parameters.insert(.text(scope), at: 0)
-        }
-        sql += " WHERE r.tbl = ? AND r.pk > ? ORDER BY r.pk LIMIT ?"
-        parameters.append(.integer(Int64(limit)))
+        // In a scope, read from the scope's fields in row order (the hub indexes them by scope),
+        // not every row of the table: a national hub serves one office as fast as a small one.
+        let sql = scope == nil
+            ? "SELECT r.pk FROM _sync_rows r WHERE r.tbl = ?1 AND r.pk > ?2 ORDER BY r.pk LIMIT ?3"
+            : """
+            SELECT f.pk FROM _sync_fields f JOIN _sync_rows r ON r.tbl = f.tbl AND r.pk = f.pk
+            WHERE f.tbl = ?1 AND \(RowScope.condition(fields: "f", is: "?4")) AND f.pk > ?2 ORDER BY f.pk LIMIT ?3
+            """
+        var parameters: [Value] = [.text(table), .text(row), .integer(Int64(limit))]
+        if let scope { parameters.append(.text(scope)) }
         let store = mergeStore
         return try database.query(sql, parameters).compactMap { $0.first?.textValue }.map { key in
             (key, try store.load(table: table, row: key))

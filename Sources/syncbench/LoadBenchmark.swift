@@ -5,8 +5,9 @@ import Replica
 import SyncClient
 import SyncCore
 
-/// Many offices against one hub: `--communes` real replica files, each with its own libcurl
-/// session, against a synchub process on loopback (the `synchub` built next to this program).
+/// Many offices against the hub: `--communes` real replica files, each with its own libcurl
+/// session, against `--hubs` synchub processes on loopback (the `synchub` built next to this
+/// program; several share one PostgreSQL database, and offices take them in turn).
 /// Each office writes one person row and syncs, `--rounds` times; `--workers` threads run
 /// offices at once. Prints rounds per second, latency percentiles, errors, and the hub's CPU
 /// time per round (from /proc), beside the same number of plain SQLite inserts of the rows
@@ -25,24 +26,38 @@ struct LoadBenchmark: AsyncParsableCommand {
     @Option(help: "Offices syncing at once.")
     var workers = 64
 
+    @Option(help: "synchub processes, all on one store (more than one needs --store postgresql).")
+    var hubs = 1
+
+    @OptionGroup var store: BenchStoreOptions
+
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncbench-load-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let codes = (0..<communes).map { String(format: "B%05d", $0) }
 
-        // The hub's file with a credential per office, issued before the hub process starts.
-        let hubPath = directory.appendingPathComponent("hub.db").path
+        // The hub's store with a credential per office, issued before the hub processes start.
+        guard hubs >= 1 else { throw ValidationError("--hubs must be at least 1") }
+        let benchStore = try await store.open(in: directory)
+        defer { benchStore.close() }
+        guard hubs == 1 || benchStore.isShared else {
+            throw ValidationError("\(hubs) hubs need a store they can share: add --store postgresql")
+        }
         var issued: [String] = []
         do {
-            let store = try HubStore(path: hubPath, district: "200")
+            let hubStore = try await benchStore.hubStore()
             for code in codes {
-                issued.append(try await store.issueCredential(for: ReplicaID(rawValue: code)!, scope: "unit-\(code)"))
+                issued.append(try await hubStore.issueCredential(for: ReplicaID(rawValue: code)!, scope: "unit-\(code)"))
             }
         }
         let credentials = issued
-        let hub = try HubProcess(directory: directory, database: hubPath)
-        defer { hub.stop() }
+        var started: [HubProcess] = []
+        defer { started.forEach { $0.stop() } }
+        for index in 0..<hubs {
+            started.append(try HubProcess(directory: directory, name: "hub\(index + 1)", store: benchStore.settings))
+        }
+        let hubProcesses = started
 
         // Baseline: the same rows into plain SQLite, one transaction per row (as offices commit).
         let columns = RegisterSchema.current.table(named: "persons")!.columns.map(\.name)
@@ -63,8 +78,8 @@ struct LoadBenchmark: AsyncParsableCommand {
 
         let paths = codes.map { directory.appendingPathComponent("\($0).db").path }
         for (code, path) in zip(codes, paths) { _ = try Replica.create(at: path, id: ReplicaID(rawValue: code)!, role: .commune) }
-        let cpuBefore = try hub.cpuSeconds()
-        let hubURL = hub.url
+        let cpuBefore = try hubProcesses.map { try $0.cpuSeconds() }.reduce(0, +)
+        let hubURLs = hubProcesses.map(\.url)
         let results = LoadFigures()
         let start = ContinuousClock.now
         let next = NextIndex()
@@ -74,7 +89,7 @@ struct LoadBenchmark: AsyncParsableCommand {
                     do {
                         let replica = try Replica(openingExisting: paths[office])
                         let session = try SyncSession(
-                            replica: replica, hubURL: hubURL, credential: credentials[office],
+                            replica: replica, hubURL: hubURLs[office % hubURLs.count], credential: credentials[office],
                             connectTimeoutSeconds: 10, requestTimeoutSeconds: 120)
                         for round in 0..<rounds {
                             try replica.database.run(insert, person(office, round))
@@ -92,13 +107,13 @@ struct LoadBenchmark: AsyncParsableCommand {
         threads.forEach { $0.start() }
         results.waitForAll(threads.count)
         let elapsed = seconds(since: start)
-        guard hub.process.isRunning else {
-            let log = (try? String(contentsOfFile: directory.appendingPathComponent("hub.log").path, encoding: .utf8)) ?? ""
-            print("synchub exited during the run (status \(hub.process.terminationStatus)); the end of its log:")
+        for hub in hubProcesses where !hub.process.isRunning {
+            let log = (try? String(contentsOfFile: hub.log, encoding: .utf8)) ?? ""
+            print("\(hub.name) exited during the run (status \(hub.process.terminationStatus)); the end of its log:")
             for line in log.split(separator: "\n").suffix(400) { print("  \(line.prefix(300))") }
             throw ExitCode.failure
         }
-        let cpu = try hub.cpuSeconds() - cpuBefore
+        let cpu = try hubProcesses.map { try $0.cpuSeconds() }.reduce(0, +) - cpuBefore
         let latencies = results.latencies.sorted()
         func percentile(_ share: Double) -> Double {
             latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * share))] * 1000
@@ -106,17 +121,19 @@ struct LoadBenchmark: AsyncParsableCommand {
         let roundsPerSecond = Double(latencies.count) / elapsed
         let plainPerSecond = Double(communes * rounds) / plainSeconds
         let cpuPerRound = latencies.isEmpty ? 0 : cpu * 1000 / Double(latencies.count)
-        print("\(communes) offices x \(rounds) rounds, \(min(workers, communes)) at once, against one synchub process on loopback")
+        print("\(communes) offices x \(rounds) rounds, \(min(workers, communes)) at once, against \(hubs) synchub process(es) on loopback, store \(store.store.rawValue)")
         print(String(format: "plain SQLite row commits:  %10.0f rows/s", plainPerSecond))
         print(String(format: "sync rounds:               %10.1f rounds/s (ratio %.4f); latency p50 %.0f ms, p99 %.0f ms, max %.0f ms",
                      roundsPerSecond, roundsPerSecond / plainPerSecond, percentile(0.5), percentile(0.99), percentile(1)))
-        print(String(format: "hub CPU: %.1f ms per round (%.1f s in all); errors: %d", cpuPerRound, cpu, results.errors.count))
+        print(String(format: "hub CPU (all hubs): %.1f ms per round (%.1f s in all); errors: %d", cpuPerRound, cpu, results.errors.count))
         for error in results.errors.prefix(3) { print("  error: \(error)") }
         if !results.errors.isEmpty {
-            let log = (try? String(contentsOfFile: directory.appendingPathComponent("hub.log").path, encoding: .utf8)) ?? ""
-            let complaints = log.split(separator: "\n").filter { !$0.contains("info") }
-            print("hub log, its last complaints:")
-            for line in complaints.suffix(5) { print("  \(line.prefix(300))") }
+            for hub in hubProcesses {
+                let log = (try? String(contentsOfFile: hub.log, encoding: .utf8)) ?? ""
+                let complaints = log.split(separator: "\n").filter { !$0.contains("info") }
+                print("\(hub.name) log, its last complaints:")
+                for line in complaints.suffix(5) { print("  \(line.prefix(300))") }
+            }
         }
         print(String(format: #"{"rounds_per_s": %.1f, "plain_rows_per_s": %.0f, "ratio": %.5f, "p50_ms": %.1f, "p99_ms": %.1f, "hub_cpu_ms_per_round": %.2f, "errors": %d}"#,
                      roundsPerSecond, plainPerSecond, roundsPerSecond / plainPerSecond, percentile(0.5), percentile(0.99), cpuPerRound,
@@ -129,14 +146,18 @@ struct LoadBenchmark: AsyncParsableCommand {
 /// synchub as a separate process on a free port, so that its CPU time can be read apart.
 private final class HubProcess {
     let process = Process()
+    let name: String
+    let log: String
     let url: String
 
-    init(directory: URL, database: String) throws {
-        let config = directory.appendingPathComponent("hub.toml").path
-        let log = directory.appendingPathComponent("hub.log").path
+    /// `store`: the hub.toml lines that choose its store (`BenchStore.settings`).
+    init(directory: URL, name: String, store: String) throws {
+        self.name = name
+        let config = directory.appendingPathComponent("\(name).toml").path
+        log = directory.appendingPathComponent("\(name).log").path
         try """
         replica = "200"
-        database = "\(database)"
+        \(store)
         [listen]
         host = "127.0.0.1"
         port = 0
@@ -165,7 +186,7 @@ private final class HubProcess {
                 port = Int(line[range.upperBound...].prefix { $0.isNumber })
             }
         }
-        guard let port else { throw ValidationError("synchub did not start; see \(log)") }
+        guard let port else { throw ValidationError("\(name) did not start; see \(log)") }
         url = "http://127.0.0.1:\(port)"
     }
 

@@ -138,7 +138,7 @@ func seconds(since start: ContinuousClock.Instant) -> Double {
 
 /// Runs blocking work (libcurl, SQLite) on a thread of its own, off Swift's cooperative pool
 /// where the in-process hub runs.
-private func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try work() }) }.start()
     }

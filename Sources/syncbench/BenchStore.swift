@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import Hub
+
+/// Which store a benchmark's hub runs on.
+enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case sqlite, postgresql
+}
+
+struct BenchStoreOptions: ParsableArguments {
+    @Option(help: "The hub's store: sqlite (one file) or postgresql.")
+    var store: StoreKind = .sqlite
+
+    @Option(help: "PostgreSQL to use with --store postgresql (its database is emptied first); without it, a throw-away cluster is started with Deploy/postgres-test.sh.")
+    var postgresURL: String?
+
+    func open(in directory: URL) async throws -> BenchStore {
+        switch store {
+        case .sqlite:
+            return BenchStore(kind: .sqlite, location: directory.appendingPathComponent("hub.db").path, cluster: nil)
+        case .postgresql:
+            if let postgresURL { return BenchStore(kind: .postgresql, location: postgresURL, cluster: nil) }
+            let cluster = try ThrowAwayPostgres(in: directory.appendingPathComponent("postgres"))
+            return BenchStore(kind: .postgresql, location: cluster.url, cluster: cluster)
+        }
+    }
+}
+
+/// A benchmark hub's store: where it is, how hub.toml names it, and a `HubStore` on it.
+final class BenchStore: Sendable {
+    let kind: StoreKind
+    /// The SQLite file's path, or the PostgreSQL URL.
+    let location: String
+    let cluster: ThrowAwayPostgres?
+
+    init(kind: StoreKind, location: String, cluster: ThrowAwayPostgres?) {
+        self.kind = kind
+        self.location = location
+        self.cluster = cluster
+    }
+
+    /// Whether several hub processes can run on it at once.
+    var isShared: Bool { kind == .postgresql }
+
+    /// The hub.toml lines that choose this store (top-level keys, then any table).
+    var settings: String {
+        switch kind {
+        case .sqlite: return "database = \"\(location)\""
+        case .postgresql: return "[store]\nkind = \"postgresql\"\nurl = \"\(location)\"\npool_size = 8"
+        }
+    }
+
+    /// A hub on this store, in this process, as district 200.
+    func hubStore() async throws -> HubStore {
+        switch kind {
+        case .sqlite: return try HubStore(path: location, district: "200")
+        case .postgresql: throw ValidationError("this build has no PostgreSQL store yet")
+        }
+    }
+
+    func close() { cluster?.stop() }
+}
+
+/// A PostgreSQL cluster of this run only (Deploy/postgres-test.sh), removed at the end.
+final class ThrowAwayPostgres: Sendable {
+    let directory: String
+    let url: String
+
+    init(in directory: URL) throws {
+        self.directory = directory.path
+        let script = "Deploy/postgres-test.sh"
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("\(script) is not here: run syncbench from the repository's top directory, or pass --postgres-url")
+        }
+        let process = Process()
+        let output = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, "start", directory.path]
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+            let url = text.split(separator: "\n").first(where: { $0.hasPrefix("postgresql://") }).map(String.init)
+        else {
+            throw ValidationError("Deploy/postgres-test.sh could not start a PostgreSQL (see its message above); is the postgresql package installed (Deploy/setup-debian.sh)?")
+        }
+        self.url = url
+    }
+
+    func stop() {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["Deploy/postgres-test.sh", "stop", directory]
+        try? process.run()
+        process.waitUntilExit()
+    }
+}

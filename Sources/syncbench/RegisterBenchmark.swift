@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import Hub
+import Logging
+import Replica
+import SyncClient
+import SyncCore
+import SyncProtocol
+
+/// A national register on one hub: every unit of the 2025 list (3,321 communes and wards)
+/// with `--people` person records each, pushed through the hub's own push path (the bulk
+/// load); then one office's bootstrap (snapshot) and pull are timed over HTTP, beside the same
+/// on a hub holding only the first 10 units. A hub that serves one office in time of its own
+/// scope, not of the whole register, shows the same latency on both.
+struct RegisterBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "One office's snapshot and pull latency on a national hub vs a hub of 10 communes.")
+
+    @Option(help: "CSV of units (province_code,province_name,commune_code,commune_name,commune_type).")
+    var units = "Deploy/data/communes_national_2025_two_level.csv"
+
+    @Option(help: "Person records per unit.")
+    var people = 200
+
+    @Option(help: "Only the first N units of the file (0: all).")
+    var limit = 0
+
+    @Option(help: "Timed bootstraps and pulls on each hub; the median is reported.")
+    var repeats = 5
+
+    @Flag(help: "Keep the hubs' files (their directory is printed) to look into them afterwards.")
+    var keep = false
+
+    func run() async throws {
+        let codes = try Self.unitCodes(units).prefix(limit > 0 ? limit : Int.max)
+        guard codes.count > 10 else { throw ValidationError("\(units) names \(codes.count) units; the comparison needs more than 10") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncbench-register-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { if keep { print("files kept in \(directory.path)") } else { try? FileManager.default.removeItem(at: directory) } }
+        // The office timed: a unit from the middle of the list, inside the first 10 too.
+        let probe = Array(codes)[5]
+
+        let small = try await Hub(path: directory.appendingPathComponent("small.db").path)
+        _ = try await small.load(Array(codes.prefix(10)), people: people)
+        let large = try await Hub(path: directory.appendingPathComponent("national.db").path)
+        let loaded = try await large.load(Array(codes), people: people)
+        print(String(format: "bulk load: %d units x %d people = %d field changes in %.0f s (%.0f changes/s, through HubStore.push)",
+                     codes.count, people, loaded.changes, loaded.seconds, Double(loaded.changes) / loaded.seconds))
+
+        var figures: [String: (snapshot: Double, pull: Double)] = [:]
+        for (name, hub) in [("10 units", small), ("\(codes.count) units", large)] {
+            var snapshots: [Double] = []
+            var pulls: [Double] = []
+            for round in 0..<repeats {
+                let (snapshot, pull) = try await hub.timeOffice(of: probe, round: round, expectingRows: people, in: directory)
+                snapshots.append(snapshot)
+                pulls.append(pull)
+            }
+            figures[name] = (median(snapshots), median(pulls))
+            await hub.stop()
+        }
+        let few = figures["10 units"]!, all = figures["\(codes.count) units"]!
+        print("one office of unit \(probe) (\(people) people), median of \(repeats), over HTTP on loopback:")
+        print("                      10 units   \(codes.count) units   ratio")
+        print(String(format: "snapshot (bootstrap) %8.1f ms %10.1f ms %7.2f", few.snapshot * 1000, all.snapshot * 1000, all.snapshot / few.snapshot))
+        print(String(format: "pull from the start  %8.1f ms %10.1f ms %7.2f", few.pull * 1000, all.pull * 1000, all.pull / few.pull))
+        print(String(format: #"{"units": %d, "people": %d, "load_changes_per_s": %.0f, "snapshot_ms_small": %.1f, "snapshot_ms_national": %.1f, "pull_ms_small": %.1f, "pull_ms_national": %.1f, "snapshot_ratio": %.2f, "pull_ratio": %.2f}"#,
+                     codes.count, people, Double(loaded.changes) / loaded.seconds, few.snapshot * 1000, all.snapshot * 1000,
+                     few.pull * 1000, all.pull * 1000, all.snapshot / few.snapshot, all.pull / few.pull))
+    }
+
+    static func unitCodes(_ path: String) throws -> [ReplicaID] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n").dropFirst().compactMap { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            return fields.count >= 3 ? ReplicaID(rawValue: String(fields[2])) : nil
+        }
+    }
+
+    /// A hub in this process, serving HTTP on a free port of loopback.
+    actor Hub {
+        let store: HubStore
+        let port: Int
+        let server: Task<Void, any Error>
+
+        init(path: String) async throws {
+            var logger = Logger(label: "synchub")
+            logger.logLevel = .critical
+            store = try HubStore(path: path, district: "200")
+            let ports = AsyncStream.makeStream(of: Int.self)
+            let app = try HubServer.application(store: store, host: "127.0.0.1", port: 0, logger: logger) { ports.continuation.yield($0) }
+            server = Task { try await app.runService() }
+            var iterator = ports.stream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ValidationError("the hub did not start") }
+            self.port = port
+        }
+
+        func stop() { server.cancel() }
+
+        /// Pushes `people` person records of each unit as that unit's office would, in pushes
+        /// of whole 64-counter blocks.
+        func load(_ codes: [ReplicaID], people: Int) async throws -> (changes: Int, seconds: Double) {
+            let columns = RegisterSchema.current.table(named: "persons")!.columns.map(\.name)
+            let start = ContinuousClock.now
+            var total = 0
+            let stamp = HybridTimestamp(wallMillis: UInt64(Date().timeIntervalSince1970 * 1000) - 60_000)
+            for (unitIndex, code) in codes.enumerated() {
+                let token = try await store.issueCredential(for: code, scope: "unit-\(code.rawValue)")
+                let caller = try await store.authenticate("Bearer \(token)")
+                // As an office's log numbers them: row n's columns take counters of block n.
+                let changes = (0..<people).flatMap { person -> [Change] in
+                    var values = PersonFixture(index: unitIndex * 10_000 + person, round: 1).values
+                    values[1] = .text("unit-\(code.rawValue)")
+                    let block = UInt64(person + 1) * DotBlock.size
+                    return zip(columns, values.dropFirst()).enumerated().map { index, field in
+                        Change(
+                            table: "persons", row: values[0].textValue!, operation: .set(column: field.0, value: field.1),
+                            dot: Dot(replica: code, counter: block + UInt64(index)), context: VersionVector(), timestamp: stamp)
+                    }
+                }
+                let perPush = 100 * columns.count
+                for chunk in stride(from: 0, to: changes.count, by: perPush) {
+                    let response = try await store.push(changes[chunk..<min(chunk + perPush, changes.count)], from: caller)
+                    guard response.refused.isEmpty else { throw ValidationError("the hub refused \(response.refused.count) changes") }
+                }
+                total += changes.count
+            }
+            return (total, seconds(since: start))
+        }
+
+        /// A new office of `code`'s unit bootstraps (snapshot), and another pulls the feed from
+        /// its start; returns both times in seconds.
+        func timeOffice(of code: ReplicaID, round: Int, expectingRows rows: Int, in directory: URL) async throws -> (Double, Double) {
+            let scope = "unit-\(code.rawValue)"
+            let snapshotID = ReplicaID(rawValue: "9\(round)\(port % 1000)1")!
+            let pullID = ReplicaID(rawValue: "9\(round)\(port % 1000)2")!
+            let snapshotToken = try await store.issueCredential(for: snapshotID, scope: scope)
+            let pullToken = try await store.issueCredential(for: pullID, scope: scope)
+            let snapshotPath = directory.appendingPathComponent("\(snapshotID).db").path
+            let pullPath = directory.appendingPathComponent("\(pullID).db").path
+            _ = try Replica.create(at: snapshotPath, id: snapshotID, role: .commune)
+            try Replica.create(at: pullPath, id: pullID, role: .commune).setMeta("pull_checkpoint", .integer(0))
+            let url = "http://127.0.0.1:\(port)"
+            return try await onThread {
+                let bootstrapping = try SyncSession(replica: try Replica(openingExisting: snapshotPath), hubURL: url, credential: snapshotToken)
+                let start = ContinuousClock.now
+                _ = try bootstrapping.round()
+                let snapshot = seconds(since: start)
+                guard bootstrapping.lastReport.snapshotRows == rows else {
+                    throw ValidationError("the snapshot brought \(bootstrapping.lastReport.snapshotRows) rows, not \(rows)")
+                }
+                let pulling = try SyncSession(replica: try Replica(openingExisting: pullPath), hubURL: url, credential: pullToken)
+                let pullStart = ContinuousClock.now
+                try pulling.pull()
+                let pull = seconds(since: pullStart)
+                guard pulling.lastReport.pulled > 0 else { throw ValidationError("the pull brought nothing") }
+                return (snapshot, pull)
+            }
+        }
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
