@@ -139,18 +139,24 @@ extension Replica {
     public func capturedChanges(after: UInt64 = 0, limit: Int = Int.max) throws -> [Change] {
         var changes: [Change] = []
         var fromSeq = Int64(DotBlock.of(after))
-        // Read in slices so that a push of a few thousand changes never reads the whole log.
-        let slice = min(max(limit, 64), 4_096)
+        // Read in slices so that a push of a few thousand changes never reads the whole log:
+        // a small first slice, then as many written rows as the rest of `limit` needs at the
+        // changes per row seen so far (a row of 19 columns is 19 changes).
+        var slice = min(max(limit, 1), 64)
+        var entriesRead = 0
         while changes.count < limit {
             let entries = try logEntries(fromSeq: fromSeq, limit: slice)
             guard let last = entries.last else { break }
             for entry in entries {
                 guard changes.count < limit, let folded = entry.folded else { return changes }
+                entriesRead += 1
                 if entry.operation == .reserve || entry.operation == .void { continue }
                 guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
                 changes += entry.changes(replica: id, schema: table, folded: folded).filter { $0.dot.counter > after }
             }
             fromSeq = last.seq + 1
+            let perEntry = max(1, changes.count / max(entriesRead, 1))
+            slice = min(max((limit - min(changes.count, limit)) / perEntry, 15), 4_095) + 1
         }
         return changes
     }
