@@ -363,6 +363,17 @@ import TestSupport
         return socket
     }
 
+    /// The first refusal of a pull as `token`: pulls are answered until the hub has a held
+    /// request in hand (its head may still be on the way); nil if none is refused for 10 s.
+    static func firstRefusedPull(as token: String, from client: some TestClientProtocol) async throws -> TestResponse? {
+        for _ in 0..<200 {
+            let response = try await client.execute(uri: "/v1/pull", method: .get, headers: headers(token))
+            if response.status != .ok { return response }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     @Test func oneCredentialCannotHoldMoreThanItsShareOfRequests() async throws {
         var limits = HubLimits()
         limits.maxRequestsPerCaller = 1
@@ -370,15 +381,9 @@ import TestSupport
         let bench = try await Bench(limits: limits)
         try await bench.test { client in
             let held = try Self.holdPush(port: try #require(client.port), token: bench.communeA)
-            // Until the hub has the held request in hand, A's pull may still get through.
-            var refusal: ErrorBody?
-            for _ in 0..<200 where refusal == nil {
-                let response = try await client.execute(uri: "/v1/pull", method: .get, headers: Self.headers(bench.communeA))
-                if response.status == .tooManyRequests { refusal = try Self.decode(ErrorBody.self, response) }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(refusal?.error == "too_many_requests")
-            #expect(refusal?.message.contains("11111 already has 1 requests in progress") == true)
+            let refusal = try Self.refusal(try #require(try await Self.firstRefusedPull(as: bench.communeA, from: client)), .tooManyRequests)
+            #expect(refusal.error == "too_many_requests")
+            #expect(refusal.message.contains("11111 already has 1 requests in progress"))
             // Another office is not held up.
             #expect(try await client.execute(uri: "/v1/pull", method: .get, headers: Self.headers(bench.communeB)).status == .ok)
             // The same gate covers the review API: it counts the caller's requests wherever they go.
@@ -396,14 +401,7 @@ import TestSupport
         let bench = try await Bench(limits: limits)
         try await bench.test { client in
             let held = try Self.holdPush(port: try #require(client.port), token: bench.communeA)
-            // Until the hub has the held request in hand, B's pull may still get the one place.
-            var busy: TestResponse?
-            for _ in 0..<200 where busy == nil {
-                let response = try await client.execute(uri: "/v1/pull", method: .get, headers: Self.headers(bench.communeB))
-                if response.status != .ok { busy = response }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let refused = try #require(busy)
+            let refused = try #require(try await Self.firstRefusedPull(as: bench.communeB, from: client))
             #expect(try Self.refusal(refused, .serviceUnavailable).error == "busy")
             #expect(refused.headers[.retryAfter] == "2")
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
