@@ -102,8 +102,14 @@ let package = Package(
         // What the test suites share: temporary files, the sqlite3 shell, processes.
         .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
         .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
-        // The hub's logic in-process, on the storage it runs on.
-        .testTarget(name: "HubTests", dependencies: ["Hub", "Replica", "SyncCore", "SyncProtocol", "TestSupport"]),
+        // The hub in-process: its logic on the storage it runs on, its routes over HTTP.
+        .testTarget(
+            name: "HubTests",
+            dependencies: [
+                "Hub", "Replica", "SyncCore", "SyncProtocol", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(
             name: "ProtocolTests",
             dependencies: [

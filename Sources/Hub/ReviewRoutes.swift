@@ -36,8 +36,16 @@ public enum ReviewRoutes {
         return "default-src 'none'; style-src 'sha256-\(hash)'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }()
 
-    static func add(
-        to router: Router<BasicRequestContext>, store: HubStore, sessions: ReviewSessions, options: Options, logger: Logger
+    static let routes = [
+        HubRoute(method: "GET", path: "/review"),
+        HubRoute(method: "POST", path: "/review/login"),
+        HubRoute(method: "POST", path: "/review/logout"),
+        HubRoute(method: "POST", path: "/review/resolve"),
+    ]
+
+    /// The desk's pages check their own session cookie: they sit behind no credential check.
+    static func add<Context: RequestContext>(
+        to router: some RouterMethods<Context>, store: HubStore, sessions: ReviewSessions, options: Options, logger: Logger
     ) {
         let desk = Desk(store: store, sessions: sessions, options: options, logger: logger)
         router.get("/review") { request, _ in await desk.guarded { try await desk.page(request) } }

@@ -1,0 +1,46 @@
+import Hummingbird
+import Logging
+import SyncProtocol
+
+/// The review API: conflicts listed, decided and reverted by district reviewers (`syncctl
+/// review`). Added behind `Authentication` and the caller gate but not the version handshake:
+/// `GET /v1/conflicts` is a stable interface that scripts call with a credential alone
+/// (DESIGN §7). The store refuses every caller that is not a reviewer.
+struct ConflictRoutes {
+    static let routes = [
+        HubRoute(method: "GET", path: "/v1/conflicts"),
+        HubRoute(method: "POST", path: "/v1/conflicts/resolve"),
+        HubRoute(method: "POST", path: "/v1/conflicts/revert"),
+    ]
+
+    let store: HubStore
+    let wire: Wire
+    let logger: Logger
+
+    func add(to group: RouterGroup<CallerContext>) {
+        group.get("/v1/conflicts", use: list)
+        group.post("/v1/conflicts/resolve", use: resolve)
+        group.post("/v1/conflicts/revert", use: revert)
+    }
+
+    @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {
+        let state = request.uri.queryParameters["state"].map(String.init)
+        return try wire.reply(try await store.conflicts(state: state, for: context.caller), to: request)
+    }
+
+    @Sendable func resolve(_ request: Request, context: CallerContext) async throws -> Response {
+        var request = request
+        let decision = try await wire.decode(ResolveRequest.self, from: &request)
+        let response = try await store.resolve(decision, by: context.caller)
+        logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(context.caller.replica)", "reason": "\(decision.reason)"])
+        return try wire.reply(response, to: request)
+    }
+
+    @Sendable func revert(_ request: Request, context: CallerContext) async throws -> Response {
+        var request = request
+        let revert = try await wire.decode(RevertRequest.self, from: &request)
+        let response = try await store.revert(revert, by: context.caller)
+        logger.info("review reverted", metadata: ["review": "\(revert.review)", "reviewer": "\(context.caller.replica)", "reason": "\(revert.reason)"])
+        return try wire.reply(response, to: request)
+    }
+}

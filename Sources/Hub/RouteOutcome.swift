@@ -1,0 +1,28 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import SyncProtocol
+
+/// How every answer of the API's routes ends: counted in `/metrics` by route and status, and
+/// a refusal (`HubError`) thrown anywhere below turned into its JSON error body and logged.
+/// Placed first on a group, it sees the refusals of the group's other middleware too.
+struct RouteOutcome<Context: RequestContext>: RouterMiddleware {
+    let wire: Wire
+    let metrics: HubMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // The path the route was added with, which the router sets before any middleware runs.
+        let route = context.endpointPath ?? request.uri.path
+        do {
+            let response = try await next(request, context)
+            metrics.request(route: route, status: Int(response.status.code))
+            return response
+        } catch let refusal as HubError {
+            logger.notice("refused", metadata: ["route": "\(route)", "status": "\(refusal.status)", "why": "\(refusal.message)"])
+            metrics.request(route: route, status: refusal.status)
+            return try wire.reply(ErrorBody(error: refusal.code, message: refusal.message), to: request,
+                                  status: HTTPResponse.Status(code: refusal.status))
+        }
+    }
+}
