@@ -6,6 +6,7 @@ import HummingbirdTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 import SyncConfig
 import SyncCore
 
@@ -27,20 +28,32 @@ public enum HubServer {
             router: router, server: try tls.map { try .tls(.http1(configuration: http1), tlsConfiguration: $0.configuration) } ?? .http1(configuration: http1),
             configuration: .init(address: .hostname(host, port: port), serverName: "synchub"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
-        app.beforeServerStarts {
-            Task {
-                while !Task.isCancelled {
-                    do {
-                        let added = try await store.ingestLocalEdits()
-                        if added > 0 { logger.info("district edits added to the feed", metadata: ["changes": "\(added)"]) }
-                    } catch {
-                        logger.error("folding district edits failed: \(error)")
-                    }
-                    try? await Task.sleep(for: .seconds(2))
-                }
-            }
-        }
+        app.addServices(DistrictEditFeed(store: store, logger: logger))
         return app
+    }
+}
+
+/// Folds what district staff wrote into the feed every few seconds, for as long as the hub
+/// runs: a service of the application, so it ends with it (a request folds them too).
+struct DistrictEditFeed: Service {
+    let store: HubStore
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let added = try await store.ingestLocalEdits()
+                if added > 0 { logger.info("district edits added to the feed", metadata: ["changes": "\(added)"]) }
+            } catch {
+                logger.error("folding district edits failed: \(error)")
+            }
+            try? await pause()
+        }
+    }
+
+    /// Waits two seconds, or less when the hub is stopping.
+    private func pause() async throws {
+        try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(2)) }
     }
 }
 
