@@ -11,12 +11,13 @@ struct BenchStoreOptions: ParsableArguments {
     @Option(help: "The hub's store: sqlite (one file) or postgresql.")
     var store: StoreKind = .sqlite
 
-    @Option(help: "PostgreSQL to use with --store postgresql (its database is emptied first); without it, a throw-away cluster is started with Deploy/postgres-test.sh.")
+    @Option(help: "PostgreSQL to use with --store postgresql (an empty database); without it, a throw-away cluster is started with Deploy/postgres-test.sh.")
     var postgresURL: String?
 
     func open(in directory: URL) async throws -> BenchStore {
         switch store {
         case .sqlite:
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return BenchStore(kind: .sqlite, location: directory.appendingPathComponent("hub.db").path, cluster: nil)
         case .postgresql:
             if let postgresURL { return BenchStore(kind: .postgresql, location: postgresURL, cluster: nil) }

@@ -29,6 +29,8 @@ struct RegisterBenchmark: AsyncParsableCommand {
     @Option(help: "Timed bootstraps and pulls on each hub; the median is reported.")
     var repeats = 5
 
+    @OptionGroup var store: BenchStoreOptions
+
     @Flag(help: "Keep the hubs' files (their directory is printed) to look into them afterwards.")
     var keep = false
 
@@ -41,9 +43,17 @@ struct RegisterBenchmark: AsyncParsableCommand {
         // The office timed: a unit from the middle of the list, inside the first 10 too.
         let probe = Array(codes)[5]
 
-        let small = try await Hub(path: directory.appendingPathComponent("small.db").path)
+        // Two stores of the same kind: two files, or two throw-away PostgreSQL clusters.
+        guard store.postgresURL == nil else {
+            throw ValidationError("register compares two hubs, each on an empty store of its own: leave out --postgres-url and it starts two")
+        }
+        let smallStore = try await store.open(in: directory.appendingPathComponent("small"))
+        defer { smallStore.close() }
+        let largeStore = try await store.open(in: directory.appendingPathComponent("national"))
+        defer { largeStore.close() }
+        let small = try await Hub(store: try await smallStore.hubStore())
         _ = try await small.load(Array(codes.prefix(10)), people: people)
-        let large = try await Hub(path: directory.appendingPathComponent("national.db").path)
+        let large = try await Hub(store: try await largeStore.hubStore())
         let loaded = try await large.load(Array(codes), people: people)
         print(String(format: "bulk load: %d units x %d people = %d field changes in %.0f s (%.0f changes/s, through HubStore.push)",
                      codes.count, people, loaded.changes, loaded.seconds, Double(loaded.changes) / loaded.seconds))
@@ -61,7 +71,7 @@ struct RegisterBenchmark: AsyncParsableCommand {
             await hub.stop()
         }
         let few = figures["10 units"]!, all = figures["\(codes.count) units"]!
-        print("one office of unit \(probe) (\(people) people), median of \(repeats), over HTTP on loopback:")
+        print("one office of unit \(probe) (\(people) people), median of \(repeats), over HTTP on loopback, hub store \(store.store.rawValue):")
         print("                      10 units   \(codes.count) units   ratio")
         print(String(format: "snapshot (bootstrap) %8.1f ms %10.1f ms %7.2f", few.snapshot * 1000, all.snapshot * 1000, all.snapshot / few.snapshot))
         print(String(format: "pull from the start  %8.1f ms %10.1f ms %7.2f", few.pull * 1000, all.pull * 1000, all.pull / few.pull))
@@ -84,10 +94,10 @@ struct RegisterBenchmark: AsyncParsableCommand {
         let port: Int
         let server: Task<Void, any Error>
 
-        init(path: String) async throws {
+        init(store: HubStore) async throws {
             var logger = Logger(label: "synchub")
             logger.logLevel = .critical
-            store = try HubStore(path: path, district: "200")
+            self.store = store
             let ports = AsyncStream.makeStream(of: Int.self)
             let app = try HubServer.application(store: store, host: "127.0.0.1", port: 0, logger: logger) { ports.continuation.yield($0) }
             server = Task { try await app.runService() }

@@ -24,6 +24,8 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Changes per push request.")
     var batch = 5_000
 
+    @OptionGroup var store: BenchStoreOptions
+
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncbench-sync-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -49,8 +51,10 @@ struct SyncBenchmark: AsyncParsableCommand {
 
         // A hub on a free port, the commune's credential, the commune's rows.
         var logger = Logger(label: "synchub")
-        logger.logLevel = .warning
-        let store = try HubStore(path: directory.appendingPathComponent("hub.db").path, district: "200")
+        logger.logLevel = .critical
+        let benchStore = try await self.store.open(in: directory)
+        defer { benchStore.close() }
+        let store = try await benchStore.hubStore()
         let ports = PortBox()
         let app = try HubServer.application(store: store, host: "127.0.0.1", port: 0, logger: logger) { await ports.set($0) }
         let server = Task { try await app.runService() }
@@ -114,7 +118,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         let snapshotPerSecond = Double(changes) / snapshotSeconds
         let pullPerSecond = Double(changes) / pullSeconds
         let wireBytes = Double(report.bytesSent) / Double(changes)
-        print("\(rows) person rows = \(changes) field changes, in batches of \(batch) over HTTP on loopback")
+        print("\(rows) person rows = \(changes) field changes, in batches of \(batch) over HTTP on loopback; hub store \(self.store.store.rawValue)")
         print(String(format: "baseline, SQLite session extension (capture, changeset, gzip, apply): %10.0f field values/s", sessionPerSecond))
         print(String(format: "baseline, plain SQLite inserts:                                      %10.0f field values/s", plainPerSecond))
         print("                                    changes/s   vs session   vs plain")
