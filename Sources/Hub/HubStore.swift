@@ -472,11 +472,6 @@ public actor HubStore {
     }
 }
 
-struct RowKey: Hashable {
-    let table: String
-    let row: String
-}
-
 extension Change.Operation {
     /// The value written, nil for a delete.
     var value: Value? {
