@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Replica
+import Synchronization
+import SyncCore
+
+/// The hub's storage in PostgreSQL, for a district that outgrows one box: the register
+/// tables (generated from `RegisterSchema`, as SQLite's are), the merge state, the capture
+/// log of district staff's plain-SQL edits and the hub's tables (`PostgresRegisterSQL`),
+/// created on first use.
+///
+/// Several hub processes may share one database. What keeps them correct:
+/// - Every `write` transaction first takes `pg_advisory_xact_lock(writeLock)`: hub writes are
+///   serialised across all processes, as on one SQLite file, and the lock is held until
+///   commit. Writes run in READ COMMITTED, so each statement after the lock sees everything
+///   committed before it (a REPEATABLE READ snapshot would be taken by the lock statement,
+///   before the lock is granted, and miss the previous holder's commit).
+/// - Feed positions (`seq`) are handed out inside that lock, one past the highest, and the
+///   lock is released only after the commit is visible: positions become visible in order, so
+///   a pull that has read up to position n can never skip an entry committed later below n.
+/// - Every `read` runs in REPEATABLE READ, READ ONLY: one consistent snapshot for the whole
+///   body (a pull's entries and its feed end, a snapshot page and its checkpoint agree).
+/// - `hasUnfedDistrictEdits` is one query outside any transaction (a partial index on the
+///   unfolded log rows and two meta rows), so pulls that find nothing new take no lock.
+///
+/// Each transaction leases its own connection from the pool (`PostgresClient`), so
+/// transactions of one process run side by side; only writes wait for each other.
+public final class PostgresHubStorage: HubStorage, Sendable {
+    public let district: ReplicaID
+    public let schema: RegisterSchema
+    /// Where the store is, for messages (without a password).
+    public let location: String
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    private let rules: RuleSet?
+    private let prepared = Mutex(false)
+
+    /// The advisory lock every write transaction of every hub process takes first.
+    static let writeLock: Int64 = 0x436F_6D6D_756E_6553  // "CommuneS"
+
+    /// A store at `url` (`postgresql://user[:password]@host[:port]/database`) for `district`,
+    /// adopting `rules` (nil: keep the rules it holds), with at most `poolSize` connections.
+    /// Nothing is contacted yet: `open` checks that the database answers; tables are created
+    /// on first use.
+    public init(url: String, district: ReplicaID, rules: RuleSet? = nil, poolSize: Int = 8,
+                schema: RegisterSchema = .current) throws {
+        var configuration = try PostgresLocation.configuration(url)
+        configuration.options.maximumConnections = max(1, poolSize)
+        configuration.options.connectTimeout = .seconds(5)
+        var logger = Logger(label: "communesync.hub.postgres")
+        logger.logLevel = .critical
+        self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        location = PostgresLocation.shown(url)
+        self.district = district
+        self.rules = rules
+        self.schema = schema
+    }
+
+    /// Opens the store and checks that it answers and holds (or can hold) this district's
+    /// register, within `timeout`.
+    public static func open(url: String, district: ReplicaID, rules: RuleSet? = nil, poolSize: Int = 8,
+                            timeout: Duration = .seconds(15)) async throws -> PostgresHubStorage {
+        let storage = try PostgresHubStorage(url: url, district: district, rules: rules, poolSize: poolSize)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await storage.prepare() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw PostgresStoreError.unreachable(storage.location, why: "no answer within \(timeout)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            storage.close()
+            throw PostgresStoreError.opening(storage.location, error)
+        }
+        return storage
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes every connection; the storage cannot be used after.
+    public func close() { runner.cancel() }
+
+    public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await prepare()
+        return try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
+    }
+
+    public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await prepare()
+        return try await transaction(begin: Self.beginWrite, body)
+    }
+
+    /// The write lock first, then the hub's own writes are not captured as staff edits.
+    static let beginWrite = [
+        "BEGIN ISOLATION LEVEL READ COMMITTED",
+        "SELECT pg_advisory_xact_lock(\(writeLock))",
+        "SELECT set_config('communesync.applying', 'on', true)",
+    ]
+
+    private nonisolated(nonsending) func transaction<T>(
+        begin: [String], _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T {
+        var result: T?
+        try await withSession { session in
+            for statement in begin { try await session.run(statement) }
+            do {
+                result = try await body(PostgresHubTransaction(session: session, district: district, schema: schema))
+                try await session.run("COMMIT")
+            } catch {
+                try? await session.run("ROLLBACK")
+                throw error
+            }
+        }
+        return result!
+    }
+
+    /// Runs `body` on a connection of the pool.
+    nonisolated(nonsending) func withSession(_ body: nonisolated(nonsending) (PostgresSession) async throws -> Void) async throws {
+        do {
+            try await client.withConnection { connection in
+                try await body(PostgresSession(connection: connection, logger: logger, location: location))
+            }
+        } catch let error as PSQLError {
+            throw PostgresStoreError.failed(location, error, sql: nil)
+        }
+    }
+
+    public nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool {
+        try await prepare()
+        var unfed = false
+        try await withSession { session in
+            unfed = try await session.rows(
+                """
+                SELECT EXISTS (SELECT 1 FROM _sync_log WHERE hlc IS NULL)
+                    OR coalesce((SELECT value::bigint FROM _sync_meta WHERE key = 'counter'), 0)
+                       > coalesce((SELECT value::bigint FROM _sync_meta WHERE key = 'fed_counter'), 0)
+                """
+            ).first?.makeRandomAccess()[0].decode(Bool.self) ?? false
+        }
+        return unfed
+    }
+
+    /// Creates the tables on first use (idempotent, under the write lock so that hub
+    /// processes starting together do not race), records the versions and adopts the rules.
+    nonisolated(nonsending) func prepare() async throws {
+        if prepared.withLock({ $0 }) { return }
+        try await withSession { session in
+            for statement in Self.beginWrite { try await session.run(statement) }
+            do {
+                for statement in PostgresRegisterSQL.all(schema) { try await session.run(statement) }
+                let meta = PostgresMeta(session: session)
+                if let held = try await meta.integer("store_version"), held > Int64(PostgresRegisterSQL.version) {
+                    throw PostgresStoreError.newerStore(location, held: Int(held), known: PostgresRegisterSQL.version)
+                }
+                if let held = try await meta.text("district_replica"), held != district.rawValue {
+                    throw PostgresStoreError.otherDistrict(location, held: held, wanted: district.rawValue)
+                }
+                try await meta.set("store_version", String(PostgresRegisterSQL.version))
+                try await meta.set("schema_version", String(schema.version))
+                try await meta.set("district_replica", district.rawValue)
+                if let rules, try await meta.rules() != rules { try await meta.adopt(rules) }
+                try await session.run("COMMIT")
+            } catch {
+                try? await session.run("ROLLBACK")
+                throw error
+            }
+        }
+        prepared.withLock { $0 = true }
+    }
+}
+
+/// One leased connection and the few ways the store talks over it: every statement's
+/// failure names the store, the SQL and the server's reason.
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    let location: String
+
+    nonisolated(nonsending) func run(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws {
+        _ = try await rows(sql, binds)
+    }
+
+    nonisolated(nonsending) func rows(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws -> [PostgresRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds { try bindings.append(bind) }
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+        } catch let error as PSQLError {
+            throw PostgresStoreError.failed(location, error, sql: sql)
+        }
+    }
+}
+
+/// Where a store is: reading the URL of `hub.toml`'s `[store]`.
+enum PostgresLocation {
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["postgresql", "postgres"].contains(scheme),
+            let host = parts.host, !host.isEmpty
+        else {
+            throw PostgresStoreError.badURL(shown(url), why: "it is not of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+        let database = String(parts.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw PostgresStoreError.badURL(shown(url), why: "it names no database after the host") }
+        guard let user = parts.user, !user.isEmpty else { throw PostgresStoreError.badURL(shown(url), why: "it names no user before '@'") }
+        let tls = (parts.queryItems ?? []).first { $0.name == "sslmode" }?.value
+        let mode: PostgresClient.Configuration.TLS
+        switch tls {
+        case nil, "disable", "allow", "prefer": mode = .disable
+        case "require", "verify-ca", "verify-full": mode = .require(.makeClientConfiguration())
+        default: throw PostgresStoreError.badURL(shown(url), why: "sslmode '\(tls!)' is none of disable, require, verify-full")
+        }
+        return PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: parts.password?.removingPercentEncoding, database: database, tls: mode)
+    }
+
+    /// The URL without its password.
+    static func shown(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        parts.password = "***"
+        return parts.string ?? url
+    }
+}
+
+/// Why the PostgreSQL store could not be opened or used: what failed, why, and what to do.
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case badURL(String, why: String)
+    case unreachable(String, why: String)
+    case newerStore(String, held: Int, known: Int)
+    case otherDistrict(String, held: String, wanted: String)
+    indirect case opening(String, any Error)
+    case failed(String, PSQLError, sql: String?)
+
+    public var description: String {
+        switch self {
+        case .badURL(let url, let why):
+            return "the store url '\(url)' in hub.toml cannot be used: \(why); fix [store] url"
+        case .unreachable(let url, let why):
+            return "the hub's PostgreSQL at \(url) cannot be reached: \(why); check that the server runs and accepts "
+                + "connections from this machine, and [store] url in hub.toml"
+        case .newerStore(let url, let held, let known):
+            return "the hub's PostgreSQL at \(url) holds store layout \(held), newer than this synchub knows (\(known)): "
+                + "run the synchub that created it, or a newer one"
+        case .otherDistrict(let url, let held, let wanted):
+            return "the hub's PostgreSQL at \(url) holds the register of district \(held), not of \(wanted): "
+                + "check 'district' and [store] url in hub.toml"
+        case .opening(let url, let error):
+            if let error = error as? PostgresStoreError {
+                if case .opening = error { return error.description }
+                return error.description
+            }
+            return "the hub's PostgreSQL at \(url) cannot be opened: \(error); check that the server runs, the "
+                + "database exists and the user may create tables in it ([store] url in hub.toml)"
+        case .failed(let url, let error, let sql):
+            let reason = error.serverInfo?[.message] ?? String(describing: error.code)
+            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            let statement = sql.map { " running: \($0.prefix(200))" } ?? ""
+            if error.serverInfo == nil {
+                return "the hub's PostgreSQL at \(url) cannot be reached: \(reason); check that the server runs and "
+                    + "accepts connections, and [store] url in hub.toml"
+            }
+            return "the hub's PostgreSQL at \(url) refused a statement: \(reason)\(state)\(statement)"
+        }
+    }
+}
