@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 import Replica
 import Synchronization
@@ -36,6 +37,7 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     let logger: Logger
     private let runner: Task<Void, Never>
     private let rules: RuleSet?
+    private let place: PostgresLocation
     private let prepared = Mutex(false)
 
     /// The advisory lock every write transaction of every hub process takes first.
@@ -47,7 +49,8 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     /// on first use.
     public init(url: String, district: ReplicaID, rules: RuleSet? = nil, poolSize: Int = 8,
                 schema: RegisterSchema = .current) throws {
-        var configuration = try PostgresLocation.configuration(url)
+        let place = try PostgresLocation(url)
+        var configuration = place.clientConfiguration
         configuration.options.maximumConnections = max(1, poolSize)
         configuration.options.connectTimeout = .seconds(5)
         var logger = Logger(label: "communesync.hub.postgres")
@@ -57,6 +60,7 @@ public final class PostgresHubStorage: HubStorage, Sendable {
         self.client = client
         runner = Task { await client.run() }
         location = PostgresLocation.shown(url)
+        self.place = place
         self.district = district
         self.rules = rules
         self.schema = schema
@@ -69,7 +73,14 @@ public final class PostgresHubStorage: HubStorage, Sendable {
         let storage = try PostgresHubStorage(url: url, district: district, rules: rules, poolSize: poolSize)
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await storage.prepare() }
+                group.addTask {
+                    do {
+                        try await storage.place.probe(logger: storage.logger)
+                    } catch {
+                        throw PostgresStoreError.unreachable(storage.location, why: PostgresStoreError.reason(error))
+                    }
+                    try await storage.prepare()
+                }
                 group.addTask {
                     try await Task.sleep(for: timeout)
                     throw PostgresStoreError.unreachable(storage.location, why: "no answer within \(timeout)")
@@ -85,6 +96,9 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     }
 
     deinit { runner.cancel() }
+
+    /// `url` without its password, for logs and messages.
+    public static func shown(_ url: String) -> String { PostgresLocation.shown(url) }
 
     /// Closes every connection; the storage cannot be used after.
     public func close() { runner.cancel() }
@@ -201,26 +215,53 @@ struct PostgresSession {
 }
 
 /// Where a store is: reading the URL of `hub.toml`'s `[store]`.
-enum PostgresLocation {
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+struct PostgresLocation {
+    let host: String
+    let port: Int
+    let user: String
+    let password: String?
+    let database: String
+    let requireTLS: Bool
+
+    init(_ url: String) throws {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["postgresql", "postgres"].contains(scheme),
             let host = parts.host, !host.isEmpty
         else {
-            throw PostgresStoreError.badURL(shown(url), why: "it is not of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+            throw PostgresStoreError.badURL(Self.shown(url), why: "it is not of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
         }
         let database = String(parts.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw PostgresStoreError.badURL(shown(url), why: "it names no database after the host") }
-        guard let user = parts.user, !user.isEmpty else { throw PostgresStoreError.badURL(shown(url), why: "it names no user before '@'") }
-        let tls = (parts.queryItems ?? []).first { $0.name == "sslmode" }?.value
-        let mode: PostgresClient.Configuration.TLS
-        switch tls {
-        case nil, "disable", "allow", "prefer": mode = .disable
-        case "require", "verify-ca", "verify-full": mode = .require(.makeClientConfiguration())
-        default: throw PostgresStoreError.badURL(shown(url), why: "sslmode '\(tls!)' is none of disable, require, verify-full")
+        guard !database.isEmpty else { throw PostgresStoreError.badURL(Self.shown(url), why: "it names no database after the host") }
+        guard let user = parts.user, !user.isEmpty else { throw PostgresStoreError.badURL(Self.shown(url), why: "it names no user before '@'") }
+        let mode = (parts.queryItems ?? []).first { $0.name == "sslmode" }?.value
+        switch mode {
+        case nil, "disable", "allow", "prefer": requireTLS = false
+        case "require", "verify-ca", "verify-full": requireTLS = true
+        default: throw PostgresStoreError.badURL(Self.shown(url), why: "sslmode '\(mode!)' is none of disable, require, verify-full")
         }
-        return PostgresClient.Configuration(
-            host: host, port: parts.port ?? 5432, username: user.removingPercentEncoding ?? user,
-            password: parts.password?.removingPercentEncoding, database: database, tls: mode)
+        self.host = host
+        port = parts.port ?? 5432
+        self.user = user.removingPercentEncoding ?? user
+        password = parts.password?.removingPercentEncoding
+        self.database = database.removingPercentEncoding ?? database
+    }
+
+    var clientConfiguration: PostgresClient.Configuration {
+        PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database,
+            tls: requireTLS ? .require(.makeClientConfiguration()) : .disable)
+    }
+
+    /// One connection made directly, not through the pool (which retries in the background
+    /// and so hides why it cannot connect): closed again at once, or the server's refusal.
+    func probe(logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS =
+            requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(
+            on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger).get()
+        try await connection.close()
     }
 
     /// The URL without its password.
@@ -240,13 +281,21 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     indirect case opening(String, any Error)
     case failed(String, PSQLError, sql: String?)
 
+    /// Why a connection or statement failed, in the server's words when it gave any.
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return String(describing: underlying) }
+        return String(describing: error.code)
+    }
+
     public var description: String {
         switch self {
         case .badURL(let url, let why):
             return "the store url '\(url)' in hub.toml cannot be used: \(why); fix [store] url"
         case .unreachable(let url, let why):
-            return "the hub's PostgreSQL at \(url) cannot be reached: \(why); check that the server runs and accepts "
-                + "connections from this machine, and [store] url in hub.toml"
+            return "the hub's PostgreSQL at \(url) cannot be opened: \(why); check that the server runs and accepts "
+                + "connections from this machine, that the database exists and the user may log in: [store] url in hub.toml"
         case .newerStore(let url, let held, let known):
             return "the hub's PostgreSQL at \(url) holds store layout \(held), newer than this synchub knows (\(known)): "
                 + "run the synchub that created it, or a newer one"
@@ -261,7 +310,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
             return "the hub's PostgreSQL at \(url) cannot be opened: \(error); check that the server runs, the "
                 + "database exists and the user may create tables in it ([store] url in hub.toml)"
         case .failed(let url, let error, let sql):
-            let reason = error.serverInfo?[.message] ?? String(describing: error.code)
+            let reason = Self.reason(error)
             let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
             let statement = sql.map { " running: \($0.prefix(200))" } ?? ""
             if error.serverInfo == nil {
