@@ -14,14 +14,15 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    /// A new, empty storage for district 200, its files in `directory`.
-    func open(in directory: TemporaryDirectory) throws -> any HubStorage {
+    /// A new, empty storage for district 200 merging with `rules` (nil: the builtin ones),
+    /// its files in `directory`.
+    func open(in directory: TemporaryDirectory, rules: RuleSet? = nil) throws -> any HubStorage {
         switch self {
-        case .sqlite: return try SQLiteHubStorage(path: Self.sqlitePath(directory), district: "200")
+        case .sqlite: return try SQLiteHubStorage(path: Self.sqlitePath(directory), district: "200", rules: rules)
         case .postgresql:
             let url = try PostgresTestServer.newDatabase()
             try url.write(toFile: Self.urlPath(directory), atomically: true, encoding: .utf8)
-            return try PostgresHubStorage(url: url, district: "200", poolSize: 4)
+            return try PostgresHubStorage(url: url, district: "200", rules: rules, poolSize: 4)
         }
     }
 
