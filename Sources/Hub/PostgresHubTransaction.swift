@@ -32,6 +32,21 @@ struct PostgresHubTransaction: HubTransaction {
         return tagged.flatMap(PostgresValueText.value)
     }
 
+    nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value] {
+        guard !rows.isEmpty else { return [:] }
+        let keys = Array(rows)
+        var values: [RowKey: Value] = [:]
+        for row in try await session.rows(
+            """
+            SELECT f.tbl, f.pk, f.val FROM _sync_fields f
+            WHERE f.col = '\(RowScope.column)' AND (f.tbl, f.pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            """, [keys.map(\.table), keys.map(\.row)]) {
+            let (table, key, tagged) = try row.decode((String, String, String).self)
+            values[RowKey(table: table, row: key)] = PostgresValueText.value(tagged)
+        }
+        return values
+    }
+
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         let wanted = try columns.map { name in
