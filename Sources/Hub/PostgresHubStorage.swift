@@ -170,10 +170,19 @@ public final class PostgresHubStorage: HubStorage, Sendable {
         try await withSession { session in
             for statement in Self.beginWrite { try await session.run(statement) }
             do {
-                for statement in PostgresRegisterSQL.all(schema) { try await session.run(statement) }
                 let meta = PostgresMeta(session: session)
-                if let held = try await meta.integer("store_version"), held > Int64(PostgresRegisterSQL.version) {
-                    throw PostgresStoreError.newerStore(location, held: Int(held), known: PostgresRegisterSQL.version)
+                let exists = try await session.rows("SELECT to_regclass('_sync_meta') IS NOT NULL").first?.decode(Bool.self) ?? false
+                let held = exists ? (try await meta.integer("store_version"), try await meta.integer("schema_version")) : (nil, nil)
+                if let store = held.0, store > Int64(PostgresRegisterSQL.version) {
+                    throw PostgresStoreError.newerStore(location, held: Int(store), known: PostgresRegisterSQL.version)
+                }
+                if let register = held.1, register > Int64(schema.version) {
+                    throw PostgresStoreError.newerRegister(location, held: Int(register), known: schema.version)
+                }
+                // Tables, columns, functions and triggers as this version has them; once in
+                // place, a hub starting again leaves them be (no lock on the register tables).
+                if held.0 != Int64(PostgresRegisterSQL.version) || held.1 != Int64(schema.version) {
+                    for statement in PostgresRegisterSQL.all(schema) { try await session.run(statement) }
                 }
                 if let held = try await meta.text("district_replica"), held != district.rawValue {
                     throw PostgresStoreError.otherDistrict(location, held: held, wanted: district.rawValue)
@@ -189,135 +198,5 @@ public final class PostgresHubStorage: HubStorage, Sendable {
             }
         }
         prepared.withLock { $0 = true }
-    }
-}
-
-/// One leased connection and the few ways the store talks over it: every statement's
-/// failure names the store, the SQL and the server's reason.
-struct PostgresSession {
-    let connection: PostgresConnection
-    let logger: Logger
-    let location: String
-
-    nonisolated(nonsending) func run(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws {
-        _ = try await rows(sql, binds)
-    }
-
-    nonisolated(nonsending) func rows(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws -> [PostgresRow] {
-        var bindings = PostgresBindings(capacity: binds.count)
-        for bind in binds { try bindings.append(bind) }
-        do {
-            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
-        } catch let error as PSQLError {
-            throw PostgresStoreError.failed(location, error, sql: sql)
-        }
-    }
-}
-
-/// Where a store is: reading the URL of `hub.toml`'s `[store]`.
-struct PostgresLocation {
-    let host: String
-    let port: Int
-    let user: String
-    let password: String?
-    let database: String
-    let requireTLS: Bool
-
-    init(_ url: String) throws {
-        guard let parts = URLComponents(string: url), let scheme = parts.scheme, ["postgresql", "postgres"].contains(scheme),
-            let host = parts.host, !host.isEmpty
-        else {
-            throw PostgresStoreError.badURL(Self.shown(url), why: "it is not of the form postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
-        }
-        let database = String(parts.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw PostgresStoreError.badURL(Self.shown(url), why: "it names no database after the host") }
-        guard let user = parts.user, !user.isEmpty else { throw PostgresStoreError.badURL(Self.shown(url), why: "it names no user before '@'") }
-        let mode = (parts.queryItems ?? []).first { $0.name == "sslmode" }?.value
-        switch mode {
-        case nil, "disable", "allow", "prefer": requireTLS = false
-        case "require", "verify-ca", "verify-full": requireTLS = true
-        default: throw PostgresStoreError.badURL(Self.shown(url), why: "sslmode '\(mode!)' is none of disable, require, verify-full")
-        }
-        self.host = host
-        port = parts.port ?? 5432
-        self.user = user.removingPercentEncoding ?? user
-        password = parts.password?.removingPercentEncoding
-        self.database = database.removingPercentEncoding ?? database
-    }
-
-    var clientConfiguration: PostgresClient.Configuration {
-        PostgresClient.Configuration(
-            host: host, port: port, username: user, password: password, database: database,
-            tls: requireTLS ? .require(.makeClientConfiguration()) : .disable)
-    }
-
-    /// One connection made directly, not through the pool (which retries in the background
-    /// and so hides why it cannot connect): closed again at once, or the server's refusal.
-    func probe(logger: Logger) async throws {
-        let tls: PostgresConnection.Configuration.TLS =
-            requireTLS ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable
-        var configuration = PostgresConnection.Configuration(
-            host: host, port: port, username: user, password: password, database: database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
-        let connection = try await PostgresConnection.connect(
-            on: PostgresClient.defaultEventLoopGroup.next(), configuration: configuration, id: 0, logger: logger).get()
-        try await connection.close()
-    }
-
-    /// The URL without its password.
-    static func shown(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? url
-    }
-}
-
-/// Why the PostgreSQL store could not be opened or used: what failed, why, and what to do.
-public enum PostgresStoreError: Error, CustomStringConvertible {
-    case badURL(String, why: String)
-    case unreachable(String, why: String)
-    case newerStore(String, held: Int, known: Int)
-    case otherDistrict(String, held: String, wanted: String)
-    indirect case opening(String, any Error)
-    case failed(String, PSQLError, sql: String?)
-
-    /// Why a connection or statement failed, in the server's words when it gave any.
-    static func reason(_ error: any Error) -> String {
-        guard let error = error as? PSQLError else { return String(describing: error) }
-        if let message = error.serverInfo?[.message] { return message }
-        if let underlying = error.underlying { return String(describing: underlying) }
-        return String(describing: error.code)
-    }
-
-    public var description: String {
-        switch self {
-        case .badURL(let url, let why):
-            return "the store url '\(url)' in hub.toml cannot be used: \(why); fix [store] url"
-        case .unreachable(let url, let why):
-            return "the hub's PostgreSQL at \(url) cannot be opened: \(why); check that the server runs and accepts "
-                + "connections from this machine, that the database exists and the user may log in: [store] url in hub.toml"
-        case .newerStore(let url, let held, let known):
-            return "the hub's PostgreSQL at \(url) holds store layout \(held), newer than this synchub knows (\(known)): "
-                + "run the synchub that created it, or a newer one"
-        case .otherDistrict(let url, let held, let wanted):
-            return "the hub's PostgreSQL at \(url) holds the register of district \(held), not of \(wanted): "
-                + "check 'district' and [store] url in hub.toml"
-        case .opening(let url, let error):
-            if let error = error as? PostgresStoreError {
-                if case .opening = error { return error.description }
-                return error.description
-            }
-            return "the hub's PostgreSQL at \(url) cannot be opened: \(error); check that the server runs, the "
-                + "database exists and the user may create tables in it ([store] url in hub.toml)"
-        case .failed(let url, let error, let sql):
-            let reason = Self.reason(error)
-            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
-            let statement = sql.map { " running: \($0.prefix(200))" } ?? ""
-            if error.serverInfo == nil {
-                return "the hub's PostgreSQL at \(url) cannot be reached: \(reason); check that the server runs and "
-                    + "accepts connections, and [store] url in hub.toml"
-            }
-            return "the hub's PostgreSQL at \(url) refused a statement: \(reason)\(state)\(statement)"
-        }
     }
 }

@@ -80,6 +80,7 @@ enum PostgresRegisterSQL {
 
     /// A register table as `TableSchema` describes it. Its id defaults to a random 128-bit
     /// hex id, as SQLite's does, so a program that inserts without one still mints one.
+    /// Columns are only ever appended: a table of an older schema gets the new ones.
     static func registerTable(_ table: TableSchema) -> String {
         let columns = table.columns.map { "    \($0.name) \(type($0.type))" }
         return """
@@ -88,7 +89,7 @@ enum PostgresRegisterSQL {
             \(columns.joined(separator: ",\n"))
             );
             COMMENT ON TABLE \(table.name) IS '\(table.summary.replacingOccurrences(of: "'", with: "''"))';
-            """
+            """ + table.columns.map { "\nALTER TABLE \(table.name) ADD COLUMN IF NOT EXISTS \($0.name) \(type($0.type));" }.joined()
     }
 
     /// Capture of district staff's plain-SQL writes to `table`: one `_sync_log` row per row

@@ -120,28 +120,28 @@ struct PostgresRuleChecks {
                                chosen: problem, state: .open))
         }
 
-        let people_ = people.sorted()
+        let sortedPeople = people.sorted()
         var held: [String: [Holding]] = [:]
-        if !people_.isEmpty {
+        if !sortedPeople.isEmpty {
             for holding in try await holdings(
-                Self.activeHoldings + #" AND a.person_id = ANY($1::text[]) ORDER BY a.id COLLATE "C""#, [people_]) {
+                Self.activeHoldings + #" AND a.person_id = ANY($1::text[]) ORDER BY a.id COLLATE "C""#, [sortedPeople]) {
                 held[holding.person, default: []].append(holding)
             }
         }
-        for person in people_ {
+        for person in sortedPeople {
             let holdings = held[person] ?? []
             try verdict("persons", person, HoldingCheck.titlesColumn, holdings, rules.holding.violation(holdings.compactMap(\.title)))
         }
 
-        let units_ = units.sorted()
-        guard !units_.isEmpty else {
+        let sortedUnits = units.sorted()
+        guard !sortedUnits.isEmpty else {
             try await ledger.close(resolved)
             try await ledger.record(found)
             return
         }
         // Hamlets: at most so many distinct hamlet-level titles.
         var kinds: [String: String] = [:]
-        for row in try await session.rows("SELECT id, kind FROM units WHERE id = ANY($1::text[])", [units_]) {
+        for row in try await session.rows("SELECT id, kind FROM units WHERE id = ANY($1::text[])", [sortedUnits]) {
             let (id, kind) = try row.decode((String, String?).self)
             kinds[id] = kind
         }
@@ -150,7 +150,7 @@ struct PostgresRuleChecks {
             """
             SELECT p.unit_id, p.id, t.code, t.category FROM positions p JOIN titles t ON t.id = p.title_id
             WHERE p.unit_id = ANY($1::text[]) AND t.level = 'hamlet' ORDER BY p.unit_id, t.code COLLATE "C", p.id COLLATE "C"
-            """, [units_]) {
+            """, [sortedUnits]) {
             let (unit, position, code, category) = try row.decode((String, String, String?, String?).self)
             seats[unit, default: []].append(Holding(assignment: position, person: "", title: code, category: category, decisionNo: nil, unit: unit))
         }
@@ -160,12 +160,12 @@ struct PostgresRuleChecks {
             """
             SELECT unit_id, category, max_headcount FROM quotas
             WHERE unit_id = ANY($1::text[]) AND (effective_to IS NULL OR effective_to = '') AND category IS NOT NULL AND max_headcount IS NOT NULL
-            """, [units_]) {
+            """, [sortedUnits]) {
             let (unit, category, limit) = try row.decode((String, String, Int64).self)
             limits[unit, default: []].append((category, Int(limit)))
         }
         var within: [String: [Holding]] = [:]
-        let quotaUnits = units_.filter { limits[$0] != nil }
+        let quotaUnits = sortedUnits.filter { limits[$0] != nil }
         if !quotaUnits.isEmpty {
             for row in try await session.rows(
                 """
@@ -181,7 +181,7 @@ struct PostgresRuleChecks {
                     assignment: id, person: person ?? "", title: title, category: category, decisionNo: decisionNo, unit: positionUnit))
             }
         }
-        for unit in units_ {
+        for unit in sortedUnits {
             if kinds[unit] == "hamlet" || kinds[unit] == "residential_group" {
                 let hamletSeats = seats[unit] ?? []
                 try verdict("units", unit, HoldingCheck.hamletColumn, hamletSeats,

@@ -1,0 +1,24 @@
+import Logging
+import PostgresNIO
+
+/// One leased connection and the few ways the store talks over it: every statement's
+/// failure names the store, the SQL and the server's reason.
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    let location: String
+
+    nonisolated(nonsending) func run(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws {
+        _ = try await rows(sql, binds)
+    }
+
+    nonisolated(nonsending) func rows(_ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable] = []) async throws -> [PostgresRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds { try bindings.append(bind) }
+        do {
+            return try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger).collect()
+        } catch let error as PSQLError {
+            throw PostgresStoreError.failed(location, error, sql: sql)
+        }
+    }
+}
