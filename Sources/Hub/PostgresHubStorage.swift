@@ -39,6 +39,11 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     private let rules: RuleSet?
     private let place: PostgresLocation
     private let prepared = Mutex(false)
+    private let sent = StatementCount()
+
+    /// Statements this storage has sent to the database: a merge's cost does not grow with
+    /// the number of changes in its batch, only with the tables and rules it touches.
+    public var statementsSent: Int { sent.value.load(ordering: .relaxed) }
 
     /// The advisory lock every write transaction of every hub process takes first.
     static let writeLock: Int64 = 0x436F_6D6D_756E_6553  // "CommuneS"
@@ -141,7 +146,7 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     nonisolated(nonsending) func withSession(_ body: nonisolated(nonsending) (PostgresSession) async throws -> Void) async throws {
         do {
             try await client.withConnection { connection in
-                try await body(PostgresSession(connection: connection, logger: logger, location: location))
+                try await body(PostgresSession(connection: connection, logger: logger, location: location, sent: sent))
             }
         } catch let error as PSQLError {
             throw PostgresStoreError.failed(location, error, sql: nil)

@@ -54,3 +54,29 @@ import TestSupport
         #expect(try await store.hasUnfedDistrictEdits())
     }
 }
+
+extension PostgresStoreTests {
+    /// A push costs the same statements whether it brings 10 rows or 200: states are loaded,
+    /// and merge state, register rows, feed and conflicts saved, set-based.
+    @Test func aPushCostsTheSameStatementsWhateverItsSize() async throws {
+        let directory = try TemporaryDirectory("postgres-statements")
+        let storage = try HubBackend.postgresql.open(in: directory) as! PostgresHubStorage
+        let store = HubStore(storage: storage)
+        let token = try await store.issueCredential(for: "11111", scope: "unit-a")
+        let caller = try await store.authenticate("Bearer \(token)")
+        let office = try Replica.create(at: directory.path("office.db"), id: "11111", role: .commune)
+        var costs: [Int] = []
+        for (batch, rows) in [(0, 10), (1, 200), (2, 10), (3, 200)] {
+            try office.database.execute("BEGIN;" + (0..<rows).map {
+                "INSERT INTO persons(id, commune_id, full_name) VALUES ('p\(batch)-\($0)', 'unit-a', 'Người \($0)');"
+            }.joined() + "COMMIT;")
+            try office.fold()
+            let changes = try office.capturedChanges(after: try await store.receivedCounter(of: caller.replica))
+            let before = storage.statementsSent
+            let pushed = try await store.push(changes, from: caller)
+            costs.append(storage.statementsSent - before)
+            #expect(pushed.applied == changes.count)
+        }
+        #expect(Set(costs).count == 1, "statements per push of 10, 200, 10, 200 rows: \(costs)")
+    }
+}
