@@ -49,6 +49,9 @@ public protocol HubTransaction {
     /// The value the merge state holds for the row's scope column (`RowScope.column`): the
     /// first write's, so deleted rows still have one. Nil when it holds none.
     nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value?
+    /// `scopeValue` of many rows at once (rows it holds none for are left out): a push asks
+    /// for every row it names, and a remote store answers in one round trip.
+    nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value]
     /// Columns of a register row as they are now (NULL for each when the row is absent).
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value]
     /// Whether an assignment is active (`AssignmentTerm`).

@@ -233,13 +233,15 @@ public actor HubStore {
         }
         // Per row: why it is not the caller's, if it is not.
         var foreign: [RowKey: String] = [:]
-        for key in Set(valid.map { RowKey(table: $0.table, row: $0.row) }) {
+        let keys = Set(valid.map { RowKey(table: $0.table, row: $0.row) })
+        let scopes = try await scopes(of: keys, in: store)
+        for key in keys {
             let name = "row \(key.table)/\(key.row)"
             let fix = "a commune may change only its own records: set commune_id to '\(caller.scope)' (this commune's "
                 + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
                 + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
-            if case .commune(let existing) = try await scope(of: key, in: store) {
+            if case .commune(let existing) = scopes[key] ?? .nobody {
                 if existing != caller.scope { foreign[key] = "\(name) is kept by another commune (\(existing)): \(fix)" }
                 else if let other = claims.first(where: { $0 != caller.scope }) {
                     foreign[key] = "\(name) would move to commune_id '\(IncomingPush.shown(other))', which is not this commune's: \(fix)"
@@ -310,25 +312,26 @@ public actor HubStore {
         return ended
     }
 
-    /// Who may see a row, as the hub holds it (`RowScope`): reference tables are everyone's
-    /// without a look at the row.
-    func scope(of key: RowKey, in store: any HubTransaction) async throws -> RowScope {
-        guard let table = schema.table(named: key.table) else { return .nobody }
-        if table.owner == .district { return .everyone }
-        return RowScope(table: table, scopeValue: try await store.scopeValue(table: key.table, row: key.row))
+    /// Who may see each row, as the hub holds it (`RowScope`): reference tables are everyone's
+    /// without a look at the row; the others' scope values are read in one call.
+    func scopes(of keys: Set<RowKey>, in store: any HubTransaction) async throws -> [RowKey: RowScope] {
+        var scopes: [RowKey: RowScope] = [:]
+        var lookedUp: Set<RowKey> = []
+        for key in keys {
+            guard let table = schema.table(named: key.table) else { scopes[key] = .nobody; continue }
+            if table.owner == .district { scopes[key] = .everyone } else { lookedUp.insert(key) }
+        }
+        let values = try await store.scopeValues(of: lookedUp)
+        for key in lookedUp { scopes[key] = RowScope(table: schema.table(named: key.table)!, scopeValue: values[key]) }
+        return scopes
     }
 
     /// Puts changes in the feed, each under its row's scope as merged with them.
     private func appendToFeed(_ changes: [Change], in store: any HubTransaction) async throws {
-        var scopes: [RowKey: String] = [:]
-        var entries: [(scope: String, change: Change)] = []
-        entries.reserveCapacity(changes.count)
-        for change in changes {
-            let key = RowKey(table: change.table, row: change.row)
-            if scopes[key] == nil { scopes[key] = try await scope(of: key, in: store).feedScope }
-            entries.append((scopes[key]!, change))
-        }
-        try await store.appendToFeed(entries)
+        let scopes = try await scopes(of: Set(changes.map { RowKey(table: $0.table, row: $0.row) }), in: store)
+        try await store.appendToFeed(changes.map { change in
+            (scopes[RowKey(table: change.table, row: change.row)]!.feedScope, change)
+        })
     }
 
     // MARK: District edits
@@ -470,11 +473,6 @@ public actor HubStore {
     public func feedDotCounts() async throws -> [Dot: Int] {
         try await storage.read { try await $0.feedDotCounts() }
     }
-}
-
-struct RowKey: Hashable {
-    let table: String
-    let row: String
 }
 
 extension Change.Operation {

@@ -93,6 +93,13 @@ struct SQLiteHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value? { try replica.scopeValue(table: table, row: row) }
 
+    nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value] {
+        // A local file answers each lookup at once: no need to batch them.
+        var values: [RowKey: Value] = [:]
+        for key in rows { values[key] = try replica.scopeValue(table: key.table, row: key.row) }
+        return values
+    }
+
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
         let values = try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE id = ?", [.text(row)]).first
         return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))

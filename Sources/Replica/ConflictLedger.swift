@@ -39,8 +39,21 @@ public struct ConflictRecord: Sendable, Equatable {
     /// The column a seat conflict is recorded under.
     public static let seatColumn = "*holders"
 
-    public var kind: Kind {
-        if column == Self.seatColumn { return .seat }
+    public init(table: String, row: String, column: String, rule: String, sidesJSON: String, chosen: String, state: State) {
+        self.table = table
+        self.row = row
+        self.column = column
+        self.rule = rule
+        self.sidesJSON = sidesJSON
+        self.chosen = chosen
+        self.state = state
+    }
+
+    public var kind: Kind { Self.kind(of: column) }
+
+    /// The kind of conflict recorded under `column`.
+    public static func kind(of column: String) -> Kind {
+        if column == seatColumn { return .seat }
         if column == HoldingCheck.titlesColumn || column == HoldingCheck.hamletColumn { return .holding }
         if column.hasPrefix(HoldingCheck.quotaPrefix) { return .quota }
         return .field

@@ -10,6 +10,15 @@ public struct Holding: Codable, Sendable, Hashable {
     public let decisionNo: String?
     public let unit: String?
 
+    public init(assignment: String, person: String, title: String?, category: String?, decisionNo: String?, unit: String?) {
+        self.assignment = assignment
+        self.person = person
+        self.title = title
+        self.category = category
+        self.decisionNo = decisionNo
+        self.unit = unit
+    }
+
     enum CodingKeys: String, CodingKey {
         case assignment, person, title, category, unit
         case decisionNo = "decision_no"
@@ -21,18 +30,33 @@ public struct Holding: Codable, Sendable, Hashable {
 /// combination within the allowed count; a unit's active head-count per quota category within
 /// its quota. Violations are review items (`*titles` on the person, `*quota:CATEGORY` on the
 /// unit), closed once the data no longer violates the rule.
-struct HoldingCheck {
-    static let titlesColumn = "*titles"
-    static let hamletColumn = "*hamlet_titles"
-    static let quotaPrefix = "*quota:"
+public struct HoldingCheck {
+    public static let titlesColumn = "*titles"
+    public static let hamletColumn = "*hamlet_titles"
+    public static let quotaPrefix = "*quota:"
     /// Quota categories and the title categories they count.
-    static let quotaCategories = [
+    public static let quotaCategories = [
         "cadre_civil_servant": ["cadre", "civil_servant"],
         "nonspecialised_commune": ["nonspecialised_commune"],
         "nonspecialised_hamlet": ["nonspecialised_hamlet"],
     ]
 
     let replica: Replica
+
+    /// The holdings of a unit (and its hamlets) that count against its quota of `category`:
+    /// the ones to record with the item, and what is wrong, or nil.
+    public static func quota(_ category: String, limit: Int, of holdings: [Holding]) -> (counted: [Holding], problem: String?) {
+        let categories = quotaCategories[category] ?? [category]
+        let counted = holdings.filter { categories.contains($0.category ?? "") }
+        let headcount = Set(counted.map(\.person)).count
+        return (counted, headcount > limit ? "\(headcount) people hold \(category) titles; the quota is \(limit)" : nil)
+    }
+
+    /// What is wrong with a hamlet's seats of hamlet-level titles (`seats`' titles), or nil.
+    public static func hamletProblem(_ seats: [Holding], limit: Int) -> String? {
+        let titles = Set(seats.compactMap(\.title))
+        return titles.count > limit ? "\(titles.count) hamlet titles in one hamlet; at most \(limit) are allowed" : nil
+    }
 
     private static let activeHoldings = """
         SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
@@ -79,14 +103,10 @@ struct HoldingCheck {
                 if let category = row[0].textValue, let limit = row[1].integerValue { quotas.append((category, Int(limit))) }
             }
             for (category, limit) in quotas {
-                let counted = Self.quotaCategories[category] ?? [category]
-                let holdings = try holdings(
+                let (counted, problem) = Self.quota(category, limit: limit, of: try holdings(
                     Self.activeHoldings + " AND (p.unit_id = ? OR p.unit_id IN (SELECT id FROM units WHERE parent_id = ?)) ORDER BY a.person_id, a.id",
-                    [.text(unit), .text(unit)]
-                ).filter { counted.contains($0.category ?? "") }
-                let headcount = Set(holdings.map(\.person)).count
-                let problem = headcount > limit ? "\(headcount) people hold \(category) titles; the quota is \(limit)" : nil
-                try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: holdings, problem: problem, at: now)
+                    [.text(unit), .text(unit)]))
+                try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: counted, problem: problem, at: now)
             }
         }
     }
@@ -105,8 +125,7 @@ struct HoldingCheck {
             seats.append(Holding(assignment: row[0].description, person: "", title: row[1].textValue, category: row[2].textValue,
                                  decisionNo: nil, unit: unit))
         }
-        let titles = Set(seats.compactMap(\.title))
-        let problem = titles.count > limit ? "\(titles.count) hamlet titles in one hamlet; at most \(limit) are allowed" : nil
+        let problem = Self.hamletProblem(seats, limit: limit)
         try record(table: "units", row: unit, column: Self.hamletColumn, holdings: seats, problem: problem, at: now)
     }
 

@@ -50,24 +50,8 @@ extension Replica {
         return try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (?)", [.integer(Int64(try clock.rawValue))])
             var batch = try foldLocalChanges()
-            var report = ApplyReport()
-            var latest = HybridTimestamp.zero
-            for change in changes {
-                let key = RowKey(table: change.table, row: change.row)
-                try batch.load(key, store: mergeStore)
-                switch batch.rows[key]!.state.apply(change) {
-                case .duplicate:
-                    report.duplicates += 1
-                    continue
-                case .applied: report.applied += 1
-                case .concurrent:
-                    report.applied += 1
-                    report.concurrent += 1
-                }
-                if let column = change.column { batch.rows[key]!.dirtyColumns.insert(column) }
-                batch.rows[key]!.materialise = true
-                latest = max(latest, change.timestamp)
-            }
+            for change in changes { try batch.load(RowKey(table: change.table, row: change.row), store: mergeStore) }
+            var (report, latest) = batch.apply(changes)
             // The clock moves past every stamp seen, so later local writes order after them.
             // Never further than the clock bound ahead of this computer's time (HybridLogicalClock).
             latest = min(latest, HybridLogicalClock.bound(physicalMillis: Replica.physicalMillis()))
@@ -85,40 +69,22 @@ extension Replica {
     static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 }
 
-struct RowKey: Hashable {
-    let table: String
-    let row: String
-}
+/// Rows loaded and changed inside one apply transaction: the pure `MergeBatch`, loaded from
+/// and saved to this replica's file.
+typealias PendingRows = MergeBatch
 
-/// Rows loaded and changed inside one apply transaction.
-struct PendingRows {
-    struct Entry {
-        var state: RowState
-        /// Loaded with concurrent writes: conflict records may need closing.
-        var hadConcurrentWrites = false
-        var dirtyColumns: Set<String> = []
-        /// Remote changes touched it: the register row must be rewritten.
-        var materialise = false
-    }
-
-    var rows: [RowKey: Entry] = [:]
-
+extension MergeBatch {
     /// Makes sure `rows[key]` holds the row's state, loading it on first use; callers then
     /// change `rows[key]!` in place.
     mutating func load(_ key: RowKey, store: MergeStateStore) throws {
-        if rows[key] == nil {
-            let state = try store.load(table: key.table, row: key.row)
-            rows[key] = Entry(state: state, hadConcurrentWrites: state.fields.values.contains { $0.writes.count > 1 })
-        }
+        if !holds(key) { add(key, loaded: try store.load(table: key.table, row: key.row)) }
     }
 
     /// Merges a row state from elsewhere (a snapshot page, a repair) into `rows[key]`; its
     /// register row is written from the result when saved.
     mutating func merge(_ state: RowState, into key: RowKey, store: MergeStateStore) throws {
         try load(key, store: store)
-        rows[key]!.state.merge(state)
-        rows[key]!.dirtyColumns.formUnion(state.fields.keys)
-        rows[key]!.materialise = true
+        merge(state, into: key)
     }
 
     /// Saves merge state, rewrites register rows touched by remote changes and reconciles
@@ -128,18 +94,14 @@ struct PendingRows {
         let conflicts = ConflictLedger(database: replica.database)
         let now = try replica.clock
         var materialised = 0
-        for (key, entry) in rows {
-            // A row nothing was ever delivered for (typed and deleted before its fold) has no
-            // state to keep: keeping an empty one would make it exist for digests.
-            if entry.state == RowState() && !entry.materialise { continue }
-            try store.save(table: key.table, row: key.row, state: entry.state, columns: entry.dirtyColumns)
-            let resolved = policy.resolve(entry.state, table: key.table, row: key.row)
-            // A row that had and has no concurrent writes has no conflict record to touch.
-            if entry.hadConcurrentWrites || !resolved.conflicts.isEmpty {
-                try conflicts.reconcile(table: key.table, row: key.row, with: resolved.conflicts, at: now)
+        for outcome in outcomes(policy: policy) {
+            let key = outcome.key
+            try store.save(table: key.table, row: key.row, state: outcome.state, columns: outcome.dirtyColumns)
+            if outcome.reconcileConflicts {
+                try conflicts.reconcile(table: key.table, row: key.row, with: outcome.resolved.conflicts, at: now)
             }
-            guard entry.materialise, let table = replica.schema.table(named: key.table) else { continue }
-            if let values = resolved.values {
+            guard outcome.materialise, let table = replica.schema.table(named: key.table) else { continue }
+            if let values = outcome.resolved.values {
                 try replica.database.run(table.upsertSQL, [.text(key.row)] + table.columns.map { values[$0.name] ?? .null })
             } else {
                 try replica.database.run("DELETE FROM \(table.name) WHERE id = ?", [.text(key.row)])

@@ -2,7 +2,10 @@
 public struct HubSettings: SettingsDocument, Sendable {
     /// Code of the district (or the authority above the communes): the hub's replica id.
     public let replica: String
+    /// The SQLite file of the hub (`[store] kind = "sqlite"`, the default).
     public let database: String
+    /// Where the hub keeps what it holds: the `[store]` table.
+    public let store: HubStoreSettings
     /// The district's conflict rules (rules.toml); nil keeps the rules the hub holds.
     public let rules: String?
     public let host: String
@@ -23,7 +26,7 @@ public struct HubSettings: SettingsDocument, Sendable {
     public static let fileName = "hub.toml"
 
     enum Keys: String, CodingKey {
-        case replica, database, listen, limits, rules, tls
+        case replica, database, listen, limits, rules, tls, store
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -33,6 +36,7 @@ public struct HubSettings: SettingsDocument, Sendable {
         replica = try keys.decode(String.self, forKey: .replica)
         database = try keys.value(.database, default: "/var/lib/communesync/hub.db")
         rules = try keys.decodeIfPresent(String.self, forKey: .rules)
+        store = try HubStoreSettings(from: keys, database: database)
         if keys.contains(.listen) {
             let listen = try keys.nestedContainer(keyedBy: ListenKeys.self, forKey: .listen)
             host = try listen.value(.host, default: "127.0.0.1")

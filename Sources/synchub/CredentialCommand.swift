@@ -28,7 +28,7 @@ struct CredentialCommand: AsyncParsableCommand {
             guard let commune = ReplicaID(rawValue: replica) else {
                 throw ValidationError("replica ids are official codes: letters, digits, '-', '_', '.'")
             }
-            let store = try location.openStore()
+            let store = try await location.openStore()
             do {
                 print(try await store.issueCredential(for: commune, scope: scope, reviewer: reviewer))
             } catch let refusal as HubError {
@@ -44,7 +44,7 @@ struct CredentialCommand: AsyncParsableCommand {
         @OptionGroup var location: HubConfigLocation
 
         func run() async throws {
-            let store = try location.openStore()
+            let store = try await location.openStore()
             let issued = try await store.credentials()
             print("replica".padding(toLength: 16, withPad: " ", startingAt: 0) + "role".padding(toLength: 10, withPad: " ", startingAt: 0)
                 + "scope".padding(toLength: 16, withPad: " ", startingAt: 0) + "issued")
@@ -79,11 +79,11 @@ struct CredentialCommand: AsyncParsableCommand {
 }
 
 extension HubConfigLocation {
-    func openStore() throws -> HubStore {
+    func openStore() async throws -> HubStore {
         let settings = try HubSettings.load(config)
         guard let district = ReplicaID(rawValue: settings.replica) else {
             throw ValidationError("\(config): 'replica' must be the district's official code, not '\(settings.replica)'")
         }
-        return try HubStore(path: settings.database, district: district)
+        return try await settings.openStore(district: district, rules: nil)
     }
 }

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "synchub")
         logger.logLevel = .info
         let rules = try settings.rules.map(RulesFile.load)
-        let store = try HubStore(path: settings.database, district: district, rules: rules)
+        let store = try await settings.openStore(district: district, rules: rules)
         var limits = settings.limits
         // Connections must leave file descriptors for the database and the logs.
         var files = rlimit()
@@ -42,7 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
         ) { [logger] bound in
             logger.info("listening", metadata: ["address": "\(settings.host):\(bound)", "scheme": "\(tls == nil ? "http" : "https")",
                                                 "replica": "\(district)",
-                                                "database": "\(settings.database)", "rules": "\(rules.map { String($0.version) } ?? "as held")"])
+                                                "store": "\(settings.storeLocation)", "rules": "\(rules.map { String($0.version) } ?? "as held")"])
         }
         // runService returns after SIGTERM or SIGINT once in-flight requests are done.
         try await app.runService()

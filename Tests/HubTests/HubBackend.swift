@@ -1,3 +1,4 @@
+import Foundation
 import Hub
 import Replica
 import SyncCore
@@ -8,13 +9,20 @@ import TestSupport
 /// a backend joins the suite by adding a case here.
 enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    /// A fresh database of the test process's throw-away PostgreSQL (`PostgresTestServer`).
+    case postgresql
 
     var testDescription: String { rawValue }
 
-    /// A new, empty storage for district 200, its files in `directory`.
-    func open(in directory: TemporaryDirectory) throws -> any HubStorage {
+    /// A new, empty storage for district 200 merging with `rules` (nil: the builtin ones),
+    /// its files in `directory`.
+    func open(in directory: TemporaryDirectory, rules: RuleSet? = nil) throws -> any HubStorage {
         switch self {
-        case .sqlite: return try SQLiteHubStorage(path: Self.sqlitePath(directory), district: "200")
+        case .sqlite: return try SQLiteHubStorage(path: Self.sqlitePath(directory), district: "200", rules: rules)
+        case .postgresql:
+            let url = try PostgresTestServer.newDatabase()
+            try url.write(toFile: Self.urlPath(directory), atomically: true, encoding: .utf8)
+            return try PostgresHubStorage(url: url, district: "200", rules: rules, poolSize: 4)
         }
     }
 
@@ -23,6 +31,7 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func districtSQL(_ sql: String, in directory: TemporaryDirectory) throws {
         switch self {
         case .sqlite: try SQLiteDatabase(path: Self.sqlitePath(directory), create: false).execute(sql)
+        case .postgresql: try PostgresTestServer.psql(try Self.url(directory), sql)
         }
     }
 
@@ -30,6 +39,9 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     func scalar(_ sql: String, in directory: TemporaryDirectory) throws -> Value? {
         switch self {
         case .sqlite: return try SQLiteDatabase(path: Self.sqlitePath(directory), create: false).scalar(sql)
+        case .postgresql:
+            let output = try PostgresTestServer.psql(try Self.url(directory), sql).trimmingCharacters(in: .newlines)
+            return output.isEmpty ? nil : .text(output)
         }
     }
 
@@ -40,8 +52,17 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try districtSQL(failing
                 ? "CREATE TRIGGER fail_reviews BEFORE INSERT ON _sync_hub_reviews BEGIN SELECT RAISE(ABORT, 'disk full'); END"
                 : "DROP TRIGGER fail_reviews", in: directory)
+        case .postgresql:
+            try districtSQL(failing
+                ? """
+                  CREATE FUNCTION fail_reviews() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+                  CREATE TRIGGER fail_reviews BEFORE INSERT ON _sync_hub_reviews FOR EACH ROW EXECUTE FUNCTION fail_reviews();
+                  """
+                : "DROP TRIGGER fail_reviews ON _sync_hub_reviews; DROP FUNCTION fail_reviews();", in: directory)
         }
     }
 
     private static func sqlitePath(_ directory: TemporaryDirectory) -> String { directory.path("hub.db") }
+    private static func urlPath(_ directory: TemporaryDirectory) -> String { directory.path("postgres.url") }
+    private static func url(_ directory: TemporaryDirectory) throws -> String { try String(contentsOfFile: urlPath(directory), encoding: .utf8) }
 }

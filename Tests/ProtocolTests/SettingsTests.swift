@@ -37,6 +37,23 @@ import Testing
         #expect(error?.description.contains("listen.port") == true)
     }
 
+    @Test func theStoreIsTheSQLiteFileUnlessPostgreSQLIsNamedWithItsURL() throws {
+        #expect(try HubSettings.parse("replica = \"200\"\ndatabase = \"/x/hub.db\"\n").store == .sqlite(path: "/x/hub.db"))
+        let url = "postgresql://synchub@db.example:5433/communesync"
+        #expect(try HubSettings.parse("replica = \"200\"\n[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 3\n").store
+            == .postgresql(url: url, poolSize: 3))
+        #expect(try HubSettings.parse("replica = \"200\"\n[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\n").store
+            == .postgresql(url: url, poolSize: HubStoreSettings.defaultPoolSize))
+        for (toml, setting) in [
+            ("kind = \"mysql\"", "store.kind"), ("kind = \"postgresql\"", "store.url"),
+            ("kind = \"postgresql\"\nurl = \"http://db\"", "store.url"),
+            ("kind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 0", "store.pool_size"),
+        ] {
+            let error = #expect(throws: SettingsError.self) { try HubSettings.parse("replica = \"200\"\n[store]\n\(toml)\n") }
+            #expect(error?.description.contains(setting) == true, "\(toml): \(String(describing: error))")
+        }
+    }
+
     @Test func syncdTakesTheCredentialSystemdPassesBeforeTheFile() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("credentials-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

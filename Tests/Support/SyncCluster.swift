@@ -52,14 +52,16 @@ public final class HubNode: @unchecked Sendable {
     /// "https" when the hub was given a certificate.
     public let scheme: String
 
-    init(directory: TemporaryDirectory, rules: String?, tls: (certificate: String, key: String)?) throws {
-        database = directory.path("hub.db")
-        config = directory.path("hub.toml")
-        log = directory.path("hub.log")
+    /// A hub whose files in `directory` are named after `name` (several hubs may share a
+    /// directory, and with `[store]` added by `configure`, a database).
+    public init(directory: TemporaryDirectory, name: String = "hub", rules: String? = nil, tls: (certificate: String, key: String)? = nil) throws {
+        database = directory.path("\(name).db")
+        config = directory.path("\(name).toml")
+        log = directory.path("\(name).log")
         var rulesLine = ""
         if let rules {
-            try rules.write(toFile: directory.path("rules.toml"), atomically: true, encoding: .utf8)
-            rulesLine = "rules = \"\(directory.path("rules.toml"))\""
+            try rules.write(toFile: directory.path("\(name)-rules.toml"), atomically: true, encoding: .utf8)
+            rulesLine = "rules = \"\(directory.path("\(name)-rules.toml"))\""
         }
         scheme = tls == nil ? "http" : "https"
         try """
@@ -125,8 +127,11 @@ public final class HubNode: @unchecked Sendable {
         try SQLiteShell.run(database, ".cd \(demo)\n.read units.sql\n")
     }
 
-    public func issueCredential(for code: String, into path: String, reviewer: Bool = false) throws {
-        let (status, output) = try Programs.run("synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : []))
+    /// `scope` (a units.id) for an office whose code is not its commune's.
+    public func issueCredential(for code: String, into path: String, reviewer: Bool = false, scope: String? = nil) throws {
+        let (status, output) = try Programs.run(
+            "synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : [])
+                + (scope.map { ["--scope", $0] } ?? []))
         guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
         try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
         // As an admin stores it: root's alone (the permissions model).
@@ -144,7 +149,7 @@ public final class CommuneNode: @unchecked Sendable {
     public let controlSocket: String
     private var process: Process?
 
-    init(
+    public init(
         code: String, directory: TemporaryDirectory, hubURL: String, interval: Double, database: String? = nil, digestInterval: Double = 900,
         hubSettings: String = ""
     ) throws {

@@ -1,0 +1,316 @@
+import Foundation
+import PostgresNIO
+import Replica
+import SyncCore
+import SyncProtocol
+
+/// A transaction of `PostgresHubStorage`: the SQL of every hub read and write. Merging and
+/// district edits are in `PostgresMerge.swift`.
+struct PostgresHubTransaction: HubTransaction {
+    let session: PostgresSession
+    let district: ReplicaID
+    let schema: RegisterSchema
+    var meta: PostgresMeta { PostgresMeta(session: session) }
+    var mergeState: PostgresMergeState { PostgresMergeState(session: session) }
+
+    // MARK: The district register
+
+    nonisolated(nonsending) func rules() async throws -> RuleSet { try await meta.rules() }
+
+    nonisolated(nonsending) func districtCounter() async throws -> UInt64 {
+        UInt64(max(0, try await meta.integer("counter") ?? 0))
+    }
+
+    nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws {
+        try await meta.raise("fed_counter", to: Int64(counter))
+    }
+
+    nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value? {
+        let tagged = try await session.rows(
+            "SELECT val FROM _sync_fields WHERE tbl = $1 AND pk = $2 AND col = '\(RowScope.column)'", [table, row]
+        ).first?.decode(String.self)
+        return tagged.flatMap(PostgresValueText.value)
+    }
+
+    nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value] {
+        guard !rows.isEmpty else { return [:] }
+        let keys = Array(rows)
+        var values: [RowKey: Value] = [:]
+        for row in try await session.rows(
+            """
+            SELECT f.tbl, f.pk, f.val FROM _sync_fields f
+            WHERE f.col = '\(RowScope.column)' AND (f.tbl, f.pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            """, [keys.map(\.table), keys.map(\.row)]) {
+            let (table, key, tagged) = try row.decode((String, String, String).self)
+            values[RowKey(table: table, row: key)] = PostgresValueText.value(tagged)
+        }
+        return values
+    }
+
+    nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        let wanted = try columns.map { name in
+            guard let column = described.columns.first(where: { $0.name == name }) else {
+                throw ApplyError.unknownColumn(table: table, column: name)
+            }
+            return column
+        }
+        var values = Dictionary(uniqueKeysWithValues: columns.map { ($0, Value.null) })
+        guard !wanted.isEmpty else { return values }
+        let select = wanted.map { PostgresRegisterSQL.tagged($0, of: "r") }.joined(separator: ", ")
+        guard let found = try await session.rows("SELECT \(select) FROM \(table) r WHERE r.id = $1", [row]).first else { return values }
+        for (column, cell) in zip(wanted, found.makeRandomAccess()) {
+            values[column.name] = PostgresValueText.value(try cell.decode(String.self)) ?? .null
+        }
+        return values
+    }
+
+    nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool {
+        try await !session.rows("SELECT 1 FROM assignments a WHERE a.id = $1 AND \(AssignmentTerm.isActive("a"))", [id]).isEmpty
+    }
+
+    nonisolated(nonsending) func communeUnit(code: String) async throws -> String? {
+        try await session.rows(
+            "SELECT id FROM units WHERE code = $1 AND kind IN ('commune', 'ward', 'township') AND effective_to IS NULL ORDER BY id LIMIT 1",
+            [code]).first?.decode(String.self)
+    }
+
+    nonisolated(nonsending) func personName(_ id: String) async throws -> String? {
+        try await session.rows("SELECT full_name FROM persons WHERE id = $1", [id]).first?.decode(String?.self)
+    }
+
+    nonisolated(nonsending) func unitName(code: String) async throws -> String? {
+        try await session.rows("SELECT name FROM units WHERE code = $1 ORDER BY effective_to IS NOT NULL LIMIT 1", [code])
+            .first?.decode(String?.self)
+    }
+
+    // MARK: Merge state of rows
+
+    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)] {
+        try await mergeState.rows(table: table, scope: scope, after: row, limit: limit)
+    }
+
+    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)] {
+        try await mergeState.rows(table: table, scope: scope).filter { buckets.contains(ScopeDigest.bucket(table: table, row: $0.0)) }
+    }
+
+    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState? {
+        let key = RowKey(table: table, row: row)
+        let state = try await mergeState.load([key])[key] ?? RowState()
+        return state == RowState() ? nil : state
+    }
+
+    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest {
+        var tables: [String: ScopeDigest.Table] = [:]
+        for table in schema.tables {
+            var sums = ScopeDigest.Table()
+            for (row, state) in try await mergeState.rows(table: table.name, scope: RowScope.filter(table, for: scope)) {
+                sums.rows += 1
+                let bucket = ScopeDigest.bucket(table: table.name, row: row)
+                sums.buckets[bucket] = sums.buckets[bucket] &+ ScopeDigest.hash(table: table.name, row: row, state: state)
+            }
+            tables[table.name] = sums
+        }
+        return ScopeDigest(tables: tables)
+    }
+
+    // MARK: The feed
+
+    nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws {
+        guard !entries.isEmpty else { return }
+        let changes = entries.map(\.change)
+        // Positions one past the highest, handed out under the write lock (PostgresHubStorage).
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_feed(seq, scope, origin, counter, tbl, pk, col, val, hlc, ctx)
+            SELECT (SELECT coalesce(max(seq), 0) FROM _sync_hub_feed) + e.n, e.scope, e.origin, e.counter, e.tbl, e.pk,
+                   _sync_untag_text(e.col), e.val, e.hlc, e.ctx
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[])
+                WITH ORDINALITY AS e(scope, origin, counter, tbl, pk, col, val, hlc, ctx, n)
+            """,
+            [entries.map(\.scope), changes.map(\.dot.replica.rawValue), changes.map { Int64(bitPattern: $0.dot.counter) },
+             changes.map(\.table), changes.map(\.row), changes.map { PostgresValueText.tag($0.column) },
+             changes.map { PostgresValueText.tag($0.operation.value ?? .null) },
+             changes.map { Int64(bitPattern: $0.timestamp.rawValue) }, changes.map(\.compactContext.text)])
+    }
+
+    private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"
+
+    nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)] {
+        try await session.rows(
+            """
+            SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE scope IN ($1, '*') AND seq > $2 AND origin <> $3
+            ORDER BY seq LIMIT $4
+            """, [scope, seq, origin.rawValue, Int64(limit)]
+        ).map { row in try Self.feedEntry(row) }
+    }
+
+    nonisolated(nonsending) func feedEnd() async throws -> Int64 {
+        try await session.rows("SELECT coalesce(max(seq), 0) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0
+    }
+
+    nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change] {
+        try await session.rows(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = $1 AND counter > $2 ORDER BY counter LIMIT $3",
+            [origin.rawValue, Int64(min(counter, UInt64(Int64.max))), Int64(limit)]
+        ).map { row in try Self.feedEntry(row).change }
+    }
+
+    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change? {
+        try await session.rows(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = $1 AND counter = $2",
+            [dot.replica.rawValue, Int64(bitPattern: dot.counter)]
+        ).first.map { row in try Self.feedEntry(row).change }
+    }
+
+    private static func feedEntry(_ row: PostgresRow) throws -> (seq: Int64, change: Change) {
+        let (seq, origin, counter, table, key, column, tagged, hlc, context) =
+            try row.decode((Int64, String, Int64, String, String, String?, String, Int64, String).self)
+        guard let origin = ReplicaID(rawValue: origin), let context = CompactContext(text: context), let value = PostgresValueText.value(tagged)
+        else { throw HubError(status: 500, code: "damaged_feed", message: "a feed row is damaged: run 'syncctl doctor' on the hub") }
+        let dot = Dot(replica: origin, counter: UInt64(bitPattern: counter))
+        let operation: Change.Operation = column.map { .set(column: $0, value: value) } ?? .delete
+        return (seq, Change(table: table, row: key, operation: operation, dot: dot, context: context.context(of: dot),
+                            timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))))
+    }
+
+    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int] {
+        var counts: [Dot: Int] = [:]
+        for row in try await session.rows("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") {
+            let (origin, counter, count) = try row.decode((String, Int64, Int64).self)
+            if let origin = ReplicaID(rawValue: origin) { counts[Dot(replica: origin, counter: UInt64(bitPattern: counter))] = Int(count) }
+        }
+        return counts
+    }
+
+    nonisolated(nonsending) func feedCount() async throws -> Int {
+        Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
+    }
+
+    // MARK: What replicas delivered
+
+    nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64 {
+        UInt64(max(0, try await session.rows("SELECT counter FROM _sync_hub_received WHERE origin = $1", [origin.rawValue])
+            .first?.decode(Int64.self) ?? 0))
+    }
+
+    nonisolated(nonsending) func recordReceived(_ origin: ReplicaID, counter: UInt64) async throws {
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_received(origin, counter) VALUES ($1, $2)
+            ON CONFLICT (origin) DO UPDATE SET counter = greatest(_sync_hub_received.counter, excluded.counter)
+            """, [origin.rawValue, Int64(bitPattern: counter)])
+    }
+
+    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal? {
+        guard let row = try await session.rows(
+            "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = $1 AND counter = $2",
+            [origin.rawValue, Int64(bitPattern: counter)]).first
+        else { return nil }
+        let (table, key, column, code, message) = try row.decode((String, String, String?, String, String).self)
+        return Refusal(counter: counter, table: table, row: key, column: column, code: code, message: message)
+    }
+
+    nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws {
+        guard !refusals.isEmpty else { return }
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_refused(origin, counter, tbl, pk, col, code, message, at)
+            SELECT $1, r.counter, r.tbl, r.pk, _sync_untag_text(r.col), r.code, r.message, $2
+            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS r(counter, tbl, pk, col, code, message)
+            ON CONFLICT (origin, counter) DO NOTHING
+            """,
+            [origin.rawValue, time, refusals.map { Int64(bitPattern: $0.counter) }, refusals.map(\.table), refusals.map(\.row),
+             refusals.map { PostgresValueText.tag($0.column) }, refusals.map(\.code), refusals.map(\.message)])
+    }
+
+    // MARK: Credentials
+
+    nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
+        guard let row = try await session.rows(
+            "SELECT scope, role, sha256, issued_at FROM _sync_hub_credentials WHERE replica = $1", [replica.rawValue]).first
+        else { return nil }
+        let (scope, role, sha256, issuedAt) = try row.decode((String, String, String, String).self)
+        guard let role = Caller.Role(rawValue: role) else { return nil }
+        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt)
+    }
+
+    nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {
+        try await session.rows("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
+            let (replica, scope, role, at) = try row.decode((String, String, String, String).self)
+            guard let replica = ReplicaID(rawValue: replica), let role = Caller.Role(rawValue: role) else { return nil }
+            return IssuedCredential(replica: replica, scope: scope, role: role, issuedAt: at)
+        }
+    }
+
+    nonisolated(nonsending) func saveCredential(_ credential: StoredCredential) async throws {
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (replica) DO UPDATE SET scope = excluded.scope, role = excluded.role, sha256 = excluded.sha256,
+                issued_at = excluded.issued_at
+            """,
+            [credential.replica.rawValue, credential.scope, credential.role.rawValue, credential.sha256, credential.issuedAt])
+    }
+
+    nonisolated(nonsending) func deleteCredential(of replica: ReplicaID) async throws -> Bool {
+        try await !session.rows("DELETE FROM _sync_hub_credentials WHERE replica = $1 RETURNING 1", [replica.rawValue]).isEmpty
+    }
+
+    // MARK: Conflicts and reviews
+
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord] {
+        var sql = "SELECT tbl, pk, col, rule, sides, chosen, state::text FROM _sync_conflicts WHERE true"
+        var binds: [any PostgresThrowingDynamicTypeEncodable] = []
+        if let state {
+            binds.append(state.rawValue)
+            sql += " AND state = $\(binds.count)::_sync_conflict_state"
+        }
+        if let column {
+            binds.append(column)
+            sql += " AND col = $\(binds.count)"
+        }
+        return try await session.rows(sql + " ORDER BY tbl, pk, col", binds).map { row in
+            let (table, key, column, rule, sides, chosen, state) = try row.decode((String, String, String, String, String, String, String).self)
+            return ConflictRecord(table: table, row: key, column: column, rule: rule, sidesJSON: sides, chosen: chosen,
+                                  state: ConflictRecord.State(rawValue: state) ?? .open)
+        }
+    }
+
+    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int) {
+        guard let row = try await session.rows(
+            "SELECT count(*), count(*) FILTER (WHERE state = 'open') FROM _sync_conflicts WHERE state <> 'closed'").first
+        else { return (0, 0) }
+        let (standing, open) = try row.decode((Int64, Int64).self)
+        return (Int(standing), Int(open))
+    }
+
+    nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord? {
+        guard let row = try await session.rows(
+            "SELECT conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = $1",
+            [id]).first
+        else { return nil }
+        let (conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, revertedBy) =
+            try row.decode((String, String, String, String, String?, String?, Int64, String, Int64?, Int64?).self)
+        guard let reviewer = ReplicaID(rawValue: reviewer) else { return nil }
+        return ReviewRecord(
+            id: id, conflict: conflict, reviewer: reviewer, at: at, reason: reason, pick: pick,
+            value: value.flatMap(PostgresValueText.value), wrote: Int(wrote), previous: previous, reverts: reverts, revertedBy: revertedBy)
+    }
+
+    nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {
+        // Absent values travel as '' and 0 (no decision has number 0).
+        try await session.rows(
+            """
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts)
+            VALUES ($1, $2, $3, $4, _sync_untag_text($5), nullif($6, ''), $7, $8, nullif($9, 0)) RETURNING id
+            """,
+            [review.conflict, review.reviewer.rawValue, review.at, review.reason, PostgresValueText.tag(review.pick),
+             review.value.map(PostgresValueText.tag) ?? "", Int64(review.wrote), review.previous, review.reverts ?? 0]
+        ).first?.decode(Int64.self) ?? 0
+    }
+
+    nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
+        try await session.run("UPDATE _sync_hub_reviews SET reverted_by = $1 WHERE id = $2", [revert, id])
+    }
+}

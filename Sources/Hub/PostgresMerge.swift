@@ -1,0 +1,227 @@
+import Foundation
+import PostgresNIO
+import Replica
+import SyncCore
+
+/// Merging on the PostgreSQL store, with the same meaning as `Replica.apply` on SQLite: the
+/// pure `MergeBatch` does the merge; around it, a batch costs a bounded number of statements
+/// however many changes it holds (states loaded with two queries, merge state, register rows
+/// per table, conflict records and the rules across rows each saved set-based).
+///
+/// District staff's plain-SQL writes (captured by `PostgresRegisterSQL.captureTrigger`) are
+/// folded first, as a replica folds its own writes before it applies others': they become
+/// changes with the district's dots, which supersede every side they saw.
+extension PostgresHubTransaction {
+    nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport {
+        for change in changes {
+            guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
+            if let column = change.column, !table.columns.contains(where: { $0.name == column }) {
+                throw ApplyError.unknownColumn(table: change.table, column: column)
+            }
+        }
+        let rules = try await meta.rules()
+        var batch = try await foldDistrictEdits()
+        try await load(changes.map { RowKey(table: $0.table, row: $0.row) }, into: &batch)
+        var (report, latest) = batch.apply(changes)
+        // The clock moves past every stamp seen, never further than the bound ahead of now.
+        latest = min(latest, HybridLogicalClock.bound(physicalMillis: Self.physicalMillis()))
+        try await meta.raise("clock", to: Int64(bitPattern: latest.rawValue))
+        report.rowsMaterialised = try await save(batch, rules: rules)
+        return report
+    }
+
+    nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        var mask: Int64 = 0
+        let names = values.keys.sorted()
+        for name in names {
+            guard let slot = described.columns.firstIndex(where: { $0.name == name }) else {
+                throw ApplyError.unknownColumn(table: table, column: name)
+            }
+            mask |= Int64(1) << slot
+        }
+        guard !names.isEmpty else { return }
+        let assignments = names.enumerated().map { index, name in
+            "\(name) = \(PostgresRegisterSQL.untagged("$\(index + 2)", for: described.columns.first { $0.name == name }!))"
+        }
+        try await session.run(
+            "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = $1",
+            [row] + names.map { PostgresValueText.tag(values[$0]!) })
+        // The named columns count as written even if their value did not change (preset).
+        try await session.run(
+            """
+            INSERT INTO _sync_log(tbl, pk, op, at_ms, ctx, cols, preset) VALUES ($1, $2, 'update',
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+                (SELECT clock FROM _sync_rows WHERE tbl = $1 AND pk = $2), $3, true)
+            """, [table, row, mask])
+    }
+
+    nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
+        let batch = try await foldDistrictEdits()
+        if !batch.rows.isEmpty { _ = try await save(batch, rules: try await meta.rules()) }
+        let fed = UInt64(max(0, try await meta.integer("fed_counter") ?? 0))
+        var changes: [Change] = []
+        for row in try await session.rows(
+            "SELECT seq, tbl, pk, op, ctx, cols, hlc, vals FROM _sync_log WHERE hlc IS NOT NULL AND seq >= $1 ORDER BY seq",
+            [Int64(fed / DotBlock.size)]) {
+            let (seq, tableName, key, operation, context, columns, hlc, vals) =
+                try row.decode((Int64, String, String, String, String?, Int64, Int64, String?).self)
+            guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
+            let tagged = try vals.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            let values = try tagged.map { text in
+                guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(seq)") }
+                return value
+            }
+            changes += districtChanges(
+                seq: seq, table: table, row: key, operation: operation, context: context, slots: Self.slots(of: columns),
+                values: values, timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))
+            ).filter { $0.dot.counter > fed }
+        }
+        return changes
+    }
+
+    // MARK: Folding district edits
+
+    /// Folds the district writes not folded yet: each becomes changes with district dots
+    /// (`seq * 64 + slot`), applied to the batch returned as the district's own (the
+    /// register row already shows them). Values are read now, as SQLite's fold does.
+    private nonisolated(nonsending) func foldDistrictEdits() async throws -> MergeBatch {
+        var batch = MergeBatch()
+        let entries = try await session.rows(
+            "SELECT seq, tbl, pk, op, at_ms, ctx, cols, preset FROM _sync_log WHERE hlc IS NULL ORDER BY seq"
+        ).map { try $0.decode((Int64, String, String, String, Int64, String?, Int64, Bool).self) }
+        guard !entries.isEmpty else { return batch }
+        try await load(entries.map { RowKey(table: $0.1, row: $0.2) }, into: &batch)
+        var current: [RowKey: [Value]] = [:]
+        for table in schema.tables {
+            let ids = Set(entries.filter { $0.1 == table.name }.map(\.2))
+            guard !ids.isEmpty, !table.columns.isEmpty else { continue }
+            let select = table.columns.map { PostgresRegisterSQL.tagged($0, of: "r") }.joined(separator: ", ")
+            for row in try await session.rows("SELECT r.id, \(select) FROM \(table.name) r WHERE r.id = ANY($1::text[])", [Array(ids)]) {
+                let cells = row.makeRandomAccess()
+                let id = try cells[0].decode(String.self)
+                current[RowKey(table: table.name, row: id)] = try (1..<cells.count).map { PostgresValueText.value(try cells[$0].decode(String.self)) ?? .null }
+            }
+        }
+        var clock = HybridLogicalClock(last: try await meta.clock())
+        var highest: UInt64 = 0
+        var seqs: [Int64] = [], operations: [String] = [], masks: [Int64] = [], stamps: [Int64] = [], vals: [String] = []
+        let encoder = JSONEncoder()
+        for (seq, tableName, key, written, at, context, columns, preset) in entries {
+            guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
+            let rowKey = RowKey(table: tableName, row: key)
+            let row = current[rowKey]
+            var operation = written
+            let slots: [Int]
+            switch written {
+            case "delete" where batch.rows[rowKey]!.state == RowState():
+                // Typed and deleted before any fold: nothing anywhere to delete.
+                operation = "void"
+                slots = []
+            case "delete":
+                slots = []
+            case "update" where preset:
+                slots = Self.slots(of: columns)
+            default:
+                // Deleted since: its values are gone, and the delete that follows says it all.
+                slots = row == nil ? [] : Self.slots(of: columns)
+            }
+            let values = slots.map { row?[$0] ?? .null }
+            let stamp = clock.now(physicalMillis: UInt64(max(0, at)))
+            for change in districtChanges(seq: seq, table: table, row: key, operation: operation, context: context,
+                                          slots: slots, values: values, timestamp: stamp) {
+                batch.applyOwn(change)
+                highest = max(highest, change.dot.counter)
+            }
+            seqs.append(seq)
+            operations.append(operation)
+            masks.append(slots.reduce(0) { $0 | Int64(1) << $1 })
+            stamps.append(Int64(bitPattern: stamp.rawValue))
+            vals.append(String(decoding: try encoder.encode(values.map(PostgresValueText.tag)), as: UTF8.self))
+        }
+        try await session.run(
+            """
+            UPDATE _sync_log l SET op = u.op, cols = u.cols, hlc = u.hlc, vals = u.vals
+            FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS u(seq, op, cols, hlc, vals)
+            WHERE l.seq = u.seq
+            """, [seqs, operations, masks, stamps, vals])
+        try await meta.raise("clock", to: Int64(bitPattern: clock.last.rawValue))
+        if highest > 0 { try await meta.raise("counter", to: Int64(bitPattern: highest)) }
+        return batch
+    }
+
+    /// The changes of one district write: column `slot` of log row `seq` has dot
+    /// `seq * 64 + slot`, a delete `seq * 64 + 63`; each has seen the row as it was written.
+    private func districtChanges(
+        seq: Int64, table: TableSchema, row: String, operation: String, context: String?, slots: [Int], values: [Value],
+        timestamp: HybridTimestamp
+    ) -> [Change] {
+        let seen = context.flatMap(VersionVector.init(text:)) ?? VersionVector()
+        func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
+            let dot = Dot(replica: district, counter: UInt64(seq) * DotBlock.size + slot)
+            return Change(table: table.name, row: row, operation: operation, dot: dot,
+                          context: CompactContext(seen, origin: district).context(of: dot), timestamp: timestamp)
+        }
+        switch operation {
+        case "void": return []
+        case "delete": return [change(DotBlock.size - 1, .delete)]
+        default:
+            return zip(slots, values).map { slot, value in change(UInt64(slot), .set(column: table.columns[slot].name, value: value)) }
+        }
+    }
+
+    static func slots(of mask: Int64) -> [Int] { (0..<63).filter { mask & (Int64(1) << $0) != 0 } }
+
+    static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
+
+    // MARK: Loading and saving a batch
+
+    /// Adds the states of the rows of `keys` the batch does not hold yet: two queries.
+    private nonisolated(nonsending) func load(_ keys: [RowKey], into batch: inout MergeBatch) async throws {
+        var missing: [RowKey] = []
+        var seen: Set<RowKey> = []
+        for key in keys where !batch.holds(key) && seen.insert(key).inserted { missing.append(key) }
+        for (key, state) in try await mergeState.load(missing) { batch.add(key, loaded: state) }
+    }
+
+    /// Saves merge state, writes the register rows remote changes touched, reconciles the
+    /// field conflicts and runs the rules across rows. Returns how many register rows were
+    /// written or removed.
+    private nonisolated(nonsending) func save(_ batch: MergeBatch, rules: RuleSet) async throws -> Int {
+        let now = try await meta.clock()
+        let outcomes = batch.outcomes(policy: rules.policy(districtReplicas: [district]))
+        try await mergeState.save(outcomes)
+        let ledger = PostgresConflictLedger(session: session, now: now)
+        try await ledger.reconcileFields(outcomes.filter(\.reconcileConflicts))
+        var materialised = 0
+        for table in schema.tables {
+            let written = outcomes.filter { $0.materialise && $0.key.table == table.name }
+            materialised += written.count
+            try await writeRegisterRows(table, written)
+        }
+        let touched = Array(batch.rows.keys)
+        try await PostgresRuleChecks(session: session, ledger: ledger, rules: rules, district: district).run(touching: touched)
+        return materialised
+    }
+
+    /// Register rows as resolved: live ones upserted in one statement, deleted ones removed in one.
+    private nonisolated(nonsending) func writeRegisterRows(_ table: TableSchema, _ outcomes: [MergeBatch.Outcome]) async throws {
+        let live = outcomes.compactMap { outcome in outcome.resolved.values.map { (outcome.key.row, $0) } }
+        let gone = outcomes.filter { $0.resolved.values == nil }.map(\.key.row)
+        if !gone.isEmpty { try await session.run("DELETE FROM \(table.name) WHERE id = ANY($1::text[])", [gone]) }
+        guard !live.isEmpty else { return }
+        let slots = table.columns.indices
+        let names = table.columns.map(\.name)
+        let arrays = (["$1::text[]"] + slots.map { "$\($0 + 2)::text[]" }).joined(separator: ", ")
+        let aliases = (["id"] + slots.map { "c\($0)" }).joined(separator: ", ")
+        let converted = slots.map { PostgresRegisterSQL.untagged("u.c\($0)", for: table.columns[$0]) }.joined(separator: ", ")
+        var binds: [any PostgresThrowingDynamicTypeEncodable] = [live.map(\.0)]
+        for name in names { binds.append(live.map { PostgresValueText.tag($0.1[name] ?? .null) }) }
+        try await session.run(
+            """
+            INSERT INTO \(table.name)(id, \(names.joined(separator: ", ")))
+            SELECT u.id, \(converted) FROM unnest(\(arrays)) AS u(\(aliases))
+            ON CONFLICT (id) DO UPDATE SET \(names.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """, binds)
+    }
+}
