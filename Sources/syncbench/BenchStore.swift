@@ -55,7 +55,7 @@ final class BenchStore: Sendable {
     func hubStore() async throws -> HubStore {
         switch kind {
         case .sqlite: return try HubStore(path: location, district: "200")
-        case .postgresql: throw ValidationError("this build has no PostgreSQL store yet")
+        case .postgresql: return HubStore(storage: try await PostgresHubStorage.open(url: location, district: "200", poolSize: 8))
         }
     }
 
