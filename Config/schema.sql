@@ -145,11 +145,14 @@ CREATE TABLE IF NOT EXISTS _sync_fields(
     dot TEXT NOT NULL, hlc INTEGER NOT NULL, val, more TEXT,
     PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
 -- Fields that hold concurrent writes, how the rule settled them, and their state:
--- open (waits for review), settled (a rule decided), closed (superseded since).
+-- open (waits for review), settled (a rule decided), closed (superseded since). kind:
+-- field (concurrent writes of column col), or found by a domain rule across rows: seat,
+-- holding, quota (col then names the rule's record: *holders, *titles, ...).
 CREATE TABLE IF NOT EXISTS _sync_conflicts(
     tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
     sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
     opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
+    kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota')),
     PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
 -- Changes of this replica the hub refused (out of scope, too large, ...), by dot counter,
 -- with the hub's code and message. state: open (nothing done yet), retried (the row was

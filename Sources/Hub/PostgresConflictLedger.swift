@@ -16,6 +16,7 @@ struct PostgresConflictLedger {
         let table: String
         let row: String
         let column: String
+        let kind: ConflictRecord.Kind
         let rule: String
         let sides: String
         let chosen: String
@@ -34,7 +35,7 @@ struct PostgresConflictLedger {
         guard !outcomes.isEmpty else { return }
         let current = try outcomes.flatMap { outcome in
             try outcome.resolved.conflicts.map { conflict in
-                Record(table: outcome.key.table, row: outcome.key.row, column: conflict.column, rule: conflict.rule.rawValue,
+                Record(table: outcome.key.table, row: outcome.key.row, column: conflict.column, kind: .field, rule: conflict.rule.rawValue,
                        sides: try Self.json(conflict.sides), chosen: conflict.chosen.description,
                        state: conflict.needsReview ? .open : .settled)
             }
@@ -64,7 +65,7 @@ struct PostgresConflictLedger {
                 chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
                 opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
             """,
-            [records.map(\.table), records.map(\.row), records.map(\.column), records.map { ConflictRecord.kind(of: $0.column).rawValue },
+            [records.map(\.table), records.map(\.row), records.map(\.column), records.map(\.kind.rawValue),
              records.map(\.rule), records.map(\.sides), records.map(\.chosen), records.map(\.state.rawValue),
              Int64(bitPattern: now.rawValue)])
     }

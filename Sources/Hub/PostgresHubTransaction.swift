@@ -260,7 +260,7 @@ struct PostgresHubTransaction: HubTransaction {
     // MARK: Conflicts and reviews
 
     nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, rule, sides, chosen, state::text FROM _sync_conflicts WHERE true"
+        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE true"
         var binds: [any PostgresThrowingDynamicTypeEncodable] = []
         if let state {
             binds.append(state.rawValue)
@@ -271,9 +271,10 @@ struct PostgresHubTransaction: HubTransaction {
             sql += " AND col = $\(binds.count)"
         }
         return try await session.rows(sql + " ORDER BY tbl, pk, col", binds).map { row in
-            let (table, key, column, rule, sides, chosen, state) = try row.decode((String, String, String, String, String, String, String).self)
-            return ConflictRecord(table: table, row: key, column: column, rule: rule, sidesJSON: sides, chosen: chosen,
-                                  state: ConflictRecord.State(rawValue: state) ?? .open)
+            let (table, key, column, kind, rule, sides, chosen, state) = try row.decode(
+                (String, String, String, String, String, String, String, String).self)
+            return ConflictRecord(table: table, row: key, column: column, kind: ConflictRecord.Kind(rawValue: kind) ?? .field, rule: rule,
+                                  sidesJSON: sides, chosen: chosen, state: ConflictRecord.State(rawValue: state) ?? .open)
         }
     }
 

@@ -72,7 +72,7 @@ struct PostgresRuleChecks {
                 continue
             }
             found.append(.init(
-                table: "positions", row: position, column: ConflictRecord.seatColumn, rule: rules.seats.rawValue,
+                table: "positions", row: position, column: ConflictRecord.seatColumn, kind: .seat, rule: rules.seats.rawValue,
                 sides: try PostgresConflictLedger.json(conflict.candidates),
                 chosen: conflict.keepers.map(\.assignment).joined(separator: " "), state: rules.seats == .review ? .open : .settled))
         }
@@ -116,7 +116,8 @@ struct PostgresRuleChecks {
         var resolved: [(table: String, row: String, column: String)] = []
         func verdict(_ table: String, _ row: String, _ column: String, _ holdings: [Holding], _ problem: String?) throws {
             guard let problem else { resolved.append((table, row, column)); return }
-            found.append(.init(table: table, row: row, column: column, rule: "review", sides: try PostgresConflictLedger.json(holdings),
+            found.append(.init(table: table, row: row, column: column, kind: HoldingCheck.conflictKind(recordedUnder: column), rule: "review",
+                               sides: try PostgresConflictLedger.json(holdings),
                                chosen: problem, state: .open))
         }
 

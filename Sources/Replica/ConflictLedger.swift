@@ -27,7 +27,8 @@ public struct ConflictRecord: Sendable, Equatable {
 
     public let table: String
     public let row: String
-    /// The column, or `*holders` for a seat.
+    /// The column, or for a conflict found by a domain rule a name of its own (`*holders` for
+    /// a seat, `*titles`, ...).
     public let column: String
     public let rule: String
     /// The sides as JSON: field writes (`[{dot, hlc, value}]`) or seat candidates.
@@ -39,20 +40,24 @@ public struct ConflictRecord: Sendable, Equatable {
     /// The column a seat conflict is recorded under.
     public static let seatColumn = "*holders"
 
-    public init(table: String, row: String, column: String, rule: String, sidesJSON: String, chosen: String, state: State) {
+    public let kind: Kind
+
+    public init(
+        table: String, row: String, column: String, kind: Kind, rule: String, sidesJSON: String, chosen: String, state: State
+    ) {
         self.table = table
         self.row = row
         self.column = column
+        self.kind = kind
         self.rule = rule
         self.sidesJSON = sidesJSON
         self.chosen = chosen
         self.state = state
     }
 
-    public var kind: Kind { Self.kind(of: column) }
-
-    /// The kind of conflict recorded under `column`.
-    public static func kind(of column: String) -> Kind {
+    /// The kind of a conflict recorded before kinds had a column of their own: read from the
+    /// column name it was recorded under. Only the migration of such records uses it.
+    static func legacyKind(of column: String) -> Kind {
         if column == seatColumn { return .seat }
         if column == HoldingCheck.titlesColumn || column == HoldingCheck.hamletColumn { return .holding }
         if column.hasPrefix(HoldingCheck.quotaPrefix) { return .quota }
@@ -89,8 +94,8 @@ struct ConflictLedger {
             let sides = String(decoding: try encoder.encode(conflict.sides), as: UTF8.self)
             try database.run(
                 """
-                INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
+                INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
+                VALUES (?, ?, ?, 'field', ?, ?, ?, ?, ?, NULL)
                 ON CONFLICT(tbl, pk, col) DO UPDATE SET rule = excluded.rule, sides = excluded.sides,
                     chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
                     opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc
@@ -102,9 +107,9 @@ struct ConflictLedger {
                  .integer(Int64(now.rawValue))])
         }
         let stillOpen = Set(current.map(\.column))
-        // Records whose column starts with '*' are not about a field (seat conflicts): not ours.
+        // Records of the other kinds are the domain rules' (SeatCheck, HoldingCheck): not ours.
         for column in try database.query(
-            "SELECT col FROM _sync_conflicts WHERE tbl = ? AND pk = ? AND state <> 'closed' AND col NOT LIKE '*%'", [.text(table), .text(row)]
+            "SELECT col FROM _sync_conflicts WHERE tbl = ? AND pk = ? AND state <> 'closed' AND kind = 'field'", [.text(table), .text(row)]
         ).compactMap({ $0.first?.textValue }) where !stillOpen.contains(column) {
             try database.run(
                 "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ?",
@@ -114,14 +119,15 @@ struct ConflictLedger {
 }
 
 extension ConflictLedger {
-    /// Rule conflicts still standing (`column` a pattern such as `*holders` or `*%`) whose
-    /// sides name any of `ids`, as (table, row) — for rows that can no longer say where they
-    /// belonged (deleted, or moved to another seat). One query per batch, matched in memory.
-    func standing(column pattern: String, naming ids: Set<String>) throws -> [(table: String, row: String)] {
-        guard !ids.isEmpty else { return [] }
+    /// Rule conflicts of `kinds` still standing whose sides name any of `ids`, as (table, row):
+    /// for rows that can no longer say where they belonged (deleted, or moved to another
+    /// seat). One query per batch, matched in memory.
+    func standing(_ kinds: Set<ConflictRecord.Kind>, naming ids: Set<String>) throws -> [(table: String, row: String)] {
+        guard !ids.isEmpty, !kinds.isEmpty else { return [] }
         var found: [(String, String)] = []
+        let names = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         try database.forEachRow(
-            "SELECT tbl, pk, sides FROM _sync_conflicts WHERE state <> 'closed' AND col LIKE ?", [.text(pattern)]
+            "SELECT tbl, pk, sides FROM _sync_conflicts WHERE state <> 'closed' AND kind IN (\(names))"
         ) { row in
             let sides = row[2].description
             if ids.contains(where: { sides.contains("\"\($0)\"") }) { found.append((row[0].description, row[1].description)) }
@@ -132,20 +138,21 @@ extension ConflictLedger {
     /// Records (or refreshes) a conflict found by a rule across rows (`column` starts with
     /// `*`): `sides` is encoded as JSON, `chosen` says what the rule chose or what is wrong.
     func record<Sides: Encodable>(
-        table: String, row: String, column: String, rule: String, sides: Sides, chosen: String,
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sides: Sides, chosen: String,
         state: ConflictRecord.State, at now: HybridTimestamp
     ) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         try database.run(
             """
-            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
-            ON CONFLICT(tbl, pk, col) DO UPDATE SET rule = excluded.rule, sides = excluded.sides, chosen = excluded.chosen,
+            INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides, chosen = excluded.chosen,
                 state = excluded.state, closed_hlc = NULL,
                 opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
             """,
-            [.text(table), .text(row), .text(column), .text(rule), .text(String(decoding: try encoder.encode(sides), as: UTF8.self)),
+            [.text(table), .text(row), .text(column), .text(kind.rawValue), .text(rule),
+             .text(String(decoding: try encoder.encode(sides), as: UTF8.self)),
              .text(chosen), .text(state.rawValue), .integer(Int64(now.rawValue))])
     }
 
@@ -160,7 +167,7 @@ extension ConflictLedger {
 extension Replica {
     /// Recorded conflicts, optionally only those in one state, or of one column.
     public func conflicts(state: ConflictRecord.State? = nil, column: String? = nil) throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
+        var sql = "SELECT tbl, pk, col, kind, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
         var parameters: [Value] = []
         if let state {
             sql += " AND state = ?"
@@ -173,8 +180,9 @@ extension Replica {
         return try database.query(sql + " ORDER BY tbl, pk, col", parameters).map { row in
             ConflictRecord(
                 table: row[0].description, row: row[1].description, column: row[2].description,
-                rule: row[3].description, sidesJSON: row[4].description, chosen: row[5].description,
-                state: ConflictRecord.State(rawValue: row[6].description) ?? .open)
+                kind: ConflictRecord.Kind(rawValue: row[3].description) ?? .field,
+                rule: row[4].description, sidesJSON: row[5].description, chosen: row[6].description,
+                state: ConflictRecord.State(rawValue: row[7].description) ?? .open)
         }
     }
 }

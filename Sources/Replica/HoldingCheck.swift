@@ -84,7 +84,7 @@ public struct HoldingCheck {
         // A deleted seat or assignment cannot name its person or unit any more: the open items
         // that list it can.
         let listed = Set(rows.filter { $0.table == "positions" || $0.table == "assignments" }.map(\.row))
-        for (table, row) in try ConflictLedger(database: database).standing(column: "*%", naming: listed) {
+        for (table, row) in try ConflictLedger(database: database).standing([.seat, .holding, .quota], naming: listed) {
             if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
         }
         guard !people.isEmpty || !units.isEmpty else { return }
@@ -136,12 +136,20 @@ public struct HoldingCheck {
         }
     }
 
+    /// The kind of this check's record under `column`: a unit's quota, or a person's titles or
+    /// a hamlet's (holding).
+    public static func conflictKind(recordedUnder column: String) -> ConflictRecord.Kind {
+        column.hasPrefix(quotaPrefix) ? .quota : .holding
+    }
+
     private func record(table: String, row: String, column: String, holdings: [Holding], problem: String?, at now: HybridTimestamp) throws {
         let ledger = ConflictLedger(database: replica.database)
         guard let problem else {
             try ledger.close(table: table, row: row, column: column, at: now)
             return
         }
-        try ledger.record(table: table, row: row, column: column, rule: "review", sides: holdings, chosen: problem, state: .open, at: now)
+        try ledger.record(
+            table: table, row: row, column: column, kind: Self.conflictKind(recordedUnder: column), rule: "review",
+            sides: holdings, chosen: problem, state: .open, at: now)
     }
 }

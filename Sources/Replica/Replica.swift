@@ -120,11 +120,25 @@ public final class Replica {
         try database.execute("PRAGMA journal_mode = WAL")
     }
 
+    /// Gives conflicts recorded before kinds had a column (the kind was read from the column
+    /// name) their kind, once.
+    private func addConflictKinds() throws {
+        let columns = try database.query("SELECT name FROM pragma_table_info('_sync_conflicts')").compactMap { $0.first?.textValue }
+        guard !columns.contains("kind") else { return }
+        try database.execute(
+            "ALTER TABLE _sync_conflicts ADD COLUMN kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota'))")
+        for column in try database.query("SELECT DISTINCT col FROM _sync_conflicts").compactMap({ $0.first?.textValue }) {
+            let kind = ConflictRecord.legacyKind(of: column)
+            if kind != .field { try database.run("UPDATE _sync_conflicts SET kind = ? WHERE col = ?", [.text(kind.rawValue), .text(column)]) }
+        }
+    }
+
     /// Brings tables, columns and triggers in line with `schema`, in one transaction, keeping
     /// every row and every captured change. Runs at every open: triggers always match the code.
     private func migrate() throws {
         try database.transaction {
             try database.execute(RegisterSchema.syncTablesSQL)
+            try addConflictKinds()
             try database.execute(schema.registerTablesSQL)
             for table in schema.tables {
                 let present = try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])

@@ -24,7 +24,7 @@ struct SeatCheck {
         }
         // A seat an assignment left (or a deleted assignment's seat) may be resolved now.
         let ledger = ConflictLedger(database: replica.database)
-        positions.formUnion(try ledger.standing(column: Self.column, naming: Set(assignments)).map(\.row))
+        positions.formUnion(try ledger.standing([.seat], naming: Set(assignments)).map(\.row))
         guard !positions.isEmpty else { return }
         let rules = try replica.rules
         let district = try replica.districtReplicas
@@ -56,7 +56,7 @@ struct SeatCheck {
             return
         }
         try ledger.record(
-            table: "positions", row: position, column: Self.column, rule: rule.rawValue, sides: conflict.candidates,
+            table: "positions", row: position, column: Self.column, kind: .seat, rule: rule.rawValue, sides: conflict.candidates,
             chosen: conflict.keepers.map(\.assignment).joined(separator: " "), state: rule == .review ? .open : .settled, at: now)
     }
 }

@@ -64,4 +64,32 @@ import TestSupport
             try Replica.create(at: fixture.path("22499"), id: "22502", role: .commune)
         }
     }
+
+    /// Conflicts recorded before kinds had a column of their own (the kind was read from the
+    /// column name) get their kind when the file is opened, and keep it.
+    @Test func conflictsRecordedBeforeKindsGetTheirKind() throws {
+        let fixture = try ReplicaFixture()
+        let path = fixture.path("22499")
+        _ = try Replica.create(at: path, id: "22499", role: .commune)
+        // The table as files written before this change have it, with one record of each kind.
+        try SQLiteShell.run(path, """
+            DROP TABLE _sync_conflicts;
+            CREATE TABLE _sync_conflicts(
+                tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
+                sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
+                opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
+                PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+            INSERT INTO _sync_conflicts VALUES
+                ('persons', 'p1', 'full_name', 'review', '[]', '', 'open', 1, NULL),
+                ('positions', 's1', '*holders', 'review', '[]', '', 'open', 1, NULL),
+                ('persons', 'p1', '*titles', 'review', '[]', '', 'open', 1, NULL),
+                ('units', 'u1', '*quota:cadre', 'review', '[]', '', 'open', 1, NULL);
+            """)
+        let reopened = try Replica(openingExisting: path)
+        let kinds = Dictionary(uniqueKeysWithValues: try reopened.conflicts().map { ($0.column, $0.kind) })
+        #expect(kinds == ["full_name": .field, "*holders": .seat, "*titles": .holding, "*quota:cadre": .quota])
+        // Opening again changes nothing.
+        let again = try Replica(openingExisting: path)
+        #expect(try again.conflicts().map(\.kind) == reopened.conflicts().map(\.kind))
+    }
 }
