@@ -110,15 +110,20 @@ public actor HubStore {
             let report = try await store.merge(accepted)
             try await appendToFeed(accepted, in: store)
             try await store.recordRefusals(screened, of: caller.replica, at: Date().formatted(.iso8601))
-            if let last = (fresh.map(\.dot.counter) + screened.map(\.counter)).max() {
-                try await store.recordReceived(caller.replica, counter: last)
+            let last = (fresh.map(\.dot.counter) + screened.map(\.counter)).max()
+            if let last { try await store.recordReceived(caller.replica, counter: last) }
+            // A seat can only be filled twice by a change to a position or an assignment: the
+            // losers of what the merge settled are ended in the same transaction.
+            if report.applied > 0, accepted.contains(where: { SeatCheck.tables.contains($0.table) }),
+                try await endSeatLosers(in: store) > 0
+            {
+                try await feedDistrictEdits(in: store)
             }
             return PushResponse(
-                acknowledged: try await store.received(caller.replica), applied: report.applied,
+                acknowledged: max(held, last ?? 0), applied: report.applied,
                 duplicates: resent.count - refusedAgain.count + report.duplicates + rejectedAgain.count,
                 refused: refusedAgain + screened, heldBefore: held)
         }
-        if response.applied > 0 { try await enforceSeats() }
         return response
     }
 
@@ -287,28 +292,24 @@ public actor HubStore {
     /// Applies the seat rule at the hub: the losing assignments of settled seat conflicts are
     /// ended (never deleted) by a district write, which then travels to every replica.
     @discardableResult
-    func enforceSeats() async throws -> Int {
-        let ended = try await storage.write { store in
-            var ended = 0
-            for conflict in try await store.conflicts(state: .settled, column: ConflictRecord.seatColumn) {
-                let keepers = Set(conflict.chosen.split(separator: " ").map(String.init))
-                let holders = conflict.seatSides
-                guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
-                for loser in holders where !keepers.contains(loser.assignment) {
-                    guard try await store.isActiveAssignment(loser.assignment) else { continue }
-                    let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
-                        + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
-                    // Ended when the keeper took the seat, but never before the loser's own start
-                    // (ISO dates compare as text).
-                    let keeperStart = keeper.startDate ?? Date().formatted(.iso8601.year().month().day())
-                    try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
-                        on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
-                    ended += 1
-                }
+    func endSeatLosers(in store: any HubTransaction) async throws -> Int {
+        var ended = 0
+        for conflict in try await store.conflicts(state: .settled, column: ConflictRecord.seatColumn) {
+            let keepers = Set(conflict.chosen.split(separator: " ").map(String.init))
+            let holders = conflict.seatSides
+            guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
+            for loser in holders where !keepers.contains(loser.assignment) {
+                guard try await store.isActiveAssignment(loser.assignment) else { continue }
+                let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
+                    + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
+                // Ended when the keeper took the seat, but never before the loser's own start
+                // (ISO dates compare as text).
+                let keeperStart = keeper.startDate ?? Date().formatted(.iso8601.year().month().day())
+                try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
+                    on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
+                ended += 1
             }
-            return ended
         }
-        if ended > 0 { try await ingestLocalEdits() }
         return ended
     }
 
@@ -343,13 +344,21 @@ public actor HubStore {
         // Every pull asks: answer from a read when nothing new was written at the hub, rather
         // than taking the write lock for nothing.
         guard try await storage.hasUnfedDistrictEdits() else { return 0 }
-        return try await storage.write { store in
-            let own = try await store.unfedDistrictEdits()
-            guard let last = own.last else { return 0 }
-            try await appendToFeed(own, in: store)
-            try await store.markDistrictEditsFed(through: last.dot.counter)
-            return own.count
+        return try await storage.write { try await feedDistrictEdits(in: $0) }
+    }
+
+    /// Appends the district's writes not yet in the feed, in the caller's transaction; when
+    /// they touch seats, first ends the losers of what they settled (`endSeatLosers`).
+    @discardableResult
+    private func feedDistrictEdits(in store: any HubTransaction) async throws -> Int {
+        var own = try await store.unfedDistrictEdits()
+        if own.contains(where: { SeatCheck.tables.contains($0.table) }), try await endSeatLosers(in: store) > 0 {
+            own = try await store.unfedDistrictEdits()
         }
+        guard let last = own.last else { return 0 }
+        try await appendToFeed(own, in: store)
+        try await store.markDistrictEditsFed(through: last.dot.counter)
+        return own.count
     }
 
     // MARK: Pull and snapshot

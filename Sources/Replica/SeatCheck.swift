@@ -10,8 +10,10 @@ import SyncCore
 /// holders still active means the seat was filled twice without one ending the other.
 /// Recorded as `_sync_conflicts` row (positions, POSITION, *holders): settled under
 /// district-wins or later-decision-wins (the hub then ends the losers), open under review.
-struct SeatCheck {
+public struct SeatCheck {
     static let column = ConflictRecord.seatColumn
+    /// The tables whose changes can fill a seat, or free one.
+    public static let tables: Set<String> = ["positions", "assignments"]
     let replica: Replica
 
     func run(touching rows: [RowKey], at now: HybridTimestamp) throws {
