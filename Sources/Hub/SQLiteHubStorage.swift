@@ -140,13 +140,11 @@ struct SQLiteHubTransaction: HubTransaction {
     // MARK: The feed
 
     nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws {
-        for (scope, change) in entries {
-            try database.run(
-                "INSERT INTO _sync_hub_feed(scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [.text(scope), .text(change.dot.replica.rawValue), .integer(Int64(change.dot.counter)),
-                 .text(change.table), .text(change.row), change.column.map(Value.text) ?? .null, change.operation.value ?? .null,
-                 .integer(Int64(change.timestamp.rawValue)), .text(change.compactContext.text)])
-        }
+        try database.runRows(entries.map { scope, change in
+            [.text(scope), .text(change.dot.replica.rawValue), .integer(Int64(change.dot.counter)),
+             .text(change.table), .text(change.row), change.column.map(Value.text) ?? .null, change.operation.value ?? .null,
+             .integer(Int64(change.timestamp.rawValue)), .text(change.compactContext.text)]
+        }) { "INSERT INTO _sync_hub_feed(scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES \($0)" }
     }
 
     private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"

@@ -33,30 +33,31 @@ struct MergeStateStore {
             clock: header[0].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector())
     }
 
-    /// Saves the row header and the named fields (the others did not change).
-    func save(table: String, row: String, state: RowState, columns: Set<String>) throws {
-        try database.run(
+    /// Saves each row's header and its named fields (the others did not change), many rows
+    /// per statement.
+    func save(_ rows: [(key: RowKey, state: RowState, columns: Set<String>)]) throws {
+        try database.runRows(rows.map { [.text($0.key.table), .text($0.key.row), .text($0.state.clock.description), .text($0.state.deletes.description)] }) {
             """
-            INSERT INTO _sync_rows(tbl, pk, clock, deletes) VALUES (?, ?, ?, ?)
+            INSERT INTO _sync_rows(tbl, pk, clock, deletes) VALUES \($0)
             ON CONFLICT(tbl, pk) DO UPDATE SET clock = excluded.clock, deletes = excluded.deletes
-            """,
-            [.text(table), .text(row), .text(state.clock.description), .text(state.deletes.description)])
-        for column in columns {
-            guard let field = state.fields[column], let first = field.writes.first else { continue }
-            let more: Value
-            if field.writes.count > 1 {
-                more = .text(String(decoding: try encoder.encode(Array(field.writes.dropFirst())), as: UTF8.self))
-            } else {
-                more = .null
+            """
+        }
+        var fields: [[Value]] = []
+        for row in rows {
+            for column in row.columns {
+                guard let field = row.state.fields[column], let first = field.writes.first else { continue }
+                let more: Value = field.writes.count > 1
+                    ? .text(String(decoding: try encoder.encode(Array(field.writes.dropFirst())), as: UTF8.self)) : .null
+                fields.append([.text(row.key.table), .text(row.key.row), .text(column), .text(field.seen.description),
+                               .text(first.dot.description), .integer(Int64(first.timestamp.rawValue)), first.value, more])
             }
-            try database.run(
-                """
-                INSERT INTO _sync_fields(tbl, pk, col, seen, dot, hlc, val, more) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(tbl, pk, col) DO UPDATE SET seen = excluded.seen, dot = excluded.dot,
-                    hlc = excluded.hlc, val = excluded.val, more = excluded.more
-                """,
-                [.text(table), .text(row), .text(column), .text(field.seen.description), .text(first.dot.description),
-                 .integer(Int64(first.timestamp.rawValue)), first.value, more])
+        }
+        try database.runRows(fields) {
+            """
+            INSERT INTO _sync_fields(tbl, pk, col, seen, dot, hlc, val, more) VALUES \($0)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET seen = excluded.seen, dot = excluded.dot,
+                hlc = excluded.hlc, val = excluded.val, more = excluded.more
+            """
         }
     }
 }

@@ -94,9 +94,10 @@ extension MergeBatch {
         let conflicts = ConflictLedger(database: replica.database)
         let now = try replica.clock
         var materialised = 0
-        for outcome in outcomes(policy: policy) {
+        let outcomes = outcomes(policy: policy)
+        try store.save(outcomes.map { ($0.key, $0.state, $0.dirtyColumns) })
+        for outcome in outcomes {
             let key = outcome.key
-            try store.save(table: key.table, row: key.row, state: outcome.state, columns: outcome.dirtyColumns)
             if outcome.reconcileConflicts {
                 try conflicts.reconcile(table: key.table, row: key.row, with: outcome.resolved.conflicts, at: now)
             }

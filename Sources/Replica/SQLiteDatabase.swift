@@ -70,6 +70,21 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Runs a statement of many rows for `rows` (each as many values as the statement's row
+    /// has placeholders): `statement` gets the VALUES list ("(?, ?), (?, ?)") and returns the
+    /// SQL. Runs of 256, 128, ... 1 rows, so that few statement texts are ever prepared.
+    public func runRows(_ rows: [[Value]], _ statement: (String) -> String) throws {
+        guard let width = rows.first?.count else { return }
+        let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            var run = 256
+            while run > rows.count - start { run /= 2 }
+            try self.run(statement(Array(repeating: row, count: run).joined(separator: ", ")), rows[start..<start + run].flatMap { $0 })
+            start += run
+        }
+    }
+
     /// Runs one query and returns every row as an array of column values.
     public func query(_ sql: String, _ parameters: [Value] = []) throws -> [[Value]] {
         var rows: [[Value]] = []
