@@ -285,10 +285,24 @@ import TestSupport
         Thread.sleep(forTimeInterval: 0.3)
         let third = try slowPush().read(timeout: 1.5).text
         #expect(third.hasPrefix("HTTP/1.1 429"), "a third request of one office was not refused: \(third.prefix(200))")
+        // A reviewer's requests count against the reviewer's own places, on the review API too.
+        let reviewerFile = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-trust", into: reviewerFile, reviewer: true)
+        let reviewer = try String(contentsOfFile: reviewerFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        func slowResolve() throws -> RawSocket {
+            let socket = try RawSocket(port: cluster.hub.port)
+            let head = headers(reviewer).map { "\($0.key): \($0.value)\r\n" }.joined()
+            socket.send("POST /v1/conflicts/resolve HTTP/1.1\r\nHost: 127.0.0.1\r\n\(head)Content-Length: 1000\r\n\r\n{\"id\": ")
+            return socket
+        }
+        let reviews = [try slowResolve(), try slowResolve()]
+        Thread.sleep(forTimeInterval: 0.3)
+        let thirdReview = try slowResolve().read(timeout: 1.5).text
+        #expect(thirdReview.hasPrefix("HTTP/1.1 429"), "a third request of one reviewer was not refused: \(thirdReview.prefix(200))")
         // Another office is served meanwhile.
         let other = try cluster.addCommune("06916")
         #expect(try other.syncOnce().status == 0)
-        for socket in [first, second] {
+        for socket in [first, second] + reviews {
             let answer = socket.read(timeout: 4).text
             #expect(answer.hasPrefix("HTTP/1.1 408") && answer.contains("request_timeout"), "\(answer.prefix(300))")
         }
