@@ -142,31 +142,10 @@ struct RegisterBenchmark: AsyncParsableCommand {
         /// A new office of `code`'s unit bootstraps (snapshot), and another pulls the feed from
         /// its start; returns both times in seconds.
         func timeOffice(of code: ReplicaID, round: Int, expectingRows rows: Int, in directory: URL) async throws -> (Double, Double) {
-            let scope = "unit-\(code.rawValue)"
-            let snapshotID = ReplicaID(rawValue: "9\(round)\(port % 1000)1")!
-            let pullID = ReplicaID(rawValue: "9\(round)\(port % 1000)2")!
-            let snapshotToken = try await store.issueCredential(for: snapshotID, scope: scope)
-            let pullToken = try await store.issueCredential(for: pullID, scope: scope)
-            let snapshotPath = directory.appendingPathComponent("\(snapshotID).db").path
-            let pullPath = directory.appendingPathComponent("\(pullID).db").path
-            _ = try Replica.create(at: snapshotPath, id: snapshotID, role: .commune)
-            try Replica.create(at: pullPath, id: pullID, role: .commune).setMeta("pull_checkpoint", .integer(0))
-            let url = "http://127.0.0.1:\(port)"
-            return try await onThread {
-                let bootstrapping = try SyncSession(replica: try Replica(openingExisting: snapshotPath), hubURL: url, credential: snapshotToken)
-                let start = ContinuousClock.now
-                _ = try bootstrapping.round()
-                let snapshot = seconds(since: start)
-                guard bootstrapping.lastReport.snapshotRows == rows else {
-                    throw ValidationError("the snapshot brought \(bootstrapping.lastReport.snapshotRows) rows, not \(rows)")
-                }
-                let pulling = try SyncSession(replica: try Replica(openingExisting: pullPath), hubURL: url, credential: pullToken)
-                let pullStart = ContinuousClock.now
-                try pulling.pull()
-                let pull = seconds(since: pullStart)
-                guard pulling.lastReport.pulled > 0 else { throw ValidationError("the pull brought nothing") }
-                return (snapshot, pull)
-            }
+            let offices = try await NewOffices(
+                (ReplicaID(rawValue: "9\(round)\(port % 1000)1")!, ReplicaID(rawValue: "9\(round)\(port % 1000)2")!),
+                scope: "unit-\(code.rawValue)", store: store, in: directory)
+            return try await offices.time(from: "http://127.0.0.1:\(port)", expectingRows: rows, changes: nil)
         }
     }
 }

@@ -87,33 +87,9 @@ struct SyncBenchmark: AsyncParsableCommand {
 
         // Hub -> office: a new office of the same commune bootstraps from a snapshot, another
         // (told to skip the snapshot) pulls the same rows from the feed.
-        let snapshotCredential = try await store.issueCredential(for: "06914", scope: "unit-06913")
-        let pullCredential = try await store.issueCredential(for: "06915", scope: "unit-06913")
-        let snapshotPath = directory.appendingPathComponent("06914.db").path
-        let pullPath = directory.appendingPathComponent("06915.db").path
-        _ = try Replica.create(at: snapshotPath, id: "06914", role: .commune)
-        try Replica.create(at: pullPath, id: "06915", role: .commune).setMeta("pull_checkpoint", .integer(0))
-        let (snapshotSeconds, pullSeconds) = try await onThread {
-            let snapshotted = try Replica(openingExisting: snapshotPath)
-            let bootstrapping = try SyncSession(
-                replica: snapshotted, hubURL: "http://127.0.0.1:\(port)", credential: snapshotCredential, batchChanges: batch)
-            let start = ContinuousClock.now
-            _ = try bootstrapping.round()
-            let snapshotSeconds = seconds(since: start)
-            guard bootstrapping.lastReport.snapshotRows == rows else {
-                throw ValidationError("the snapshot brought \(bootstrapping.lastReport.snapshotRows) of \(rows) rows")
-            }
-            let pulled = try Replica(openingExisting: pullPath)
-            let pulling = try SyncSession(
-                replica: pulled, hubURL: "http://127.0.0.1:\(port)", credential: pullCredential, batchChanges: batch)
-            let pullStart = ContinuousClock.now
-            try pulling.pull()
-            let pullSeconds = seconds(since: pullStart)
-            guard pulling.lastReport.pulled == changes else {
-                throw ValidationError("the pull brought \(pulling.lastReport.pulled) of \(changes) changes")
-            }
-            return (snapshotSeconds, pullSeconds)
-        }
+        let offices = try await NewOffices(("06914", "06915"), scope: "unit-06913", store: store, in: directory)
+        let (snapshotSeconds, pullSeconds) = try await offices.time(
+            from: "http://127.0.0.1:\(port)", batch: batch, expectingRows: rows, changes: changes)
         server.cancel()
         let snapshotPerSecond = Double(changes) / snapshotSeconds
         let pullPerSecond = Double(changes) / pullSeconds
