@@ -42,6 +42,8 @@ public protocol HubTransaction {
     /// A district write: the named columns count as written by the district (they supersede
     /// every concurrent side), and reach every replica through the feed.
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws
+    /// A district insert of a new register row with the named columns (the others NULL).
+    nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws
     /// District writes (by the hub, or by staff with plain SQL) not yet in the feed, oldest
     /// first; they count as fed once `markDistrictEditsFed(through:)` is called.
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change]
@@ -90,6 +92,28 @@ public protocol HubTransaction {
     nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int]
     /// How many changes the feed holds.
     nonisolated(nonsending) func feedCount() async throws -> Int
+
+    // MARK: Rows that changed commune (RowMove)
+
+    /// The scope each row was last published under by a change of its scope column (its
+    /// latest `commune_id` entry in the feed); rows never published are left out.
+    nonisolated(nonsending) func publishedScopes(of rows: Set<RowKey>) async throws -> [RowKey: String]
+    /// Keeps moves of rows between communes, at feed position `seq`.
+    nonisolated(nonsending) func recordMoves(_ moves: [RowMove], at seq: Int64) async throws
+    /// Moves into or out of `scope` at feed positions in `after..<through+1`, in feed order.
+    nonisolated(nonsending) func moves(touching scope: String, after: Int64, through: Int64) async throws -> [(seq: Int64, move: RowMove)]
+    /// Which of `rows` a move took out of `scope` at some time.
+    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> Set<RowKey>
+
+    // MARK: Replica ids (never reused)
+
+    /// The units.id a replica id was issued for, "" when the hub only received changes under
+    /// it; nil when the id was never used.
+    nonisolated(nonsending) func replicaUse(_ replica: ReplicaID) async throws -> String?
+    /// Records that `replica` was issued for unit `scope` (kept for good, never reissued to another unit).
+    nonisolated(nonsending) func recordReplica(_ replica: ReplicaID, scope: String, at time: String) async throws
+    /// Replica ids issued for unit `scope`, oldest first.
+    nonisolated(nonsending) func replicas(serving scope: String) async throws -> [ReplicaID]
 
     // MARK: What replicas delivered
 

@@ -48,25 +48,66 @@ public actor HubStore {
                     + "use the commune's official code, or a reviewer's own name")
         }
         return try await storage.write { store in
-            if let existing = try await store.credential(of: commune), existing.role != role {
-                throw HubError(
-                    status: 409, code: "credential_exists",
-                    message: "\(commune) already holds a \(existing.role.rawValue)'s credential (issued \(existing.issuedAt)); a "
-                        + "\(role.rawValue)'s would replace it. Pick another name, or revoke it first "
-                        + "('synchub credential revoke --replica \(commune)')")
+            if reviewer {
+                if let existing = try await store.credential(of: commune), existing.role != role {
+                    throw HubError(
+                        status: 409, code: "credential_exists",
+                        message: "\(commune) already holds a \(existing.role.rawValue)'s credential (issued \(existing.issuedAt)); a "
+                            + "reviewer's would replace it. Pick another name, or revoke it first "
+                            + "('synchub credential revoke --replica \(commune)')")
+                }
+                if try await store.replicaUse(commune) != nil {
+                    throw HubError(
+                        status: 409, code: "credential_exists",
+                        message: "\(commune) names a commune office's replica (its changes are in the register): pick another name for the reviewer")
+                }
+                return try await Credentials.issue(replica: commune, scope: "*", role: .reviewer, in: store)
             }
-            if reviewer { return try await Credentials.issue(replica: commune, scope: "*", role: .reviewer, in: store) }
             let unit: String
             if let scope {
                 unit = scope
             } else if let found = try await store.communeUnit(code: commune.rawValue) {
                 unit = found
+            } else if let issued = try await store.replicaUse(commune), !issued.isEmpty {
+                unit = issued  // a replica id the hub issued before, e.g. 06895-2: that unit's again
             } else {
                 throw HubError.badRequest(
-                    "no commune with code \(commune) is in the hub's units table: load the units first, or pass --scope with its units.id")
+                    "no commune with code \(commune) is in force in the hub's units table: load the units first, or pass --scope with its units.id")
             }
-            return try await Credentials.issue(replica: commune, scope: unit, in: store)
+            let replica = try await replicaID(typed: commune, for: unit, in: store)
+            if let existing = try await store.credential(of: replica), existing.role != .commune {
+                throw HubError(
+                    status: 409, code: "credential_exists",
+                    message: "\(replica) already holds a \(existing.role.rawValue)'s credential (issued \(existing.issuedAt)); a "
+                        + "commune's would replace it. Revoke it first ('synchub credential revoke --replica \(replica)')")
+            }
+            return try await Credentials.issue(replica: replica, scope: unit, in: store)
         }
+    }
+
+    /// The replica id of the office of `unit`: the one issued for it before, or a new one
+    /// never used by anyone: the official code the first time, `CODE-2`, `CODE-3`, ... when
+    /// the code names a unit that took it over from another (after a merger) or when an
+    /// office of the unit once used it under another unit. A replica id is never reused, so
+    /// no two offices ever hand out the same dots.
+    func replicaID(typed: ReplicaID, for unit: String, in store: any HubTransaction) async throws -> ReplicaID {
+        let code = typed.rawValue
+        if let issued = try await store.replicas(serving: unit).last(where: { $0.rawValue == code || $0.rawValue.hasPrefix(code + "-") }) {
+            return issued
+        }
+        var candidate = typed
+        var number = 1
+        func used(_ id: ReplicaID) async throws -> Bool {
+            if try await store.replicaUse(id) != nil { return true }
+            if try await store.credential(of: id) != nil { return true }
+            return try await store.received(id) > 0
+        }
+        while try await used(candidate) {
+            number += 1
+            candidate = ReplicaID(rawValue: "\(code)-\(number)")!
+        }
+        try await store.recordReplica(candidate, scope: unit, at: Date().formatted(.iso8601))
+        return candidate
     }
 
     /// Every credential the hub holds (their hashes are not shown).
@@ -114,11 +155,16 @@ public actor HubStore {
             if let last { try await store.recordReceived(caller.replica, counter: last) }
             // A seat can only be filled twice by a change to a position or an assignment: the
             // losers of what the merge settled are ended in the same transaction.
-            if report.applied > 0, accepted.contains(where: { SeatCheck.tables.contains($0.table) }),
-                try await endSeatLosers(in: store) > 0
-            {
-                try await feedDistrictEdits(in: store)
+            var districtWrote = false
+            if report.applied > 0, accepted.contains(where: { SeatCheck.tables.contains($0.table) }) {
+                districtWrote = try await endSeatLosers(in: store) > 0
             }
+            // An office of a unit that ended delivers what it typed before it knew: records it
+            // created there go on to the successor, as the reorganisation moved the others.
+            if report.applied > 0, let ended = try await endedUnitID(caller.scope, in: store) {
+                districtWrote = try await !moveRecords(of: caller.scope, in: store) { _, _, _ in ended }.isEmpty || districtWrote
+            }
+            if districtWrote { try await feedDistrictEdits(in: store) }
             return PushResponse(
                 acknowledged: max(held, last ?? 0), applied: report.applied,
                 duplicates: resent.count - refusedAgain.count + report.duplicates + rejectedAgain.count,
@@ -240,13 +286,21 @@ public actor HubStore {
         var foreign: [RowKey: String] = [:]
         let keys = Set(valid.map { RowKey(table: $0.table, row: $0.row) })
         let scopes = try await scopes(of: keys, in: store)
+        // Rows the district moved away from this commune: edits made before the office
+        // learned of the move are taken, and reach the row's new commune (RowMove).
+        let elsewhere = keys.filter { if case .commune(let owner) = scopes[$0] ?? .nobody { return owner != caller.scope } else { return false } }
+        let movedAway = elsewhere.isEmpty ? [] : try await store.movedOut(of: Set(elsewhere), from: caller.scope)
         for key in keys {
             let name = "row \(key.table)/\(key.row)"
             let fix = "a commune may change only its own records: set commune_id to '\(caller.scope)' (this commune's "
                 + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
                 + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
-            if case .commune(let existing) = scopes[key] ?? .nobody {
+            if case .commune(let existing) = scopes[key] ?? .nobody, movedAway.contains(key) {
+                if !claims.isEmpty {
+                    foreign[key] = "\(name) was moved by the district to commune \(existing); its commune cannot be changed from here"
+                }
+            } else if case .commune(let existing) = scopes[key] ?? .nobody {
                 if existing != caller.scope { foreign[key] = "\(name) is kept by another commune (\(existing)): \(fix)" }
                 else if let other = claims.first(where: { $0 != caller.scope }) {
                     foreign[key] = "\(name) would move to commune_id '\(IncomingPush.shown(other))', which is not this commune's: \(fix)"
@@ -327,12 +381,24 @@ public actor HubStore {
         return scopes
     }
 
-    /// Puts changes in the feed, each under its row's scope as merged with them.
+    /// Puts changes in the feed, each under its row's scope as merged with them. A district
+    /// change of a row's commune that takes it from the commune it was published to is a
+    /// move (`RowMove`), kept at the position where the batch ends.
     private func appendToFeed(_ changes: [Change], in store: any HubTransaction) async throws {
         let scopes = try await scopes(of: Set(changes.map { RowKey(table: $0.table, row: $0.row) }), in: store)
+        // Only the district moves rows: a commune's change of commune_id is refused (screen).
+        let relocated = Set(changes.filter { $0.dot.replica == district && $0.column == RowScope.column }
+            .map { RowKey(table: $0.table, row: $0.row) })
+        let published = relocated.isEmpty ? [:] : try await store.publishedScopes(of: relocated)
         try await store.appendToFeed(changes.map { change in
             (scopes[RowKey(table: change.table, row: change.row)]!.feedScope, change)
         })
+        let moves = relocated.compactMap { key -> RowMove? in
+            guard let before = published[key], !before.isEmpty, before != "*", let now = scopes[key]?.feedScope, now != before
+            else { return nil }
+            return RowMove(table: key.table, row: key.row, from: before, to: now)
+        }
+        if !moves.isEmpty { try await store.recordMoves(moves, at: try await store.feedEnd()) }
     }
 
     // MARK: District edits
@@ -350,7 +416,7 @@ public actor HubStore {
     /// Appends the district's writes not yet in the feed, in the caller's transaction; when
     /// they touch seats, first ends the losers of what they settled (`endSeatLosers`).
     @discardableResult
-    private func feedDistrictEdits(in store: any HubTransaction) async throws -> Int {
+    func feedDistrictEdits(in store: any HubTransaction) async throws -> Int {
         var own = try await store.unfedDistrictEdits()
         if own.contains(where: { SeatCheck.tables.contains($0.table) }), try await endSeatLosers(in: store) > 0 {
             own = try await store.unfedDistrictEdits()
@@ -367,6 +433,7 @@ public actor HubStore {
         try require(.commune, caller)
         try await ingestLocalEdits()
         return try await storage.read { store in
+            try await refuseIfEnded(caller, in: store)
             let rules = try await store.rules()
             let entries = try await store.feed(scope: caller.scope, after: after, notFrom: caller.replica, limit: limit)
             var last = entries.last?.seq ?? after
@@ -375,11 +442,13 @@ public actor HubStore {
                 // Nothing more in scope: skip past what others' scopes added meanwhile.
                 last = max(last, try await store.feedEnd())
             }
+            let (arrived, departed) = try await moves(of: caller, after: after, through: last, in: store)
             return PullResponse(
                 changes: ChangeGroup.group(entries.map(\.change)), next: last, more: more,
                 acknowledged: try await store.received(caller.replica), hub: district.rawValue,
                 time: Int64(Date().timeIntervalSince1970 * 1000),
-                rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules)
+                rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules,
+                arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed)
         }
     }
 
@@ -397,6 +466,7 @@ public actor HubStore {
         }
         let tables = schema.tables
         return try await storage.read { store in
+            try await refuseIfEnded(caller, in: store)
             let start: Int64
             if let checkpoint { start = checkpoint } else { start = try await store.feedEnd() }
             var rows: [RowSnapshot] = []
@@ -434,7 +504,10 @@ public actor HubStore {
     public func digest(for caller: Caller) async throws -> DigestResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
-        let digest = try await storage.read { try await $0.digest(scope: caller.scope) }
+        let digest = try await storage.read { store in
+            try await refuseIfEnded(caller, in: store)
+            return try await store.digest(scope: caller.scope)
+        }
         return DigestResponse(tables: schema.tables.map { table in
             let sums = digest.tables[table.name] ?? ScopeDigest.Table()
             return TableDigest(table: table.name, rows: sums.rows, buckets: sums.buckets.map(Self.hex))
@@ -455,6 +528,7 @@ public actor HubStore {
         }
         try await ingestLocalEdits()
         return try await storage.read { store in
+            try await refuseIfEnded(caller, in: store)
             var found = try await store.rowStates(table: table.name, scope: RowScope.filter(table, for: caller.scope), buckets: buckets)
             for id in Set(ids) {
                 guard let state = try await store.rowState(table: table.name, row: id),

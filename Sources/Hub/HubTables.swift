@@ -29,6 +29,26 @@ enum HubTables {
         CREATE TABLE IF NOT EXISTS _sync_hub_credentials(
             replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, role TEXT NOT NULL,
             sha256 TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
+        -- Feed entries that set a row's commune, by row: the scope of a row's latest one is
+        -- the commune the row was last published to, which tells a move from a first write.
+        CREATE INDEX IF NOT EXISTS _sync_hub_feed_scope_writes ON _sync_hub_feed(tbl, pk, seq) WHERE col = '\(RowScope.column)';
+        -- Rows the district moved from one commune to another (a merger, a split, a person's
+        -- rotation), at the feed position where the move is published: the office left sends
+        -- the row away, the office reached receives it whole, and edits the left office made
+        -- before it learned of the move are still taken from it.
+        CREATE TABLE IF NOT EXISTS _sync_hub_moves(
+            seq INTEGER NOT NULL, tbl TEXT NOT NULL, pk TEXT NOT NULL, from_scope TEXT NOT NULL, to_scope TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_from ON _sync_hub_moves(from_scope, seq);
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_to ON _sync_hub_moves(to_scope, seq);
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_by_row ON _sync_hub_moves(tbl, pk);
+        -- Every replica id ever used, with the unit it was issued for ('' when the hub only
+        -- received changes under it): an id is never issued to another unit, so a unit that
+        -- takes over an old unit's official code never takes over its dots.
+        CREATE TABLE IF NOT EXISTS _sync_hub_replicas(
+            replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO _sync_hub_replicas(replica, scope, issued_at)
+            SELECT replica, scope, issued_at FROM _sync_hub_credentials WHERE role = 'commune';
+        INSERT OR IGNORE INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received;
         -- Every reviewer decision: who, when, why, what was written, and the values it
         -- overwrote (previous, JSON) so that it can be reverted; a revert is a decision too
         -- (reverts = the decision it undid; that one's reverted_by points back).

@@ -30,6 +30,21 @@ extension PostgresHubTransaction {
         return report
     }
 
+    nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        let columns = try values.keys.sorted().map { name in
+            guard let column = described.columns.first(where: { $0.name == name }) else {
+                throw ApplyError.unknownColumn(table: table, column: name)
+            }
+            return column
+        }
+        // The capture trigger records it, as any insert by district staff.
+        try await session.run(
+            "INSERT INTO \(table)(id\(columns.map { ", \($0.name)" }.joined())) VALUES ($1"
+                + columns.enumerated().map { ", " + PostgresRegisterSQL.untagged("$\($0.offset + 2)", for: $0.element) }.joined() + ")",
+            [row] + columns.map { PostgresValueText.tag(values[$0.name]!) })
+    }
+
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         var mask: Int64 = 0

@@ -9,7 +9,7 @@ import SyncCore
 /// on first use, under the hub's write lock, and records `version` in `_sync_meta`.
 enum PostgresRegisterSQL {
     /// The layout of the hub's own tables; raised whenever they change.
-    static let version = 1
+    static let version = 2
 
     /// Keys and names compare byte by byte, as in SQLite, whatever the database's locale.
     private static let key = #"text COLLATE "C" NOT NULL"#
@@ -182,6 +182,16 @@ enum PostgresRegisterSQL {
         CREATE TABLE IF NOT EXISTS _sync_hub_received(origin \(key) PRIMARY KEY, counter bigint NOT NULL);
         CREATE TABLE IF NOT EXISTS _sync_hub_credentials(
             replica \(key) PRIMARY KEY, scope text NOT NULL, role text NOT NULL, sha256 text NOT NULL, issued_at text NOT NULL);
+        CREATE INDEX IF NOT EXISTS _sync_hub_feed_scope_writes ON _sync_hub_feed(tbl, pk, seq) WHERE col = '\(RowScope.column)';
+        CREATE TABLE IF NOT EXISTS _sync_hub_moves(
+            seq bigint NOT NULL, tbl \(key), pk \(key), from_scope \(key), to_scope \(key));
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_from ON _sync_hub_moves(from_scope, seq);
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_to ON _sync_hub_moves(to_scope, seq);
+        CREATE INDEX IF NOT EXISTS _sync_hub_moves_by_row ON _sync_hub_moves(tbl, pk);
+        CREATE TABLE IF NOT EXISTS _sync_hub_replicas(replica \(key) PRIMARY KEY, scope text NOT NULL, issued_at text NOT NULL);
+        INSERT INTO _sync_hub_replicas(replica, scope, issued_at)
+            SELECT replica, scope, issued_at FROM _sync_hub_credentials WHERE role = 'commune' ON CONFLICT DO NOTHING;
+        INSERT INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received ON CONFLICT DO NOTHING;
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id bigserial PRIMARY KEY, conflict text NOT NULL, reviewer text NOT NULL, at text NOT NULL,
             reason text NOT NULL, pick text, value text, wrote bigint NOT NULL, previous text NOT NULL,

@@ -38,9 +38,17 @@ extension Replica {
     /// Applying the same batch again (or any part of it) changes nothing.
     /// `alongside` runs in the same transaction, after the merge (to record a checkpoint or a
     /// feed entry that must move together with the changes).
+    ///
+    /// `arriving` are rows the district moved into this replica's commune, whole (merged in
+    /// like a snapshot's); `leaving` are rows it moved out: they are dropped from the register
+    /// and the merge state (edits of them still waiting to be sent stay in the log and go).
     @discardableResult
-    public func apply(_ changes: [Change], alongside: () throws -> Void = {}) throws -> ApplyReport {
+    public func apply(
+        _ changes: [Change], arriving: [(table: String, row: String, state: RowState)] = [], leaving: [RowKey] = [],
+        alongside: () throws -> Void = {}
+    ) throws -> ApplyReport {
         let policy = try self.policy
+        for row in arriving where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
         for change in changes {
             guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
             if let column = change.column, !table.columns.contains(where: { $0.name == column }) {
@@ -52,14 +60,31 @@ extension Replica {
             var batch = try foldLocalChanges()
             for change in changes { try batch.load(RowKey(table: change.table, row: change.row), store: mergeStore) }
             var (report, latest) = batch.apply(changes)
+            for row in arriving { try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore) }
             // The clock moves past every stamp seen, so later local writes order after them.
             // Never further than the clock bound ahead of this computer's time (HybridLogicalClock).
             latest = min(latest, HybridLogicalClock.bound(physicalMillis: Replica.physicalMillis()))
             try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
             report.rowsMaterialised = try batch.save(replica: self, policy: policy)
+            try drop(leaving)
             try alongside()
             try database.run("DELETE FROM _sync_applying")
             return report
+        }
+    }
+
+    /// Drops rows this replica no longer keeps (moved to another commune): register row,
+    /// merge state and standing conflicts, without capturing a delete.
+    func drop(_ rows: [RowKey]) throws {
+        let now = try clock
+        for key in rows {
+            guard let table = schema.table(named: key.table) else { continue }
+            try database.run("DELETE FROM \(table.name) WHERE id = ?", [.text(key.row)])
+            try database.run("DELETE FROM _sync_rows WHERE tbl = ? AND pk = ?", [.text(key.table), .text(key.row)])
+            try database.run("DELETE FROM _sync_fields WHERE tbl = ? AND pk = ?", [.text(key.table), .text(key.row)])
+            try database.run(
+                "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND state <> 'closed'",
+                [.integer(Int64(now.rawValue)), .text(key.table), .text(key.row)])
         }
     }
 

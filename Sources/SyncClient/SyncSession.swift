@@ -71,6 +71,8 @@ public struct RoundReport: Sendable, Equatable {
     public var pushed = 0
     public var acknowledged: UInt64 = 0
     public var pulled = 0
+    /// Rows the district moved into or out of this commune (merger, split, rotation).
+    public var moved = 0
     public var applied = 0
     public var checkpoint: Int64 = 0
     public var requests = 0
@@ -279,7 +281,13 @@ public final class SyncSession {
                 return try pull()
             }
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
-            let applied = try replica.apply(changes) {
+            var arriving: [(table: String, row: String, state: RowState)] = []
+            for row in reply.arrived ?? [] {
+                guard let state = row.state else { throw SyncError.badReply("malformed row \(row.table)/\(row.row) moved here") }
+                arriving.append((row.table, row.row, state))
+            }
+            let leaving = (reply.departed ?? []).map { RowKey(table: $0.table, row: $0.row) }
+            let applied = try replica.apply(changes, arriving: arriving, leaving: leaving) {
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
                 try self.replica.setMeta("district_replica", .text(reply.hub))
@@ -287,6 +295,7 @@ public final class SyncSession {
                 if let rules = reply.rules { try self.replica.adopt(rules) }
             }
             report.pulled += changes.count
+            report.moved += arriving.count + leaving.count
             report.applied += applied.applied
             checkpoint = next
             guard reply.more else { break }

@@ -147,11 +147,19 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// holds another version.
     public let rulesVersion: Int
     public let rules: RuleSet?
+    /// Rows the district moved into the caller's commune up to `next` (a merger, a split, a
+    /// person's rotation), whole: their earlier changes were published to another commune.
+    public let arrived: [RowSnapshot]?
+    /// Rows the district moved out of the caller's commune up to `next`: the office no longer
+    /// keeps them (its own unsent edits of them are still taken by the hub).
+    public let departed: [RowRef]?
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
-                rulesVersion: Int, rules: RuleSet?) {
+                rulesVersion: Int, rules: RuleSet?, arrived: [RowSnapshot]? = nil, departed: [RowRef]? = nil) {
         self.rulesVersion = rulesVersion
         self.rules = rules
+        self.arrived = arrived
+        self.departed = departed
         self.changes = changes
         self.next = next
         self.more = more
@@ -178,6 +186,17 @@ public struct SnapshotPage: Codable, Sendable, Equatable {
         self.checkpoint = checkpoint
         self.cursor = cursor
         self.acknowledged = acknowledged
+    }
+}
+
+/// A row named by table and id.
+public struct RowRef: Codable, Sendable, Equatable, Hashable {
+    public let table: String
+    public let row: String
+
+    public init(table: String, row: String) {
+        self.table = table
+        self.row = row
     }
 }
 
