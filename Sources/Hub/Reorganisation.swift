@@ -113,12 +113,12 @@ extension HubStore {
     }
 
     /// The rows that moved into or out of the caller's commune in feed positions
-    /// `after+1...through`: those now in it whole, those now elsewhere by name.
-    func moves(of caller: Caller, after: Int64, through: Int64, in store: any HubTransaction) async throws -> ([RowSnapshot], [RowRef]) {
+    /// `after+1...through`: those now in it, and those now elsewhere.
+    func moves(of caller: Caller, after: Int64, through: Int64, in store: any HubTransaction) async throws -> ([RowRef], [RowRef]) {
         guard through > after else { return ([], []) }
         var last: [RowKey: RowMove] = [:]
         for (_, move) in try await store.moves(touching: caller.scope, after: after, through: through) { last[move.key] = move }
-        var arrived: [RowSnapshot] = []
+        var arrived: [RowRef] = []
         var departed: [RowRef] = []
         for (key, move) in last.sorted(by: { ($0.key.table, $0.key.row) < ($1.key.table, $1.key.row) }) {
             guard let table = schema.table(named: key.table) else { continue }
@@ -126,7 +126,7 @@ extension HubStore {
                 if let state = try await store.rowState(table: key.table, row: key.row),
                     RowScope(table: table, state: state).includes(caller.scope)
                 {
-                    arrived.append(RowSnapshot(table: key.table, row: key.row, state: state))
+                    arrived.append(RowRef(table: key.table, row: key.row))
                 }
             } else {
                 departed.append(RowRef(table: key.table, row: key.row))

@@ -281,11 +281,7 @@ public final class SyncSession {
                 return try pull()
             }
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
-            var arriving: [(table: String, row: String, state: RowState)] = []
-            for row in reply.arrived ?? [] {
-                guard let state = row.state else { throw SyncError.badReply("malformed row \(row.table)/\(row.row) moved here") }
-                arriving.append((row.table, row.row, state))
-            }
+            let arriving = try fetchWhole(reply.arrived ?? [])
             let leaving = (reply.departed ?? []).map { RowKey(table: $0.table, row: $0.row) }
             let applied = try replica.apply(changes, arriving: arriving, leaving: leaving) {
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
@@ -301,6 +297,25 @@ public final class SyncSession {
             guard reply.more else { break }
         }
         report.checkpoint = checkpoint
+    }
+
+    /// The hub's merge state of rows the district moved into this commune, a few hundred ids
+    /// a request.
+    func fetchWhole(_ rows: [RowRef]) throws -> [(table: String, row: String, state: RowState)] {
+        var states: [(table: String, row: String, state: RowState)] = []
+        for (table, refs) in Dictionary(grouping: rows, by: \.table).sorted(by: { $0.key < $1.key }) {
+            for start in stride(from: 0, to: refs.count, by: 256) {
+                let ids = refs[start..<min(start + 256, refs.count)].map(\.row)
+                let reply = try exchange(RowsResponse.self, "POST", "/v1/rows", body: RowsRequest(table: table, ids: ids))
+                for row in reply.rows {
+                    guard row.table == table, let state = row.state else {
+                        throw SyncError.badReply("malformed row \(row.table)/\(row.row) moved into this commune")
+                    }
+                    states.append((table, row.row, state))
+                }
+            }
+        }
+        return states
     }
 
     /// Installs the hub's current state of this commune's scope, page by page; the cursor is

@@ -148,14 +148,15 @@ public struct PullResponse: Codable, Sendable, Equatable {
     public let rulesVersion: Int
     public let rules: RuleSet?
     /// Rows the district moved into the caller's commune up to `next` (a merger, a split, a
-    /// person's rotation), whole: their earlier changes were published to another commune.
-    public let arrived: [RowSnapshot]?
+    /// person's rotation): their earlier changes were published to another commune, so the
+    /// office fetches them whole (`POST /v1/rows` by id) before it applies the page.
+    public let arrived: [RowRef]?
     /// Rows the district moved out of the caller's commune up to `next`: the office no longer
     /// keeps them (its own unsent edits of them are still taken by the hub).
     public let departed: [RowRef]?
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
-                rulesVersion: Int, rules: RuleSet?, arrived: [RowSnapshot]? = nil, departed: [RowRef]? = nil) {
+                rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil) {
         self.rulesVersion = rulesVersion
         self.rules = rules
         self.arrived = arrived

@@ -1,0 +1,102 @@
+import Foundation
+import Hub
+import Replica
+import SyncCore
+import SyncProtocol
+import Testing
+import TestSupport
+
+/// Mergers, rotation and replica ids in the hub's logic, on each storage (`HubBackend`).
+@Suite struct ReorganisationStoreTests {
+    typealias Bench = HubStoreTests.Bench
+
+    @Test(arguments: HubBackend.allCases)
+    func aMergerUnderAReusedCodeMovesEverythingAndNeverReusesTheReplicaID(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let b = try await bench.office("22222", scope: "unit-b")  // the store creates its tables on first use
+        try bench.districtSQL("""
+            INSERT INTO units(id, code, name, kind) VALUES
+                ('unit-a', '11111', 'Xã A', 'commune'), ('unit-b', '22222', 'Thị trấn B', 'township'), ('unit-d', '44444', 'Xã D', 'commune');
+            """)
+        try await bench.store.ingestLocalEdits()
+        let aToken = try await bench.store.issueCredential(for: "11111", scope: nil)
+        let a = (try Replica.create(at: bench.directory.path("a.db"), id: "11111", role: .commune),
+                 try await bench.store.authenticate("Bearer \(aToken)"))
+        let d = try await bench.office("44444", scope: "unit-d")
+        #expect(a.1.scope == "unit-a")
+        try a.0.database.execute("""
+            INSERT INTO persons(id, commune_id, full_name) VALUES ('pa1', 'unit-a', 'An');
+            INSERT INTO assignments(id, commune_id, person_id, position_id, kind) VALUES ('aa1', 'unit-a', 'pa1', 'pos-a', 'primary');
+            """)
+        try b.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('pb1', 'unit-b', 'Bình')")
+        try await bench.push(a)
+        try await bench.push(b)
+        // Office A is offline when it happens: an edit and a new person.
+        try a.0.database.execute("""
+            UPDATE persons SET phone = '0911' WHERE id = 'pa1';
+            INSERT INTO persons(id, commune_id, full_name) VALUES ('pa-late', 'unit-a', 'Typed offline');
+            """)
+
+        let report = try await bench.store.reorganise([
+            Succession(oldCode: "11111", newCode: "11111", newName: "Xã Mới", newKind: "commune", isDefault: true),
+            Succession(oldCode: "22222", newCode: "11111", newName: "Xã Mới", newKind: "commune", isDefault: true),
+            Succession(oldCode: "99999", newCode: "11111", newName: "Xã Mới", newKind: "commune", isDefault: true),
+        ], on: "2025-07-01")
+        #expect(report.created.map(\.code) == ["11111"])
+        #expect(Set(report.ended.map(\.unit.code)) == ["11111", "22222"])
+        #expect(report.notHere == 1)
+        let merged = report.created[0].id
+        #expect(report.moved["persons"] == 2 && report.moved["assignments"] == 1)
+
+        // Ended offices: refused the register, with the successor named; their typing is taken.
+        await #expect {
+            try await bench.store.pull(for: b.1, after: 0, limit: 100)
+        } throws: { error in
+            (error as? HubError)?.status == 410 && (error as? HubError)?.message.contains("Xã Mới (11111)") == true
+        }
+        let late = try await bench.push(a)
+        #expect(late.refused.isEmpty, "\(late.refused)")
+        #expect(try backend.scalar("SELECT commune_id FROM persons WHERE id = 'pa-late'", in: bench.directory)?.textValue == merged)
+        #expect(try backend.scalar("SELECT phone FROM persons WHERE id = 'pa1'", in: bench.directory)?.textValue == "0911")
+
+        // The new unit's office: the same code, a replica id never used.
+        let token = try await bench.store.issueCredential(for: "11111", scope: nil)
+        #expect(token.hasPrefix("11111-2."))
+        let successor = try await bench.store.authenticate("Bearer \(token)")
+        #expect(successor.scope == merged && successor.replica == "11111-2")
+        #expect(try await bench.store.issueCredential(for: "11111", scope: nil).hasPrefix("11111-2."), "issued again: the same id")
+        let snapshot = try await bench.store.snapshot(for: successor, cursor: nil, checkpoint: nil, limit: 1_000)
+        #expect(Set(snapshot.rows.filter { $0.table != "units" }.map { "\($0.table)/\($0.row)" })
+            == ["persons/pa1", "persons/pb1", "persons/pa-late", "assignments/aa1"])
+
+        // Rotation: pb1 goes to D; D's pull brings it whole, the successor's drops it.
+        let dBefore = try await bench.store.pull(for: d.1, after: 0, limit: 1_000).next
+        let sBefore = snapshot.checkpoint
+        let rotated = try await bench.store.rotate(person: "pb1", toCode: "44444", on: "2026-01-15")
+        #expect(rotated == ["persons": 1])
+        let toD = try await bench.store.pull(for: d.1, after: dBefore, limit: 1_000)
+        #expect(toD.arrived == [RowRef(table: "persons", row: "pb1")])
+        let rows = try await bench.store.rows(RowsRequest(table: "persons", ids: ["pb1"]), for: d.1)
+        #expect(rows.rows.first?.state?.fields["full_name"]?.writes.first?.value == .text("Bình"))
+        let fromSuccessor = try await bench.store.pull(for: successor, after: sBefore, limit: 1_000)
+        #expect(fromSuccessor.departed == [RowRef(table: "persons", row: "pb1")])
+        #expect(fromSuccessor.arrived == nil)
+
+        // An edit of pb1 the successor made before it knew is taken; one of a row that was
+        // never its own is refused.
+        let office = try Replica.create(at: bench.directory.path("s.db"), id: "11111-2", role: .commune)
+        try office.install(snapshot.rows.map { ($0.table, $0.row, $0.state!) })
+        try office.reserveCounters(through: snapshot.acknowledged)
+        try office.database.execute("UPDATE persons SET phone = '0922' WHERE id = 'pb1'")
+        try office.fold()
+        let edit = try await bench.store.push(try office.capturedChanges(after: 0), from: successor)
+        #expect(edit.refused.isEmpty && edit.applied == 1, "\(edit)")
+        #expect(try backend.scalar("SELECT phone FROM persons WHERE id = 'pb1'", in: bench.directory)?.textValue == "0922")
+        let stranger = try await bench.push(d)
+        #expect(stranger.applied == 0)
+        try d.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('pa1', 'unit-d', 'Not D''s')")
+        let refused = try await bench.push(d)
+        #expect(Set(refused.refused.map(\.code)) == ["out_of_scope"] && Set(refused.refused.map(\.row)) == ["pa1"])
+        #expect(try await bench.store.feedDotCounts().values.allSatisfy { $0 == 1 })
+    }
+}
