@@ -173,6 +173,7 @@ struct PostgresRuleChecks {
                 SELECT u.unit, a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
                 FROM unnest($1::text[]) AS u(unit)
                 JOIN positions p ON p.unit_id = u.unit OR p.unit_id IN (SELECT id FROM units WHERE parent_id = u.unit)
+                    OR p.unit_id IN (\(HoldingCheck.predecessors("u.unit")))
                 JOIN assignments a ON a.position_id = p.id LEFT JOIN titles t ON t.id = p.title_id
                 WHERE \(AssignmentTerm.isActive("a")) ORDER BY u.unit, a.person_id COLLATE "C", a.id COLLATE "C"
                 """, [quotaUnits]) {

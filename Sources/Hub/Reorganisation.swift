@@ -55,14 +55,16 @@ public struct ReorganisationReport: Sendable, Equatable {
 public struct EndedUnit: Sendable, Equatable {
     public let code: String
     public let name: String
-    public let endedOn: String
+    /// Its last day in force (`effective_to`).
+    public let lastDay: String
     public let successorCode: String?
     public let successorName: String?
 
     /// What the office of the ended unit is told, and what to do.
     func refusal(replica: ReplicaID) -> String {
         let successor = successorCode.map { "\(successorName ?? "?") (\($0))" } ?? "its successor"
-        return "\(name) (\(code)) ended on \(endedOn) and its records now belong to \(successor): this computer's register "
+        let from = HubStore.dayAfter(lastDay) ?? "after \(lastDay)"
+        return "\(name) (\(code)) was in force until \(lastDay); from \(from) its records belong to \(successor), and this computer's register "
             + "(replica \(replica)) is no longer kept up to date. Changes typed here before this was known are still taken by "
             + "the hub and reach \(successor) (or the district's review). Technician: let 'syncctl status' show 0 unsent changes, "
             + "then stop syncd here ('systemctl disable --now syncd'); the office of \(successor) syncs with its own credential "
@@ -76,23 +78,29 @@ extension HubStore {
     /// Today's date (UTC) as the register writes dates.
     static func today() -> String { Date().formatted(.iso8601.year().month().day()) }
 
-    /// The unit `unit` if it has ended (its `effective_to` is today or before).
+    /// The ISO date after `date`, or before it (`by: -1`).
+    static func dayAfter(_ date: String, by days: Int = 1) -> String? {
+        guard let day = try? Date(date, strategy: .iso8601.year().month().day()) else { return nil }
+        return day.addingTimeInterval(Double(days) * 86_400).formatted(.iso8601.year().month().day())
+    }
+
+    /// The unit `unit` if it has ended: its `effective_to`, its last day in force, is past.
     func endedUnit(_ unit: String, in store: any HubTransaction) async throws -> EndedUnit? {
         let values = try await store.values(table: "units", row: unit, columns: ["code", "name", "effective_to", "successor_id"])
-        guard case .text(let endedOn)? = values["effective_to"], endedOn <= Self.today() else { return nil }
+        guard case .text(let endedOn)? = values["effective_to"], endedOn < Self.today() else { return nil }
         var successor: [String: Value] = [:]
         if case .text(let id)? = values["successor_id"] {
             successor = try await store.values(table: "units", row: id, columns: ["code", "name"])
         }
         return EndedUnit(
-            code: values["code"]?.textValue ?? "?", name: values["name"]?.textValue ?? "?", endedOn: endedOn,
+            code: values["code"]?.textValue ?? "?", name: values["name"]?.textValue ?? "?", lastDay: endedOn,
             successorCode: successor["code"]?.textValue, successorName: successor["name"]?.textValue)
     }
 
     /// The successor of `unit` if it has ended.
     func endedUnitID(_ unit: String, in store: any HubTransaction) async throws -> String? {
         let values = try await store.values(table: "units", row: unit, columns: ["effective_to", "successor_id"])
-        guard case .text(let endedOn)? = values["effective_to"], endedOn <= Self.today() else { return nil }
+        guard case .text(let endedOn)? = values["effective_to"], endedOn < Self.today() else { return nil }
         return values["successor_id"]?.textValue
     }
 
@@ -180,6 +188,7 @@ extension HubStore {
     /// or nothing.
     public func reorganise(_ successions: [Succession], on date: String, placing: [String: String] = [:]) async throws -> ReorganisationReport {
         guard Self.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
+        let lastDay = Self.dayAfter(date, by: -1)!
         return try await storage.write { store in
             var report = ReorganisationReport()
             let units = try await unitTable(in: store)
@@ -243,8 +252,9 @@ extension HubStore {
                         placed[key] = target
                     }
                 }
+                // effective_to is the last day in force; the successors start on `date`.
                 try await store.districtWrite(table: "units", row: old.id, values: [
-                    "effective_to": .text(date), "successor_id": .text(defaultTarget),
+                    "effective_to": .text(lastDay), "successor_id": .text(defaultTarget),
                 ])
                 for (hamlet, record) in units where record.parent == old.id && record.effectiveTo == nil {
                     try await store.districtWrite(table: "units", row: hamlet, values: ["parent_id": .text(placed[hamlet] ?? defaultTarget)])

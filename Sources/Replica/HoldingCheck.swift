@@ -58,6 +58,17 @@ public struct HoldingCheck {
         return titles.count > limit ? "\(titles.count) hamlet titles in one hamlet; at most \(limit) are allowed" : nil
     }
 
+    /// The units that ended into `unit` (a placeholder or column), directly or through
+    /// earlier mergers: seats of a merged commune count against its successor's quota.
+    public static func predecessors(_ unit: String) -> String {
+        """
+        WITH RECURSIVE before(id) AS (
+            SELECT id FROM units WHERE successor_id = \(unit) AND effective_to IS NOT NULL
+            UNION SELECT u.id FROM units u JOIN before b ON u.successor_id = b.id WHERE u.effective_to IS NOT NULL)
+        SELECT id FROM before
+        """
+    }
+
     private static let activeHoldings = """
         SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
         FROM assignments a JOIN positions p ON p.id = a.position_id LEFT JOIN titles t ON t.id = p.title_id
@@ -104,8 +115,9 @@ public struct HoldingCheck {
             }
             for (category, limit) in quotas {
                 let (counted, problem) = Self.quota(category, limit: limit, of: try holdings(
-                    Self.activeHoldings + " AND (p.unit_id = ? OR p.unit_id IN (SELECT id FROM units WHERE parent_id = ?)) ORDER BY a.person_id, a.id",
-                    [.text(unit), .text(unit)]))
+                    Self.activeHoldings + " AND (p.unit_id = ?1 OR p.unit_id IN (SELECT id FROM units WHERE parent_id = ?1) OR p.unit_id IN ("
+                        + Self.predecessors("?1") + ")) ORDER BY a.person_id, a.id",
+                    [.text(unit)]))
                 try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: counted, problem: problem, at: now)
             }
         }

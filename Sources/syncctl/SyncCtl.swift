@@ -6,7 +6,7 @@ struct SyncCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncctl",
         abstract: "Look after a CommuneSync replica: create it, read what it captured.",
-        subcommands: [StatusCommand.self, SyncCommand.self, DoctorCommand.self, ConflictsCommand.self, RefusedCommand.self, ReviewCommand.self, InitCommand.self, LogCommand.self, SchemaCommand.self])
+        subcommands: [StatusCommand.self, SyncCommand.self, DoctorCommand.self, ConflictsCommand.self, RefusedCommand.self, ReviewCommand.self, InitCommand.self, LogCommand.self, SchemaCommand.self, ReportCommand.self])
 }
 
 /// Where the replica file is: every subcommand that reads one takes this.

@@ -99,4 +99,41 @@ import TestSupport
         #expect(Set(refused.refused.map(\.code)) == ["out_of_scope"] && Set(refused.refused.map(\.row)) == ["pa1"])
         #expect(try await bench.store.feedDotCounts().values.allSatisfy { $0 == 1 })
     }
+
+    /// Quotas of the new unit are the district's to set; once set, the holding rules count
+    /// the seats of the communes that merged into it.
+    @Test(arguments: HubBackend.allCases)
+    func theSuccessorsQuotaCountsTheSeatsOfTheCommunesThatMergedIntoIt(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let a = try await bench.office("11111", scope: "unit-a")
+        let b = try await bench.office("22222", scope: "unit-b")
+        try bench.districtSQL("""
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '11111', 'Xã A', 'commune'), ('unit-b', '22222', 'Xã B', 'commune');
+            INSERT INTO titles(id, code, category, level, max_holders) VALUES ('t-vp', 'van_phong', 'civil_servant', 'commune', 2);
+            """)
+        try await bench.store.ingestLocalEdits()
+        for (office, unit) in [(a, "unit-a"), (b, "unit-b")] {
+            try office.0.database.execute("""
+                INSERT INTO persons(id, commune_id, full_name) VALUES ('p-\(unit)', '\(unit)', 'Holder of \(unit)');
+                INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES ('pos-\(unit)', '\(unit)', '\(unit)', 't-vp', 1, 1);
+                INSERT INTO assignments(id, commune_id, person_id, position_id, kind, start_date) VALUES
+                    ('a-\(unit)', '\(unit)', 'p-\(unit)', 'pos-\(unit)', 'primary', '2020-01-01');
+                """)
+            try await bench.push(office)
+        }
+        let report = try await bench.store.reorganise([
+            Succession(oldCode: "11111", newCode: "33333", newName: "Xã Mới", newKind: "commune", isDefault: true),
+            Succession(oldCode: "22222", newCode: "33333", newName: "Xã Mới", newKind: "commune", isDefault: true),
+        ], on: "2025-07-01")
+        let merged = try #require(report.created.first?.id)
+        try bench.districtSQL("""
+            INSERT INTO quotas(id, unit_id, category, max_headcount, legal_basis) VALUES ('q-new', '\(merged)', 'cadre_civil_servant', 1, 'ND 33/2023');
+            """)
+        try await bench.store.ingestLocalEdits()
+        let reviewer = try await bench.store.authenticate(
+            "Bearer " + (try await bench.store.issueCredential(for: "reviewer1", scope: nil, reviewer: true)))
+        let quota = try #require(try await bench.store.conflicts(state: "open", for: reviewer).first { $0.kind == "quota" })
+        #expect(quota.row == merged)
+        #expect(quota.chosen.contains("2 people hold cadre_civil_servant titles; the quota is 1"), "\(quota.chosen)")
+    }
 }

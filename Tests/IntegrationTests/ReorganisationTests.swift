@@ -80,20 +80,21 @@ import TestSupport
         #expect(reorganised.output.contains("goes on  06913 Xã Quảng Tân"), "\(reorganised.output)")
         let newDamHa = try Self.hubValue(cluster, "SELECT id FROM units WHERE code = '06895' AND effective_to IS NULL;")
         #expect(!newDamHa.isEmpty && newDamHa != "unit-06895")
-        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_to = '2025-07-01' AND successor_id IS NOT NULL;") == "8")
+        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_to = '2025-06-30' AND successor_id IS NOT NULL;") == "8")
+        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_from = '2025-07-01';") == "1")
         #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'hamlet-06916-1';") == newDamHa)
         #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'hamlet-06898-1';") == "unit-06913")
 
         // Offices that were online learn it at their next round: refused, told where to go.
         let online = try Self.sync(offices["06901"]!)
         #expect(online.status != 0)
-        #expect(online.output.contains("Xã Quảng An (06901) ended on 2025-07-01"), "\(online.output)")
+        #expect(online.output.contains("Xã Quảng An (06901) was in force until 2025-06-30; from 2025-07-01 its records belong to Xã Quảng Tân (06913)"), "\(online.output)")
         #expect(online.output.contains("Xã Quảng Tân (06913)"), "\(online.output)")
         // The offline ones come back: what they typed is taken, then they are refused too.
         for code in offline {
             let late = try Self.sync(offices[code]!)
             #expect(late.status != 0, "\(code): \(late.output)")
-            #expect(late.output.contains("ended on 2025-07-01"), "\(code): \(late.output)")
+            #expect(late.output.contains("was in force until 2025-06-30"), "\(code): \(late.output)")
             let status = try offices[code]!.status()
             #expect(status.json["unacked_changes"] as? Int == 0, "\(code): \(status.json)")
             #expect(status.exitCode != 0, "an ended office is never healthy: \(status.json)")
@@ -134,6 +135,25 @@ import TestSupport
         #expect(try SQLiteShell.run(damHa.database, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0911-06916")
         #expect(eventually { try damHa.status().exitCode == 0 }, "\(String(describing: try? damHa.status().json))")
         #expect(try damHa.status().json["replica"] as? String == "06895-2")
+        // History is kept: before the date, the old units and who held what there; after it,
+        // the same seats under the successor.
+        func report(_ date: String) throws -> [[String: Any]] {
+            let run = try Programs.run("syncctl", ["report", "--database", damHa.database, "--as-of", date, "--json"])
+            #expect(run.status == 0, "\(run.output)")
+            let object = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+            return object?["units"] as? [[String: Any]] ?? []
+        }
+        let before = try report("2025-06-30")
+        #expect(before.compactMap { $0["code"] as? String }.sorted() == codes, "\(before)")
+        let oldDamHa = before.first { $0["code"] as? String == "06916" }
+        #expect(oldDamHa?["name"] as? String == "Xã Đầm Hà" && oldDamHa?["effective_to"] as? String == "2025-06-30")
+        #expect((oldDamHa?["holders"] as? [[String: Any]])?.compactMap { $0["person"] as? String } == ["Người một 06916"])
+        let after = try report("2025-07-01")
+        #expect(after.compactMap { $0["code"] as? String }.sorted() == ["06895", "06913"], "\(after)")
+        let merged = after.first { $0["code"] as? String == "06895" }
+        #expect(Set((merged?["holders"] as? [[String: Any]])?.compactMap { $0["person"] as? String } ?? [])
+            == Set(["06895", "06904", "06916", "06917", "06919"].map { "Người một \($0)" }))
+
         // The new office writes; its dots are its own, not the old township's.
         try SQLiteShell.run(damHa.database, "UPDATE persons SET phone = '0922' WHERE id = 'p-06904-1';")
         #expect(eventually { try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-06904-1';") == "0922" })
