@@ -136,4 +136,21 @@ import TestSupport
         #expect(quota.row == merged)
         #expect(quota.chosen.contains("2 people hold cadre_civil_servant titles; the quota is 1"), "\(quota.chosen)")
     }
+
+    /// A hub file from before replica ids were registered learns the ids its credentials and
+    /// received changes used, so none is issued to another unit.
+    @Test func aHubFileFromBeforeTheRegistryNeverReissuesAnIDItUsed() async throws {
+        let directory = try TemporaryDirectory("replica-ids")
+        let path = directory.path("hub.db")
+        do {
+            let store = HubStore(storage: try SQLiteHubStorage(path: path, district: "200"))
+            _ = try await store.issueCredential(for: "06895", scope: "unit-township")
+        }
+        try SQLiteDatabase(path: path, create: false).execute("DROP TABLE _sync_hub_replicas")
+        let store = HubStore(storage: try SQLiteHubStorage(path: path, district: "200"))
+        #expect(try await store.issueCredential(for: "06895", scope: "unit-township").hasPrefix("06895."))
+        #expect(try await store.issueCredential(for: "06895", scope: "unit-new-commune").hasPrefix("06895-2."))
+        #expect(try await store.issueCredential(for: "06895", scope: "unit-third").hasPrefix("06895-3."))
+        #expect(try await store.issueCredential(for: "06895-2", scope: nil).hasPrefix("06895-2."))
+    }
 }

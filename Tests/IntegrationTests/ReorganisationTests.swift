@@ -229,8 +229,8 @@ import TestSupport
     /// them offline.
     @Test func aRotatedPersonMovesWholeAndTheOldOfficesOfflineEditFollows() throws {
         let cluster = try SyncCluster(label: "rotation")
-        let old = try cluster.addCommune("06916")
-        let new = try cluster.addCommune("06913")
+        let old = try cluster.addCommune("06916", digestInterval: 0.5)
+        let new = try cluster.addCommune("06913", digestInterval: 0.5)
         for office in [old, new] { #expect(try Self.sync(office).status == 0) }
         try Self.typeRecords(at: old, unit: old.unit)
         try SQLiteShell.run(old.database, """
@@ -264,10 +264,13 @@ import TestSupport
         #expect(try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0944")
         #expect(try Self.sync(new).status == 0)
         #expect(try SQLiteShell.run(new.database, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0944")
-        // Both offices agree with the hub by content.
+        // Both offices agree with the hub by content (anti-entropy compares digests).
         for office in [old, new] {
             try office.start()
-            #expect(eventually { try office.status().exitCode == 0 }, "\(office.code): \(String(describing: try? office.status().json))")
+            #expect(eventually {
+                let status = try office.status()
+                return status.exitCode == 0 && status.json["last_digest_match_at"] is String && status.json["digest_differing_rows"] as? Int == 0
+            }, "\(office.code): \(String(describing: try? office.status().json))")
             office.stop()
         }
     }
