@@ -260,12 +260,17 @@ extension HubStore {
                     try await store.districtWrite(table: "units", row: hamlet, values: ["parent_id": .text(placed[hamlet] ?? defaultTarget)])
                     report.moved["units", default: 0] += 1
                 }
-                // A person's records follow the person; a seat follows its hamlet.
+                // A seat follows its hamlet; a person follows where the district placed them,
+                // else the hamlet of a seat they hold; their records follow them.
+                let personPlaces = placed.isEmpty ? [:] : try await hamletPlaces(of: old.id, placed: placed, in: store)
+                func personTarget(_ person: String?) -> String {
+                    person.flatMap { placed[$0] ?? personPlaces[$0] } ?? defaultTarget
+                }
                 let moved = try await moveRecords(of: old.id, in: store) { table, row, state in
                     switch table {
-                    case "persons": return placed[row] ?? defaultTarget
+                    case "persons": return personTarget(row)
                     case "positions": return Self.field(state, "unit_id").flatMap { placed[$0] } ?? defaultTarget
-                    default: return Self.field(state, "person_id").flatMap { placed[$0] } ?? defaultTarget
+                    default: return personTarget(Self.field(state, "person_id"))
                     }
                 }
                 for (table, count) in moved { report.moved[table, default: 0] += count }
@@ -282,6 +287,31 @@ extension HubStore {
             try await feedDistrictEdits(in: store)
             return report
         }
+    }
+
+    /// Where the people of `unit` go by the seats they hold: the successor of a placed
+    /// hamlet whose seat they hold (an active assignment), by persons.id.
+    func hamletPlaces(of unit: String, placed: [String: String], in store: any HubTransaction) async throws -> [String: String] {
+        var seatPlace: [String: String] = [:]
+        var people: [String: String] = [:]
+        for table in ["positions", "assignments"] {
+            var after = ""
+            while true {
+                let page = try await store.rowStates(table: table, after: after, scope: unit, limit: 500)
+                for (row, state) in page {
+                    if table == "positions" {
+                        if let hamlet = Self.field(state, "unit_id"), let target = placed[hamlet] { seatPlace[row] = target }
+                    } else if let seat = Self.field(state, "position_id"), let target = seatPlace[seat],
+                        let person = Self.field(state, "person_id"), try await store.isActiveAssignment(row)
+                    {
+                        people[person] = target
+                    }
+                }
+                guard let last = page.last, page.count == 500 else { break }
+                after = last.0
+            }
+        }
+        return people
     }
 
     /// A unit as the reorganisation reads it.

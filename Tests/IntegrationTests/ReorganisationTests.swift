@@ -162,7 +162,8 @@ import TestSupport
 
     /// Thành phố Hà Giang (024): Phường Quang Trung is split between Phường Hà Giang 2 (its
     /// default successor, under Phường Trần Phú's old code 00691) and Phường Hà Giang 1; the
-    /// district places one residential group and one person in Hà Giang 1.
+    /// district places one residential group (its seat's holder goes with it) and one person
+    /// in Hà Giang 1.
     @Test func haGiangSplitPlacesWhatTheDistrictSaysAndTheRestGoesToTheDefault() throws {
         let cluster = try SyncCluster(label: "reorganise-split")
         let wards = [("00688", "Phường Quang Trung"), ("00691", "Phường Trần Phú"), ("00692", "Phường Ngọc Hà"),
@@ -186,12 +187,12 @@ import TestSupport
                 ('a-group-2', 'unit-00688', 'p-00688-3', 'pos-group-2', 'primary', '2022-01-01');
             """)
         #expect(try Self.sync(quangTrung).status == 0)
-        // Offline at the split: an edit of a person placed elsewhere.
+        // Offline at the split: an edit of a person who goes with Tổ 2.
         try SQLiteShell.run(quangTrung.database, "UPDATE persons SET phone = '0933' WHERE id = 'p-00688-3';")
 
         let split = try Programs.run("synchub", [
             "units", "reorganise", "--config", cluster.hub.config, "--mapping", Self.mapping, "--on", "2025-07-01",
-            "--place", "00688-02=00694", "--place", "p-00688-3=00694",
+            "--place", "00688-02=00694", "--place", "p-00688-2=00694",
         ])
         #expect(split.status == 0, "\(split.output)")
         #expect(split.output.contains("review   split communes 00688"), "\(split.output)")
@@ -209,8 +210,10 @@ import TestSupport
 
         let inOne = try Self.rows(cluster.hub.database, unit: one)
         let inTwo = try Self.rows(cluster.hub.database, unit: two)
-        #expect(inOne == ["persons/p-00688-3", "positions/pos-group-2", "assignments/a-group-2"])
-        #expect(inTwo == ["persons/p-00688-1", "persons/p-00688-2", "positions/pos-00688", "assignments/a-00688", "evaluations/e-00688"])
+        // Tổ 2's seat and its holder (placed by the hamlet), and a person placed by name
+        // with their rating; the rest with the default successor.
+        #expect(inOne == ["persons/p-00688-3", "positions/pos-group-2", "assignments/a-group-2", "persons/p-00688-2", "evaluations/e-00688"])
+        #expect(inTwo == ["persons/p-00688-1", "positions/pos-00688", "assignments/a-00688"])
         #expect(try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-00688-3';") == "0933")
 
         // Both successors' offices bootstrap with what the split gave them.
