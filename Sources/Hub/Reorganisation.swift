@@ -346,6 +346,15 @@ extension HubStore {
         text.utf8.count == 10 && (try? Date(text, strategy: .iso8601.year().month().day())) != nil
     }
 
+    /// Rows district staff add to the register (units, titles, quotas, ...), as their SQL
+    /// would, in one transaction: a tool's way to load reference data.
+    public func insertDistrictRows(_ table: String, _ rows: [(id: String, values: [String: Value])]) async throws {
+        try await storage.write { store in
+            for row in rows { try await store.districtInsert(table: table, row: row.id, values: row.values) }
+            try await feedDistrictEdits(in: store)
+        }
+    }
+
     // MARK: Rotation
 
     /// `rotate(person:to:on:)` to the commune in force with official code `code`.
