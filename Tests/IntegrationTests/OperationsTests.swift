@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import Testing
 import TestSupport
 
@@ -26,7 +27,7 @@ import TestSupport
         #expect(healthy.json["hub_url"] as? String == cluster.hub.url)
         #expect(healthy.json["hub_reachable"] as? Bool == true)
         #expect(healthy.json["daemon_running"] as? Bool == true)
-        #expect(healthy.json["schema_version"] as? Int == 1)
+        #expect(healthy.json["schema_version"] as? Int == RegisterSchema.current.version)
         #expect(healthy.json["last_push_ack_at"] is String && healthy.json["last_pull_at"] is String)
         #expect(healthy.json["oldest_unacked_age_s"] is NSNull)
         #expect(healthy.json["state"] as? String == "healthy")
