@@ -47,6 +47,13 @@ public enum DuplicatePersons {
     /// The tables whose `person_id` a merge re-points.
     static let referencing = ["assignments", "evaluations", "trainings"]
 
+    /// Whether `schema`'s persons have the columns this needs (a register of schema 1 has no
+    /// merged_into: a hub serving one finds no duplicates).
+    static func applies(to schema: RegisterSchema) -> Bool {
+        let columns = Set(schema.table(named: "persons")?.columns.map(\.name) ?? [])
+        return columns.isSuperset(of: [citizenIDColumn, mergedIntoColumn, "full_name", "birth_date", "commune_id", "status"])
+    }
+
     /// A pair of records, by id, lower first.
     struct Pair: Hashable {
         let low: String
@@ -120,7 +127,7 @@ extension HubStore {
     /// touch no citizen id, and a fixed number of statements otherwise, plus one per pair found.
     func reviewDuplicatePersons(after changes: some Sequence<Change>, in store: any HubTransaction) async throws {
         let touched = DuplicatePersons.touchedPersons(changes)
-        guard !touched.isEmpty else { return }
+        guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return }
         let people = try await store.personsSharingCitizenID(with: touched)
         let wanted = DuplicatePersons.pairs(among: people, touching: touched)
         for item in try await store.standingReviewItems(of: .duplicate) {

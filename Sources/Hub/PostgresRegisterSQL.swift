@@ -201,7 +201,7 @@ enum PostgresRegisterSQL {
     /// Indexes for what the hub itself looks up in the register: persons by citizen id
     /// (`DuplicatePersons`).
     static func lookups(_ schema: RegisterSchema) -> String {
-        guard schema.table(named: "persons")?.columns.contains(where: { $0.name == DuplicatePersons.citizenIDColumn }) == true else { return "" }
+        guard DuplicatePersons.applies(to: schema) else { return "" }
         return "CREATE INDEX IF NOT EXISTS _sync_persons_by_citizen_id ON persons(\(DuplicatePersons.citizenIDColumn));"
     }
 }
