@@ -49,6 +49,13 @@ import TestSupport
         let human = try Programs.run("syncctl", ["review", "list"] + desk)
         #expect(human.output.contains("duplicate") && human.output.contains("citizen id \(Self.citizenID)"), "\(human.output)")
 
+        // The review page shows both records side by side, each with a choice to keep it.
+        let (_, session) = try ReviewDeskTests.login(cluster.hub.url, credential: token)
+        let page = try CurlTool.send("GET", cluster.hub.url + "/review", cookies: ["review_session": try #require(session)]).body
+        #expect(page.contains("Hai hồ sơ cùng số CCCD \(Self.citizenID)") && page.contains("<b>Nguyễn Văn An</b>"), "\(page)")
+        #expect(page.contains("Giữ hồ sơ này") && page.contains("Xã Quảng Tân (06913)") && page.contains("Xã Đầm Hà (06916)"))
+        for record in ["p-dh", "p-qt"] { #expect(page.contains("name=\"pick\" value=\"\(record)\"")) }
+
         // A pick that is neither record is refused, and nothing is written.
         let wrong = try Programs.run("syncctl", ["review", "resolve", item.id, "--pick", "as-dh", "--reason", "nhầm"] + desk)
         #expect(wrong.status != 0 && wrong.output.contains("pick the persons.id"), "\(wrong.output)")
