@@ -27,12 +27,17 @@ import TestSupport
         try await bench.store.conflicts(state: state, for: try await reviewer(bench)).filter { $0.kind == "duplicate" }
     }
 
-    /// Office 11111 (unit-a) and office 22222 (unit-b) each create Nguyễn Văn An with the same
-    /// citizen id, each with an assignment; b also with a training. Pushed, a first.
-    static func sameManTwice(on backend: HubBackend) async throws -> (bench: Bench, a: (Replica, Caller), b: (Replica, Caller)) {
+    /// A hub with office 11111 (unit-a) and office 22222 (unit-b).
+    static func twoOffices(on backend: HubBackend) async throws -> (bench: Bench, a: (Replica, Caller), b: (Replica, Caller)) {
         let bench = try Bench(backend)
-        let a = try await bench.office("11111", scope: "unit-a")
-        let b = try await bench.office("22222", scope: "unit-b")
+        return (bench, try await bench.office("11111", scope: "unit-a"), try await bench.office("22222", scope: "unit-b"))
+    }
+
+    /// Office 11111 (unit-a) and office 22222 (unit-b) each create Nguyễn Văn An with the same
+    /// citizen id, each with an assignment; a also with an evaluation, b with a training.
+    /// Pushed, a first.
+    static func sameManTwice(on backend: HubBackend) async throws -> (bench: Bench, a: (Replica, Caller), b: (Replica, Caller)) {
+        let (bench, a, b) = try await twoOffices(on: backend)
         try a.0.database.execute("""
             INSERT INTO persons(id, commune_id, full_name, birth_date, citizen_id) VALUES ('pa', 'unit-a', 'Nguyễn Văn An', '1980-02-03', '\(citizenID)');
             INSERT INTO assignments(id, commune_id, person_id, position_id, kind) VALUES ('as-a', 'unit-a', 'pa', 'seat-a', 'primary');
@@ -81,9 +86,7 @@ import TestSupport
 
     @Test(arguments: HubBackend.allCases)
     func differentBlankOrMissingCitizenIDsOpenNothing(on backend: HubBackend) async throws {
-        let bench = try Bench(backend)
-        let a = try await bench.office("11111", scope: "unit-a")
-        let b = try await bench.office("22222", scope: "unit-b")
+        let (bench, a, b) = try await Self.twoOffices(on: backend)
         try a.0.database.execute("""
             INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES
                 ('p1', 'unit-a', 'An', '022090000001'), ('p2', 'unit-a', 'Bình', ''), ('p3', 'unit-a', 'Cúc', NULL),

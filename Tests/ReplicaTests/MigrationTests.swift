@@ -17,6 +17,20 @@ import TestSupport
     }()
     static let newerSchema = RegisterSchema.current
 
+    /// Replaces `_sync_conflicts` by the table an older release created: with `kind` (its
+    /// column definition) or, older still, without one.
+    static func olderConflictsTable(kind: String?) -> String {
+        """
+        DROP TABLE _sync_conflicts;
+        CREATE TABLE _sync_conflicts(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
+            sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
+            opened_hlc INTEGER NOT NULL, closed_hlc INTEGER, \(kind ?? "")
+            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+
+        """
+    }
+
     @Test func openingWithANewerSchemaAddsColumnsAndKeepsTheLog() throws {
         let fixture = try ReplicaFixture()
         let path = fixture.path("22499")
@@ -72,13 +86,7 @@ import TestSupport
         let path = fixture.path("22499")
         _ = try Replica.create(at: path, id: "22499", role: .commune)
         // The table as files written before this change have it, with one record of each kind.
-        try SQLiteShell.run(path, """
-            DROP TABLE _sync_conflicts;
-            CREATE TABLE _sync_conflicts(
-                tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
-                sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
-                opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
-                PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        try SQLiteShell.run(path, Self.olderConflictsTable(kind: nil) + """
             INSERT INTO _sync_conflicts VALUES
                 ('persons', 'p1', 'full_name', 'review', '[]', '', 'open', 1, NULL),
                 ('positions', 's1', '*holders', 'review', '[]', '', 'open', 1, NULL),
@@ -113,14 +121,8 @@ import TestSupport
             foldedBefore = try old.capturedChanges()
         }
         // The conflict table as schema-1 files have it, with a record of each kind of then.
-        try SQLiteShell.run(path, """
-            DROP TABLE _sync_conflicts;
-            CREATE TABLE _sync_conflicts(
-                tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
-                sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
-                opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
-                kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota')),
-                PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        try SQLiteShell.run(path, Self.olderConflictsTable(
+            kind: "kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota')),") + """
             INSERT INTO _sync_conflicts VALUES
                 ('persons', 'p1', 'full_name', 'review', '[]', '', 'open', 1, NULL, 'field'),
                 ('positions', 's1', '*holders', 'review', '[]', 'a1', 'settled', 2, NULL, 'seat'),
