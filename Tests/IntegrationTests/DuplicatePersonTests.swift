@@ -56,7 +56,11 @@ import TestSupport
         #expect(page.contains("Giữ hồ sơ này") && page.contains("Xã Quảng Tân (06913)") && page.contains("Xã Đầm Hà (06916)"))
         for record in ["p-dh", "p-qt"] { #expect(page.contains("name=\"pick\" value=\"\(record)\"")) }
 
-        // A pick that is neither record is refused, and nothing is written.
+        // A pick that is neither record is refused (400 on the API), and nothing is written.
+        let refused = try RawHTTP.send(
+            "POST", cluster.hub.url + "/v1/conflicts/resolve", headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+            body: try JSONEncoder().encode(ResolveRequest(id: item.id, pick: "p-nobody", value: nil, reason: "nhầm")))
+        #expect(refused.status == 400 && refused.body.contains("p-dh or p-qt"), "\(refused.body)")
         let wrong = try Programs.run("syncctl", ["review", "resolve", item.id, "--pick", "as-dh", "--reason", "nhầm"] + desk)
         #expect(wrong.status != 0 && wrong.output.contains("pick the persons.id"), "\(wrong.output)")
         #expect(try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM _sync_hub_reviews;") == "0")
