@@ -145,6 +145,26 @@ public protocol HubTransaction {
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64
     /// Marks decision `id` as undone by decision `revert`.
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws
+
+    // MARK: Review items the hub opens itself
+
+    /// Opens a review item found by the hub's own logic (`duplicate`, `placement`) under the
+    /// stable key `table/row/column` (its id), waiting for a reviewer. `sidesJSON` is a JSON
+    /// array of `ConflictView.Side` objects, shown to reviewers as they are. An item already
+    /// standing (open or settled) under that key is left alone, so finding the same thing
+    /// again opens nothing twice; a closed one opens again with these sides. True if it opened.
+    @discardableResult
+    nonisolated(nonsending) func openReviewItem(
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String) async throws -> Bool
+    /// Closes the item under `table/row/column` unless it is closed already.
+    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws
+    /// Review items of `kind` that are not closed.
+    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord]
+    /// Ids of the rows of `table` whose `column` (a text column of the register) holds `value`.
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String]
+    /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one
+    /// included), ordered by id: the records that may be one person created twice.
+    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord]
 }
 
 /// A credential as the hub keeps it: the token's SHA-256, never the token.

@@ -149,6 +149,7 @@ public actor HubStore {
             let refusedCounters = Set(screened.map(\.counter))
             let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }
             let report = try await store.merge(accepted)
+            try await reviewDuplicatePersons(after: accepted, in: store)
             try await appendToFeed(accepted, in: store)
             try await store.recordRefusals(screened, of: caller.replica, at: Date().formatted(.iso8601))
             let last = (fresh.map(\.dot.counter) + screened.map(\.counter)).max()
@@ -422,6 +423,7 @@ public actor HubStore {
             own = try await store.unfedDistrictEdits()
         }
         guard let last = own.last else { return 0 }
+        try await reviewDuplicatePersons(after: own, in: store)
         try await appendToFeed(own, in: store)
         try await store.markDistrictEditsFed(through: last.dot.counter)
         return own.count

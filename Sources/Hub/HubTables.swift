@@ -16,6 +16,10 @@ enum HubTables {
         -- Rows by the commune that keeps them (RowScope: the merged commune_id), so that one
         -- office's snapshot, digest and row lookups read its own rows, not the whole register.
         CREATE INDEX IF NOT EXISTS _sync_hub_fields_by_scope ON _sync_fields(tbl, val, pk) WHERE col = '\(RowScope.column)';
+        -- Persons by citizen id: the hub looks for one person created twice (DuplicatePersons),
+        -- and at the review items of one kind it opened itself.
+        CREATE INDEX IF NOT EXISTS _sync_hub_persons_by_citizen_id ON persons(citizen_id);
+        CREATE INDEX IF NOT EXISTS _sync_hub_conflicts_by_kind ON _sync_conflicts(kind, state);
         -- Changes the hub refused (out of scope, unknown column, too large, ...), by dot, so a
         -- change sent again gets the same answer and never counts as new.
         CREATE TABLE IF NOT EXISTS _sync_hub_refused(

@@ -314,4 +314,63 @@ struct PostgresHubTransaction: HubTransaction {
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
         try await session.run("UPDATE _sync_hub_reviews SET reverted_by = $1 WHERE id = $2", [revert, id])
     }
+
+    // MARK: Review items the hub opens itself
+
+    nonisolated(nonsending) func openReviewItem(
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String
+    ) async throws -> Bool {
+        try await !session.rows(
+            """
+            INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES ($1, $2, $3, $4::_sync_conflict_kind, $5, $6, '', 'open', $7, NULL)
+            ON CONFLICT (tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
+                chosen = excluded.chosen, state = excluded.state, opened_hlc = excluded.opened_hlc, closed_hlc = NULL
+            WHERE _sync_conflicts.state = 'closed'
+            RETURNING 1
+            """,
+            [table, row, column, kind.rawValue, rule, sidesJSON, Int64(bitPattern: try await meta.clock().rawValue)]).isEmpty
+    }
+
+    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws {
+        try await PostgresConflictLedger(session: session, now: try await meta.clock()).close([(table, row, column)])
+    }
+
+    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord] {
+        try await session.rows(
+            """
+            SELECT tbl, pk, col, rule, sides, chosen, state::text FROM _sync_conflicts
+            WHERE kind = $1::_sync_conflict_kind AND state <> 'closed' ORDER BY tbl, pk, col
+            """, [kind.rawValue]
+        ).map { row in
+            let (table, key, column, rule, sides, chosen, state) = try row.decode((String, String, String, String, String, String, String).self)
+            return ConflictRecord(table: table, row: key, column: column, kind: kind, rule: rule, sidesJSON: sides, chosen: chosen,
+                                  state: ConflictRecord.State(rawValue: state) ?? .open)
+        }
+    }
+
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column && $0.type == .text }) else {
+            throw ApplyError.unknownColumn(table: table, column: column)
+        }
+        return try await session.rows("SELECT id FROM \(table) WHERE \(column) = $1 ORDER BY id", [value]).map { try $0.decode(String.self) }
+    }
+
+    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord] {
+        guard !ids.isEmpty else { return [] }
+        return try await session.rows(
+            """
+            SELECT p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
+            FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
+            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')
+            ORDER BY p.id
+            """, [ids.sorted()]
+        ).map { row in
+            let (id, citizenID, fullName, birthDate, communeID, mergedInto, dot) =
+                try row.decode((String, String, String?, String?, String?, String?, String?).self)
+            return PersonRecord(id: id, citizenID: citizenID, fullName: fullName, birthDate: birthDate, communeID: communeID,
+                                mergedInto: mergedInto, origin: dot.flatMap(Dot.init(text:))?.replica)
+        }
+    }
 }

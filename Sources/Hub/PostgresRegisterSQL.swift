@@ -8,7 +8,9 @@ import SyncCore
 /// credentials and reviews. Every statement is idempotent; `PostgresHubStorage` runs them
 /// on first use, under the hub's write lock, and records `version` in `_sync_meta`.
 enum PostgresRegisterSQL {
-    /// The layout of the hub's own tables; raised whenever they change.
+    /// The layout of the hub's own tables; raised whenever they change. 2: the conflict kinds
+    /// duplicate and placement, persons looked up by citizen id, moves of rows between
+    /// communes, the registry of replica ids.
     static let version = 2
 
     /// Keys and names compare byte by byte, as in SQLite, whatever the database's locale.
@@ -41,7 +43,8 @@ enum PostgresRegisterSQL {
 
     /// Everything, in order, one statement each (the extended protocol takes one at a time).
     static func all(_ schema: RegisterSchema) -> [String] {
-        ([functions] + schema.tables.map(registerTable) + [bookkeeping] + schema.tables.map(captureTrigger)).flatMap(statements)
+        ([functions] + schema.tables.map(registerTable) + [bookkeeping, conflictKinds, lookups(schema)] + schema.tables.map(captureTrigger))
+            .flatMap(statements)
     }
 
     /// The statements of a script: it ends one at each line ending in ';' outside a `$$` body.
@@ -163,7 +166,8 @@ enum PostgresRegisterSQL {
         EXCEPTION WHEN duplicate_object THEN NULL; END $$;
         -- Conflicts: concurrent writes of a field (kind field, col = the column) and what the
         -- rules across rows found (seat, holding, quota; col names the item, as the review API
-        -- shows it). open waits for review, settled a rule decided, closed superseded since.
+        -- shows it), or what the hub opened for review (duplicate, placement: conflictKinds).
+        -- open waits for review, settled a rule decided, closed superseded since.
         CREATE TABLE IF NOT EXISTS _sync_conflicts(
             tbl \(key), pk \(key), col \(key), kind _sync_conflict_kind NOT NULL, rule text NOT NULL,
             sides text NOT NULL, chosen text NOT NULL, state _sync_conflict_state NOT NULL,
@@ -197,4 +201,18 @@ enum PostgresRegisterSQL {
             reason text NOT NULL, pick text, value text, wrote bigint NOT NULL, previous text NOT NULL,
             reverts bigint, reverted_by bigint);
         """
+
+    /// Kinds added to `_sync_conflict_kind` after it was first created: a store of an older
+    /// layout gets them when a newer hub starts (usable once that transaction commits, which
+    /// is before any hub transaction runs: `PostgresHubStorage.prepare`).
+    static var conflictKinds: String {
+        ConflictRecord.Kind.allCases.map { "ALTER TYPE _sync_conflict_kind ADD VALUE IF NOT EXISTS '\($0.rawValue)';" }.joined(separator: "\n")
+    }
+
+    /// Indexes for what the hub itself looks up in the register: persons by citizen id
+    /// (`DuplicatePersons`).
+    static func lookups(_ schema: RegisterSchema) -> String {
+        guard DuplicatePersons.applies(to: schema) else { return "" }
+        return "CREATE INDEX IF NOT EXISTS _sync_persons_by_citizen_id ON persons(\(DuplicatePersons.citizenIDColumn));"
+    }
 }

@@ -51,6 +51,9 @@ extension HubStore {
                 side.decisionDate = holder.decisionDate
                 return side
             }
+        case .duplicate, .placement:
+            // Opened by the hub itself, with its sides as reviewers see them (`openReviewItem`).
+            sides = (try? JSONDecoder().decode([ConflictView.Side].self, from: Data(record.sidesJSON.utf8))) ?? []
         }
         return ConflictView(id: record.id, kind: record.kind.rawValue, table: record.table, row: record.row, column: record.column,
                             rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue)
@@ -92,9 +95,17 @@ extension HubStore {
                     throw HubError.badRequest("pick the assignment to end (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
                 }
                 writes.append(Self.ending(pick, reviewer: caller, reason: request.reason))
+            case .duplicate:
+                writes = try await duplicateMerge(record, keeping: request.pick, in: store)
+            case .placement:
+                throw HubError.badRequest("placement items cannot be decided on the review desk of this hub version: nothing was written")
             }
             let review = try await decide(writes, conflict: request.id, reviewer: caller, reason: request.reason, pick: request.pick,
                                           value: request.value, reverts: nil, in: store)
+            // Items the hub opened itself close with the decision: no merge or rule closes them.
+            if [.duplicate, .placement].contains(record.kind) {
+                try await store.closeReviewItem(table: record.table, row: record.row, column: record.column)
+            }
             return (review, writes.count)
         }
         try await ingestLocalEdits()

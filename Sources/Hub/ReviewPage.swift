@@ -64,6 +64,34 @@ enum ReviewPage {
         func row(_ title: String, _ cells: [String]) {
             html += "<tr><th>\(title)</th>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>\n"
         }
+        func writtenBy() {
+            row("Ghi bởi <span class=\"en\">recorded by</span>", conflict.sides.map { side in
+                escape(names.units[side.origin ?? ""].map { "\($0) (\(side.origin ?? ""))" } ?? side.origin ?? "?")
+            })
+        }
+        func decide(_ pickTitle: String, _ pick: (ConflictView.Side) -> String) -> String {
+            row(pickTitle, conflict.sides.map { side in
+                "<label><input type=\"radio\" name=\"pick\" value=\"\(escape(pick(side)))\"> chọn</label>"
+            })
+            html += "</table>\n<p><label>Lý do <span class=\"en\">reason</span>: <input type=\"text\" name=\"reason\" required size=\"50\"></label></p>\n"
+            return html + "<p><button type=\"submit\">Quyết định <span class=\"en\">Decide</span></button></p>\n</form>\n</div>\n"
+        }
+        if conflict.kind == "duplicate" {
+            row("Hồ sơ <span class=\"en\">record</span>", conflict.sides.map { escape($0.person ?? "?") })
+            row("Họ và tên <span class=\"en\">full name</span>", conflict.sides.map { "<b>\(escape($0.fullName ?? "?"))</b>" })
+            row("Ngày sinh <span class=\"en\">birth date</span>", conflict.sides.map { escape($0.birthDate ?? "?") })
+            row("Số CCCD <span class=\"en\">citizen id</span>", conflict.sides.map { escape($0.citizenID ?? "?") })
+            row("Xã quản lý <span class=\"en\">kept by commune</span>", conflict.sides.map { escape($0.commune ?? "?") })
+            writtenBy()
+            return decide("Giữ hồ sơ này <span class=\"en\">keep this record</span>") { $0.person ?? "" }
+        }
+        if conflict.kind == "placement" {
+            row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
+            row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? $0.assignment ?? "?") })
+            row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { escape($0.value?.description ?? "") })
+            writtenBy()
+            return decide("Chọn <span class=\"en\">keep</span>") { $0.assignment ?? $0.person ?? $0.dot ?? "" }
+        }
         if holding {
             row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
             row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? "?") })
@@ -104,6 +132,10 @@ enum ReviewPage {
         case "seat": return "Chức danh \(conflict.row): nhiều người giữ hơn số chỗ (seat held twice)"
         case "holding": return "Người \(conflict.row): kiêm nhiệm ngoài quy định (titles held outside the rules)"
         case "quota": return "Đơn vị \(conflict.row): vượt định biên \(conflict.column.dropFirst("*quota:".count)) (over quota)"
+        case "duplicate":
+            let citizenID = conflict.sides.compactMap(\.citizenID).first ?? "?"
+            return "Hai hồ sơ cùng số CCCD \(citizenID): có thể một người được tạo hai lần (same citizen id: one person created twice?)"
+        case "placement": return "\(conflict.table) \(conflict.row): vị trí sau khi sắp xếp đơn vị (placement after a reorganisation)"
         default: return "\(conflict.table) \(conflict.row): trường \(conflict.column) bị sửa đồng thời (edited concurrently)"
         }
     }

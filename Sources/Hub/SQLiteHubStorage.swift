@@ -322,4 +322,57 @@ struct SQLiteHubTransaction: HubTransaction {
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
         try database.run("UPDATE _sync_hub_reviews SET reverted_by = ? WHERE id = ?", [.integer(revert), .integer(id)])
     }
+
+    // MARK: Review items the hub opens itself
+
+    nonisolated(nonsending) func openReviewItem(
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String
+    ) async throws -> Bool {
+        try database.run(
+            """
+            INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, '', 'open', ?, NULL)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
+                chosen = excluded.chosen, state = excluded.state, opened_hlc = excluded.opened_hlc, closed_hlc = NULL
+            WHERE _sync_conflicts.state = 'closed'
+            """,
+            [.text(table), .text(row), .text(column), .text(kind.rawValue), .text(rule), .text(sidesJSON),
+             .integer(Int64(try replica.clock.rawValue))])
+        return database.changes > 0
+    }
+
+    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws {
+        try database.run(
+            "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ? AND state <> 'closed'",
+            [.integer(Int64(try replica.clock.rawValue)), .text(table), .text(row), .text(column)])
+    }
+
+    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord] {
+        try replica.conflicts(kind: kind).filter { $0.state != .closed }
+    }
+
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
+        guard let described = replica.schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }
+        return try database.query("SELECT id FROM \(table) WHERE \(column) = ? ORDER BY id", [.text(value)]).compactMap { $0.first?.textValue }
+    }
+
+    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord] {
+        guard !ids.isEmpty else { return [] }
+        // The ids travel as one JSON array: a batch may name more persons than SQLite takes parameters.
+        let list = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
+        return try database.query(
+            """
+            SELECT p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
+            FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
+            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id IN (SELECT value FROM json_each(?)) AND trim(citizen_id) <> '')
+            ORDER BY p.id
+            """, [.text(list)]
+        ).compactMap { row in
+            guard let id = row[0].textValue, let citizenID = row[1].textValue else { return nil }
+            return PersonRecord(id: id, citizenID: citizenID, fullName: row[2].textValue, birthDate: row[3].textValue,
+                                communeID: row[4].textValue, mergedInto: row[5].textValue,
+                                origin: row[6].textValue.flatMap(Dot.init(text:))?.replica)
+        }
+    }
 }

@@ -14,7 +14,10 @@ public struct ConflictRecord: Sendable, Equatable {
         case closed
     }
 
-    public enum Kind: String, Sendable {
+    /// What a record is about. New kinds are appended; `_sync_conflicts` checks its kind
+    /// against this list (`RegisterSchema.conflictKindCheck`), and files holding an older list
+    /// are rebuilt when opened.
+    public enum Kind: String, Sendable, CaseIterable {
         /// Concurrent writes of one column.
         case field
         /// A position with more active holders than its capacity.
@@ -23,6 +26,11 @@ public struct ConflictRecord: Sendable, Equatable {
         case holding
         /// A unit's head-count over its quota.
         case quota
+        /// Two persons records with the same citizen id: maybe one person created twice (the
+        /// hub opens it; a reviewer merges one record into the other).
+        case duplicate
+        /// A person's or a seat's place in the units after a reorganisation (the hub opens it).
+        case placement
     }
 
     public let table: String
@@ -165,10 +173,14 @@ extension ConflictLedger {
 }
 
 extension Replica {
-    /// Recorded conflicts, optionally only those in one state, or of one column.
-    public func conflicts(state: ConflictRecord.State? = nil, column: String? = nil) throws -> [ConflictRecord] {
+    /// Recorded conflicts, optionally only those in one state, of one column, or of one kind.
+    public func conflicts(state: ConflictRecord.State? = nil, column: String? = nil, kind: ConflictRecord.Kind? = nil) throws -> [ConflictRecord] {
         var sql = "SELECT tbl, pk, col, kind, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
         var parameters: [Value] = []
+        if let kind {
+            sql += " AND kind = ?"
+            parameters.append(.text(kind.rawValue))
+        }
         if let state {
             sql += " AND state = ?"
             parameters.append(.text(state.rawValue))

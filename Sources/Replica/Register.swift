@@ -4,7 +4,7 @@
 /// Columns carry no NOT NULL or CHECK constraints: a row arrives field by field from other
 /// replicas, and rules across rows are checked by the conflict rules, not by SQLite.
 extension RegisterSchema {
-    public static let current = RegisterSchema(version: 1, tables: [
+    public static let current = RegisterSchema(version: 2, tables: [
         TableSchema(
             name: "units", summary: "Administrative units: district, commune-level units and hamlets or residential groups, effective-dated with their lineage.",
             owner: .district,
@@ -62,8 +62,10 @@ extension RegisterSchema {
                 ColumnSchema("state_management", .text, "state-management training level"),
                 ColumnSchema("it_level", .text, "IT qualification"),
                 ColumnSchema("languages", .text, "foreign or ethnic-minority languages"),
-                ColumnSchema("status", .text, "active | retired | transferred | deceased"),
+                ColumnSchema("status", .text, "active | retired | transferred | deceased | merged (a duplicate record, see merged_into)"),
                 ColumnSchema("note", .text, "free text"),
+                // Version 2.
+                ColumnSchema("merged_into", .text, "persons.id of the record this one was merged into by a reviewer; NULL otherwise"),
             ]),
         TableSchema(
             name: "positions", summary: "Seats: a title in a unit, with its seat number and capacity.",

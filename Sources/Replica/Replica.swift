@@ -126,11 +126,27 @@ public final class Replica {
         let columns = try database.query("SELECT name FROM pragma_table_info('_sync_conflicts')").compactMap { $0.first?.textValue }
         guard !columns.contains("kind") else { return }
         try database.execute(
-            "ALTER TABLE _sync_conflicts ADD COLUMN kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota'))")
+            "ALTER TABLE _sync_conflicts ADD COLUMN kind TEXT NOT NULL DEFAULT 'field' \(RegisterSchema.conflictKindCheck)")
         for column in try database.query("SELECT DISTINCT col FROM _sync_conflicts").compactMap({ $0.first?.textValue }) {
             let kind = ConflictRecord.legacyKind(of: column)
             if kind != .field { try database.run("UPDATE _sync_conflicts SET kind = ? WHERE col = ?", [.text(kind.rawValue), .text(column)]) }
         }
+    }
+
+    /// Lets `_sync_conflicts` hold every kind this build knows. SQLite cannot change a CHECK
+    /// in place: a file whose table checks an older list of kinds gets the table rebuilt, every
+    /// record copied with its key (`table/row/column`, the id reviewers see) and state.
+    private func widenConflictKinds() throws {
+        let created = try database.scalar("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = '_sync_conflicts'")?.textValue ?? ""
+        guard !created.contains(RegisterSchema.conflictKindCheck) else { return }
+        let columns = "tbl, pk, col, rule, sides, chosen, state, opened_hlc, closed_hlc, kind"
+        try database.execute("""
+            DROP TABLE IF EXISTS _sync_conflicts_widened;
+            \(RegisterSchema.conflictsTableSQL(named: "_sync_conflicts_widened"))
+            INSERT INTO _sync_conflicts_widened(\(columns)) SELECT \(columns) FROM _sync_conflicts;
+            DROP TABLE _sync_conflicts;
+            ALTER TABLE _sync_conflicts_widened RENAME TO _sync_conflicts;
+            """)
     }
 
     /// Brings tables, columns and triggers in line with `schema`, in one transaction, keeping
@@ -139,6 +155,7 @@ public final class Replica {
         try database.transaction {
             try database.execute(RegisterSchema.syncTablesSQL)
             try addConflictKinds()
+            try widenConflictKinds()
             try database.execute(schema.registerTablesSQL)
             for table in schema.tables {
                 let present = try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])

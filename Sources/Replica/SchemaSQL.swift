@@ -43,13 +43,9 @@ extension RegisterSchema {
         -- Fields that hold concurrent writes, how the rule settled them, and their state:
         -- open (waits for review), settled (a rule decided), closed (superseded since). kind:
         -- field (concurrent writes of column col), or found by a domain rule across rows: seat,
-        -- holding, quota (col then names the rule's record: *holders, *titles, ...).
-        CREATE TABLE IF NOT EXISTS _sync_conflicts(
-            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
-            sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
-            opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
-            kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota')),
-            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        -- holding, quota (col then names the rule's record: *holders, *titles, ...); or opened
+        -- by the hub: duplicate (*duplicate:OTHER_ID on a persons row), placement.
+        \(conflictsTableSQL(named: "_sync_conflicts"))
         -- Changes of this replica the hub refused (out of scope, too large, ...), by dot counter,
         -- with the hub's code and message. state: open (nothing done yet), retried (the row was
         -- sent again as it stands), clearing (the office dropped it: syncd puts the row back as
@@ -58,6 +54,26 @@ extension RegisterSchema {
             counter INTEGER PRIMARY KEY, tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT,
             code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL, state TEXT NOT NULL);
         """
+}
+
+extension RegisterSchema {
+    /// The check on `_sync_conflicts.kind`: every kind this build knows (`ConflictRecord.Kind`).
+    static var conflictKindCheck: String {
+        "CHECK (kind IN (" + ConflictRecord.Kind.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") + "))"
+    }
+
+    /// `_sync_conflicts` as this build has it, under `name` (a file with an older kind check
+    /// is rebuilt through a table of another name: `Replica.widenConflictKinds`).
+    static func conflictsTableSQL(named name: String) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(name)(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
+            sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
+            opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
+            kind TEXT NOT NULL DEFAULT 'field' \(conflictKindCheck),
+            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        """
+    }
 }
 
 extension TableSchema {

@@ -250,7 +250,9 @@ public struct ErrorBody: Codable, Sendable, Equatable {
 public struct ConflictView: Codable, Sendable, Equatable {
     public let id: String
     /// `field` (concurrent writes of one column), `seat` (more holders than capacity),
-    /// `holding` (a person's titles outside the holding rules) or `quota` (head-count over quota).
+    /// `holding` (a person's titles outside the holding rules), `quota` (head-count over quota),
+    /// `duplicate` (two persons records with one citizen id) or `placement` (a place in the
+    /// units after a reorganisation).
     public let kind: String
     public let table: String
     public let row: String
@@ -266,8 +268,9 @@ public struct ConflictView: Codable, Sendable, Equatable {
             (id, kind, table, row, column, rule, sides, chosen, state)
     }
 
-    /// One side: a write (dot, origin, hlc, value) or a seat holder (assignment, person,
-    /// decision, origin).
+    /// One side: a write (dot, origin, hlc, value), a seat holder (assignment, person,
+    /// decision, origin) or a persons record (person, full name, birth date, commune, citizen
+    /// id, origin).
     public struct Side: Codable, Sendable, Equatable {
         public var dot: String?
         public var origin: String?
@@ -278,12 +281,18 @@ public struct ConflictView: Codable, Sendable, Equatable {
         public var decisionNo: String?
         public var decisionDate: String?
         public var title: String?
+        public var fullName: String?
+        public var birthDate: String?
+        /// units.id of the commune that keeps the record.
+        public var commune: String?
+        public var citizenID: String?
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case dot, origin, hlc, value, assignment, person, title
+            case dot, origin, hlc, value, assignment, person, title, commune
             case decisionNo = "decision_no", decisionDate = "decision_date"
+            case fullName = "full_name", birthDate = "birth_date", citizenID = "citizen_id"
         }
     }
 }
@@ -293,7 +302,8 @@ public struct ResolveRequest: Codable, Sendable, Equatable {
     /// The conflict's id (`table/row/column`).
     public let id: String
     /// Field: the dot of the side to keep. Seat: the assignment to keep (the others are ended).
-    /// Holding, quota: the assignment to end.
+    /// Holding, quota: the assignment to end. Duplicate: the persons.id to keep (the other
+    /// record is merged into it).
     public let pick: String?
     /// Field only: a merged value to write instead of a side's.
     public let value: Value?

@@ -124,10 +124,11 @@ struct PersonFixture {
             .text("c-22499"), .text("\(family) \(given)"),
             .text(String(format: "19%02d-%02d-%02d", 60 + index % 40, 1 + index % 12, 1 + index % 28)),
             .text(index % 2 == 0 ? "male" : "female"), .text(index % 5 == 0 ? "Dao" : "Kinh"),
-            .text(String(format: "0221%08d", index)), .text(String(format: "09%08d", index)), .null,
+            // One citizen id per person (index and round): the hub would take two as one person created twice.
+            .text(String(format: "02%02d%08d", round % 100, index % 100_000_000)), .text(String(format: "09%08d", index)), .null,
             .integer(Int64(index % 3 == 0 ? 1 : 0)), .null, .text("12/12"), .text("university"),
             .text("Luật"), .text("intermediate"), .text("chuyên viên"), .text("basic"), .null,
-            .text("active"), .null,
+            .text("active"), .null, .null,
         ]
     }
 }

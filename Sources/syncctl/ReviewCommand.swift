@@ -46,6 +46,11 @@ struct ReviewCommand: ParsableCommand {
             if conflicts.isEmpty { print("no \(state) conflicts") }
             for conflict in conflicts {
                 print("\(conflict.id)  \(conflict.kind)  rule \(conflict.rule)  \(conflict.state)  \(conflict.sides.count) sides")
+                if conflict.kind == "duplicate" {
+                    // Which records: the reviewer picks one of these ids to keep.
+                    let records = conflict.sides.map { "\($0.person ?? "?") \($0.fullName ?? "?") (\($0.commune ?? "?"))" }
+                    print("    citizen id \(conflict.sides.compactMap(\.citizenID).first ?? "?"): \(records.joined(separator: " / "))")
+                }
             }
         }
     }
@@ -61,7 +66,10 @@ struct ReviewCommand: ParsableCommand {
             }
             print("\(conflict.id): \(conflict.kind) conflict, rule \(conflict.rule), \(conflict.state)")
             for side in conflict.sides {
-                if conflict.kind == "seat" {
+                if conflict.kind == "duplicate" {
+                    print("  record \(side.person ?? "?")  \(side.fullName ?? "?")  born \(side.birthDate ?? "?")  citizen id \(side.citizenID ?? "?")  "
+                        + "kept by \(side.commune ?? "?")  recorded at \(side.origin ?? "?")")
+                } else if conflict.kind == "seat" {
                     print("  assignment \(side.assignment ?? "?")  person \(side.person ?? "?")  decision \(side.decisionNo ?? "?") of \(side.decisionDate ?? "?")  recorded at \(side.origin ?? "?")")
                 } else {
                     let when = side.hlc.map { Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) } ?? "?"
@@ -76,7 +84,8 @@ struct ReviewCommand: ParsableCommand {
             abstract: "Decide a conflict: keep one side (--pick), or write a merged value (--value); always say why.")
         @OptionGroup var desk: Desk
         @Argument(help: "The conflict id (table/row/column).") var id: String
-        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat.") var pick: String?
+        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat. Duplicate: the persons.id to keep.")
+        var pick: String?
         @Option(help: "Field: a merged value to write instead.") var value: String?
         @Option(help: "Why; kept with the decision.") var reason: String
 

@@ -80,3 +80,62 @@ extension PostgresStoreTests {
         #expect(Set(costs).count == 1, "statements per push of 10, 200, 10, 200 rows: \(costs)")
     }
 }
+
+extension PostgresStoreTests {
+    /// The register as schema 1 had it: persons without merged_into.
+    static let schemaOne = RegisterSchema(version: 1, tables: RegisterSchema.current.tables.map { table in
+        guard table.name == "persons" else { return table }
+        return TableSchema(name: table.name, summary: table.summary, owner: table.owner, columns: table.columns.filter { $0.name != "merged_into" })
+    })
+
+    /// A store left by a schema-1 hub (store layout 1: four conflict kinds, no citizen id
+    /// index) is brought up to schema 2 when a newer hub starts: persons gains merged_into,
+    /// staff's writes of it are captured, conflicts are kept, and the new kinds can be recorded.
+    @Test func aSchemaOneStoreIsUpgradedWhenANewerHubStarts() async throws {
+        let url = try PostgresTestServer.newDatabase()
+        let older = HubStore(storage: try PostgresHubStorage(url: url, district: "200", schema: Self.schemaOne))
+        #expect(try await older.ingestLocalEdits() == 0, "tables created on first use")
+        try PostgresTestServer.psql(url, """
+            INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES ('p1', 'unit-a', 'An', '022090000001'), ('p2', 'unit-b', 'An', '022090000002');
+            """)
+        #expect(try await older.ingestLocalEdits() > 0)
+        // What the schema-1 release created and did not: its conflict kinds, its versions.
+        try PostgresTestServer.psql(url, """
+            DROP TABLE _sync_conflicts;
+            DROP TYPE _sync_conflict_kind;
+            CREATE TYPE _sync_conflict_kind AS ENUM ('field', 'seat', 'holding', 'quota');
+            CREATE TABLE _sync_conflicts(
+                tbl text COLLATE "C" NOT NULL, pk text COLLATE "C" NOT NULL, col text COLLATE "C" NOT NULL,
+                kind _sync_conflict_kind NOT NULL, rule text NOT NULL, sides text NOT NULL, chosen text NOT NULL,
+                state _sync_conflict_state NOT NULL, opened_hlc bigint NOT NULL, closed_hlc bigint, PRIMARY KEY(tbl, pk, col));
+            INSERT INTO _sync_conflicts VALUES ('persons', 'p1', 'phone', 'field', 'review', '[]', '', 'open', 1, NULL);
+            DROP INDEX IF EXISTS _sync_persons_by_citizen_id;
+            UPDATE _sync_meta SET value = '1' WHERE key IN ('store_version', 'schema_version');
+            """)
+        #expect(try PostgresTestServer.psql(url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'persons' AND column_name = 'merged_into'")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+
+        let storage = try await PostgresHubStorage.open(url: url, district: "200", timeout: Self.patience)
+        defer { storage.close() }
+        let store = HubStore(storage: storage)
+        func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(try psql("SELECT value FROM _sync_meta WHERE key IN ('store_version', 'schema_version') ORDER BY key") == "2\n2")
+        #expect(try psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'persons' AND column_name = 'merged_into'") == "1")
+        #expect(try psql("SELECT count(*) FROM pg_indexes WHERE indexname = '_sync_persons_by_citizen_id'") == "1")
+
+        // The same person recorded twice: a duplicate item, beside the record of before.
+        try psql("UPDATE persons SET citizen_id = '022090000001' WHERE id = 'p2'")
+        try await store.ingestLocalEdits()
+        let reviewer = try await store.authenticate("Bearer " + (try await store.issueCredential(for: "reviewer1", scope: nil, reviewer: true)))
+        let listed = try await store.conflicts(state: "all", for: reviewer)
+        #expect(listed.map(\.id) == ["persons/p1/*duplicate:p2", "persons/p1/phone"])
+        #expect(listed.map(\.kind) == ["duplicate", "field"])
+
+        // Staff marking the record merged by hand: captured like any column, and the item closes.
+        try psql("UPDATE persons SET merged_into = 'p1' WHERE id = 'p2'")
+        try await store.ingestLocalEdits()
+        let column = try #require(RegisterSchema.current.table(named: "persons")?.columns.firstIndex { $0.name == "merged_into" })
+        #expect(try psql("SELECT count(*) FROM _sync_log WHERE tbl = 'persons' AND pk = 'p2' AND cols & \(Int64(1) << column) <> 0") == "1")
+        #expect(try await store.conflicts(state: "all", for: reviewer).map(\.state) == ["closed", "open"])
+    }
+}

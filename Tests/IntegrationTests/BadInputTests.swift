@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import SyncCore
 import SyncProtocol
 import Testing
@@ -78,7 +79,7 @@ import TestSupport
     func headers(_ token: String, gzip: Bool = false) -> [String: String] {
         var headers = [
             "Authorization": "Bearer \(token)", "Content-Type": "application/json",
-            WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: "1",
+            WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version),
         ]
         if gzip { headers["Content-Encoding"] = "gzip" }
         return headers
@@ -124,7 +125,10 @@ import TestSupport
         case 9: return push("oversized body", Data(repeating: UInt8(ascii: " "), count: 9 * 1024 * 1024), expect: [413])
         case 10:
             var versioned = headers(token)
-            versioned[Bool.random(using: &random) ? WireVersion.protocolHeader : WireVersion.schemaHeader] = String(Int.random(in: 2...99, using: &random))
+            // Any version but the one this build speaks.
+            let (header, spoken) = Bool.random(using: &random)
+                ? (WireVersion.protocolHeader, WireVersion.protocolVersion) : (WireVersion.schemaHeader, RegisterSchema.current.version)
+            versioned[header] = String(spoken + Int.random(in: 1...97, using: &random))
             return push("wrong version", valid, headers: versioned, expect: [409])
         case 11: return push("replayed batch", valid, expect: [200])
         case 12: return push("dots of another replica", groups([group(origin: "06916", counter: counter, row: row, unit: "unit-06913")]), expect: [403])

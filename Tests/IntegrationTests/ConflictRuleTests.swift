@@ -172,7 +172,7 @@ import TestSupport
         try cluster.hub.issueCredential(for: "reviewer-1", into: reviewer, reviewer: true)
         let pulled = try RawHTTP.send("GET", cluster.hub.url + "/v1/pull?after=0", headers: [
             "Authorization": "Bearer " + (try String(contentsOfFile: reviewer, encoding: .utf8)),
-            WireVersion.protocolHeader: "1", WireVersion.schemaHeader: "1",
+            WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version),
         ])
         #expect(pulled.status == 403)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import SyncCore
 import SyncProtocol
 import Testing
@@ -130,7 +131,7 @@ import TestSupport
         let reply = try RawHTTP.send(
             "POST", cluster.hub.url + "/v1/push",
             headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json",
-                      WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: "1"],
+                      WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version)],
             body: try JSONEncoder().encode(PushRequest(changes: [forged])))
         #expect(reply.status == 200, "\(reply.body)")
         // The office's later writes still arrive, and status is healthy only once they have.

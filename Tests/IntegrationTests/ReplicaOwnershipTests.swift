@@ -19,7 +19,7 @@ import TestSupport
         try SQLiteShell.run(path, """
             SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_master WHERE type = 'trigger' AND name LIKE '\\_sync\\_%' ESCAPE '\\'
             """).split(separator: "\n").forEach { try SQLiteShell.run(path, String($0)) }
-        try SQLiteShell.run(path, "ALTER TABLE persons DROP COLUMN note; UPDATE _sync_meta SET value = 0 WHERE key = 'schema_version';")
+        try SQLiteShell.run(path, "ALTER TABLE persons DROP COLUMN merged_into; UPDATE _sync_meta SET value = 0 WHERE key = 'schema_version';")
         _ = try Replica(openingExisting: path, schema: olderSchema)
     }
 
@@ -65,10 +65,10 @@ import TestSupport
         try commune.start()
         #expect(eventually { try Self.schemaVersion(commune.database) == String(RegisterSchema.current.version) })
         #expect(eventually { try commune.status().json["unacked_changes"] as? Int ?? 0 > 0 })
-        try SQLiteShell.run(commune.database, "UPDATE persons SET note = 'after the upgrade' WHERE id = 'p2';")
+        try SQLiteShell.run(commune.database, "UPDATE persons SET merged_into = 'p1' WHERE id = 'p2';")
         try cluster.hub.start()
         #expect(eventually { try commune.status().json["unacked_changes"] as? Int == 0 })
-        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT id, full_name, phone, note FROM persons ORDER BY id;")
-            == "p1|An|0901|\np2|Bình||after the upgrade")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT id, full_name, phone, merged_into FROM persons ORDER BY id;")
+            == "p1|An|0901|\np2|Bình||p1")
     }
 }

@@ -22,7 +22,7 @@ import TestSupport
 
     func headers(_ token: String? = nil) -> [String: String] {
         ["Authorization": "Bearer \(token ?? self.token)", "Content-Type": "application/json",
-         WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: "1"]
+         WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version)]
     }
 
     /// A person row of this office, as a group of two writes from `counter` on.

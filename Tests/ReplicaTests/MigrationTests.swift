@@ -7,7 +7,7 @@ import TestSupport
 /// Opening a replica with a newer register schema upgrades it in place and keeps every row
 /// and every captured change.
 @Suite struct MigrationTests {
-    /// The current register as version 1 was: persons without its last column.
+    /// The register as version 1 had it: persons without its last column (merged_into).
     static let olderSchema: RegisterSchema = {
         let current = RegisterSchema.current
         return RegisterSchema(version: 1, tables: current.tables.map { table in
@@ -15,7 +15,21 @@ import TestSupport
             return TableSchema(name: table.name, summary: table.summary, owner: table.owner, columns: Array(table.columns.dropLast()))
         })
     }()
-    static let newerSchema = RegisterSchema(version: 2, tables: RegisterSchema.current.tables)
+    static let newerSchema = RegisterSchema.current
+
+    /// Replaces `_sync_conflicts` by the table an older release created: with `kind` (its
+    /// column definition) or, older still, without one.
+    static func olderConflictsTable(kind: String?) -> String {
+        """
+        DROP TABLE _sync_conflicts;
+        CREATE TABLE _sync_conflicts(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
+            sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
+            opened_hlc INTEGER NOT NULL, closed_hlc INTEGER, \(kind ?? "")
+            PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+
+        """
+    }
 
     @Test func openingWithANewerSchemaAddsColumnsAndKeepsTheLog() throws {
         let fixture = try ReplicaFixture()
@@ -72,13 +86,7 @@ import TestSupport
         let path = fixture.path("22499")
         _ = try Replica.create(at: path, id: "22499", role: .commune)
         // The table as files written before this change have it, with one record of each kind.
-        try SQLiteShell.run(path, """
-            DROP TABLE _sync_conflicts;
-            CREATE TABLE _sync_conflicts(
-                tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
-                sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
-                opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
-                PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
+        try SQLiteShell.run(path, Self.olderConflictsTable(kind: nil) + """
             INSERT INTO _sync_conflicts VALUES
                 ('persons', 'p1', 'full_name', 'review', '[]', '', 'open', 1, NULL),
                 ('positions', 's1', '*holders', 'review', '[]', '', 'open', 1, NULL),
@@ -91,5 +99,71 @@ import TestSupport
         // Opening again changes nothing.
         let again = try Replica(openingExisting: path)
         #expect(try again.conflicts().map(\.kind) == reopened.conflicts().map(\.kind))
+    }
+
+    /// A replica file written by a schema-1 release (persons without merged_into, conflicts
+    /// checked against the four kinds of then) opens under schema 2: every row, captured
+    /// change and conflict record kept, merged_into present and captured like any column, and
+    /// the conflict table able to hold the new kinds.
+    @Test func aSchemaOneReplicaOpensUnderSchemaTwo() throws {
+        #expect(Self.newerSchema.version == 2)
+        let fixture = try ReplicaFixture()
+        let path = fixture.path("22499")
+        let foldedBefore: [Change]
+        do {
+            let old = try Replica.create(at: path, id: "22499", role: .commune, schema: Self.olderSchema)
+            try SQLiteShell.run(path, """
+                INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES ('p1', 'u1', 'An', '022090000001'), ('p2', 'u1', 'Bình', NULL);
+                INSERT INTO assignments(id, commune_id, person_id, position_id) VALUES ('a1', 'u1', 'p1', 's1');
+                INSERT INTO evaluations(id, commune_id, person_id, year, rating) VALUES ('e1', 'u1', 'p2', 2024, 'good');
+                """)
+            try old.fold()
+            foldedBefore = try old.capturedChanges()
+        }
+        // The conflict table as schema-1 files have it, with a record of each kind of then.
+        try SQLiteShell.run(path, Self.olderConflictsTable(
+            kind: "kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota')),") + """
+            INSERT INTO _sync_conflicts VALUES
+                ('persons', 'p1', 'full_name', 'review', '[]', '', 'open', 1, NULL, 'field'),
+                ('positions', 's1', '*holders', 'review', '[]', 'a1', 'settled', 2, NULL, 'seat'),
+                ('persons', 'p1', '*titles', 'review', '[]', 'too many', 'closed', 3, 4, 'holding'),
+                ('units', 'u1', '*quota:cadre', 'review', '[]', 'over', 'open', 5, NULL, 'quota');
+            """)
+        // One write still unfolded when the new release opens the file.
+        try SQLiteShell.run(path, "UPDATE persons SET phone = '0912' WHERE id = 'p2';")
+        let recordsBefore = try SQLiteShell.run(path, "SELECT * FROM _sync_conflicts ORDER BY tbl, pk, col;")
+
+        let upgraded = try Replica(openingExisting: path, schema: Self.newerSchema)
+        #expect(try upgraded.schemaVersion == 2)
+        let columns = try SQLiteShell.run(path, "SELECT group_concat(name, ' ') FROM pragma_table_info('persons');")
+        #expect(columns.hasSuffix("status note merged_into"), "\(columns)")
+        #expect(try SQLiteShell.run(path, "SELECT id, full_name, citizen_id, merged_into IS NULL FROM persons ORDER BY id;")
+                == "p1|An|022090000001|1\np2|Bình||1")
+        #expect(try SQLiteShell.run(path, "SELECT person_id FROM assignments; SELECT rating FROM evaluations;") == "p1\ngood")
+        #expect(try SQLiteShell.run(path, "SELECT * FROM _sync_conflicts ORDER BY tbl, pk, col;") == recordsBefore)
+        #expect(try upgraded.conflicts().map(\.kind) == [.holding, .field, .seat, .quota])
+        // The table takes the new kinds now; an unknown one is still refused.
+        try SQLiteShell.run(path, """
+            INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, kind)
+            VALUES ('persons', 'p1', '*duplicate:p2', 'review', '[]', '', 'open', 6, 'duplicate'),
+                   ('persons', 'p2', '*placement', 'review', '[]', '', 'open', 6, 'placement');
+            """)
+        #expect(throws: (any Error).self) {
+            try SQLiteShell.run(path, "INSERT INTO _sync_conflicts(tbl, pk, col, rule, sides, chosen, state, opened_hlc, kind) VALUES ('x', 'y', 'z', 'r', '[]', '', 'open', 1, 'other');")
+        }
+
+        // Every change captured before is still there, the unfolded one folds, and the new
+        // column is captured like the others.
+        try SQLiteShell.run(path, "UPDATE persons SET merged_into = 'p1', status = 'merged' WHERE id = 'p2';")
+        try upgraded.fold()
+        let changes = try upgraded.capturedChanges()
+        #expect(Array(changes.prefix(foldedBefore.count)) == foldedBefore)
+        #expect(changes.dropFirst(foldedBefore.count).map(\.operation) == [
+            .set(column: "phone", value: .text("0912")),
+            .set(column: "status", value: .text("merged")), .set(column: "merged_into", value: .text("p1")),
+        ])
+        // Opening again changes nothing.
+        _ = try Replica(openingExisting: path, schema: Self.newerSchema)
+        #expect(try SQLiteShell.run(path, "SELECT count(*) FROM _sync_conflicts;") == "6")
     }
 }
