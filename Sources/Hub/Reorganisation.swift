@@ -104,14 +104,32 @@ extension HubStore {
         return values["successor_id"]?.textValue
     }
 
-    /// Opens a review item for a split unit: its records went to the default successor, and
-    /// district staff decide whether some belong to another.
+    /// Opens a review item for a split unit: its records went to the default successor
+    /// unless the district placed them, and district staff check whether some belong to
+    /// another successor. One side per successor, with what it received.
     func openPlacementReview(
-        old: (id: String, code: String, name: String), successors: [(code: String, name: String, isDefault: Bool)],
-        moved: [String: Int], on date: String, in store: any HubTransaction
+        old: (id: String, code: String, name: String), successors: [(id: String, code: String, name: String, isDefault: Bool)],
+        moved: [String: [String: Int]], on date: String, in store: any HubTransaction
     ) async throws {
-        // Needs the placement review kind; see the merge of the duplicate-person work.
+        let sides = successors.map { successor in
+            var side = ConflictView.Side()
+            side.commune = successor.id
+            let received = (moved[successor.id] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+            side.value = .text("\(successor.name) (\(successor.code))\(successor.isDefault ? ", the default successor" : ""): received "
+                + (received.isEmpty ? "nothing" : received.joined(separator: ", ")))
+            return side
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        _ = try await store.openReviewItem(
+            table: "units", row: old.id, column: Self.placementColumn, kind: .placement,
+            rule: "split of \(old.name) (\(old.code)) on \(date): records went to the default successor unless placed; check "
+                + "whether some belong to another ('synchub units move-person' moves a person and their records)",
+            sidesJSON: String(decoding: try encoder.encode(sides), as: UTF8.self))
     }
+
+    /// The column of a split unit's placement item (on its `units` row).
+    static let placementColumn = "*placement"
 
     /// An office of an ended unit may still deliver what it typed (push), but is no longer
     /// served the register: 410 with the successor's name and what to do.
@@ -146,13 +164,26 @@ extension HubStore {
     /// Moves every record kept by `unit` (persons, positions, assignments, evaluations,
     /// trainings) to the commune `target` names for it, by district writes of `commune_id`;
     /// `also` adds columns to write with a row (ending an assignment). Deleted rows stay
-    /// where they were. Returns how many rows moved, per table.
+    /// where they were. Returns how many rows moved, per table (`moveRecordsByTarget`: per
+    /// commune they went to, then per table).
     func moveRecords(
         of unit: String, in store: any HubTransaction,
         to target: (String, String, RowState) async throws -> String?,
         also: (String, String, RowState) async throws -> [String: Value] = { _, _, _ in [:] }
     ) async throws -> [String: Int] {
-        var moved: [String: Int] = [:]
+        var total: [String: Int] = [:]
+        for counts in try await moveRecordsByTarget(of: unit, in: store, to: target, also: also).values {
+            total.merge(counts, uniquingKeysWith: +)
+        }
+        return total
+    }
+
+    func moveRecordsByTarget(
+        of unit: String, in store: any HubTransaction,
+        to target: (String, String, RowState) async throws -> String?,
+        also: (String, String, RowState) async throws -> [String: Value] = { _, _, _ in [:] }
+    ) async throws -> [String: [String: Int]] {
+        var moved: [String: [String: Int]] = [:]
         for table in schema.tables where table.owner == .shared {
             var after = ""
             while true {
@@ -164,7 +195,7 @@ extension HubStore {
                     var values = try await also(table.name, row, state)
                     values[RowScope.column] = .text(destination)
                     try await store.districtWrite(table: table.name, row: row, values: values)
-                    moved[table.name, default: 0] += 1
+                    moved[destination, default: [:]][table.name, default: 0] += 1
                 }
                 guard let last = page.last, page.count == 500 else { break }
                 after = last.0
@@ -266,14 +297,14 @@ extension HubStore {
                 func personTarget(_ person: String?) -> String {
                     person.flatMap { placed[$0] ?? personPlaces[$0] } ?? defaultTarget
                 }
-                let moved = try await moveRecords(of: old.id, in: store) { table, row, state in
+                let movedTo = try await moveRecordsByTarget(of: old.id, in: store) { table, row, state in
                     switch table {
                     case "persons": return personTarget(row)
                     case "positions": return Self.field(state, "unit_id").flatMap { placed[$0] } ?? defaultTarget
                     default: return personTarget(Self.field(state, "person_id"))
                     }
                 }
-                for (table, count) in moved { report.moved[table, default: 0] += count }
+                for (table, count) in movedTo.values.joined() { report.moved[table, default: 0] += count }
                 let successor = ReorganisationReport.UnitLine(
                     id: defaultTarget, code: main.newCode, name: main.newName.isEmpty ? units[defaultTarget]?.name ?? "?" : main.newName)
                 report.ended.append((.init(id: old.id, code: oldCode, name: old.record.name ?? "?"), successor))
@@ -281,7 +312,8 @@ extension HubStore {
                     report.splitsToReview.append(oldCode)
                     try await openPlacementReview(
                         old: (old.id, oldCode, old.record.name ?? "?"),
-                        successors: lines.map { ($0.newCode, $0.newName, $0.isDefault) }, moved: moved, on: date, in: store)
+                        successors: lines.map { (successorIDs[$0.newCode]!, $0.newCode, $0.newName, $0.isDefault) }, moved: movedTo,
+                        on: date, in: store)
                 }
             }
             try await feedDistrictEdits(in: store)

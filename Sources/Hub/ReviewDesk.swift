@@ -98,7 +98,15 @@ extension HubStore {
             case .duplicate:
                 writes = try await duplicateMerge(record, keeping: request.pick, in: store)
             case .placement:
-                throw HubError.badRequest("placement items cannot be decided on the review desk of this hub version: nothing was written")
+                // A confirmation: what has to move moves with 'synchub units move-person'.
+                let successors = ((try? JSONDecoder().decode([ConflictView.Side].self, from: Data(record.sidesJSON.utf8))) ?? [])
+                    .compactMap(\.commune)
+                guard let pick = request.pick, successors.contains(pick) else {
+                    throw HubError.badRequest(
+                        "confirm the placement by picking one of the successors (\(successors.joined(separator: ", "))); "
+                            + "nothing is written: move what belongs elsewhere with 'synchub units move-person'")
+                }
+                writes = []
             }
             let review = try await decide(writes, conflict: request.id, reviewer: caller, reason: request.reason, pick: request.pick,
                                           value: request.value, reverts: nil, in: store)

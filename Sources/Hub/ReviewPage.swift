@@ -86,11 +86,8 @@ enum ReviewPage {
             return decide("Giữ hồ sơ này <span class=\"en\">keep this record</span>") { $0.person ?? "" }
         }
         if conflict.kind == "placement" {
-            row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
-            row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? $0.assignment ?? "?") })
-            row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { escape($0.value?.description ?? "") })
-            writtenBy()
-            return decide("Chọn <span class=\"en\">keep</span>") { $0.assignment ?? $0.person ?? $0.dot ?? "" }
+            row("Đơn vị kế thừa <span class=\"en\">successor, and what it received</span>", conflict.sides.map { escape($0.value?.description ?? "?") })
+            return decide("Xác nhận <span class=\"en\">confirm</span>") { $0.commune ?? "" }
         }
         if holding {
             row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })

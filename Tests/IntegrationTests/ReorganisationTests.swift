@@ -1,4 +1,5 @@
 import Foundation
+import SyncProtocol
 import Testing
 import TestSupport
 
@@ -203,6 +204,21 @@ import TestSupport
         #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'group-00688-1';") == two)
         #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'group-00688-2';") == one)
         #expect(try Self.hubValue(cluster, "SELECT name FROM units WHERE code = '00700' AND effective_to IS NULL;") == "Xã Ngọc Đường")
+
+        // The split waits on the review desk: one item, a side per successor with what it got.
+        let reviewer = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "phong-noi-vu", into: reviewer, reviewer: true)
+        let desk = ["--hub", cluster.hub.url, "--credential-file", reviewer]
+        let listed = try Programs.run("syncctl", ["review", "list", "--json"] + desk)
+        let items = try JSONDecoder().decode([ConflictView].self, from: Data(listed.output.utf8)).filter { $0.kind == "placement" }
+        #expect(items.map(\.id) == ["units/unit-00688/*placement"], "\(listed.output)")
+        let sides = items.first?.sides.compactMap { $0.value?.description } ?? []
+        #expect(sides.contains { $0.hasPrefix("Phường Hà Giang 2 (00691), the default successor: received 1 assignments, 1 persons, 1 positions") }, "\(sides)")
+        #expect(sides.contains { $0.hasPrefix("Phường Hà Giang 1 (00694): received 1 assignments, 1 evaluations, 2 persons, 1 positions") }, "\(sides)")
+        let confirmed = try Programs.run("syncctl", ["review", "resolve", "units/unit-00688/*placement", "--pick", two, "--reason", "đã kiểm tra"] + desk)
+        #expect(confirmed.status == 0, "\(confirmed.output)")
+        let open = try Programs.run("syncctl", ["review", "list", "--json"] + desk)
+        #expect(try JSONDecoder().decode([ConflictView].self, from: Data(open.output.utf8)).filter { $0.kind == "placement" }.isEmpty)
 
         let late = try Self.sync(quangTrung)
         #expect(late.output.contains("Phường Hà Giang 2 (00691)"), "\(late.output)")
