@@ -38,11 +38,16 @@ extension PostgresHubTransaction {
             }
             return column
         }
-        // The capture trigger records it, as any insert by district staff.
         try await session.run(
             "INSERT INTO \(table)(id\(columns.map { ", \($0.name)" }.joined())) VALUES ($1"
                 + columns.enumerated().map { ", " + PostgresRegisterSQL.untagged("$\($0.offset + 2)", for: $0.element) }.joined() + ")",
             [row] + columns.map { PostgresValueText.tag(values[$0.name]!) })
+        // The hub's own transactions keep the capture triggers silent: logged as the trigger
+        // logs an insert by district staff (every column).
+        try await session.run(
+            "INSERT INTO _sync_log(tbl, pk, op, at_ms, ctx, cols) VALUES ($1, $2, 'insert', "
+                + "(extract(epoch FROM clock_timestamp()) * 1000)::bigint, NULL, $3)",
+            [table, row, Int64((1 << described.columns.count) - 1)])
     }
 
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {

@@ -68,6 +68,12 @@ import TestSupport
         let snapshot = try await bench.store.snapshot(for: successor, cursor: nil, checkpoint: nil, limit: 1_000)
         #expect(Set(snapshot.rows.filter { $0.table != "units" }.map { "\($0.table)/\($0.row)" })
             == ["persons/pa1", "persons/pb1", "persons/pa-late", "assignments/aa1"])
+        // Every office learns of the new unit and the ended ones, as of any district write.
+        let unitRows = Dictionary(uniqueKeysWithValues: snapshot.rows.filter { $0.table == "units" }.map { ($0.row, $0.state!) })
+        #expect(unitRows[merged]?.fields["name"]?.writes.first?.value == .text("Xã Mới"))
+        #expect(unitRows[merged]?.fields["effective_from"]?.writes.first?.value == .text("2025-07-01"))
+        #expect(unitRows["unit-b"]?.fields["successor_id"]?.writes.first?.value == .text(merged))
+        #expect(unitRows["unit-b"]?.fields["effective_to"]?.writes.first?.value == .text("2025-06-30"))
 
         // Rotation: pb1 goes to D; D's pull brings it whole, the successor's drops it.
         let dBefore = try await bench.store.pull(for: d.1, after: 0, limit: 1_000).next
