@@ -42,6 +42,10 @@ public protocol HubTransaction {
     /// A district write: the named columns count as written by the district (they supersede
     /// every concurrent side), and reach every replica through the feed.
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws
+    /// `districtWrite` of many rows of one table (each with its own columns), in few statements.
+    nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws
+    /// Which of `ids` are rows of `table` in the register now (not deleted).
+    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String>
     /// A district insert of a new register row with the named columns (the others NULL).
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws
     /// District writes (by the hub, or by staff with plain SQL) not yet in the feed, oldest

@@ -30,6 +30,45 @@ extension PostgresHubTransaction {
         return report
     }
 
+    nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        // Rows that write the same columns go together: one UPDATE and one log insert each.
+        for (names, group) in Dictionary(grouping: rows, by: { $0.values.keys.sorted() }) where !names.isEmpty {
+            var mask: Int64 = 0
+            let columns = try names.map { name in
+                guard let slot = described.columns.firstIndex(where: { $0.name == name }) else {
+                    throw ApplyError.unknownColumn(table: table, column: name)
+                }
+                mask |= Int64(1) << slot
+                return described.columns[slot]
+            }
+            let ids = group.map(\.id)
+            let arrays = columns.map { column in group.map { PostgresValueText.tag($0.values[column.name]!) } }
+            let sets = columns.enumerated().map { index, column in
+                "\(column.name) = \(PostgresRegisterSQL.untagged("w.c\(index)", for: column))"
+            }
+            try await session.run(
+                "UPDATE \(table) t SET \(sets.joined(separator: ", ")) FROM unnest($1::text[]"
+                    + columns.indices.map { ", $\($0 + 2)::text[]" }.joined() + ") AS w(id"
+                    + columns.indices.map { ", c\($0)" }.joined() + ") WHERE t.id = w.id",
+                [ids] + arrays)
+            // As `districtWrite`: the named columns count as written (preset).
+            try await session.run(
+                """
+                INSERT INTO _sync_log(tbl, pk, op, at_ms, ctx, cols, preset)
+                SELECT $1, w.id, 'update', (extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+                    (SELECT clock FROM _sync_rows r WHERE r.tbl = $1 AND r.pk = w.id), $3, true
+                FROM unnest($2::text[]) WITH ORDINALITY AS w(id, n) ORDER BY w.n
+                """, [table, ids, mask])
+        }
+    }
+
+    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String> {
+        guard schema.table(named: table) != nil else { throw ApplyError.unknownTable(table) }
+        guard !ids.isEmpty else { return [] }
+        return Set(try await session.rows("SELECT id FROM \(table) WHERE id = ANY($1::text[])", [ids]).map { try $0.decode(String.self) })
+    }
+
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         let columns = try values.keys.sorted().map { name in

@@ -188,15 +188,17 @@ extension HubStore {
             var after = ""
             while true {
                 let page = try await store.rowStates(table: table.name, after: after, scope: unit, limit: 500)
-                for (row, state) in page {
-                    guard let destination = try await target(table.name, row, state), destination != unit,
-                        case .text? = try await store.values(table: table.name, row: row, columns: [RowScope.column])[RowScope.column]
-                    else { continue }
+                // Deleted rows keep their scope in the merge state, but have no row to move.
+                let present = try await store.presentRows(table: table.name, ids: page.map(\.0))
+                var writes: [(id: String, values: [String: Value])] = []
+                for (row, state) in page where present.contains(row) {
+                    guard let destination = try await target(table.name, row, state), destination != unit else { continue }
                     var values = try await also(table.name, row, state)
                     values[RowScope.column] = .text(destination)
-                    try await store.districtWrite(table: table.name, row: row, values: values)
+                    writes.append((row, values))
                     moved[destination, default: [:]][table.name, default: 0] += 1
                 }
+                try await store.districtWrites(table: table.name, rows: writes)
                 guard let last = page.last, page.count == 500 else { break }
                 after = last.0
             }

@@ -81,6 +81,18 @@ struct SQLiteHubTransaction: HubTransaction {
         try replica.write(table: table, row: row, values: values)
     }
 
+    nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws {
+        // A local file takes each write at once: no need to batch them.
+        for row in rows { try replica.write(table: table, row: row.id, values: row.values) }
+    }
+
+    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String> {
+        guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
+        var present: Set<String> = []
+        for id in ids where try database.scalar("SELECT 1 FROM \(table) WHERE id = ?", [.text(id)]) != nil { present.insert(id) }
+        return present
+    }
+
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws {
         guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
         let names = values.keys.sorted()
