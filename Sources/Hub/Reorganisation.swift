@@ -268,6 +268,13 @@ extension HubStore {
                 successorIDs[succession.newCode] = id
                 report.created.append(.init(id: id, code: succession.newCode, name: succession.newName))
             }
+            // A place must name a hamlet of an ending commune, or a person: a typo is refused.
+            let hamletKeys = Set(units.filter { $0.value.parent.map(ending.contains) == true }.flatMap { [$0.key, $0.value.code ?? ""] })
+            let people = try await store.presentRows(table: "persons", ids: placing.keys.filter { !hamletKeys.contains($0) })
+            if let unknown = placing.keys.sorted().first(where: { !hamletKeys.contains($0) && !people.contains($0) }) {
+                throw HubError.badRequest(
+                    "--place \(unknown)=...: no hamlet of the communes that end has this code or units.id, and no person this persons.id; nothing was changed")
+            }
             for (oldCode, lines) in byOld.sorted(by: { $0.key < $1.key }) {
                 let old = unit(code: oldCode)!
                 let main = lines.first(where: \.isDefault) ?? lines[0]

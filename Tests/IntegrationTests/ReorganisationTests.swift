@@ -191,6 +191,12 @@ import TestSupport
         // Offline at the split: an edit of a person who goes with Tổ 2.
         try SQLiteShell.run(quangTrung.database, "UPDATE persons SET phone = '0933' WHERE id = 'p-00688-3';")
 
+        // A place naming nothing of the split is refused, and nothing changes.
+        let typo = try Programs.run("synchub", [
+            "units", "reorganise", "--config", cluster.hub.config, "--mapping", Self.mapping, "--on", "2025-07-01", "--place", "00688-09=00694",
+        ])
+        #expect(typo.status != 0 && typo.output.contains("--place 00688-09=...: no hamlet"), "\(typo.output)")
+        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_to IS NOT NULL AND code LIKE '006%';") == "0")
         let split = try Programs.run("synchub", [
             "units", "reorganise", "--config", cluster.hub.config, "--mapping", Self.mapping, "--on", "2025-07-01",
             "--place", "00688-02=00694", "--place", "p-00688-2=00694",
