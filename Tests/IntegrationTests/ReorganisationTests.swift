@@ -263,8 +263,8 @@ import TestSupport
             INSERT INTO evaluations(id, commune_id, person_id, year, proposed_rating) VALUES ('e-1', 'unit-06916', 'p-06916-1', 2024, 'excellent');
             """)
         #expect(try Self.sync(old).status == 0)
-        // Offline: the old office corrects the person's phone.
-        try SQLiteShell.run(old.database, "UPDATE persons SET phone = '0944' WHERE id = 'p-06916-1';")
+        // Offline: the old office corrects the person's phone, and records a degree.
+        try SQLiteShell.run(old.database, "UPDATE persons SET phone = '0944', degree = 'university' WHERE id = 'p-06916-1';")
 
         let moved = try Programs.run("synchub", [
             "units", "move-person", "--config", cluster.hub.config, "--person", "p-06916-1", "--to", "06913", "--on", "2026-01-15",
@@ -281,14 +281,21 @@ import TestSupport
         #expect(try Self.rows(new.database) == history)
         #expect(try SQLiteShell.run(new.database, "SELECT full_name FROM persons WHERE id = 'p-06916-1';") == "Người một 06916")
         #expect(try SQLiteShell.run(new.database, "SELECT count(*) FROM trainings WHERE person_id = 'p-06916-1';") == "1")
+        // The new owner records the degree too, differently, before the old office is back.
+        try SQLiteShell.run(new.database, "UPDATE persons SET degree = 'master' WHERE id = 'p-06916-1';")
+        #expect(try Self.sync(new).status == 0)
         let back = try Self.sync(old)
         #expect(back.status == 0, "\(back.output)")
         #expect(try SQLiteShell.run(old.database, "SELECT count(*) FROM persons WHERE id = 'p-06916-1';") == "0")
         #expect(try SQLiteShell.run(old.database, "SELECT count(*) FROM _sync_fields WHERE pk IN ('p-06916-1', 'a-06916', 'e-1', 't-1');") == "0")
         #expect(try Self.rows(old.database) == ["persons/p-06916-2", "positions/pos-06916", "evaluations/e-06916"])
         #expect(try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0944")
+        // The two degrees met: a conflict of the field, with both values, under the rules.
+        let degree = try Self.hubValue(cluster, "SELECT kind || '|' || sides FROM _sync_conflicts WHERE tbl = 'persons' AND pk = 'p-06916-1' AND col = 'degree';")
+        #expect(degree.hasPrefix("field|") && degree.contains("university") && degree.contains("master"), "\(degree)")
         #expect(try Self.sync(new).status == 0)
-        #expect(try SQLiteShell.run(new.database, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0944")
+        #expect(try SQLiteShell.run(new.database, "SELECT phone || '|' || degree FROM persons WHERE id = 'p-06916-1';")
+            == (try Self.hubValue(cluster, "SELECT '0944|' || degree FROM persons WHERE id = 'p-06916-1';")))
         // Both offices agree with the hub by content (anti-entropy compares digests).
         for office in [old, new] {
             try office.start()
