@@ -28,10 +28,15 @@ import TestSupport
 
     /// Ids of the register rows of a file, as `table/id`, those of `unit` only when given.
     static func rows(_ database: String, unit: String? = nil) throws -> Set<String> {
+        try rows({ try SQLiteShell.run(database, $0) }, unit: unit)
+    }
+
+    /// The same, read with `sql` (a hub's SQLite file or PostgreSQL database).
+    static func rows(_ sql: (String) throws -> String, unit: String? = nil) throws -> Set<String> {
         var found: Set<String> = []
         for table in register {
             let filter = unit.map { " WHERE commune_id = '\($0)'" } ?? ""
-            let ids = try SQLiteShell.run(database, "SELECT id FROM \(table)\(filter);")
+            let ids = try sql("SELECT id FROM \(table)\(filter);")
             found.formUnion(ids.split(separator: "\n").map { "\(table)/\($0)" })
         }
         return found
@@ -44,24 +49,25 @@ import TestSupport
     /// Huyện Đầm Hà's nine communes of 2025 become two on 2025-07-01: Xã Quảng Tân (06913)
     /// goes on and takes three; the new Xã Đầm Hà takes five under code 06895, which was
     /// Thị trấn Đầm Hà's. Three offices are offline with edits when it happens.
-    @Test func damHaNineCommunesBecomeTwoWhileOfficesAreOffline() throws {
-        let cluster = try SyncCluster(label: "reorganise-damha")
+    @Test(arguments: ["sqlite", "postgresql"])
+    func damHaNineCommunesBecomeTwoWhileOfficesAreOffline(store: String) throws {
+        let hubs = try HubSide(store, label: "reorganise-damha")
         let codes = ["06895", "06898", "06901", "06904", "06910", "06913", "06916", "06917", "06919"]
-        try SQLiteShell.run(cluster.hub.database, """
+        try hubs.sql("""
             INSERT INTO units(id, code, name, kind, parent_id) VALUES
                 ('hamlet-06916-1', '06916-01', 'Thôn Đầm Buôn', 'hamlet', 'unit-06916'),
                 ('hamlet-06898-1', '06898-01', 'Thôn Quảng Lâm 1', 'hamlet', 'unit-06898');
             """)
         var offices: [String: CommuneNode] = [:]
         for code in codes {
-            let office = try cluster.addCommune(code)
+            let office = try hubs.office(code, number: offices.count)
             offices[code] = office
             #expect(try Self.sync(office).status == 0)
             try Self.typeRecords(at: office, unit: office.unit)
             let round = try Self.sync(office)
             #expect(round.status == 0, "\(code): \(round.output)")
         }
-        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM persons;") == "18")
+        #expect(try hubs.sql("SELECT count(*) FROM persons;") == "18")
 
         // Offline when the district reorganises: each types an edit and a new person.
         let offline = ["06895", "06898", "06916"]
@@ -75,16 +81,16 @@ import TestSupport
         }
 
         let reorganised = try Programs.run(
-            "synchub", ["units", "reorganise", "--config", cluster.hub.config, "--mapping", Self.mapping, "--on", "2025-07-01"])
+            "synchub", ["units", "reorganise", "--config", hubs.nodes[0].config, "--mapping", Self.mapping, "--on", "2025-07-01"])
         #expect(reorganised.status == 0, "\(reorganised.output)")
         #expect(reorganised.output.contains("created  06895 Xã Đầm Hà"), "\(reorganised.output)")
         #expect(reorganised.output.contains("goes on  06913 Xã Quảng Tân"), "\(reorganised.output)")
-        let newDamHa = try Self.hubValue(cluster, "SELECT id FROM units WHERE code = '06895' AND effective_to IS NULL;")
+        let newDamHa = try hubs.sql("SELECT id FROM units WHERE code = '06895' AND effective_to IS NULL;")
         #expect(!newDamHa.isEmpty && newDamHa != "unit-06895")
-        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_to = '2025-06-30' AND successor_id IS NOT NULL;") == "8")
-        #expect(try Self.hubValue(cluster, "SELECT count(*) FROM units WHERE effective_from = '2025-07-01';") == "1")
-        #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'hamlet-06916-1';") == newDamHa)
-        #expect(try Self.hubValue(cluster, "SELECT parent_id FROM units WHERE id = 'hamlet-06898-1';") == "unit-06913")
+        #expect(try hubs.sql("SELECT count(*) FROM units WHERE effective_to = '2025-06-30' AND successor_id IS NOT NULL;") == "8")
+        #expect(try hubs.sql("SELECT count(*) FROM units WHERE effective_from = '2025-07-01';") == "1")
+        #expect(try hubs.sql("SELECT parent_id FROM units WHERE id = 'hamlet-06916-1';") == newDamHa)
+        #expect(try hubs.sql("SELECT parent_id FROM units WHERE id = 'hamlet-06898-1';") == "unit-06913")
 
         // Offices that were online learn it at their next round: refused, told where to go.
         let online = try Self.sync(offices["06901"]!)
@@ -102,20 +108,19 @@ import TestSupport
         }
 
         // Every record is in exactly one successor, and nothing typed is lost.
-        let all = try Self.rows(cluster.hub.database)
+        let all = try Self.rows(hubs.sql)
         #expect(all.count == 9 * 5 + 3 * 2)  // 9 offices' records; a person and a training typed offline at 3
-        let inQuangTan = try Self.rows(cluster.hub.database, unit: "unit-06913")
-        let inDamHa = try Self.rows(cluster.hub.database, unit: newDamHa)
+        let inQuangTan = try Self.rows(hubs.sql, unit: "unit-06913")
+        let inDamHa = try Self.rows(hubs.sql, unit: newDamHa)
         #expect(inQuangTan.isDisjoint(with: inDamHa))
         #expect(inQuangTan.union(inDamHa) == all)
-        #expect(try Self.hubValue(cluster, "SELECT group_concat(id) FROM (SELECT id FROM trainings WHERE commune_id = '\(newDamHa)' ORDER BY id);")
-            == "t-06895-late,t-06916-late")
+        #expect(try hubs.sql("SELECT id FROM trainings WHERE commune_id = '\(newDamHa)' ORDER BY id;") == "t-06895-late\nt-06916-late")
         for code in ["06898", "06901", "06910", "06913"] { #expect(inQuangTan.contains("persons/p-\(code)-1")) }
         for code in ["06895", "06904", "06916", "06917", "06919"] { #expect(inDamHa.contains("persons/p-\(code)-1")) }
         #expect(inDamHa.contains("persons/p-06916-late") && inDamHa.contains("persons/p-06895-late"))
         #expect(inQuangTan.contains("persons/p-06898-late"))
         for code in offline {
-            #expect(try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-\(code)-1';") == "0911-\(code)")
+            #expect(try hubs.sql("SELECT phone FROM persons WHERE id = 'p-\(code)-1';") == "0911-\(code)")
         }
 
         // Xã Quảng Tân's office goes on and receives the three communes' records whole.
@@ -128,8 +133,8 @@ import TestSupport
 
         // The new Xã Đầm Hà's office: code 06895 again, but a replica id never used before.
         let second = try TemporaryDirectory("reorganise-damha-new")
-        let damHa = try CommuneNode(code: "06895", directory: second, hubURL: cluster.hub.url, interval: 0.3)
-        try cluster.hub.issueCredential(for: "06895", into: damHa.credentialPath)
+        let damHa = try CommuneNode(code: "06895", directory: second, hubURL: hubs.nodes.last!.url, interval: 0.3)
+        try hubs.nodes[0].issueCredential(for: "06895", into: damHa.credentialPath)
         #expect(try String(contentsOfFile: damHa.credentialPath, encoding: .utf8).hasPrefix("06895-2."))
         try damHa.start()
         #expect(eventually { try Self.rows(damHa.database) == inDamHa }, "\(String(describing: try? Self.rows(damHa.database).symmetricDifference(inDamHa)))")
@@ -157,7 +162,7 @@ import TestSupport
 
         // The new office writes; its dots are its own, not the old township's.
         try SQLiteShell.run(damHa.database, "UPDATE persons SET phone = '0922' WHERE id = 'p-06904-1';")
-        #expect(eventually { try Self.hubValue(cluster, "SELECT phone FROM persons WHERE id = 'p-06904-1';") == "0922" })
+        #expect(eventually { try hubs.sql("SELECT phone FROM persons WHERE id = 'p-06904-1';") == "0922" })
         #expect(eventually { try damHa.status().json["unacked_changes"] as? Int == 0 })
     }
 
@@ -305,5 +310,56 @@ import TestSupport
             }, "\(office.code): \(String(describing: try? office.status().json))")
             office.stop()
         }
+    }
+}
+
+/// The hub side of a test: one synchub on its SQLite file, or two synchub processes on one
+/// PostgreSQL database (offices take them in turn), holding Huyện Đầm Hà's units as
+/// district staff load them (`Deploy/demo/dam_ha_communes.csv`, ids `unit-CODE`).
+final class HubSide {
+    let directory: TemporaryDirectory
+    let nodes: [HubNode]
+    let url: String?
+
+    init(_ store: String, label: String) throws {
+        let directory = try TemporaryDirectory(label)
+        self.directory = directory
+        if store == "postgresql" {
+            let url = try PostgresTestServer.newDatabase()
+            nodes = try ["hub-a", "hub-b"].map { name in
+                let hub = try HubNode(directory: directory, name: name)
+                try hub.configure("[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 4")
+                return hub
+            }
+            self.url = url
+        } else {
+            nodes = [try HubNode(directory: directory)]
+            url = nil
+        }
+        for node in nodes { try node.start() }
+        let csv = try String(contentsOfFile: Programs.packageRoot.appendingPathComponent("Deploy/demo/dam_ha_communes.csv").path, encoding: .utf8)
+        let units = csv.split(whereSeparator: \.isNewline).dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        try sql("INSERT INTO units(id, code, name, kind) VALUES ('unit-200', '200', 'Huyện Đầm Hà', 'district');\n" + units.map { fields in
+            let kind = fields[6] == "Xã" ? "commune" : fields[6] == "Phường" ? "ward" : "township"
+            let ended = fields[7] == "1" ? "NULL" : "'2019-12-31'"
+            return "INSERT INTO units(id, code, name, kind, parent_id, effective_from, effective_to) VALUES "
+                + "('unit-\(fields[4])', '\(fields[4])', '\(fields[5])', '\(kind)', 'unit-200', '2008-01-01', \(ended));"
+        }.joined(separator: "\n"))
+    }
+
+    deinit { for node in nodes { node.stop() } }
+
+    /// SQL as district staff run it on the hub's store; the output's rows, one per line.
+    @discardableResult
+    func sql(_ text: String) throws -> String {
+        if let url { return try PostgresTestServer.psql(url, text).trimmingCharacters(in: .whitespacesAndNewlines) }
+        return try SQLiteShell.run(nodes[0].database, text)
+    }
+
+    /// The office of commune `code`, the `number`-th: it syncs with the hubs in turn.
+    func office(_ code: String, number: Int) throws -> CommuneNode {
+        let office = try CommuneNode(code: code, directory: directory, hubURL: nodes[number % nodes.count].url, interval: 0.3)
+        try nodes[0].issueCredential(for: code, into: office.credentialPath)
+        return office
     }
 }
