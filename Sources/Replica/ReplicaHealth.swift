@@ -60,9 +60,15 @@ public struct ReplicaHealth: Sendable, Equatable {
         let conflicts = try database.query(
             "SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first ?? []
         var unitName: String?
-        if let code = Optional(replica) {
-            unitName = try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
-        }
+        // The official code (a replica id the hub numbered after a reused code is CODE-N);
+        // of the units with that code, the one this replica's own rows name, else the one in force.
+        let parts = replica.split(separator: "-")
+        let code = parts.count == 2 && parts[1].allSatisfy(\.isNumber) ? String(parts[0]) : replica
+        unitName = try database.scalar(
+            """
+            SELECT name FROM units WHERE code = ?
+            ORDER BY id IN (SELECT commune_id FROM persons UNION SELECT commune_id FROM positions) DESC, effective_to IS NOT NULL LIMIT 1
+            """, [.text(code)])?.textValue
         let files = [path, path + "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? NSNumber }
         var freeDisk: Int64?
         var stats = statvfs()

@@ -141,6 +141,8 @@ import TestSupport
         #expect(try SQLiteShell.run(damHa.database, "SELECT phone FROM persons WHERE id = 'p-06916-1';") == "0911-06916")
         #expect(eventually { try damHa.status().exitCode == 0 }, "\(String(describing: try? damHa.status().json))")
         #expect(try damHa.status().json["replica"] as? String == "06895-2")
+        #expect(try damHa.status().json["commune_name"] as? String == "Xã Đầm Hà")
+        #expect(try offices["06895"]!.status().json["commune_name"] as? String == "Thị trấn Đầm Hà", "the old office still says what it was")
         // History is kept: before the date, the old units and who held what there; after it,
         // the same seats under the successor.
         func report(_ date: String) throws -> [[String: Any]] {
