@@ -162,7 +162,7 @@ public actor HubStore {
             }
             // An office of a unit that ended delivers what it typed before it knew: records it
             // created there go on to the successor, as the reorganisation moved the others.
-            if report.applied > 0, let ended = try await endedUnitID(caller.scope, in: store) {
+            if report.applied > 0, let ended = try await endedUnit(caller.scope, in: store)?.successorID {
                 districtWrote = try await !moveRecords(of: caller.scope, in: store) { _, _, _ in ended }.isEmpty || districtWrote
             }
             if districtWrote { try await feedDistrictEdits(in: store) }

@@ -57,6 +57,8 @@ public struct EndedUnit: Sendable, Equatable {
     public let name: String
     /// Its last day in force (`effective_to`).
     public let lastDay: String
+    /// units.id of its main successor.
+    public let successorID: String?
     public let successorCode: String?
     public let successorName: String?
 
@@ -94,14 +96,8 @@ extension HubStore {
         }
         return EndedUnit(
             code: values["code"]?.textValue ?? "?", name: values["name"]?.textValue ?? "?", lastDay: endedOn,
+            successorID: values["successor_id"]?.textValue,
             successorCode: successor["code"]?.textValue, successorName: successor["name"]?.textValue)
-    }
-
-    /// The successor of `unit` if it has ended.
-    func endedUnitID(_ unit: String, in store: any HubTransaction) async throws -> String? {
-        let values = try await store.values(table: "units", row: unit, columns: ["effective_to", "successor_id"])
-        guard case .text(let endedOn)? = values["effective_to"], endedOn < Self.today() else { return nil }
-        return values["successor_id"]?.textValue
     }
 
     /// Opens a review item for a split unit: its records went to the default successor
