@@ -128,9 +128,9 @@ extension HubStore {
     func reviewDuplicatePersons(after changes: some Sequence<Change>, in store: any HubTransaction) async throws {
         let touched = DuplicatePersons.touchedPersons(changes)
         guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return }
-        let people = try await store.personsSharingCitizenID(with: touched)
+        let (people, standing) = try await store.duplicateCandidates(touching: touched)
         let wanted = DuplicatePersons.pairs(among: people, touching: touched)
-        for item in try await store.standingReviewItems(of: .duplicate) {
+        for item in standing {
             guard let pair = DuplicatePersons.pair(of: item), touched.contains(pair.low) || touched.contains(pair.high), !wanted.contains(pair)
             else { continue }
             try await store.closeReviewItem(table: item.table, row: item.row, column: item.column)

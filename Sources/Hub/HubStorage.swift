@@ -162,8 +162,9 @@ public protocol HubTransaction {
         table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String) async throws -> Bool
     /// Closes the item under `table/row/column` unless it is closed already.
     nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws
-    /// Review items of `kind` that are not closed.
-    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord]
+    /// In one read: `personsSharingCitizenID(with: ids)`, and the `duplicate` items not closed
+    /// that name any of `ids` (a push's check for one person created twice costs one round trip).
+    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord])
     /// Ids of the rows of `table` whose `column` (a text column of the register) holds `value`.
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String]
     /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one

@@ -161,8 +161,11 @@ public actor HubStore {
                 districtWrote = try await endSeatLosers(in: store) > 0
             }
             // An office of a unit that ended delivers what it typed before it knew: records it
-            // created there go on to the successor, as the reorganisation moved the others.
-            if report.applied > 0, let ended = try await endedUnit(caller.scope, in: store)?.successorID {
+            // created there go on to the successor, as the reorganisation moved the others. A
+            // record is created with its commune_id; a batch without one creates nothing.
+            if report.applied > 0, accepted.contains(where: { $0.column == RowScope.column }),
+                let ended = try await endedUnit(caller.scope, in: store)?.successorID
+            {
                 districtWrote = try await !moveRecords(of: caller.scope, in: store) { _, _, _ in ended }.isEmpty || districtWrote
             }
             if districtWrote { try await feedDistrictEdits(in: store) }

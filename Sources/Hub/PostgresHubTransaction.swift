@@ -336,17 +336,32 @@ struct PostgresHubTransaction: HubTransaction {
         try await PostgresConflictLedger(session: session, now: try await meta.clock()).close([(table, row, column)])
     }
 
-    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord] {
-        try await session.rows(
+    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord]) {
+        guard !ids.isEmpty else { return ([], []) }
+        let sorted = ids.sorted()
+        var people: [PersonRecord] = []
+        var standing: [ConflictRecord] = []
+        for row in try await session.rows(
             """
-            SELECT tbl, pk, col, rule, sides, chosen, state::text FROM _sync_conflicts
-            WHERE kind = $1::_sync_conflict_kind AND state <> 'closed' ORDER BY tbl, pk, col
-            """, [kind.rawValue]
-        ).map { row in
-            let (table, key, column, rule, sides, chosen, state) = try row.decode((String, String, String, String, String, String, String).self)
-            return ConflictRecord(table: table, row: key, column: column, kind: kind, rule: rule, sidesJSON: sides, chosen: chosen,
-                                  state: ConflictRecord.State(rawValue: state) ?? .open)
+            SELECT 'p', p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
+            FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
+            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')
+            UNION ALL
+            SELECT 'i', c.pk, c.col, c.rule, c.sides, c.chosen, c.state::text, NULL FROM _sync_conflicts c
+            WHERE c.kind = 'duplicate' AND c.state <> 'closed' AND c.tbl = 'persons' AND (c.pk = ANY($1::text[]) OR c.col = ANY($2::text[]))
+            """, [sorted, sorted.map { DuplicatePersons.columnPrefix + $0 }]
+        ) {
+            let (kind, a, b, c, d, e, f, dot) = try row.decode((String, String, String?, String?, String?, String?, String?, String?).self)
+            if kind == "p", let citizenID = b {
+                people.append(PersonRecord(id: a, citizenID: citizenID, fullName: c, birthDate: d, communeID: e, mergedInto: f,
+                                           origin: dot.flatMap(Dot.init(text:))?.replica))
+            } else if kind == "i" {
+                standing.append(ConflictRecord(
+                    table: "persons", row: a, column: b ?? "", kind: .duplicate, rule: c ?? "", sidesJSON: d ?? "[]", chosen: e ?? "",
+                    state: ConflictRecord.State(rawValue: f ?? "") ?? .open))
+            }
         }
+        return (people.sorted { $0.id < $1.id }, standing)
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {

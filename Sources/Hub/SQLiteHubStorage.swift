@@ -359,8 +359,13 @@ struct SQLiteHubTransaction: HubTransaction {
             [.integer(Int64(try replica.clock.rawValue)), .text(table), .text(row), .text(column)])
     }
 
-    nonisolated(nonsending) func standingReviewItems(of kind: ConflictRecord.Kind) async throws -> [ConflictRecord] {
-        try replica.conflicts(kind: kind).filter { $0.state != .closed }
+    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord]) {
+        guard !ids.isEmpty else { return ([], []) }
+        let names = Set(ids.map { DuplicatePersons.columnPrefix + $0 })
+        let standing = try replica.conflicts(kind: .duplicate).filter { record in
+            record.state != .closed && record.table == "persons" && (ids.contains(record.row) || names.contains(record.column))
+        }
+        return (try await personsSharingCitizenID(with: ids), standing)
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
