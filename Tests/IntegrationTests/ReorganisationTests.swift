@@ -133,8 +133,7 @@ import TestSupport
 
         // The new Xã Đầm Hà's office: code 06895 again, but a replica id never used before.
         let second = try TemporaryDirectory("reorganise-damha-new")
-        let damHa = try CommuneNode(code: "06895", directory: second, hubURL: hubs.nodes.last!.url, interval: 0.3)
-        try hubs.nodes[0].issueCredential(for: "06895", into: damHa.credentialPath)
+        let damHa = try hubs.office("06895", number: 1, in: second)
         #expect(try String(contentsOfFile: damHa.credentialPath, encoding: .utf8).hasPrefix("06895-2."))
         try damHa.start()
         #expect(eventually { try Self.rows(damHa.database) == inDamHa }, "\(String(describing: try? Self.rows(damHa.database).symmetricDifference(inDamHa)))")
@@ -251,9 +250,9 @@ import TestSupport
             let office = try CommuneNode(code: code, directory: second, hubURL: cluster.hub.url, interval: 0.3)
             try cluster.hub.issueCredential(for: code, into: office.credentialPath)
             try office.start()
+            defer { office.stop() }
             #expect(eventually { try Self.rows(office.database) == expected }, "\(code)")
             #expect(eventually { try office.status().exitCode == 0 }, "\(code): \(String(describing: try? office.status().json))")
-            office.stop()
         }
     }
 
@@ -306,11 +305,11 @@ import TestSupport
         // Both offices agree with the hub by content (anti-entropy compares digests).
         for office in [old, new] {
             try office.start()
+            defer { office.stop() }
             #expect(eventually {
                 let status = try office.status()
                 return status.exitCode == 0 && status.json["last_digest_match_at"] is String && status.json["digest_differing_rows"] as? Int == 0
             }, "\(office.code): \(String(describing: try? office.status().json))")
-            office.stop()
         }
     }
 }
@@ -322,6 +321,8 @@ final class HubSide {
     let directory: TemporaryDirectory
     let nodes: [HubNode]
     let url: String?
+    /// Offices made here, stopped with the hubs.
+    private(set) var offices: [CommuneNode] = []
 
     init(_ store: String, label: String) throws {
         let directory = try TemporaryDirectory(label)
@@ -349,7 +350,10 @@ final class HubSide {
         }.joined(separator: "\n"))
     }
 
-    deinit { for node in nodes { node.stop() } }
+    deinit {
+        for office in offices { office.stop() }
+        for node in nodes { node.stop() }
+    }
 
     /// SQL as district staff run it on the hub's store; the output's rows, one per line.
     @discardableResult
@@ -358,10 +362,13 @@ final class HubSide {
         return try SQLiteShell.run(nodes[0].database, text)
     }
 
-    /// The office of commune `code`, the `number`-th: it syncs with the hubs in turn.
-    func office(_ code: String, number: Int) throws -> CommuneNode {
-        let office = try CommuneNode(code: code, directory: directory, hubURL: nodes[number % nodes.count].url, interval: 0.3)
+    /// The office of commune `code`, the `number`-th: it syncs with the hubs in turn. Its
+    /// files go in `directory` when given (a second office under the same code).
+    func office(_ code: String, number: Int, in directory: TemporaryDirectory? = nil) throws -> CommuneNode {
+        let office = try CommuneNode(
+            code: code, directory: directory ?? self.directory, hubURL: nodes[number % nodes.count].url, interval: 0.3)
         try nodes[0].issueCredential(for: code, into: office.credentialPath)
+        offices.append(office)
         return office
     }
 }
