@@ -16,6 +16,9 @@ public struct Caller: Sendable, Equatable {
     /// The units.id of the commune whose rows this caller may push and pull.
     public let scope: String
     public let role: Role
+    /// That unit's last day in force (`effective_to`) when the credential was checked: nil
+    /// while it is in force. Reads refuse an office of an ended unit from it (`refuseIfEnded`).
+    var scopeLastDay: String? = nil
 }
 
 /// A credential as `synchub credential list` shows it.
@@ -59,7 +62,7 @@ enum Credentials {
                 "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
-        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role)
+        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay)
     }
 
     static func digest(_ token: String) -> String {

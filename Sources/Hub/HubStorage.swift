@@ -179,6 +179,8 @@ public struct StoredCredential: Sendable, Equatable {
     public let role: Caller.Role
     public let sha256: String
     public let issuedAt: String
+    /// The scope unit's `effective_to`, read with the credential (nil while it is in force).
+    public var scopeLastDay: String? = nil
 }
 
 /// A reviewer's decision as kept: who, when, why, what it wrote, and the values it overwrote

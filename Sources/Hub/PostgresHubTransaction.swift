@@ -228,11 +228,14 @@ struct PostgresHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
         guard let row = try await session.rows(
-            "SELECT scope, role, sha256, issued_at FROM _sync_hub_credentials WHERE replica = $1", [replica.rawValue]).first
+            """
+            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to
+            FROM _sync_hub_credentials c LEFT JOIN units u ON u.id = c.scope WHERE c.replica = $1
+            """, [replica.rawValue]).first
         else { return nil }
-        let (scope, role, sha256, issuedAt) = try row.decode((String, String, String, String).self)
+        let (scope, role, sha256, issuedAt, lastDay) = try row.decode((String, String, String, String, String?).self)
         guard let role = Caller.Role(rawValue: role) else { return nil }
-        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt)
+        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: lastDay)
     }
 
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {

@@ -128,9 +128,12 @@ extension HubStore {
     static let placementColumn = "*placement"
 
     /// An office of an ended unit may still deliver what it typed (push), but is no longer
-    /// served the register: 410 with the successor's name and what to do.
+    /// served the register: 410 with the successor's name and what to do. Whether the unit
+    /// ended is read with the credential, so a request of an office in force costs nothing.
     func refuseIfEnded(_ caller: Caller, in store: any HubTransaction) async throws {
-        guard let ended = try await endedUnit(caller.scope, in: store) else { return }
+        guard let lastDay = caller.scopeLastDay, lastDay < Self.today(),
+            let ended = try await endedUnit(caller.scope, in: store)
+        else { return }
         throw HubError(status: 410, code: "unit_ended", message: ended.refusal(replica: caller.replica))
     }
 

@@ -266,11 +266,15 @@ struct SQLiteHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
         guard let row = try database.query(
-            "SELECT scope, role, sha256, issued_at FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)]).first,
+            """
+            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to
+            FROM _sync_hub_credentials c LEFT JOIN units u ON u.id = c.scope WHERE c.replica = ?
+            """, [.text(replica.rawValue)]).first,
             let scope = row[0].textValue, let role = row[1].textValue.flatMap(Caller.Role.init(rawValue:)),
             let sha256 = row[2].textValue, let issuedAt = row[3].textValue
         else { return nil }
-        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt)
+        return StoredCredential(
+            replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: row[4].textValue)
     }
 
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {

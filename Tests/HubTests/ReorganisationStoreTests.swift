@@ -49,8 +49,11 @@ import TestSupport
         #expect(report.moved["persons"] == 2 && report.moved["assignments"] == 1)
 
         // Ended offices: refused the register, with the successor named; their typing is taken.
+        // (Each request checks its credential anew: a caller is what one request found.)
+        let bNow = try await bench.store.authenticate("Bearer " + (try await bench.store.issueCredential(for: "22222", scope: "unit-b")))
+        #expect(bNow.replica == "22222")
         await #expect {
-            try await bench.store.pull(for: b.1, after: 0, limit: 100)
+            try await bench.store.pull(for: bNow, after: 0, limit: 100)
         } throws: { error in
             (error as? HubError)?.status == 410 && (error as? HubError)?.message.contains("Xã Mới (11111)") == true
         }
