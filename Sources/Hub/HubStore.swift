@@ -362,7 +362,7 @@ public actor HubStore {
                     + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
                 // Ended when the keeper took the seat, but never before the loser's own start
                 // (ISO dates compare as text).
-                let keeperStart = keeper.startDate ?? Date().formatted(.iso8601.year().month().day())
+                let keeperStart = keeper.startDate ?? RegisterDate.today()
                 try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
                     on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
                 ended += 1

@@ -65,7 +65,7 @@ public struct EndedUnit: Sendable, Equatable {
     /// What the office of the ended unit is told, and what to do.
     func refusal(replica: ReplicaID) -> String {
         let successor = successorCode.map { "\(successorName ?? "?") (\($0))" } ?? "its successor"
-        let from = HubStore.dayAfter(lastDay) ?? "after \(lastDay)"
+        let from = RegisterDate.day(after: lastDay) ?? "after \(lastDay)"
         return "\(name) (\(code)) was in force until \(lastDay); from \(from) its records belong to \(successor), and this computer's register "
             + "(replica \(replica)) is no longer kept up to date. Changes typed here before this was known are still taken by "
             + "the hub and reach \(successor) (or the district's review). Technician: let 'syncctl status' show 0 unsent changes, "
@@ -77,19 +77,10 @@ public struct EndedUnit: Sendable, Equatable {
 extension HubStore {
     static let communeKinds: Set<String> = ["commune", "ward", "township"]
 
-    /// Today's date (UTC) as the register writes dates.
-    static func today() -> String { Date().formatted(.iso8601.year().month().day()) }
-
-    /// The ISO date after `date`, or before it (`by: -1`).
-    static func dayAfter(_ date: String, by days: Int = 1) -> String? {
-        guard let day = try? Date(date, strategy: .iso8601.year().month().day()) else { return nil }
-        return day.addingTimeInterval(Double(days) * 86_400).formatted(.iso8601.year().month().day())
-    }
-
     /// The unit `unit` if it has ended: its `effective_to`, its last day in force, is past.
     func endedUnit(_ unit: String, in store: any HubTransaction) async throws -> EndedUnit? {
         let values = try await store.values(table: "units", row: unit, columns: ["code", "name", "effective_to", "successor_id"])
-        guard case .text(let endedOn)? = values["effective_to"], endedOn < Self.today() else { return nil }
+        guard case .text(let endedOn)? = values["effective_to"], endedOn < RegisterDate.today() else { return nil }
         var successor: [String: Value] = [:]
         if case .text(let id)? = values["successor_id"] {
             successor = try await store.values(table: "units", row: id, columns: ["code", "name"])
@@ -131,7 +122,7 @@ extension HubStore {
     /// served the register: 410 with the successor's name and what to do. Whether the unit
     /// ended is read with the credential, so a request of an office in force costs nothing.
     func refuseIfEnded(_ caller: Caller, in store: any HubTransaction) async throws {
-        guard let lastDay = caller.scopeLastDay, lastDay < Self.today(),
+        guard let lastDay = caller.scopeLastDay, lastDay < RegisterDate.today(),
             let ended = try await endedUnit(caller.scope, in: store)
         else { return }
         throw HubError(status: 410, code: "unit_ended", message: ended.refusal(replica: caller.replica))
@@ -219,8 +210,8 @@ extension HubStore {
     /// hamlet (by units.id or code) or a person (by persons.id). One transaction: all of it
     /// or nothing.
     public func reorganise(_ successions: [Succession], on date: String, placing: [String: String] = [:]) async throws -> ReorganisationReport {
-        guard Self.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
-        let lastDay = Self.dayAfter(date, by: -1)!
+        guard RegisterDate.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
+        let lastDay = RegisterDate.day(after: date, by: -1)!
         return try await storage.write { store in
             var report = ReorganisationReport()
             let units = try await unitTable(in: store)
@@ -382,10 +373,6 @@ extension HubStore {
         return units
     }
 
-    static func isDate(_ text: String) -> Bool {
-        text.utf8.count == 10 && (try? Date(text, strategy: .iso8601.year().month().day())) != nil
-    }
-
     /// Rows district staff add to the register (units, titles, quotas, ...), as their SQL
     /// would, in one transaction: a tool's way to load reference data.
     public func insertDistrictRows(_ table: String, _ rows: [(id: String, values: [String: Value])]) async throws {
@@ -410,7 +397,7 @@ extension HubStore {
     /// the old commune end on `date`. Edits the old office made before it learned of the move
     /// are still taken from it and reach the new one (`RowMove`).
     public func rotate(person: String, to unit: String, on date: String) async throws -> [String: Int] {
-        guard Self.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
+        guard RegisterDate.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
         return try await storage.write { store in
             guard case .text(let from)? = try await store.values(table: "persons", row: person, columns: [RowScope.column])[RowScope.column] else {
                 throw HubError.badRequest("no person \(person) is in the register")

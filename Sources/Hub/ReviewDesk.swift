@@ -168,7 +168,7 @@ extension HubStore {
     /// The district write that ends an assignment (never deletes it), naming the reviewer's reason.
     private static func ending(_ assignment: String, reviewer: Caller, reason: String) -> RowValues {
         RowValues(table: "assignments", row: assignment, values: AssignmentTerm.ending(
-            on: Date().formatted(.iso8601.year().month().day()), reason: "ended on district review by \(reviewer.replica): \(reason)"))
+            on: RegisterDate.today(), reason: "ended on district review by \(reviewer.replica): \(reason)"))
     }
 }
 

@@ -26,10 +26,10 @@ struct ReorganiseBenchmark: AsyncParsableCommand {
     @OptionGroup var store: BenchStoreOptions
 
     func run() async throws {
-        let lines = try Self.lines(mapping, province: province)
+        let lines = try MappingFile.lines(at: mapping).filter { $0.oldProvince == province }
         guard !lines.isEmpty else { throw ValidationError("no line of \(mapping) has old_province_code \(province)") }
         var names: [String: String] = [:]
-        for line in lines { names[line.oldCode] = line.oldName }
+        for line in lines { names[line.succession.oldCode] = line.oldName }
         let oldCodes = names.keys.sorted()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncbench-reorganise-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -60,27 +60,6 @@ struct ReorganiseBenchmark: AsyncParsableCommand {
                      baseline, Double(moved) / baseline, rate / (Double(moved) / baseline)))
         print(String(format: #"{"store": "%@", "old_units": %d, "records_moved": %d, "seconds": %.3f, "records_per_s": %.0f, "plain_update_per_s": %.0f, "ratio": %.4f}"#,
                      store.store.rawValue, oldCodes.count, moved, elapsed, rate, Double(moved) / baseline, rate / (Double(moved) / baseline)))
-    }
-
-    struct Line {
-        let oldCode: String
-        let oldName: String
-        let succession: Succession
-    }
-
-    static func lines(_ path: String, province: String) throws -> [Line] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        var rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        let header = rows.removeFirst()
-        func column(_ name: String) throws -> Int {
-            guard let index = header.firstIndex(of: name) else { throw ValidationError("\(path) has no column \(name)") }
-            return index
-        }
-        let (province_, oldCode, oldName) = (try column("old_province_code"), try column("old_commune_code"), try column("old_commune_name"))
-        let successions = try MappingFile.successions(at: path)
-        return zip(rows, successions).compactMap { fields, succession in
-            fields[province_] == province ? Line(oldCode: fields[oldCode], oldName: fields[oldName], succession: succession) : nil
-        }
     }
 
     /// Seconds to move the same rows with plain SQL on a table without triggers.

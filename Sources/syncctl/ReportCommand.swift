@@ -21,8 +21,8 @@ struct ReportCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let date = asOf ?? Date().formatted(.iso8601.year().month().day())
-        guard date.utf8.count == 10, (try? Date(date, strategy: .iso8601.year().month().day())) != nil else {
+        let date = asOf ?? RegisterDate.today()
+        guard RegisterDate.isDate(date) else {
             throw ValidationError("'\(date)' is not a date: give it as YYYY-MM-DD")
         }
         // Read-only: a report never changes the file, and needs no write permission.
