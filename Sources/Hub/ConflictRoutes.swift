@@ -24,8 +24,15 @@ struct ConflictRoutes {
     }
 
     @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {
-        let state = request.uri.queryParameters["state"].map(String.init)
-        return try wire.reply(try await store.conflicts(state: state, for: context.caller), to: request)
+        let query = request.uri.queryParameters
+        let limit = try query["limit"].map { text in
+            guard let limit = Int(String(text)) else { throw HubError.badRequest("limit must be a whole number, not '\(text)'") }
+            return limit
+        }
+        return try wire.reply(
+            try await store.conflicts(state: query["state"].map(String.init), after: query["after"].map(String.init), limit: limit,
+                                      for: context.caller),
+            to: request)
     }
 
     @Sendable func resolve(_ request: Request, context: CallerContext) async throws -> Response {

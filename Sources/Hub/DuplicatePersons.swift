@@ -26,26 +26,37 @@ public struct PersonRecord: Sendable, Equatable {
     var standsAlone: Bool { (mergedInto ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
 }
 
-/// Collision 7 of DOMAIN.md, the same person created on two sides: two persons records with
-/// one citizen id (CCCD), neither merged into another, are a `duplicate` review item on the
-/// hub, one per pair, under `persons/LOWER_ID/*duplicate:HIGHER_ID` (so finding the pair again
-/// opens nothing twice). A reviewer resolves it by picking the record to keep: the other's
-/// assignments, evaluations and trainings are re-pointed to it and the other record is marked
-/// `merged_into` = the kept id, `status` = 'merged', all as district writes that reach every
-/// replica through the feed. Rows stay in the scope they were in: only `person_id` changes.
+/// Collision 7 of DOMAIN.md, the same person created on two sides: persons records sharing
+/// one citizen id (CCCD), none merged into another, are one `duplicate` review item on the
+/// hub per citizen id, under `persons/CITIZEN_ID/*duplicate`, naming every record that
+/// shares it (the first `listedRecords` of them as sides, with the count of all). However
+/// many records a push adds to one citizen id, it opens one item and the work grows with
+/// the push, not with the pairs among the records. A reviewer resolves it by picking the
+/// record to keep: the others' assignments, evaluations and trainings are re-pointed to it
+/// and the others are marked `merged_into` = the kept id, `status` = 'merged', all as
+/// district writes that reach every replica through the feed. Rows stay in the scope they
+/// were in: only `person_id` changes.
 ///
-/// The pure part (which pairs, which key, which sides) is here as functions of values; the
-/// hub calls `reviewDuplicatePersons` after every merge of pushed changes and every fold of
+/// Items opened by earlier versions name one pair (`persons/LOW/*duplicate:HIGH`); they
+/// stay decidable as before, and close like the others when their pair no longer stands.
+///
+/// The pure part (which citizen ids, which sides) is here as functions of values; the hub
+/// calls `reviewDuplicatePersons` after every merge of pushed changes and every fold of
 /// district edits, and `duplicateMerge` when a reviewer decides.
 public enum DuplicatePersons {
     static let citizenIDColumn = "citizen_id"
     static let mergedIntoColumn = "merged_into"
-    /// The column of an item: the prefix, then the higher id of the pair.
-    static let columnPrefix = "*duplicate:"
+    /// The column of an item: one per citizen id, which is its row.
+    static let column = "*duplicate"
+    /// The column prefix of an item of an earlier version: the prefix, then the higher id of the pair.
+    static let pairPrefix = "*duplicate:"
     static let rule = "review"
     static let mergedStatus = "merged"
     /// The tables whose `person_id` a merge re-points.
     static let referencing = ["assignments", "evaluations", "trainings"]
+    /// At most this many records are listed as an item's sides (lowest ids first); the item
+    /// says how many share the citizen id in all (`ConflictView.count`).
+    static let listedRecords = 20
 
     /// Whether `schema`'s persons have the columns this needs (a register of schema 1 has no
     /// merged_into: a hub serving one finds no duplicates).
@@ -54,24 +65,19 @@ public enum DuplicatePersons {
         return columns.isSuperset(of: [citizenIDColumn, mergedIntoColumn, "full_name", "birth_date", "commune_id", "status"])
     }
 
-    /// A pair of records, by id, lower first.
-    struct Pair: Hashable {
-        let low: String
-        let high: String
-
-        init(_ one: String, _ other: String) { (low, high) = one < other ? (one, other) : (other, one) }
-
-        /// The item's key: `persons/low/*duplicate:high`.
-        var row: String { low }
-        var column: String { DuplicatePersons.columnPrefix + high }
-
-        func contains(_ id: String) -> Bool { low == id || high == id }
+    /// What an item is about: every record sharing a citizen id, or (an item of an earlier
+    /// version) one pair of records by id.
+    enum Subject: Equatable {
+        case citizenID(String)
+        case pair(low: String, high: String)
     }
 
-    /// The pair an item was opened for, or nil if `record` is no duplicate item.
-    static func pair(of record: ConflictRecord) -> Pair? {
-        guard record.kind == .duplicate, record.table == "persons", record.column.hasPrefix(columnPrefix) else { return nil }
-        return Pair(record.row, String(record.column.dropFirst(columnPrefix.count)))
+    /// The subject of `record`, or nil if it is no duplicate item.
+    static func subject(of record: ConflictRecord) -> Subject? {
+        guard record.kind == .duplicate, record.table == "persons" else { return nil }
+        if record.column == column { return .citizenID(record.row) }
+        guard record.column.hasPrefix(pairPrefix) else { return nil }
+        return .pair(low: record.row, high: String(record.column.dropFirst(pairPrefix.count)))
     }
 
     /// Rows whose citizen id or merge mark `changes` wrote, or that they deleted: where a
@@ -84,24 +90,18 @@ public enum DuplicatePersons {
         }.map(\.row))
     }
 
-    /// The pairs that should have an item: records of one citizen id, neither merged, at
-    /// least one of them `touched`. `people` are the records sharing a citizen id with them.
-    static func pairs(among people: [PersonRecord], touching touched: Set<String>) -> Set<Pair> {
-        let standing = people.filter { $0.standsAlone && !$0.citizenID.trimmingCharacters(in: .whitespaces).isEmpty }
-        var pairs: Set<Pair> = []
-        for group in Dictionary(grouping: standing, by: \.citizenID).values {
-            for (index, one) in group.enumerated() {
-                for other in group.dropFirst(index + 1) where one.id != other.id && (touched.contains(one.id) || touched.contains(other.id)) {
-                    pairs.insert(Pair(one.id, other.id))
-                }
-            }
-        }
-        return pairs
+    /// The records that should be an item, by citizen id: two or more records of one
+    /// non-blank citizen id, none merged. One pass over `people` (the records sharing a
+    /// citizen id with what a push touched), so the work is linear in them.
+    static func groups(among people: [PersonRecord]) -> [String: [PersonRecord]] {
+        Dictionary(grouping: people.filter { $0.standsAlone && !$0.citizenID.trimmingCharacters(in: .whitespaces).isEmpty },
+                   by: \.citizenID)
+            .filter { Set($0.value.map(\.id)).count > 1 }
     }
 
-    /// What reviewers see of each record, lower id first.
+    /// What reviewers see of each record, lower id first, at most `listedRecords` of them.
     static func sides(_ people: [PersonRecord]) -> [ConflictView.Side] {
-        people.sorted { $0.id < $1.id }.map { person in
+        people.sorted { $0.id < $1.id }.prefix(listedRecords).map { person in
             var side = ConflictView.Side()
             side.person = person.id
             side.fullName = person.fullName
@@ -113,67 +113,86 @@ public enum DuplicatePersons {
         }
     }
 
-    static func json(_ sides: [ConflictView.Side]) throws -> String {
+    /// The sides as kept with the item: `{"count": N, "sides": [...]}` when not every record
+    /// is listed, the bare array otherwise (what `ConflictView` reads back, `sidesAndCount`).
+    static func json(_ sides: [ConflictView.Side], count: Int) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(sides), as: UTF8.self)
+        guard count > sides.count else { return String(decoding: try encoder.encode(sides), as: UTF8.self) }
+        return String(decoding: try encoder.encode(Listed(count: count, sides: sides)), as: UTF8.self)
+    }
+
+    /// The sides an item keeps, and how many records it names in all when it lists fewer.
+    static func sidesAndCount(_ json: String) -> (sides: [ConflictView.Side], count: Int?) {
+        let data = Data(json.utf8)
+        if let listed = try? JSONDecoder().decode(Listed.self, from: data) { return (listed.sides, listed.count) }
+        return ((try? JSONDecoder().decode([ConflictView.Side].self, from: data)) ?? [], nil)
+    }
+
+    private struct Listed: Codable {
+        let count: Int
+        let sides: [ConflictView.Side]
     }
 }
 
 extension HubStore {
-    /// Opens a `duplicate` item for every pair of records that `changes` (just merged, in the
-    /// caller's transaction) made share a citizen id, and closes the items of pairs they undid
-    /// (a citizen id corrected, a record merged or deleted). Costs nothing for changes that
-    /// touch no citizen id, and a fixed number of statements otherwise, plus one per pair found.
+    /// Opens (or brings up to date) one `duplicate` item for every citizen id that `changes`
+    /// (just merged, in the caller's transaction) left shared by two or more standing
+    /// records, and closes the items of citizen ids no longer shared (a citizen id
+    /// corrected, a record merged or deleted). Costs nothing for changes that touch no
+    /// citizen id; otherwise one read of the records sharing the touched citizen ids, one
+    /// write per citizen id found shared, and one statement closing what no longer stands.
     func reviewDuplicatePersons(after changes: some Sequence<Change>, in store: any HubTransaction) async throws {
         let touched = DuplicatePersons.touchedPersons(changes)
         guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return }
-        let (people, standing) = try await store.duplicateCandidates(touching: touched)
-        let wanted = DuplicatePersons.pairs(among: people, touching: touched)
-        for item in standing {
-            guard let pair = DuplicatePersons.pair(of: item), touched.contains(pair.low) || touched.contains(pair.high), !wanted.contains(pair)
-            else { continue }
-            try await store.closeReviewItem(table: item.table, row: item.row, column: item.column)
-        }
-        let byID = Dictionary(people.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for pair in wanted.sorted(by: { ($0.low, $0.high) < ($1.low, $1.high) }) {
-            let sides = DuplicatePersons.sides([pair.low, pair.high].compactMap { byID[$0] })
+        let people = try await store.personsSharingCitizenID(with: touched)
+        for (citizenID, records) in DuplicatePersons.groups(among: people).sorted(by: { $0.key < $1.key }) {
             try await store.openReviewItem(
-                table: "persons", row: pair.row, column: pair.column, kind: .duplicate, rule: DuplicatePersons.rule,
-                sidesJSON: try DuplicatePersons.json(sides))
+                table: "persons", row: citizenID, column: DuplicatePersons.column, kind: .duplicate, rule: DuplicatePersons.rule,
+                sidesJSON: try DuplicatePersons.json(DuplicatePersons.sides(records), count: records.count))
         }
+        try await store.closeStaleDuplicateItems()
     }
 
     /// The district writes of a reviewer's merge of duplicate item `record`, keeping record
-    /// `pick`: the other record's assignments, evaluations and trainings re-pointed to it, and
-    /// the other record marked merged into it. Refuses (400) a pick that is not one of the two,
-    /// and (409) a pair that is no longer two standing records.
+    /// `pick`: every other standing record of the item has its assignments, evaluations and
+    /// trainings re-pointed to it and is marked merged into it. Refuses (400) a pick that is
+    /// not one of the item's records, and (409) an item whose records no longer share one
+    /// citizen id standing on their own.
     func duplicateMerge(_ record: ConflictRecord, keeping pick: String?, in store: any HubTransaction) async throws -> [RowValues] {
-        guard let pair = DuplicatePersons.pair(of: record) else {
-            throw HubError(status: 500, code: "damaged_conflict", message: "review item \(record.id) names no pair of persons records")
+        guard let subject = DuplicatePersons.subject(of: record) else {
+            throw HubError(status: 500, code: "damaged_conflict", message: "review item \(record.id) names no persons records")
         }
-        guard let pick, pair.contains(pick) else {
-            throw HubError.badRequest("pick the persons.id of the record to keep (\(pair.low) or \(pair.high)); the other is merged into it")
+        let people: [PersonRecord]
+        switch subject {
+        case .citizenID(let citizenID):
+            people = try await store.persons(citizenID: citizenID).filter(\.standsAlone)
+        case .pair(let low, let high):
+            let both = try await store.personsSharingCitizenID(with: [low, high]).filter { $0.id == low || $0.id == high }
+            people = both.count == 2 && both[0].citizenID == both[1].citizenID ? both.filter(\.standsAlone) : []
         }
-        let other = pick == pair.low ? pair.high : pair.low
-        let people = try await store.personsSharingCitizenID(with: [pick, other])
-        guard let kept = people.first(where: { $0.id == pick }), let merged = people.first(where: { $0.id == other }),
-            kept.citizenID == merged.citizenID, kept.standsAlone, merged.standsAlone
-        else {
+        let ids = people.map(\.id).sorted()
+        guard ids.count > 1 else {
             throw HubError(
                 status: 409, code: "conflict_changed",
-                message: "\(pair.low) and \(pair.high) are no longer two records with one citizen id that stand on their own "
-                    + "(one was deleted, merged or given another citizen id since): list the items again with 'syncctl review list'")
+                message: "the records of this item no longer share one citizen id standing on their own (one was deleted, "
+                    + "merged or given another citizen id since): list the items again with 'syncctl review list'")
+        }
+        guard let pick, ids.contains(pick) else {
+            let shown = ids.count <= 5 ? ids.joined(separator: " or ") : ids.prefix(5).joined(separator: ", ") + ", ... (\(ids.count) in all)"
+            throw HubError.badRequest("pick the persons.id of the record to keep (\(shown)); the others are merged into it")
         }
         var writes: [RowValues] = []
-        for table in DuplicatePersons.referencing {
-            for row in try await store.rowIDs(table: table, where: "person_id", equals: other) {
-                writes.append(RowValues(table: table, row: row, values: ["person_id": .text(pick)]))
+        for other in ids where other != pick {
+            for table in DuplicatePersons.referencing {
+                for row in try await store.rowIDs(table: table, where: "person_id", equals: other) {
+                    writes.append(RowValues(table: table, row: row, values: ["person_id": .text(pick)]))
+                }
             }
+            writes.append(RowValues(table: "persons", row: other, values: [
+                DuplicatePersons.mergedIntoColumn: .text(pick), "status": .text(DuplicatePersons.mergedStatus),
+            ]))
         }
-        writes.append(RowValues(table: "persons", row: other, values: [
-            DuplicatePersons.mergedIntoColumn: .text(pick), "status": .text(DuplicatePersons.mergedStatus),
-        ]))
         return writes
     }
 }

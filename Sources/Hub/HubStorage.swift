@@ -48,6 +48,8 @@ public protocol HubTransaction {
     nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String>
     /// A district insert of a new register row with the named columns (the others NULL).
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws
+    /// A district delete of a register row (a reviewer's decision), reaching every replica.
+    nonisolated(nonsending) func districtDelete(table: String, row: String) async throws
     /// District writes (by the hub, or by staff with plain SQL) not yet in the feed, oldest
     /// first; they count as fed once `markDistrictEditsFed(through:)` is called.
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change]
@@ -106,8 +108,15 @@ public protocol HubTransaction {
     nonisolated(nonsending) func recordMoves(_ moves: [RowMove], at seq: Int64) async throws
     /// Moves into or out of `scope` at feed positions in `after..<through+1`, in feed order.
     nonisolated(nonsending) func moves(touching scope: String, after: Int64, through: Int64) async throws -> [(seq: Int64, move: RowMove)]
-    /// Which of `rows` a move took out of `scope` at some time.
-    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> Set<RowKey>
+    /// Which of `rows` a move took out of `scope` at some time, with the feed position of the
+    /// latest such move.
+    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> [RowKey: Int64]
+    /// Keeps that `replica` was told of every move up to feed position `seq` (a pull that
+    /// sent it rows departed, a snapshot, a refusal of an ended unit) when the hub had
+    /// settled its changes up to `counter`: its changes numbered above were made knowing.
+    nonisolated(nonsending) func recordTold(_ replica: ReplicaID, through seq: Int64, counter: UInt64) async throws
+    /// What `recordTold` kept of `replica`, by feed position.
+    nonisolated(nonsending) func told(_ replica: ReplicaID) async throws -> [(seq: Int64, counter: UInt64)]
 
     // MARK: Replica ids (never reused)
 
@@ -142,6 +151,11 @@ public protocol HubTransaction {
     // MARK: Conflicts and reviews
 
     nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord]
+    /// At most `limit` conflicts (in `state` if given) whose id (`table/row/column`) sorts
+    /// after `after`, in id order: a page of what a district may hold by the thousand.
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord]
+    /// The conflict whose id is `id`, in any state.
+    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord?
     /// Counts of conflicts not closed, and of those awaiting review.
     nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int)
     nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord?
@@ -153,18 +167,22 @@ public protocol HubTransaction {
     // MARK: Review items the hub opens itself
 
     /// Opens a review item found by the hub's own logic (`duplicate`, `placement`) under the
-    /// stable key `table/row/column` (its id), waiting for a reviewer. `sidesJSON` is a JSON
-    /// array of `ConflictView.Side` objects, shown to reviewers as they are. An item already
-    /// standing (open or settled) under that key is left alone, so finding the same thing
-    /// again opens nothing twice; a closed one opens again with these sides. True if it opened.
+    /// stable key `table/row/column` (its id), waiting for a reviewer. `sidesJSON` is what
+    /// reviewers are shown (`ConflictView.Side` objects), kept as it is. Finding the same
+    /// thing again opens nothing twice: an item standing under that key only takes the new
+    /// sides; a closed one opens again with them. True if it opened or took new sides.
     @discardableResult
     nonisolated(nonsending) func openReviewItem(
         table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String) async throws -> Bool
     /// Closes the item under `table/row/column` unless it is closed already.
     nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws
-    /// In one read: `personsSharingCitizenID(with: ids)`, and the `duplicate` items not closed
-    /// that name any of `ids` (a push's check for one person created twice costs one round trip).
-    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord])
+    /// Closes, in one statement, the `duplicate` items whose records no longer share a
+    /// citizen id standing on their own: fewer than two standing records of the item's
+    /// citizen id, or (an item of an earlier version, `DuplicatePersons.pairPrefix`) its pair
+    /// no longer two standing records of one citizen id.
+    nonisolated(nonsending) func closeStaleDuplicateItems() async throws
+    /// Persons whose citizen id is `citizenID`, ordered by id.
+    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord]
     /// Ids of the rows of `table` whose `column` (a text column of the register) holds `value`.
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String]
     /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one

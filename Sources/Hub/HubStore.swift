@@ -1,5 +1,6 @@
 import Foundation
 import Replica
+import SyncConfig
 import SyncCore
 import SyncProtocol
 
@@ -13,27 +14,52 @@ public actor HubStore {
     public nonisolated let district: ReplicaID
     public nonisolated let schema: RegisterSchema
     public nonisolated var schemaVersion: Int { schema.version }
+    /// For how many days after its unit's last day an ended office's credential is still
+    /// taken (for its backlog of changes typed before it knew), at most.
+    public nonisolated let endedOfficeDays: Int
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024
+    /// How far past the last counter the hub settled of a replica a pushed counter may be.
+    /// An office numbers its changes 64 to a captured row (`DotBlock`) and sends them in
+    /// order, so between two pushes it moves on by far less (2^32 is 67 million rows typed
+    /// offline); a counter beyond is a forged or damaged file. Taken in, it would leave the
+    /// replica no counters above it to rebuild with (they stop at 2^63).
+    public static let maxCounterLead: UInt64 = 1 << 32
 
     /// The hub on `storage`.
-    public init(storage: any HubStorage) {
+    public init(storage: any HubStorage, endedOfficeDays: Int = HubLimits().endedOfficeDays) {
         self.storage = storage
         district = storage.district
         schema = storage.schema
+        self.endedOfficeDays = endedOfficeDays
     }
 
     /// The hub on the SQLite file at `path` (`SQLiteHubStorage`), created as the replica of
     /// `district` on first use, adopting `rules` (nil: keep the rules it holds).
-    public init(path: String, district: ReplicaID, rules: RuleSet? = nil) throws {
-        self.init(storage: try SQLiteHubStorage(path: path, district: district, rules: rules))
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil, endedOfficeDays: Int = HubLimits().endedOfficeDays) throws {
+        self.init(storage: try SQLiteHubStorage(path: path, district: district, rules: rules), endedOfficeDays: endedOfficeDays)
     }
 
     // MARK: Credentials
 
+    /// The caller an `Authorization` header names. The office of a unit that ended more than
+    /// `endedOfficeDays` ago is refused whatever it asks: its backlog had that long to arrive.
     public func authenticate(_ authorization: String?) async throws -> Caller {
-        try await Credentials.verify(authorization: authorization, in: storage)
+        let caller = try await Credentials.verify(authorization: authorization, in: storage)
+        if let lastDay = caller.scopeLastDay, let until = Self.lastDayTaken(endedOn: lastDay, days: endedOfficeDays),
+            until < RegisterDate.today()
+        {
+            throw HubError(
+                status: 410, code: "unit_ended",
+                message: "the unit of office \(caller.replica) was in force until \(lastDay), and the district took what its office still "
+                    + "had to send until \(until): this credential is no longer accepted. Stop syncd here ('systemctl disable --now syncd'); "
+                    + "anything still unsent must be typed again at the office of the successor")
+        }
+        return caller
     }
+
+    /// The last day an office of a unit that ended on `endedOn` is still taken from.
+    static func lastDayTaken(endedOn: String, days: Int) -> String? { RegisterDate.day(after: endedOn, by: days) }
 
     /// Issues (or replaces) the credential of a commune replica and returns the token, which
     /// is shown once and never stored. `scope` defaults to the unit whose official code is
@@ -138,6 +164,15 @@ public actor HubStore {
         let response = try await storage.write { store in
             // A block of counters the hub holds any of is a block it holds whole (DotBlock).
             let held = try await store.received(caller.replica)
+            let top = max(changes.map(\.dot.counter).max() ?? 0, rejected.map(\.counter).max() ?? 0)
+            try await refuseIfBacklogIn(caller, top: top, in: store)
+            guard top <= held + Self.maxCounterLead else {
+                throw HubError(
+                    status: 400, code: "counter_ahead",
+                    message: "change \(caller.replica):\(top) is numbered more than \(Self.maxCounterLead) past the last change the hub "
+                        + "holds from this office: no office writes that much between two syncs, so this replica file is damaged "
+                        + "or was altered. Nothing of this batch was applied; run 'syncctl doctor' at the office")
+            }
             let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) }
             let resent = changes.filter { isResent($0.dot.counter) }
             var refusedAgain = try await checkResent(resent, from: caller, in: store)
@@ -175,6 +210,20 @@ public actor HubStore {
                 refused: refusedAgain + screened, heldBefore: held)
         }
         return response
+    }
+
+    /// An office of an ended unit has its backlog in once it was refused a read (`serve`: it
+    /// reads only after pushing all it had): from then on, a batch of changes numbered above
+    /// what the hub held of it then is refused whole, with where its records went.
+    private func refuseIfBacklogIn(_ caller: Caller, top: UInt64, in store: any HubTransaction) async throws {
+        guard let lastDay = caller.scopeLastDay, lastDay < RegisterDate.today(),
+            let told = try await store.told(caller.replica).last?.counter, top > told,
+            let ended = try await endedUnit(caller.scope, in: store)
+        else { return }
+        throw HubError(
+            status: 410, code: "unit_ended",
+            message: "the hub holds every change office \(caller.replica) had typed when it learned its unit ended (up to \(told)); "
+                + "what it types now is not taken. " + ended.refusal(replica: caller.replica))
     }
 
     /// Refusals of changes re-sent in a block the hub settled: the same answer as before.
@@ -291,21 +340,23 @@ public actor HubStore {
         let keys = Set(valid.map { RowKey(table: $0.table, row: $0.row) })
         let scopes = try await scopes(of: keys, in: store)
         // Rows the district moved away from this commune: edits made before the office
-        // learned of the move are taken, and reach the row's new commune (RowMove).
+        // learned of the move are taken, and reach the row's new commune (RowMove); edits
+        // made after it was told are not, and a delete from here never is (`refusalsOfMovedRows`).
         let elsewhere = keys.filter { if case .commune(let owner) = scopes[$0] ?? .nobody { return owner != caller.scope } else { return false } }
-        let movedAway = elsewhere.isEmpty ? [] : try await store.movedOut(of: Set(elsewhere), from: caller.scope)
+        let movedAway = elsewhere.isEmpty ? [:] : try await store.movedOut(of: Set(elsewhere), from: caller.scope)
         for key in keys {
             let name = "row \(key.table)/\(key.row)"
             let fix = "a commune may change only its own records: set commune_id to '\(caller.scope)' (this commune's "
                 + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
                 + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
-            if case .commune(let existing) = scopes[key] ?? .nobody, movedAway.contains(key) {
+            if case .commune(let existing) = scopes[key] ?? .nobody, movedAway[key] != nil {
                 if !claims.isEmpty {
                     foreign[key] = "\(name) was moved by the district to commune \(existing); its commune cannot be changed from here"
                 }
             } else if case .commune(let existing) = scopes[key] ?? .nobody {
-                if existing != caller.scope { foreign[key] = "\(name) is kept by another commune (\(existing)): \(fix)" }
+                // Which commune keeps a row that is not the caller's is not the caller's to know.
+                if existing != caller.scope { foreign[key] = "\(name) is not a record of this commune: \(fix)" }
                 else if let other = claims.first(where: { $0 != caller.scope }) {
                     foreign[key] = "\(name) would move to commune_id '\(IncomingPush.shown(other))', which is not this commune's: \(fix)"
                 }
@@ -316,11 +367,59 @@ public actor HubStore {
                 foreign[key] = "\(name) has no commune_id: \(fix)"
             }
         }
+        var taken: [Change] = []
         for change in valid {
-            if let why = foreign[RowKey(table: change.table, row: change.row)] { refuse(change, "out_of_scope", why) }
+            if let why = foreign[RowKey(table: change.table, row: change.row)] { refuse(change, "out_of_scope", why) } else { taken.append(change) }
+        }
+        if !movedAway.isEmpty {
+            for (change, why) in try await refusalsOfMovedRows(taken, moves: movedAway, from: caller, in: store) { refuse(change, "moved_away", why) }
         }
         return refusals
     }
+
+    /// Changes of rows the district moved away from the caller's commune that it may no
+    /// longer make, with why: those numbered above what the hub had settled of the caller
+    /// when it was told of the move (`recordTold`: it made them knowing), and every delete.
+    /// A delete made before the office knew is not applied either: a former owner's delete
+    /// never silently wins over the new owner's records, so it waits on the review desk
+    /// (a `deletion` item) for district staff to decide.
+    private func refusalsOfMovedRows(
+        _ changes: [Change], moves: [RowKey: Int64], from caller: Caller, in store: any HubTransaction
+    ) async throws -> [(Change, String)] {
+        let told = try await store.told(caller.replica)
+        var refused: [(Change, String)] = []
+        var deletions: Set<RowKey> = []
+        for change in changes {
+            let key = RowKey(table: change.table, row: change.row)
+            guard let movedAt = moves[key] else { continue }
+            let name = "row \(key.table)/\(key.row)"
+            if let knew = told.first(where: { $0.seq >= movedAt })?.counter, change.dot.counter > knew {
+                refused.append((change, "\(name) was moved by the district to another commune, and this office was told before this "
+                    + "change was made: it is not taken. Ask the office that keeps the record now, or the district, to make it; "
+                    + "drop it here with 'syncctl refused clear \(key.table)/\(key.row)'"))
+            } else if change.operation == .delete {
+                deletions.insert(key)
+                refused.append((change, "\(name) was moved by the district to another commune: a delete from here is not applied, "
+                    + "it waits for district review (the record's new office may still need it). Nothing to do here; "
+                    + "'syncctl refused clear \(key.table)/\(key.row)' drops this notice"))
+            }
+        }
+        for key in deletions.sorted(by: { ($0.table, $0.row) < ($1.table, $1.row) }) {
+            var side = ConflictView.Side()
+            side.origin = caller.replica.rawValue
+            side.commune = caller.scope
+            if key.table == "persons" { side.person = key.row; side.fullName = try await store.personName(key.row) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            try await store.openReviewItem(
+                table: key.table, row: key.row, column: Self.deletionColumn, kind: .deletion, rule: "review",
+                sidesJSON: String(decoding: try encoder.encode([side]), as: UTF8.self))
+        }
+        return refused
+    }
+
+    /// The column of a `deletion` item: a delete of a moved row by the office it left.
+    static let deletionColumn = "*deleted_by_former_office"
 
     /// Why a value cannot go into a column, or nil. SQLite keeps whatever it is given, so the
     /// hub checks what its columns are declared to hold; a NUL byte would cut text short.
@@ -437,8 +536,7 @@ public actor HubStore {
     public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil) async throws -> PullResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
-        return try await storage.read { store in
-            try await refuseIfEnded(caller, in: store)
+        let response = try await serve(caller) { store in
             let rules = try await store.rules()
             let entries = try await store.feed(scope: caller.scope, after: after, notFrom: caller.replica, limit: limit)
             var last = entries.last?.seq ?? after
@@ -455,6 +553,31 @@ public actor HubStore {
                 rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules,
                 arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed)
         }
+        // Rows sent away: from now on the office knows they left (`refusalsOfMovedRows`).
+        if response.departed != nil {
+            try await storage.write { try await $0.recordTold(caller.replica, through: response.next, counter: response.acknowledged) }
+        }
+        return response
+    }
+
+    /// A read for an office, refused with 410 once its unit has ended (`refuseIfEnded`).
+    /// That refusal tells the office where every record of its unit went, and an office asks
+    /// only once it has pushed what it held: it is kept as told (`recordTold`), so the
+    /// office's changes numbered above what the hub holds of it now were made knowing.
+    func serve<Result>(
+        _ caller: Caller, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await storage.read { store in
+                try await refuseIfEnded(caller, in: store)
+                return try await body(store)
+            }
+        } catch let refusal as HubError where refusal.code == "unit_ended" {
+            try await storage.write { store in
+                try await store.recordTold(caller.replica, through: try await store.feedEnd(), counter: try await store.received(caller.replica))
+            }
+            throw refusal
+        }
     }
 
     /// A page of the current merge state of the caller's scope. The cursor is `table/row` of
@@ -470,8 +593,7 @@ public actor HubStore {
             (tableIndex, after) = (index, String(cursor[cursor.index(after: slash)...]))
         }
         let tables = schema.tables
-        return try await storage.read { store in
-            try await refuseIfEnded(caller, in: store)
+        let page = try await serve(caller) { store in
             let start: Int64
             if let checkpoint { start = checkpoint } else { start = try await store.feedEnd() }
             var rows: [RowSnapshot] = []
@@ -491,6 +613,11 @@ public actor HubStore {
             }
             return SnapshotPage(rows: rows, checkpoint: start, cursor: next, acknowledged: try await store.received(caller.replica))
         }
+        // A replica built from a snapshot knows of every move up to its checkpoint.
+        if cursor == nil {
+            try await storage.write { try await $0.recordTold(caller.replica, through: page.checkpoint, counter: page.acknowledged) }
+        }
+        return page
     }
 
     /// The caller's own changes the hub holds above counter `after`, in counter order.
@@ -509,10 +636,7 @@ public actor HubStore {
     public func digest(for caller: Caller) async throws -> DigestResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
-        let digest = try await storage.read { store in
-            try await refuseIfEnded(caller, in: store)
-            return try await store.digest(scope: caller.scope)
-        }
+        let digest = try await serve(caller) { try await $0.digest(scope: caller.scope) }
         return DigestResponse(tables: schema.tables.map { table in
             let sums = digest.tables[table.name] ?? ScopeDigest.Table()
             return TableDigest(table: table.name, rows: sums.rows, buckets: sums.buckets.map(Self.hex))
@@ -532,8 +656,7 @@ public actor HubStore {
             throw HubError.badRequest("digest buckets are numbered 0 to \(ScopeDigest.bucketCount - 1)")
         }
         try await ingestLocalEdits()
-        return try await storage.read { store in
-            try await refuseIfEnded(caller, in: store)
+        return try await serve(caller) { store in
             var found = try await store.rowStates(table: table.name, scope: RowScope.filter(table, for: caller.scope), buckets: buckets)
             for id in Set(ids) {
                 guard let state = try await store.rowState(table: table.name, row: id),

@@ -45,6 +45,11 @@ enum HubTables {
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_from ON _sync_hub_moves(from_scope, seq);
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_to ON _sync_hub_moves(to_scope, seq);
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_by_row ON _sync_hub_moves(tbl, pk);
+        -- When each office was told of the moves up to a feed position (a pull that sent rows
+        -- away, a snapshot, the refusal of an ended unit), and what the hub had settled of its
+        -- changes then: its changes numbered above were made knowing the rows had left.
+        CREATE TABLE IF NOT EXISTS _sync_hub_told(
+            replica TEXT NOT NULL, seq INTEGER NOT NULL, counter INTEGER NOT NULL, PRIMARY KEY(replica, seq)) WITHOUT ROWID;
         -- Every replica id ever used, with the unit it was issued for ('' when the hub only
         -- received changes under it): an id is never issued to another unit, so a unit that
         -- takes over an old unit's official code never takes over its dots.

@@ -273,12 +273,34 @@ struct PostgresHubTransaction: HubTransaction {
             binds.append(column)
             sql += " AND col = $\(binds.count)"
         }
-        return try await session.rows(sql + " ORDER BY tbl, pk, col", binds).map { row in
+        return try await conflictRecords(sql + " ORDER BY tbl, pk, col", binds)
+    }
+
+    private nonisolated(nonsending) func conflictRecords(
+        _ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable]
+    ) async throws -> [ConflictRecord] {
+        try await session.rows(sql, binds).map { row in
             let (table, key, column, kind, rule, sides, chosen, state) = try row.decode(
                 (String, String, String, String, String, String, String, String).self)
             return ConflictRecord(table: table, row: key, column: column, kind: ConflictRecord.Kind(rawValue: kind) ?? .field, rule: rule,
                                   sidesJSON: sides, chosen: chosen, state: ConflictRecord.State(rawValue: state) ?? .open)
         }
+    }
+
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord] {
+        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE (tbl || '/' || pk || '/' || col) COLLATE \"C\" > $1"
+        var binds: [any PostgresThrowingDynamicTypeEncodable] = [after, Int64(max(0, limit))]
+        if let state {
+            binds.append(state.rawValue)
+            sql += " AND state = $3::_sync_conflict_state"
+        }
+        return try await conflictRecords(sql + " ORDER BY (tbl || '/' || pk || '/' || col) COLLATE \"C\" LIMIT $2", binds)
+    }
+
+    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord? {
+        try await conflictRecords(
+            "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE tbl || '/' || pk || '/' || col = $1",
+            [id]).first
     }
 
     nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int) {
@@ -328,8 +350,9 @@ struct PostgresHubTransaction: HubTransaction {
             INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
             VALUES ($1, $2, $3, $4::_sync_conflict_kind, $5, $6, '', 'open', $7, NULL)
             ON CONFLICT (tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
-                chosen = excluded.chosen, state = excluded.state, opened_hlc = excluded.opened_hlc, closed_hlc = NULL
-            WHERE _sync_conflicts.state = 'closed'
+                chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
+                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
+            WHERE _sync_conflicts.state = 'closed' OR _sync_conflicts.sides <> excluded.sides
             RETURNING 1
             """,
             [table, row, column, kind.rawValue, rule, sidesJSON, Int64(bitPattern: try await meta.clock().rawValue)]).isEmpty
@@ -339,32 +362,23 @@ struct PostgresHubTransaction: HubTransaction {
         try await PostgresConflictLedger(session: session, now: try await meta.clock()).close([(table, row, column)])
     }
 
-    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord]) {
-        guard !ids.isEmpty else { return ([], []) }
-        let sorted = ids.sorted()
-        var people: [PersonRecord] = []
-        var standing: [ConflictRecord] = []
-        for row in try await session.rows(
+    nonisolated(nonsending) func closeStaleDuplicateItems() async throws {
+        try await session.run(
             """
-            SELECT 'p', p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
-            FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
-            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')
-            UNION ALL
-            SELECT 'i', c.pk, c.col, c.rule, c.sides, c.chosen, c.state::text, NULL FROM _sync_conflicts c
-            WHERE c.kind = 'duplicate' AND c.state <> 'closed' AND c.tbl = 'persons' AND (c.pk = ANY($1::text[]) OR c.col = ANY($2::text[]))
-            """, [sorted, sorted.map { DuplicatePersons.columnPrefix + $0 }]
-        ) {
-            let (kind, a, b, c, d, e, f, dot) = try row.decode((String, String, String?, String?, String?, String?, String?, String?).self)
-            if kind == "p", let citizenID = b {
-                people.append(PersonRecord(id: a, citizenID: citizenID, fullName: c, birthDate: d, communeID: e, mergedInto: f,
-                                           origin: dot.flatMap(Dot.init(text:))?.replica))
-            } else if kind == "i" {
-                standing.append(ConflictRecord(
-                    table: "persons", row: a, column: b ?? "", kind: .duplicate, rule: c ?? "", sidesJSON: d ?? "[]", chosen: e ?? "",
-                    state: ConflictRecord.State(rawValue: f ?? "") ?? .open))
-            }
-        }
-        return (people.sorted { $0.id < $1.id }, standing)
+            UPDATE _sync_conflicts c SET state = 'closed', closed_hlc = $1
+            WHERE c.kind = 'duplicate' AND c.tbl = 'persons' AND c.state <> 'closed' AND CASE
+                WHEN c.col = $2 THEN (SELECT count(*) FROM persons p WHERE p.citizen_id = c.pk
+                                      AND trim(coalesce(p.merged_into, '')) = '') < 2
+                WHEN starts_with(c.col, $3) THEN NOT EXISTS (
+                    SELECT 1 FROM persons a JOIN persons b ON b.citizen_id = a.citizen_id
+                    WHERE a.id = c.pk AND b.id = substr(c.col, length($3) + 1)
+                      AND trim(a.citizen_id) <> '' AND trim(coalesce(a.merged_into, '')) = '' AND trim(coalesce(b.merged_into, '')) = '')
+                ELSE false END
+            """, [Int64(bitPattern: try await meta.clock().rawValue), DuplicatePersons.column, DuplicatePersons.pairPrefix])
+    }
+
+    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord] {
+        try await personRecords(where: "p.citizen_id = $1", [citizenID])
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
@@ -377,13 +391,21 @@ struct PostgresHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord] {
         guard !ids.isEmpty else { return [] }
-        return try await session.rows(
+        return try await personRecords(
+            where: "p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')", [ids.sorted()])
+    }
+
+    /// Persons records matching `condition` (on `persons p`, binding $1), ordered by id, with
+    /// the replica whose write of the citizen id stands.
+    private nonisolated(nonsending) func personRecords(
+        where condition: String, _ binds: [any PostgresThrowingDynamicTypeEncodable]
+    ) async throws -> [PersonRecord] {
+        try await session.rows(
             """
             SELECT p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
             FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
-            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')
-            ORDER BY p.id
-            """, [ids.sorted()]
+            WHERE \(condition) ORDER BY p.id
+            """, binds
         ).map { row in
             let (id, citizenID, fullName, birthDate, communeID, mergedInto, dot) =
                 try row.decode((String, String, String?, String?, String?, String?, String?).self)

@@ -89,6 +89,17 @@ extension PostgresHubTransaction {
             [table, row, Int64((1 << described.columns.count) - 1)])
     }
 
+    nonisolated(nonsending) func districtDelete(table: String, row: String) async throws {
+        guard schema.table(named: table) != nil else { throw ApplyError.unknownTable(table) }
+        guard try await !session.rows("DELETE FROM \(table) WHERE id = $1 RETURNING 1", [row]).isEmpty else { return }
+        // Logged as the trigger logs a delete by district staff (the hub's transactions keep it silent).
+        try await session.run(
+            """
+            INSERT INTO _sync_log(tbl, pk, op, at_ms, ctx, cols) VALUES ($1, $2, 'delete',
+                (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (SELECT clock FROM _sync_rows WHERE tbl = $1 AND pk = $2), 0)
+            """, [table, row])
+    }
+
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         var mask: Int64 = 0

@@ -44,19 +44,33 @@ extension PostgresHubTransaction {
         }
     }
 
-    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> Set<RowKey> {
-        guard !rows.isEmpty else { return [] }
+    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> [RowKey: Int64] {
+        guard !rows.isEmpty else { return [:] }
         let keys = Array(rows)
-        var moved: Set<RowKey> = []
+        var moved: [RowKey: Int64] = [:]
         for row in try await session.rows(
             """
-            SELECT DISTINCT m.tbl, m.pk FROM _sync_hub_moves m
+            SELECT m.tbl, m.pk, max(m.seq) FROM _sync_hub_moves m
             WHERE m.from_scope = $3 AND (m.tbl, m.pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+            GROUP BY m.tbl, m.pk
             """, [keys.map(\.table), keys.map(\.row), scope]) {
-            let (table, key) = try row.decode((String, String).self)
-            moved.insert(RowKey(table: table, row: key))
+            let (table, key, seq) = try row.decode((String, String, Int64).self)
+            moved[RowKey(table: table, row: key)] = seq
         }
         return moved
+    }
+
+    nonisolated(nonsending) func recordTold(_ replica: ReplicaID, through seq: Int64, counter: UInt64) async throws {
+        try await session.run(
+            "INSERT INTO _sync_hub_told(replica, seq, counter) VALUES ($1, $2, $3) ON CONFLICT (replica, seq) DO NOTHING",
+            [replica.rawValue, seq, Int64(bitPattern: counter)])
+    }
+
+    nonisolated(nonsending) func told(_ replica: ReplicaID) async throws -> [(seq: Int64, counter: UInt64)] {
+        try await session.rows("SELECT seq, counter FROM _sync_hub_told WHERE replica = $1 ORDER BY seq", [replica.rawValue]).map { row in
+            let (seq, counter) = try row.decode((Int64, Int64).self)
+            return (seq, UInt64(bitPattern: counter))
+        }
     }
 
     nonisolated(nonsending) func replicaUse(_ replica: ReplicaID) async throws -> String? {

@@ -9,18 +9,30 @@ import SyncProtocol
 /// who decided, when and why is kept with it, in the same transaction: a decision is never
 /// written without the record that lets it be reverted, nor recorded without being written.
 extension HubStore {
-    public func conflicts(state: String?, for caller: Caller) async throws -> [ConflictView] {
+    /// Most conflicts one page holds, and how many when the caller does not say.
+    public static let conflictPageLimit = 1_000
+    public static let conflictPageDefault = 500
+
+    /// A page of the conflicts in `state` (open, settled, closed or all), in id order, after
+    /// the one whose id is `after`: at most `limit` of them. A district may hold thousands,
+    /// so nobody is sent them all at once; a page shorter than `limit` is the last.
+    public func conflicts(state: String?, after: String? = nil, limit: Int? = nil, for caller: Caller) async throws -> [ConflictView] {
         try require(.reviewer, caller)
-        try await ingestLocalEdits()
         let wanted = state.flatMap(ConflictRecord.State.init(rawValue:))
         if let state, state != "all", wanted == nil {
             throw HubError.badRequest("state must be open, settled, closed or all, not '\(state)'")
         }
-        return try await storage.read { try await $0.conflicts(state: wanted, column: nil) }.map(Self.view)
+        let limit = limit ?? Self.conflictPageDefault
+        guard (1...Self.conflictPageLimit).contains(limit) else {
+            throw HubError.badRequest("limit must be 1 to \(Self.conflictPageLimit), not \(limit); page on with after=ID of the last one")
+        }
+        try await ingestLocalEdits()
+        return try await storage.read { try await $0.conflicts(state: wanted, after: after ?? "", limit: limit) }.map(Self.view)
     }
 
     static func view(_ record: ConflictRecord) -> ConflictView {
         let sides: [ConflictView.Side]
+        var count: Int?
         switch record.kind {
         case .field:
             sides = record.fieldSides.map { write in
@@ -51,20 +63,19 @@ extension HubStore {
                 side.decisionDate = holder.decisionDate
                 return side
             }
-        case .duplicate, .placement:
+        case .duplicate, .placement, .deletion:
             // Opened by the hub itself, with its sides as reviewers see them (`openReviewItem`).
-            sides = (try? JSONDecoder().decode([ConflictView.Side].self, from: Data(record.sidesJSON.utf8))) ?? []
+            (sides, count) = DuplicatePersons.sidesAndCount(record.sidesJSON)
         }
         return ConflictView(id: record.id, kind: record.kind.rawValue, table: record.table, row: record.row, column: record.column,
-                            rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue)
+                            rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue, count: count)
     }
 
     public func resolve(_ request: ResolveRequest, by caller: Caller) async throws -> ResolveResponse {
         try require(.reviewer, caller)
         try await ingestLocalEdits()
         let (review, wrote) = try await storage.write { store in
-            guard let record = try await store.conflicts(state: nil, column: nil).first(where: { $0.id == request.id }),
-                record.state != .closed
+            guard let record = try await store.conflict(id: request.id), record.state != .closed
             else {
                 throw HubError(status: 404, code: "not_found", message: "no open conflict \(request.id): it may have been resolved already; list them with 'syncctl review list'")
             }
@@ -72,6 +83,7 @@ extension HubStore {
                 throw HubError.badRequest("say why (reason): it is kept with the decision")
             }
             var writes: [RowValues] = []
+            var deleting = false
             switch record.kind {
             case .field:
                 let value: Value
@@ -97,6 +109,15 @@ extension HubStore {
                 writes.append(Self.ending(pick, reviewer: caller, reason: request.reason))
             case .duplicate:
                 writes = try await duplicateMerge(record, keeping: request.pick, in: store)
+            case .deletion:
+                // The former office's delete: applied now by the district, or not at all.
+                switch request.pick {
+                case "delete": deleting = true
+                case "keep": break
+                default:
+                    throw HubError.badRequest(
+                        "pick 'keep' (the record stays with the commune that keeps it now) or 'delete' (the district deletes it everywhere)")
+                }
             case .placement:
                 // A confirmation: what has to move moves with 'synchub units move-person'.
                 let successors = ((try? JSONDecoder().decode([ConflictView.Side].self, from: Data(record.sidesJSON.utf8))) ?? [])
@@ -110,11 +131,13 @@ extension HubStore {
             }
             let review = try await decide(writes, conflict: request.id, reviewer: caller, reason: request.reason, pick: request.pick,
                                           value: request.value, reverts: nil, in: store)
+            // A delete writes no values to put back: kept with an empty record, it cannot be reverted.
+            if deleting { try await store.districtDelete(table: record.table, row: record.row) }
             // Items the hub opened itself close with the decision: no merge or rule closes them.
-            if [.duplicate, .placement].contains(record.kind) {
+            if [.duplicate, .placement, .deletion].contains(record.kind) {
                 try await store.closeReviewItem(table: record.table, row: record.row, column: record.column)
             }
-            return (review, writes.count)
+            return (review, writes.count + (deleting ? 1 : 0))
         }
         try await ingestLocalEdits()
         return ResolveResponse(id: request.id, review: review, wrote: wrote)
@@ -132,6 +155,10 @@ extension HubStore {
                 throw HubError.badRequest("decision #\(request.review) was already reverted (by #\(by)): nothing to undo twice")
             }
             guard undone.reverts == nil else { throw HubError.badRequest("#\(request.review) is itself a revert: decide the conflict again instead") }
+            guard !(undone.pick == "delete" && undone.conflict.hasSuffix("/" + HubStore.deletionColumn)) else {
+                throw HubError.badRequest(
+                    "decision #\(request.review) deleted a record: a revert cannot bring it back; its commune's office can record it again")
+            }
             guard !request.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HubError.badRequest("say why (reason): it is kept with the revert")
             }

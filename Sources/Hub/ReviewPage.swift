@@ -28,8 +28,12 @@ enum ReviewPage {
         """
     }
 
+    /// Open items shown on one page.
+    static let pageSize = 100
+
     /// The desk for a signed-in reviewer: every form carries the session's `csrf` token.
-    static func render(conflicts: [ConflictView], names: Names, reviewer: String, csrf: String, notice: String?) -> String {
+    /// `next`: the id of the last open item shown, when more follow on the next page.
+    static func render(conflicts: [ConflictView], names: Names, reviewer: String, csrf: String, notice: String?, next: String? = nil) -> String {
         let open = conflicts.filter { $0.state == "open" }
         let settled = conflicts.filter { $0.state == "settled" }
         var html = head() + """
@@ -43,6 +47,10 @@ enum ReviewPage {
         html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count))</h2>\n"
         if open.isEmpty { html += "<p id=\"none-open\">Không có xung đột nào chờ xem xét. <span class=\"en\">Nothing awaits review.</span></p>\n" }
         for conflict in open { html += card(conflict, names: names, csrf: csrf) }
+        if let next {
+            let query = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            html += "<p><a id=\"next-page\" href=\"/review?after=\(query)\">Trang sau <span class=\"en\">Next page</span> →</a></p>\n"
+        }
         html += "<h2>Đã giải quyết theo quy tắc <span class=\"en\">Settled by a rule</span> (\(settled.count))</h2>\n<ul>\n"
         for conflict in settled {
             html += "<li>\(escape(label(conflict))) — quy tắc <span class=\"en\">rule</span> \(escape(conflict.rule))</li>\n"
@@ -83,7 +91,23 @@ enum ReviewPage {
             row("Số CCCD <span class=\"en\">citizen id</span>", conflict.sides.map { escape($0.citizenID ?? "?") })
             row("Xã quản lý <span class=\"en\">kept by commune</span>", conflict.sides.map { escape($0.commune ?? "?") })
             writtenBy()
-            return decide("Giữ hồ sơ này <span class=\"en\">keep this record</span>") { $0.person ?? "" }
+            if let count = conflict.count, count > conflict.sides.count {
+                html += "<tr><td colspan=\"\(conflict.sides.count + 1)\">Còn \(count - conflict.sides.count) hồ sơ khác cùng số CCCD này "
+                    + "<span class=\"en\">and \(count - conflict.sides.count) more records with this citizen id</span></td></tr>\n"
+            }
+            return decide("Giữ hồ sơ này, gộp các hồ sơ khác vào <span class=\"en\">keep this record, merge the others into it</span>") {
+                $0.person ?? ""
+            }
+        }
+        if conflict.kind == "deletion" {
+            row("Hồ sơ <span class=\"en\">record</span>", conflict.sides.map { escape($0.fullName ?? $0.person ?? conflict.row) })
+            row("Xã cũ đề nghị xoá <span class=\"en\">deleted at the former office</span>", conflict.sides.map { side in
+                escape(names.units[side.origin ?? ""].map { "\($0) (\(side.origin ?? ""))" } ?? side.origin ?? "?")
+            })
+            html += "</table>\n<p><label><input type=\"radio\" name=\"pick\" value=\"keep\"> Giữ hồ sơ <span class=\"en\">keep the record</span></label> "
+                + "<label><input type=\"radio\" name=\"pick\" value=\"delete\"> Xoá ở mọi nơi <span class=\"en\">delete it everywhere</span></label></p>\n"
+            html += "<p><label>Lý do <span class=\"en\">reason</span>: <input type=\"text\" name=\"reason\" required size=\"50\"></label></p>\n"
+            return html + "<p><button type=\"submit\">Quyết định <span class=\"en\">Decide</span></button></p>\n</form>\n</div>\n"
         }
         if conflict.kind == "placement" {
             row("Đơn vị kế thừa <span class=\"en\">successor, and what it received</span>", conflict.sides.map { escape($0.value?.description ?? "?") })
@@ -131,7 +155,11 @@ enum ReviewPage {
         case "quota": return "Đơn vị \(conflict.row): vượt định biên \(conflict.column.dropFirst("*quota:".count)) (over quota)"
         case "duplicate":
             let citizenID = conflict.sides.compactMap(\.citizenID).first ?? "?"
-            return "Hai hồ sơ cùng số CCCD \(citizenID): có thể một người được tạo hai lần (same citizen id: one person created twice?)"
+            let count = conflict.count ?? conflict.sides.count
+            return "\(count) hồ sơ cùng số CCCD \(citizenID): có thể một người được tạo nhiều lần "
+                + "(\(count) records with one citizen id: one person created more than once?)"
+        case "deletion":
+            return "\(conflict.table) \(conflict.row): xã cũ xoá hồ sơ đã chuyển đi (deleted by the office it was moved away from)"
         case "placement": return "\(conflict.table) \(conflict.row): vị trí sau khi sắp xếp đơn vị (placement after a reorganisation)"
         default: return "\(conflict.table) \(conflict.row): trường \(conflict.column) bị sửa đồng thời (edited concurrently)"
         }

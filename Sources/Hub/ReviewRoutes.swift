@@ -69,10 +69,16 @@ public enum ReviewRoutes {
                     : "Nhập mã truy cập của người xem xét. Enter the reviewer credential."
                 return loginPage(message, status: .ok)
             }
-            let conflicts = try await store.conflicts(state: "all", for: session.reviewer)
+            // A page of the open items at a time (a district may hold thousands), and the
+            // first of those a rule settled.
+            let after = request.uri.queryParameters["after"].map(String.init)
+            let open = try await store.conflicts(state: "open", after: after, limit: ReviewPage.pageSize, for: session.reviewer)
+            let settled = after == nil ? try await store.conflicts(state: "settled", limit: ReviewPage.pageSize, for: session.reviewer) : []
+            let conflicts = open + settled
             let html = ReviewPage.render(
                 conflicts: conflicts, names: try await store.reviewNames(for: conflicts), reviewer: session.reviewer.replica.rawValue,
-                csrf: session.csrf, notice: request.uri.queryParameters["done"].map { "Đã quyết định — decided: \($0)" })
+                csrf: session.csrf, notice: request.uri.queryParameters["done"].map { "Đã quyết định — decided: \($0)" },
+                next: open.count == ReviewPage.pageSize ? open.last?.id : nil)
             return Self.html(html, status: .ok)
         }
 

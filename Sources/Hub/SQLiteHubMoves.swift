@@ -35,17 +35,28 @@ extension SQLiteHubTransaction {
         }
     }
 
-    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> Set<RowKey> {
-        var moved: Set<RowKey> = []
+    nonisolated(nonsending) func movedOut(of rows: Set<RowKey>, from scope: String) async throws -> [RowKey: Int64] {
+        var moved: [RowKey: Int64] = [:]
         for key in rows {
-            if try database.scalar(
-                "SELECT 1 FROM _sync_hub_moves WHERE tbl = ? AND pk = ? AND from_scope = ? LIMIT 1",
-                [.text(key.table), .text(key.row), .text(scope)]) != nil
+            if let seq = try database.scalar(
+                "SELECT max(seq) FROM _sync_hub_moves WHERE tbl = ? AND pk = ? AND from_scope = ?",
+                [.text(key.table), .text(key.row), .text(scope)])?.integerValue
             {
-                moved.insert(key)
+                moved[key] = seq
             }
         }
         return moved
+    }
+
+    nonisolated(nonsending) func recordTold(_ replica: ReplicaID, through seq: Int64, counter: UInt64) async throws {
+        try database.run(
+            "INSERT INTO _sync_hub_told(replica, seq, counter) VALUES (?, ?, ?) ON CONFLICT(replica, seq) DO NOTHING",
+            [.text(replica.rawValue), .integer(seq), .integer(Int64(bitPattern: counter))])
+    }
+
+    nonisolated(nonsending) func told(_ replica: ReplicaID) async throws -> [(seq: Int64, counter: UInt64)] {
+        try database.query("SELECT seq, counter FROM _sync_hub_told WHERE replica = ? ORDER BY seq", [.text(replica.rawValue)])
+            .map { ($0[0].integerValue ?? 0, UInt64(bitPattern: $0[1].integerValue ?? 0)) }
     }
 
     nonisolated(nonsending) func replicaUse(_ replica: ReplicaID) async throws -> String? {

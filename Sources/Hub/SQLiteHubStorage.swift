@@ -102,6 +102,12 @@ struct SQLiteHubTransaction: HubTransaction {
             [.text(row)] + names.map { values[$0]! })
     }
 
+    nonisolated(nonsending) func districtDelete(table: String, row: String) async throws {
+        guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
+        // The capture triggers record it, as any delete by district staff.
+        try database.run("DELETE FROM \(table) WHERE id = ?", [.text(row)])
+    }
+
     private func schema(_ table: String) -> TableSchema? { replica.schema.table(named: table) }
 
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
@@ -308,6 +314,14 @@ struct SQLiteHubTransaction: HubTransaction {
         try replica.conflicts(state: state, column: column)
     }
 
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord] {
+        try replica.conflicts(state: state, after: after, limit: limit)
+    }
+
+    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord? {
+        try replica.conflicts(id: id).first
+    }
+
     nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int) {
         let row = try database.query("SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first
         return (Int(row?[0].integerValue ?? 0), Int(row?[1].integerValue ?? 0))
@@ -349,8 +363,9 @@ struct SQLiteHubTransaction: HubTransaction {
             INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
             VALUES (?, ?, ?, ?, ?, ?, '', 'open', ?, NULL)
             ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
-                chosen = excluded.chosen, state = excluded.state, opened_hlc = excluded.opened_hlc, closed_hlc = NULL
-            WHERE _sync_conflicts.state = 'closed'
+                chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
+                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
+            WHERE _sync_conflicts.state = 'closed' OR _sync_conflicts.sides <> excluded.sides
             """,
             [.text(table), .text(row), .text(column), .text(kind.rawValue), .text(rule), .text(sidesJSON),
              .integer(Int64(try replica.clock.rawValue))])
@@ -363,13 +378,26 @@ struct SQLiteHubTransaction: HubTransaction {
             [.integer(Int64(try replica.clock.rawValue)), .text(table), .text(row), .text(column)])
     }
 
-    nonisolated(nonsending) func duplicateCandidates(touching ids: Set<String>) async throws -> (people: [PersonRecord], standing: [ConflictRecord]) {
-        guard !ids.isEmpty else { return ([], []) }
-        let names = Set(ids.map { DuplicatePersons.columnPrefix + $0 })
-        let standing = try replica.conflicts(kind: .duplicate).filter { record in
-            record.state != .closed && record.table == "persons" && (ids.contains(record.row) || names.contains(record.column))
-        }
-        return (try await personsSharingCitizenID(with: ids), standing)
+    nonisolated(nonsending) func closeStaleDuplicateItems() async throws {
+        try database.run(
+            """
+            UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ?
+            WHERE kind = 'duplicate' AND tbl = 'persons' AND state <> 'closed' AND CASE
+                WHEN col = ? THEN (SELECT count(*) FROM persons p WHERE p.citizen_id = _sync_conflicts.pk
+                                   AND trim(coalesce(p.merged_into, '')) = '') < 2
+                WHEN substr(col, 1, ?) = ? THEN NOT EXISTS (
+                    SELECT 1 FROM persons a JOIN persons b ON b.citizen_id = a.citizen_id
+                    WHERE a.id = _sync_conflicts.pk AND b.id = substr(_sync_conflicts.col, ?)
+                      AND trim(a.citizen_id) <> '' AND trim(coalesce(a.merged_into, '')) = '' AND trim(coalesce(b.merged_into, '')) = '')
+                ELSE 0 END
+            """,
+            [.integer(Int64(try replica.clock.rawValue)), .text(DuplicatePersons.column),
+             .integer(Int64(DuplicatePersons.pairPrefix.count)), .text(DuplicatePersons.pairPrefix),
+             .integer(Int64(DuplicatePersons.pairPrefix.count + 1))])
+    }
+
+    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord] {
+        try personRecords(where: "p.citizen_id = ?", [.text(citizenID)])
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
@@ -382,13 +410,20 @@ struct SQLiteHubTransaction: HubTransaction {
         guard !ids.isEmpty else { return [] }
         // The ids travel as one JSON array: a batch may name more persons than SQLite takes parameters.
         let list = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
-        return try database.query(
+        return try personRecords(
+            where: "p.citizen_id IN (SELECT citizen_id FROM persons WHERE id IN (SELECT value FROM json_each(?)) AND trim(citizen_id) <> '')",
+            [.text(list)])
+    }
+
+    /// Persons records matching `condition` (on `persons p`), ordered by id, with the replica
+    /// whose write of the citizen id stands.
+    private func personRecords(where condition: String, _ parameters: [Value]) throws -> [PersonRecord] {
+        try database.query(
             """
             SELECT p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
             FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
-            WHERE p.citizen_id IN (SELECT citizen_id FROM persons WHERE id IN (SELECT value FROM json_each(?)) AND trim(citizen_id) <> '')
-            ORDER BY p.id
-            """, [.text(list)]
+            WHERE \(condition) ORDER BY p.id
+            """, parameters
         ).compactMap { row in
             guard let id = row[0].textValue, let citizenID = row[1].textValue else { return nil }
             return PersonRecord(id: id, citizenID: citizenID, fullName: row[2].textValue, birthDate: row[3].textValue,

@@ -31,6 +31,9 @@ public struct ConflictRecord: Sendable, Equatable {
         case duplicate
         /// A person's or a seat's place in the units after a reorganisation (the hub opens it).
         case placement
+        /// A record's delete sent by the office the district moved it away from: not applied,
+        /// district staff decide whether the record goes (the hub opens it).
+        case deletion
     }
 
     public let table: String
@@ -173,10 +176,23 @@ extension ConflictLedger {
 }
 
 extension Replica {
-    /// Recorded conflicts, optionally only those in one state, of one column, or of one kind.
-    public func conflicts(state: ConflictRecord.State? = nil, column: String? = nil, kind: ConflictRecord.Kind? = nil) throws -> [ConflictRecord] {
+    /// Recorded conflicts, optionally only those in one state, of one column, or of one kind;
+    /// with `after` and `limit`, a page of them in id order (`ConflictRecord.id`); with `id`,
+    /// the one conflict of that id.
+    public func conflicts(
+        state: ConflictRecord.State? = nil, column: String? = nil, kind: ConflictRecord.Kind? = nil,
+        after: String? = nil, limit: Int? = nil, id: String? = nil
+    ) throws -> [ConflictRecord] {
         var sql = "SELECT tbl, pk, col, kind, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
         var parameters: [Value] = []
+        if let id {
+            sql += " AND tbl || '/' || pk || '/' || col = ?"
+            parameters.append(.text(id))
+        }
+        if let after {
+            sql += " AND tbl || '/' || pk || '/' || col > ?"
+            parameters.append(.text(after))
+        }
         if let kind {
             sql += " AND kind = ?"
             parameters.append(.text(kind.rawValue))
@@ -189,7 +205,9 @@ extension Replica {
             sql += " AND col = ?"
             parameters.append(.text(column))
         }
-        return try database.query(sql + " ORDER BY tbl, pk, col", parameters).map { row in
+        let order = after != nil || limit != nil ? " ORDER BY tbl || '/' || pk || '/' || col" : " ORDER BY tbl, pk, col"
+        let page = limit.map { " LIMIT \(max(0, $0))" } ?? ""
+        return try database.query(sql + order + page, parameters).map { row in
             ConflictRecord(
                 table: row[0].description, row: row[1].description, column: row[2].description,
                 kind: ConflictRecord.Kind(rawValue: row[3].description) ?? .field,

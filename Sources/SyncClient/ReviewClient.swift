@@ -14,10 +14,29 @@ public final class ReviewClient {
         curl = try CurlSession(connectTimeoutSeconds: 10, requestTimeoutSeconds: 60, caFile: caFile, allowInsecureHTTP: allowInsecureHTTP)
     }
 
-    /// The raw JSON array of `GET /v1/conflicts?state=...`, and the same decoded.
+    /// Every conflict in `state` (`GET /v1/conflicts?state=...`, page after page), as one
+    /// JSON array and the same decoded.
     public func conflicts(state: String = "open") throws -> (json: Data, conflicts: [ConflictView]) {
-        let data = try send("GET", "/v1/conflicts?state=\(state)", body: nil)
-        return (data, try decode([ConflictView].self, data))
+        let pageSize = 500
+        var all: [ConflictView] = []
+        var after: String?
+        while true {
+            var path = "/v1/conflicts?state=\(Self.queryValue(state))&limit=\(pageSize)"
+            if let after { path += "&after=\(Self.queryValue(after))" }
+            let page = try decode([ConflictView].self, try send("GET", path, body: nil))
+            all += page
+            guard page.count == pageSize, let last = page.last?.id else { break }
+            after = last
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try encoder.encode(all), all)
+    }
+
+    /// Text as a query parameter's value: everything but unreserved characters percent-encoded.
+    static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn:
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
     }
 
     public func resolve(_ decision: ResolveRequest) throws -> ResolveResponse {

@@ -33,6 +33,9 @@ public struct HubLimits: Sendable, Equatable {
     public var requestTimeoutSeconds = 60.0
     /// Largest request head (request line and every header together).
     public var maxHeaderBytes = 16 * 1024
+    /// Days after its unit's last day in force (a merger, a split) that an ended office's
+    /// credential is still taken, for the changes it typed before it knew; none after.
+    public var endedOfficeDays = 30
 
     public init() {}
 }
@@ -44,7 +47,7 @@ extension HubLimits: Decodable {
         case maxClockAhead = "max_clock_ahead_s", maxConcurrentRequests = "max_concurrent_requests"
         case maxRequestsPerCaller = "max_requests_per_caller", maxConnections = "max_connections"
         case maxConnectionsPerAddress = "max_connections_per_address", idleTimeout = "idle_timeout_s"
-        case requestTimeout = "request_timeout_s", maxHeaderBytes = "max_header_bytes"
+        case requestTimeout = "request_timeout_s", maxHeaderBytes = "max_header_bytes", endedOfficeDays = "ended_office_days"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -71,6 +74,7 @@ extension HubLimits: Decodable {
         idleTimeoutSeconds = try keys.positive(.idleTimeout, default: defaults.idleTimeoutSeconds)
         requestTimeoutSeconds = try keys.positive(.requestTimeout, default: defaults.requestTimeoutSeconds)
         maxHeaderBytes = try whole(.maxHeaderBytes, defaults.maxHeaderBytes)
+        endedOfficeDays = try whole(.endedOfficeDays, defaults.endedOfficeDays)
         guard maxExpandedBytes >= maxBodyBytes else {
             throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.maxExpandedBytes], debugDescription: "must be at least max_body_bytes (\(maxBodyBytes))"))
         }

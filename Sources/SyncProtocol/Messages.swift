@@ -251,7 +251,7 @@ public struct ConflictView: Codable, Sendable, Equatable {
     public let id: String
     /// `field` (concurrent writes of one column), `seat` (more holders than capacity),
     /// `holding` (a person's titles outside the holding rules), `quota` (head-count over quota),
-    /// `duplicate` (two persons records with one citizen id) or `placement` (a place in the
+    /// `duplicate` (persons records sharing one citizen id) or `placement` (a place in the
     /// units after a reorganisation).
     public let kind: String
     public let table: String
@@ -262,10 +262,16 @@ public struct ConflictView: Codable, Sendable, Equatable {
     /// The shown write's dot (field), the kept assignments (seat), or what is wrong (holding, quota).
     public let chosen: String
     public let state: String
+    /// How many sides there are in all when `sides` lists only the first of them (a
+    /// duplicate item of a citizen id shared by many records); absent when all are listed.
+    public let count: Int?
 
-    public init(id: String, kind: String, table: String, row: String, column: String, rule: String, sides: [Side], chosen: String, state: String) {
-        (self.id, self.kind, self.table, self.row, self.column, self.rule, self.sides, self.chosen, self.state) =
-            (id, kind, table, row, column, rule, sides, chosen, state)
+    public init(
+        id: String, kind: String, table: String, row: String, column: String, rule: String, sides: [Side], chosen: String, state: String,
+        count: Int? = nil
+    ) {
+        (self.id, self.kind, self.table, self.row, self.column, self.rule, self.sides, self.chosen, self.state, self.count) =
+            (id, kind, table, row, column, rule, sides, chosen, state, count)
     }
 
     /// One side: a write (dot, origin, hlc, value), a seat holder (assignment, person,
@@ -303,7 +309,7 @@ public struct ResolveRequest: Codable, Sendable, Equatable {
     public let id: String
     /// Field: the dot of the side to keep. Seat: the assignment to keep (the others are ended).
     /// Holding, quota: the assignment to end. Duplicate: the persons.id to keep (the other
-    /// record is merged into it).
+    /// records of the item are merged into it).
     public let pick: String?
     /// Field only: a merged value to write instead of a side's.
     public let value: Value?

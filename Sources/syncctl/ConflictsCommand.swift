@@ -29,7 +29,7 @@ struct ConflictsCommand: ParsableCommand {
             case .holding, .quota: what = record.chosen + ": " + record.holdings.map { "\($0.assignment) \($0.title ?? "?")" }.joined(separator: ", ")
             case .field: what = record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
             // Opened by the hub for its reviewers; an office's replica holds none of its own.
-            case .duplicate, .placement: what = "\(record.kind.rawValue) item of the district's review desk"
+            case .duplicate, .placement, .deletion: what = "\(record.kind.rawValue) item of the district's review desk"
             }
             print("\(record.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
         }

@@ -45,11 +45,13 @@ struct ReviewCommand: ParsableCommand {
             }
             if conflicts.isEmpty { print("no \(state) conflicts") }
             for conflict in conflicts {
-                print("\(conflict.id)  \(conflict.kind)  rule \(conflict.rule)  \(conflict.state)  \(conflict.sides.count) sides")
+                print("\(conflict.id)  \(conflict.kind)  rule \(conflict.rule)  \(conflict.state)  \(conflict.count ?? conflict.sides.count) sides")
                 if conflict.kind == "duplicate" {
                     // Which records: the reviewer picks one of these ids to keep.
                     let records = conflict.sides.map { "\($0.person ?? "?") \($0.fullName ?? "?") (\($0.commune ?? "?"))" }
-                    print("    citizen id \(conflict.sides.compactMap(\.citizenID).first ?? "?"): \(records.joined(separator: " / "))")
+                    let more = (conflict.count ?? records.count) - records.count
+                    print("    citizen id \(conflict.sides.compactMap(\.citizenID).first ?? "?"): \(records.joined(separator: " / "))"
+                        + (more > 0 ? " / ... and \(more) more" : ""))
                 }
             }
         }

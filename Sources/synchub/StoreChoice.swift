@@ -8,9 +8,11 @@ extension HubSettings {
     func openStore(district: ReplicaID, rules: RuleSet?) async throws -> HubStore {
         switch store {
         case .sqlite(let path):
-            return try HubStore(path: path, district: district, rules: rules)
+            return try HubStore(path: path, district: district, rules: rules, endedOfficeDays: limits.endedOfficeDays)
         case .postgresql(let url, let poolSize):
-            return HubStore(storage: try await PostgresHubStorage.open(url: url, district: district, rules: rules, poolSize: poolSize))
+            return HubStore(
+                storage: try await PostgresHubStorage.open(url: url, district: district, rules: rules, poolSize: poolSize),
+                endedOfficeDays: limits.endedOfficeDays)
         }
     }
 

@@ -7,8 +7,8 @@ import Testing
 import TestSupport
 
 /// Collision 7, the same person created on two sides: the hub opens one `duplicate` item per
-/// pair of records with one citizen id, and a reviewer's pick merges one record into the
-/// other. In-process, on each storage (`HubBackend`).
+/// citizen id shared by records standing on their own, and a reviewer's pick merges the
+/// others into the kept one. In-process, on each storage (`HubBackend`).
 @Suite struct DuplicatePersonsTests {
     typealias Bench = HubStoreTests.Bench
 
@@ -57,9 +57,9 @@ import TestSupport
     func twoRecordsWithOneCitizenIDOpenOneItemNamingBoth(on backend: HubBackend) async throws {
         let (bench, a, b) = try await Self.sameManTwice(on: backend)
         var items = try await Self.duplicates(bench)
-        #expect(items.map(\.id) == ["persons/pa/*duplicate:pb"])
+        #expect(items.map(\.id) == ["persons/\(Self.citizenID)/*duplicate"])
         let item = try #require(items.first)
-        #expect(item.state == "open" && item.table == "persons" && item.row == "pa")
+        #expect(item.state == "open" && item.table == "persons" && item.row == Self.citizenID && item.count == nil)
         #expect(item.sides.map(\.person) == ["pa", "pb"])
         #expect(item.sides.map(\.fullName) == ["Nguyễn Văn An", "Nguyen Van An"])
         #expect(item.sides.map(\.birthDate) == ["1980-02-03", "1980-02-03"])
@@ -75,7 +75,7 @@ import TestSupport
         try bench.districtSQL("UPDATE persons SET citizen_id = '\(Self.citizenID)' WHERE id = 'pa'")
         try await bench.store.ingestLocalEdits()
         items = try await Self.duplicates(bench)
-        #expect(items.map(\.id) == ["persons/pa/*duplicate:pb"] && items.first?.state == "open")
+        #expect(items.map(\.id) == ["persons/\(Self.citizenID)/*duplicate"] && items.first?.state == "open")
 
         // A citizen id corrected at one office closes the item.
         try b.0.database.execute("UPDATE persons SET citizen_id = '022090000999' WHERE id = 'pb'")
@@ -106,7 +106,8 @@ import TestSupport
         // District staff record someone the office has already: found from the district's side too.
         try bench.districtSQL("INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES ('d2', 'unit-b', 'An', '022090000002')")
         try await bench.store.ingestLocalEdits()
-        #expect(try await Self.duplicates(bench).map(\.id) == ["persons/d2/*duplicate:q1"])
+        #expect(try await Self.duplicates(bench).map(\.id) == ["persons/022090000002/*duplicate"])
+        #expect(try await Self.duplicates(bench).first?.sides.map(\.person) == ["d2", "q1"])
     }
 
     @Test(arguments: HubBackend.allCases)
@@ -177,5 +178,103 @@ import TestSupport
         #expect(try Self.text(bench, "SELECT CAST(count(*) AS TEXT) FROM _sync_hub_reviews") == "0")
         #expect(try await Self.duplicates(bench).map(\.state) == ["open"])
         #expect(try await bench.store.feedDotCounts() == feedBefore)
+    }
+
+    /// One push of many records sharing one citizen id: one item naming them all (the first
+    /// of them listed, with the count), not one per pair; a pick keeps one record and merges
+    /// every other into it.
+    @Test(arguments: HubBackend.allCases)
+    func manyRecordsOfOneCitizenIDAreOneItemAndOnePickMergesThemAll(on backend: HubBackend) async throws {
+        let (bench, a, b) = try await Self.twoOffices(on: backend)
+        let values = (0..<300).map { "('m\(1000 + $0)', 'unit-a', 'Trần Thị Mai', '\(Self.citizenID)')" }.joined(separator: ", ")
+        try a.0.database.execute("INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES \(values)")
+        try a.0.database.execute("INSERT INTO trainings(id, commune_id, person_id, course) VALUES ('tr-1', 'unit-a', 'm1299', 'Tin học')")
+        try await bench.push(a)
+        var items = try await Self.duplicates(bench)
+        #expect(items.count == 1)
+        var item = try #require(items.first)
+        #expect(item.id == "persons/\(Self.citizenID)/*duplicate" && item.state == "open")
+        #expect(item.count == 300 && item.sides.count == 20 && item.sides.first?.person == "m1000")
+        #expect(try Self.text(bench, "SELECT CAST(count(*) AS TEXT) FROM _sync_conflicts WHERE kind = 'duplicate'") == "1")
+
+        // One more record at another office: the same item, now naming 301.
+        try b.0.database.execute("INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES ('m0999', 'unit-b', 'Mai', '\(Self.citizenID)')")
+        try await bench.push(b)
+        items = try await Self.duplicates(bench)
+        item = try #require(items.first)
+        #expect(items.count == 1 && item.count == 301 && item.sides.first?.person == "m0999")
+
+        // The reviewer keeps one record: every other one is merged into it, its rows re-pointed.
+        let reviewer = try await Self.reviewer(bench)
+        let decided = try await bench.store.resolve(ResolveRequest(id: item.id, pick: "m1000", value: nil, reason: "một người"), by: reviewer)
+        #expect(decided.wrote == 301, "300 records marked merged, one training re-pointed")
+        #expect(try Self.text(bench, "SELECT CAST(count(*) AS TEXT) FROM persons WHERE merged_into = 'm1000' AND status = 'merged'") == "300")
+        #expect(try Self.text(bench, "SELECT person_id FROM trainings WHERE id = 'tr-1'") == "m1000")
+        #expect(try await Self.duplicates(bench).map(\.state) == ["closed"])
+    }
+
+    /// The citizen ids of all but one record corrected, one by one: the item stands while two
+    /// records share it and closes when one is left.
+    @Test(arguments: HubBackend.allCases)
+    func anItemClosesWhenOnlyOneRecordKeepsTheCitizenID(on backend: HubBackend) async throws {
+        let (bench, a, _) = try await Self.twoOffices(on: backend)
+        try a.0.database.execute("""
+            INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES
+                ('x1', 'unit-a', 'An', '\(Self.citizenID)'), ('x2', 'unit-a', 'An', '\(Self.citizenID)'), ('x3', 'unit-a', 'An', '\(Self.citizenID)')
+            """)
+        try await bench.push(a)
+        #expect(try await Self.duplicates(bench).map(\.sides.count) == [3])
+        try a.0.database.execute("UPDATE persons SET citizen_id = '022090000777' WHERE id = 'x2'")
+        try await bench.push(a)
+        #expect(try await Self.duplicates(bench).map { "\($0.state) \($0.sides.compactMap(\.person))" } == ["open [\"x1\", \"x3\"]"])
+        try bench.districtSQL("UPDATE persons SET citizen_id = '022090000778' WHERE id = 'x3'")
+        try await bench.store.ingestLocalEdits()
+        #expect(try await Self.duplicates(bench).map(\.state) == ["closed"])
+        // Shared again: the same item opens again.
+        try a.0.database.execute("UPDATE persons SET citizen_id = '\(Self.citizenID)' WHERE id = 'x2'")
+        try await bench.push(a)
+        #expect(try await Self.duplicates(bench).map { "\($0.state) \($0.sides.compactMap(\.person))" } == ["open [\"x1\", \"x2\"]"])
+    }
+
+    /// An item of an earlier version (one per pair) stays decidable, and closes when its pair
+    /// no longer stands.
+    @Test(arguments: HubBackend.allCases)
+    func anItemOfAnEarlierVersionIsDecidedAsAPair(on backend: HubBackend) async throws {
+        let (bench, a, b) = try await Self.sameManTwice(on: backend)
+        // As an earlier hub recorded it: one item per pair.
+        try bench.districtSQL("""
+            UPDATE _sync_conflicts SET pk = 'pa', col = '*duplicate:pb' WHERE kind = 'duplicate';
+            """)
+        let reviewer = try await Self.reviewer(bench)
+        let item = try #require(try await Self.duplicates(bench).first)
+        #expect(item.id == "persons/pa/*duplicate:pb")
+        let decided = try await bench.store.resolve(ResolveRequest(id: item.id, pick: "pb", value: nil, reason: "một người"), by: reviewer)
+        #expect(decided.wrote == 3, "as-a and ev-a re-pointed, pa marked merged")
+        #expect(try Self.text(bench, "SELECT merged_into FROM persons WHERE id = 'pa'") == "pb")
+        _ = (a, b)
+    }
+
+    /// The review API is paged: a page at most `limit` long, in id order, continued after the
+    /// last id; every item is on exactly one page.
+    @Test(arguments: HubBackend.allCases)
+    func conflictsAreServedPageByPage(on backend: HubBackend) async throws {
+        let (bench, a, _) = try await Self.twoOffices(on: backend)
+        let values = (0..<250).map { "('r\($0)', 'unit-a', 'An', '0220900\(10000 + $0)'), ('s\($0)', 'unit-a', 'An', '0220900\(10000 + $0)')" }
+        try a.0.database.execute("INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES \(values.joined(separator: ", "))")
+        try await bench.push(a)
+        let reviewer = try await Self.reviewer(bench)
+        var seen: [String] = []
+        var after: String?
+        var pages = 0
+        while true {
+            let page = try await bench.store.conflicts(state: "open", after: after, limit: 100, for: reviewer)
+            seen += page.map(\.id)
+            pages += 1
+            guard page.count == 100 else { break }
+            after = page.last?.id
+        }
+        #expect(pages == 3 && seen.count == 250 && Set(seen).count == 250 && seen == seen.sorted())
+        #expect(try await bench.store.conflicts(state: "open", for: reviewer).count == 250, "500 by default")
+        await #expect(throws: HubError.self) { try await bench.store.conflicts(state: "open", limit: 5_000, for: reviewer) }
     }
 }

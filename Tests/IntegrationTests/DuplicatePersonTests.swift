@@ -39,7 +39,7 @@ import TestSupport
         let open = try JSONDecoder().decode([ConflictView].self, from: Data(served.body.utf8))
         #expect(open.map(\.kind) == ["duplicate"], "\(served.body)")
         let item = try #require(open.first)
-        #expect(item.id == "persons/p-dh/*duplicate:p-qt")
+        #expect(item.id == "persons/\(Self.citizenID)/*duplicate")
         #expect(item.sides.map(\.person) == ["p-dh", "p-qt"] && item.sides.map(\.origin) == ["06916", "06913"])
         #expect(item.sides.allSatisfy { $0.citizenID == Self.citizenID && $0.fullName == "Nguyễn Văn An" })
         let desk = ["--hub", cluster.hub.url, "--credential-file", reviewer]
@@ -52,7 +52,7 @@ import TestSupport
         // The review page shows both records side by side, each with a choice to keep it.
         let (_, session) = try ReviewDeskTests.login(cluster.hub.url, credential: token)
         let page = try CurlTool.send("GET", cluster.hub.url + "/review", cookies: ["review_session": try #require(session)]).body
-        #expect(page.contains("Hai hồ sơ cùng số CCCD \(Self.citizenID)") && page.contains("<b>Nguyễn Văn An</b>"), "\(page)")
+        #expect(page.contains("2 hồ sơ cùng số CCCD \(Self.citizenID)") && page.contains("<b>Nguyễn Văn An</b>"), "\(page)")
         #expect(page.contains("Giữ hồ sơ này") && page.contains("Xã Quảng Tân (06913)") && page.contains("Xã Đầm Hà (06916)"))
         for record in ["p-dh", "p-qt"] { #expect(page.contains("name=\"pick\" value=\"\(record)\"")) }
 

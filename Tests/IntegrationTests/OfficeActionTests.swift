@@ -123,17 +123,26 @@ import TestSupport
         #expect(eventually { commune.hasUnits })
         try SQLiteShell.run(commune.database, person("p-1", commune.unit, "An"))
         #expect(eventually { try atHub(cluster, "p-1") == "An" })
-        // Someone with the office's credential pushes a change numbered far ahead.
+        // Someone with the office's credential pushes changes numbered far ahead.
         let token = try String(contentsOfFile: commune.credentialPath, encoding: .utf8)
-        let forged = ChangeGroup(t: "persons", r: "p-forged", o: "06913", h: 1, x: "", w: [
-            .init(counter: 1_000_000_000_000, column: "commune_id", value: .text(commune.unit)),
-            .init(counter: 1_000_000_000_001, column: "full_name", value: .text("Giả"))])
-        let reply = try RawHTTP.send(
-            "POST", cluster.hub.url + "/v1/push",
-            headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json",
-                      WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version)],
-            body: try JSONEncoder().encode(PushRequest(changes: [forged])))
-        #expect(reply.status == 200, "\(reply.body)")
+        func forge(_ row: String, at counter: UInt64) throws -> RawHTTP.Reply {
+            let forged = ChangeGroup(t: "persons", r: row, o: "06913", h: 1, x: "", w: [
+                .init(counter: counter, column: "commune_id", value: .text(commune.unit)),
+                .init(counter: counter + 1, column: "full_name", value: .text("Giả"))])
+            return try RawHTTP.send(
+                "POST", cluster.hub.url + "/v1/push",
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json",
+                          WireVersion.protocolHeader: String(WireVersion.protocolVersion), WireVersion.schemaHeader: String(RegisterSchema.current.version)],
+                body: try JSONEncoder().encode(PushRequest(changes: [forged])))
+        }
+        // Just below 2^63: taken, it would leave the office no counter above it to rebuild
+        // with. Refused before anything is kept.
+        let beyond = try forge("p-forged-top", at: (1 << 63) - 2)
+        #expect(beyond.status == 400 && beyond.body.contains("counter_ahead"), "\(beyond.status) \(beyond.body)")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM persons WHERE id = 'p-forged-top';") == "0")
+        // Far ahead but within reach (a billion counters): taken.
+        let ahead = try forge("p-forged", at: 1_000_000_000)
+        #expect(ahead.status == 200, "\(ahead.body)")
         // The office's later writes still arrive, and status is healthy only once they have.
         try SQLiteShell.run(commune.database, person("p-2", commune.unit, "Bình"))
         try SQLiteShell.run(commune.database, "UPDATE persons SET full_name = 'An Nguyễn' WHERE id = 'p-1';")
