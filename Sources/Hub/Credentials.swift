@@ -19,6 +19,8 @@ public struct Caller: Sendable, Equatable {
     /// That unit's last day in force (`effective_to`) when the credential was checked: nil
     /// while it is in force. Reads refuse an office of an ended unit from it (`refuseIfEnded`).
     var scopeLastDay: String? = nil
+    /// When the hub recorded that last day (`StoredCredential.scopeEndRecorded`).
+    var scopeEndRecorded: HybridTimestamp? = nil
 }
 
 /// A credential as `synchub credential list` shows it.
@@ -27,6 +29,9 @@ public struct IssuedCredential: Sendable, Equatable {
     public let scope: String
     public let role: Caller.Role
     public let issuedAt: String
+    /// For the office of a unit that ends: the last day its credential is accepted
+    /// (`HubStore.endedOfficeDays` after the unit's last day).
+    public var acceptedUntil: String? = nil
 }
 
 /// Issuing and checking credentials. A token is `REPLICA.SECRET`; the hub keeps only its
@@ -62,7 +67,8 @@ enum Credentials {
                 "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
-        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay)
+        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay,
+                      scopeEndRecorded: stored.scopeEndRecorded)
     }
 
     static func digest(_ token: String) -> String {

@@ -142,16 +142,31 @@ extension HubStore {
     /// corrected, a record merged or deleted). Costs nothing for changes that touch no
     /// citizen id; otherwise one read of the records sharing the touched citizen ids, one
     /// write per citizen id found shared, and one statement closing what no longer stands.
-    func reviewDuplicatePersons(after changes: some Sequence<Change>, in store: any HubTransaction) async throws {
+    func reviewDuplicatePersons(
+        after changes: some Sequence<Change>, formerly: Set<String> = [], in store: any HubTransaction
+    ) async throws {
         let touched = DuplicatePersons.touchedPersons(changes)
         guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return }
-        let people = try await store.personsSharingCitizenID(with: touched)
+        var people = try await store.personsSharingCitizenID(with: touched)
+        // A record that left a citizen id leaves its item naming the others: list them again.
+        for citizenID in formerly.subtracting(people.map(\.citizenID)).sorted() {
+            people += try await store.persons(citizenID: citizenID)
+        }
         for (citizenID, records) in DuplicatePersons.groups(among: people).sorted(by: { $0.key < $1.key }) {
             try await store.openReviewItem(
                 table: "persons", row: citizenID, column: DuplicatePersons.column, kind: .duplicate, rule: DuplicatePersons.rule,
                 sidesJSON: try DuplicatePersons.json(DuplicatePersons.sides(records), count: records.count))
         }
         try await store.closeStaleDuplicateItems()
+    }
+
+    /// The citizen ids the persons that `changes` touch hold before they are merged: read
+    /// before the merge, so that `reviewDuplicatePersons` brings up to date the item of a
+    /// citizen id a record leaves.
+    func citizenIDsBefore(_ changes: some Sequence<Change>, in store: any HubTransaction) async throws -> Set<String> {
+        let touched = DuplicatePersons.touchedPersons(changes)
+        guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return [] }
+        return Set(try await store.personsSharingCitizenID(with: touched).filter { touched.contains($0.id) }.map(\.citizenID))
     }
 
     /// The district writes of a reviewer's merge of duplicate item `record`, keeping record

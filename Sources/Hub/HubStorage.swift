@@ -199,6 +199,9 @@ public struct StoredCredential: Sendable, Equatable {
     public let issuedAt: String
     /// The scope unit's `effective_to`, read with the credential (nil while it is in force).
     public var scopeLastDay: String? = nil
+    /// When the hub recorded that `effective_to` (its write's stamp): a reorganisation is
+    /// often recorded after the date it takes effect.
+    public var scopeEndRecorded: HybridTimestamp? = nil
 }
 
 /// A reviewer's decision as kept: who, when, why, what it wrote, and the values it overwrote

@@ -46,7 +46,8 @@ public actor HubStore {
     /// `endedOfficeDays` ago is refused whatever it asks: its backlog had that long to arrive.
     public func authenticate(_ authorization: String?) async throws -> Caller {
         let caller = try await Credentials.verify(authorization: authorization, in: storage)
-        if let lastDay = caller.scopeLastDay, let until = Self.lastDayTaken(endedOn: lastDay, days: endedOfficeDays),
+        if let lastDay = caller.scopeLastDay,
+            let until = Self.lastDayTaken(endedOn: lastDay, recorded: caller.scopeEndRecorded, days: endedOfficeDays),
             until < RegisterDate.today()
         {
             throw HubError(
@@ -58,8 +59,13 @@ public actor HubStore {
         return caller
     }
 
-    /// The last day an office of a unit that ended on `endedOn` is still taken from.
-    static func lastDayTaken(endedOn: String, days: Int) -> String? { RegisterDate.day(after: endedOn, by: days) }
+    /// The last day an office of a unit that ended on `endedOn` is still taken from: `days`
+    /// after that day, or after the day the hub recorded it when that came later (a
+    /// reorganisation entered weeks after it took effect still gives offices `days`).
+    static func lastDayTaken(endedOn: String, recorded: HybridTimestamp?, days: Int) -> String? {
+        let recordedOn = recorded.map { RegisterDate.day(of: Date(timeIntervalSince1970: Double($0.wallMillis) / 1000)) }
+        return RegisterDate.day(after: max(endedOn, recordedOn ?? endedOn), by: days)
+    }
 
     /// Issues (or replaces) the credential of a commune replica and returns the token, which
     /// is shown once and never stored. `scope` defaults to the unit whose official code is
@@ -137,7 +143,17 @@ public actor HubStore {
     }
 
     /// Every credential the hub holds (their hashes are not shown).
-    public func credentials() async throws -> [IssuedCredential] { try await storage.read { try await $0.credentials() } }
+    public func credentials() async throws -> [IssuedCredential] {
+        try await storage.read { store in
+            var issued = try await store.credentials()
+            for index in issued.indices where issued[index].role == .commune {
+                if let held = try await store.credential(of: issued[index].replica), let lastDay = held.scopeLastDay {
+                    issued[index].acceptedUntil = Self.lastDayTaken(endedOn: lastDay, recorded: held.scopeEndRecorded, days: endedOfficeDays)
+                }
+            }
+            return issued
+        }
+    }
 
     /// Revokes a credential: requests with it are refused from now on. True if there was one.
     public func revokeCredential(of holder: ReplicaID) async throws -> Bool {
@@ -183,8 +199,9 @@ public actor HubStore {
             let screened = try await screen(fresh, from: caller, in: store) + rejected.filter { !isResent($0.counter) }
             let refusedCounters = Set(screened.map(\.counter))
             let accepted = fresh.filter { !refusedCounters.contains($0.dot.counter) }
+            let formerly = try await citizenIDsBefore(accepted, in: store)
             let report = try await store.merge(accepted)
-            try await reviewDuplicatePersons(after: accepted, in: store)
+            try await reviewDuplicatePersons(after: accepted, formerly: formerly, in: store)
             try await appendToFeed(accepted, in: store)
             try await store.recordRefusals(screened, of: caller.replica, at: Date().formatted(.iso8601))
             let last = (fresh.map(\.dot.counter) + screened.map(\.counter)).max()
@@ -217,7 +234,7 @@ public actor HubStore {
     /// what the hub held of it then is refused whole, with where its records went.
     private func refuseIfBacklogIn(_ caller: Caller, top: UInt64, in store: any HubTransaction) async throws {
         guard let lastDay = caller.scopeLastDay, lastDay < RegisterDate.today(),
-            let told = try await store.told(caller.replica).last?.counter, top > told,
+            let told = try await store.told(caller.replica).last(where: { $0.seq == Self.toldUnitEnded })?.counter, top > told,
             let ended = try await endedUnit(caller.scope, in: store)
         else { return }
         throw HubError(
@@ -251,8 +268,9 @@ public actor HubStore {
                 guard counter > known[other]! else { continue }
                 throw HubError(
                     status: 409, code: "context_ahead",
-                    message: "change \(change.dot) says it was made after change \(other):\(counter), but the hub holds "
-                        + "\(other)'s changes only up to \(known[other]!): a replica learns of others' changes only from "
+                    // What the hub holds of another office is not the caller's to know: only its own claim is named.
+                    message: "change \(change.dot) says it was made after change \(other):\(counter), which the hub does not "
+                        + "hold: a replica learns of others' changes only from "
                         + "its hub, so either this hub was restored from an older backup (the changes come back as "
                         + "offices send them again, and this batch goes through then) or the replica file at "
                         + "\(caller.replica) is damaged: run 'syncctl doctor' there. Nothing of this batch was applied")
@@ -350,9 +368,9 @@ public actor HubStore {
                 + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
                 + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
-            if case .commune(let existing) = scopes[key] ?? .nobody, movedAway[key] != nil {
+            if movedAway[key] != nil {
                 if !claims.isEmpty {
-                    foreign[key] = "\(name) was moved by the district to commune \(existing); its commune cannot be changed from here"
+                    foreign[key] = "\(name) was moved by the district to another commune; its commune cannot be changed from here"
                 }
             } else if case .commune(let existing) = scopes[key] ?? .nobody {
                 // Which commune keeps a row that is not the caller's is not the caller's to know.
@@ -560,6 +578,10 @@ public actor HubStore {
         return response
     }
 
+    /// The feed position a told record of an ended unit's office carries: its unit ended, so
+    /// every move so far and to come concerns it (and the first such record stays).
+    static let toldUnitEnded = Int64.max
+
     /// A read for an office, refused with 410 once its unit has ended (`refuseIfEnded`).
     /// That refusal tells the office where every record of its unit went, and an office asks
     /// only once it has pushed what it held: it is kept as told (`recordTold`), so the
@@ -574,7 +596,7 @@ public actor HubStore {
             }
         } catch let refusal as HubError where refusal.code == "unit_ended" {
             try await storage.write { store in
-                try await store.recordTold(caller.replica, through: try await store.feedEnd(), counter: try await store.received(caller.replica))
+                try await store.recordTold(caller.replica, through: Self.toldUnitEnded, counter: try await store.received(caller.replica))
             }
             throw refusal
         }

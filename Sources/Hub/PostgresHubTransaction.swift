@@ -229,13 +229,15 @@ struct PostgresHubTransaction: HubTransaction {
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
         guard let row = try await session.rows(
             """
-            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to
+            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to,
+                   (SELECT f.hlc FROM _sync_fields f WHERE f.tbl = 'units' AND f.pk = c.scope AND f.col = 'effective_to')
             FROM _sync_hub_credentials c LEFT JOIN units u ON u.id = c.scope WHERE c.replica = $1
             """, [replica.rawValue]).first
         else { return nil }
-        let (scope, role, sha256, issuedAt, lastDay) = try row.decode((String, String, String, String, String?).self)
+        let (scope, role, sha256, issuedAt, lastDay, recorded) = try row.decode((String, String, String, String, String?, Int64?).self)
         guard let role = Caller.Role(rawValue: role) else { return nil }
-        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: lastDay)
+        return StoredCredential(replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: lastDay,
+                                scopeEndRecorded: recorded.map { HybridTimestamp(rawValue: UInt64(bitPattern: $0)) })
     }
 
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {

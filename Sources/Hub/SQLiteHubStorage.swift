@@ -273,14 +273,16 @@ struct SQLiteHubTransaction: HubTransaction {
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
         guard let row = try database.query(
             """
-            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to
+            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to,
+                   (SELECT f.hlc FROM _sync_fields f WHERE f.tbl = 'units' AND f.pk = c.scope AND f.col = 'effective_to')
             FROM _sync_hub_credentials c LEFT JOIN units u ON u.id = c.scope WHERE c.replica = ?
             """, [.text(replica.rawValue)]).first,
             let scope = row[0].textValue, let role = row[1].textValue.flatMap(Caller.Role.init(rawValue:)),
             let sha256 = row[2].textValue, let issuedAt = row[3].textValue
         else { return nil }
         return StoredCredential(
-            replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: row[4].textValue)
+            replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: row[4].textValue,
+            scopeEndRecorded: row[5].integerValue.map { HybridTimestamp(rawValue: UInt64(bitPattern: $0)) })
     }
 
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {

@@ -7,6 +7,9 @@ public enum RegisterDate {
 
     public static func today() -> String { Date().formatted(style) }
 
+    /// The date (UTC) of `instant`.
+    public static func day(of instant: Date) -> String { instant.formatted(style) }
+
     /// Whether `text` is a date written so.
     public static func isDate(_ text: String) -> Bool {
         text.utf8.count == 10 && (try? Date(text, strategy: style)) != nil

@@ -130,7 +130,11 @@ public final class SyncSession {
         if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
         try resetClearedRows()
         try push()
-        try pull()
+        do {
+            try pull()
+        } catch SyncError.refused(let status, let code, let message) where code == "unit_ended" {
+            throw SyncError.refused(status: status, code: code, message: message + (try handOver()))
+        }
         if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
         return report
     }
@@ -264,6 +268,35 @@ public final class SyncSession {
             for row in reply.rows { states[row.row] = row.state }
             try replica.resetRows(rows.map { (table, $0, states[$0]) })
         }
+    }
+
+    /// The unit of this office ended and the hub said so on a read, which comes after a push
+    /// of everything folded: once nothing written here waits to be sent, the register rows
+    /// this office kept are dropped from its file (the successor's office keeps them; they
+    /// are not deleted anywhere else). Returns what to add to the hub's message.
+    func handOver() throws -> String {
+        if let done = try replica.meta("handed_over_rows")?.integerValue {
+            return "; the \(done) records this office kept were removed from this computer on "
+                + "\(try replica.meta("handed_over_at")?.textValue ?? "?") (the successor's office keeps them)"
+        }
+        try replica.fold()
+        let acked = try replica.meta("push_acked")?.integerValue ?? 0
+        let waiting = try replica.database.scalar(
+            "SELECT count(*) FROM _sync_log WHERE seq > ? AND op NOT IN ('reserve', 'void') AND NOT (op = 'update' AND vals IS '[]')",
+            [.integer(acked / Int64(DotBlock.size))])?.integerValue ?? 0
+        guard waiting == 0 else { return "; \(waiting) changes typed here still wait to be sent" }
+        var rows: [RowKey] = []
+        for table in replica.schema.tables where table.owner != .district && table.columns.contains(where: { $0.name == RowScope.column }) {
+            rows += try replica.database.query("SELECT id FROM \(table.name)").compactMap { $0.first?.textValue }
+                .map { RowKey(table: table.name, row: $0) }
+        }
+        _ = try replica.apply([], leaving: rows) {
+            try self.replica.setMeta("handed_over_rows", .integer(Int64(rows.count)))
+            try self.replica.setMeta("handed_over_at", .text(Date().formatted(.iso8601)))
+        }
+        report.moved += rows.count
+        return "; everything typed here had reached the hub, so the \(rows.count) records this office kept were removed from "
+            + "this computer (the successor's office keeps them)"
     }
 
     /// Applies the hub's feed after the stored checkpoint; the checkpoint moves in the same

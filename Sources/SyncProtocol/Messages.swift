@@ -58,7 +58,7 @@ public struct Refusal: Codable, Sendable, Equatable {
     public let row: String
     /// nil for a delete.
     public let column: String?
-    /// A stable code: `out_of_scope`, `unknown_table`, `unknown_column`, `reference_table`, `too_large`.
+    /// A stable code: `out_of_scope`, `moved_away`, `unknown_table`, `unknown_column`, `reference_table`, `too_large`.
     public let code: String
     /// What is wrong and what to do, for people.
     public let message: String

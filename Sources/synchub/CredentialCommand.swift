@@ -51,7 +51,8 @@ struct CredentialCommand: AsyncParsableCommand {
             for credential in issued {
                 print(credential.replica.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
                     + credential.role.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-                    + credential.scope.padding(toLength: 16, withPad: " ", startingAt: 0) + credential.issuedAt)
+                    + credential.scope.padding(toLength: 16, withPad: " ", startingAt: 0) + credential.issuedAt
+                    + (credential.acceptedUntil.map { "  (unit ended: accepted until \($0))" } ?? ""))
             }
         }
     }

@@ -87,12 +87,9 @@ import TestSupport
         #expect(toD.arrived == [RowRef(table: "persons", row: "pb1")])
         let rows = try await bench.store.rows(RowsRequest(table: "persons", ids: ["pb1"]), for: d.1)
         #expect(rows.rows.first?.state?.fields["full_name"]?.writes.first?.value == .text("Bình"))
-        let fromSuccessor = try await bench.store.pull(for: successor, after: sBefore, limit: 1_000)
-        #expect(fromSuccessor.departed == [RowRef(table: "persons", row: "pb1")])
-        #expect(fromSuccessor.arrived == nil)
 
-        // An edit of pb1 the successor made before it knew is taken; one of a row that was
-        // never its own is refused.
+        // An edit of pb1 the successor made before it knew (it pushes before it pulls) is
+        // taken; one of a row that was never its own is refused.
         let office = try Replica.create(at: bench.directory.path("s.db"), id: "11111-2", role: .commune)
         try office.install(snapshot.rows.map { ($0.table, $0.row, $0.state!) })
         try office.reserveCounters(through: snapshot.acknowledged)
@@ -100,6 +97,15 @@ import TestSupport
         try office.fold()
         let edit = try await bench.store.push(try office.capturedChanges(after: 0), from: successor)
         #expect(edit.refused.isEmpty && edit.applied == 1, "\(edit)")
+        #expect(try backend.scalar("SELECT phone FROM persons WHERE id = 'pb1'", in: bench.directory)?.textValue == "0922")
+        let fromSuccessor = try await bench.store.pull(for: successor, after: sBefore, limit: 1_000)
+        #expect(fromSuccessor.departed == [RowRef(table: "persons", row: "pb1")])
+        #expect(fromSuccessor.arrived == nil)
+        // Told, it may no longer change pb1.
+        try office.database.execute("UPDATE persons SET phone = '0933' WHERE id = 'pb1'")
+        try office.fold()
+        let knowing = try await bench.store.push(try office.capturedChanges(after: edit.acknowledged), from: successor)
+        #expect(knowing.refused.map(\.code) == ["moved_away"], "\(knowing)")
         #expect(try backend.scalar("SELECT phone FROM persons WHERE id = 'pb1'", in: bench.directory)?.textValue == "0922")
         let stranger = try await bench.push(d)
         #expect(stranger.applied == 0)
