@@ -67,7 +67,7 @@ let package = Package(
             ],
             exclude: ["openapi.yaml"]),
         // Reading commune.toml and hub.toml.
-        .target(name: "SyncConfig", dependencies: ["SyncCore", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "SyncConfig", dependencies: ["SyncCore", .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "syncd",

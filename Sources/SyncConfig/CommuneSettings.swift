@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// `commune.toml`: how a commune office's `syncd` finds its replica and its hub.
 /// `Config/commune.toml` documents every setting.
@@ -11,12 +12,16 @@ public struct CommuneSettings: SettingsDocument, Sendable {
     public let sync: SyncSchedule
     /// The daemon's control socket, where `syncctl` asks it for status and rounds.
     public let controlSocket: String
+    /// The least severe events syncd logs (`log_level`: trace, debug, info, notice, warning,
+    /// error, critical; default info).
+    public let logLevel: Logger.Level
 
     public static let fileName = "commune.toml"
 
     enum Keys: String, CodingKey {
         case replica, database, hub, sync
         case controlSocket = "control_socket"
+        case logLevel = "log_level"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,6 +31,7 @@ public struct CommuneSettings: SettingsDocument, Sendable {
         hub = try keys.decode(HubConnection.self, forKey: .hub)
         sync = try keys.value(.sync, default: SyncSchedule())
         controlSocket = try keys.value(.controlSocket, default: "/run/communesync/syncd.sock")
+        logLevel = try LogLevelSetting.decode(keys, .logLevel)
     }
 }
 

@@ -1,3 +1,5 @@
+import Logging
+
 /// `hub.toml`: how `synchub` runs. `Config/hub.toml` documents every setting.
 public struct HubSettings: SettingsDocument, Sendable {
     /// Code of the district (or the authority above the communes): the hub's replica id.
@@ -14,6 +16,8 @@ public struct HubSettings: SettingsDocument, Sendable {
     public let limits: HubLimits
     /// Certificate and key to serve HTTPS with; nil serves plain HTTP.
     public let tls: TLSFiles?
+    /// The least severe events synchub logs (`log_level`, default info).
+    public let logLevel: Logger.Level
 
     /// The `[tls]` section: PEM files the hub serves HTTPS with.
     public struct TLSFiles: Decodable, Sendable, Equatable {
@@ -27,6 +31,7 @@ public struct HubSettings: SettingsDocument, Sendable {
 
     enum Keys: String, CodingKey {
         case replica, database, listen, limits, rules, tls, store
+        case logLevel = "log_level"
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -50,5 +55,6 @@ public struct HubSettings: SettingsDocument, Sendable {
         }
         limits = try keys.decodeIfPresent(HubLimits.self, forKey: .limits) ?? HubLimits()
         tls = try keys.decodeIfPresent(TLSFiles.self, forKey: .tls)
+        logLevel = try LogLevelSetting.decode(keys, .logLevel)
     }
 }

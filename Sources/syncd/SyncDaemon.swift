@@ -22,12 +22,14 @@ struct SyncDaemon: ParsableCommand {
     var config: String = "/etc/communesync/commune.toml"
 
     func run() throws {
-        var logger = Logger(label: "syncd")
-        logger.logLevel = .info
         // A client that leaves before its reply must not end the daemon (SIGPIPE would, with an
         // exit status systemd counts as clean, so Restart=on-failure would not bring it back).
         signal(SIGPIPE, SIG_IGN)
         let settings = try CommuneSettings.load(config)
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in DaemonLogHandler(label: label, level: level) }
+        var logger = Logger(label: "syncd")
+        logger.logLevel = level
         // Only one daemon per office: a second one (an older release still running, say) must
         // not be upgraded under, nor share the replica with.
         if let running = try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: ControlSocket.clientTimeoutSeconds),
@@ -68,13 +70,25 @@ struct SyncDaemon: ParsableCommand {
         systemd.notify("READY=1\nSTATUS=replica \(replica.id) open; first sync round starting")
 
         let backoff = Backoff(base: 1, cap: settings.sync.maxBackoffSeconds)
+        var quiet = 0
+        var lastSummary = Date()
         while !state.stopping {
             systemd.notify("WATCHDOG=1")
             let started = ContinuousClock.now
             do {
                 let report = try session.round(digestInterval: settings.sync.digestIntervalSeconds)
                 state.roundSucceeded(report)
-                logger.info("round", metadata: [
+                // A round that moved nothing is routine: at info, syncd says so once an hour.
+                let moved = report.pushed + report.pulled + report.applied + report.snapshotRows + report.refused + report.moved > 0
+                quiet = moved ? 0 : quiet + 1
+                let summaryDue = !moved && Date().timeIntervalSince(lastSummary) >= Self.idleSummarySeconds
+                if moved || summaryDue {
+                    lastSummary = Date()
+                    if !moved {
+                        logger.info("idle: nothing sent or received", metadata: ["quiet_rounds": "\(quiet)"])
+                    }
+                }
+                logger.log(level: moved ? .info : .debug, "round", metadata: [
                     "pushed": "\(report.pushed)", "acked": "\(report.acknowledged)", "pulled": "\(report.pulled)",
                     "applied": "\(report.applied)", "checkpoint": "\(report.checkpoint)", "snapshot_rows": "\(report.snapshotRows)",
                     "bytes_out": "\(report.bytesSent)", "bytes_in": "\(report.bytesReceived)", "ms": "\(Self.milliseconds(since: started))",
@@ -115,6 +129,10 @@ struct SyncDaemon: ParsableCommand {
         control.stop()
         logger.info("stopped cleanly")
     }
+
+    /// How often an idle syncd says at info level that it is still syncing (every round that
+    /// moved something is logged; one that moved nothing only at debug).
+    static let idleSummarySeconds: TimeInterval = 3600
 
     /// What a technician should read about a failed round.
     static func explain(_ error: any Error) -> String {

@@ -19,9 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard let district = ReplicaID(rawValue: settings.replica) else {
             throw ValidationError("\(location.config): 'replica' must be the district's official code, not '\(settings.replica)'")
         }
-        LoggingSystem.bootstrap { label in EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label)) }
+        let level = settings.logLevel
+        LoggingSystem.bootstrap { label in EscapingLogHandler(wrapping: DaemonLogHandler(label: label, level: level)) }
         var logger = Logger(label: "synchub")
-        logger.logLevel = .info
+        logger.logLevel = level
         let rules = try settings.rules.map(RulesFile.load)
         let store = try await settings.openStore(district: district, rules: rules)
         var limits = settings.limits

@@ -30,6 +30,28 @@ import Testing
         #expect(interval?.description.contains("sync.interval_s") == true)
     }
 
+    @Test func theLogLevelIsOneOfSwiftLogsLevelsAndInfoByDefault() throws {
+        let commune = "replica = \"06913\"\n[hub]\nurl = \"http://x\"\ncredential = \"x\"\n"
+        #expect(try CommuneSettings.parse(commune).logLevel == .info)
+        #expect(try CommuneSettings.parse("log_level = \"warning\"\n" + commune).logLevel == .warning)
+        #expect(try HubSettings.parse("replica = \"200\"\nlog_level = \"debug\"\n").logLevel == .debug)
+        let error = #expect(throws: SettingsError.self) { try CommuneSettings.parse("log_level = \"loud\"\n" + commune) }
+        #expect(error?.description.contains("log_level") == true && error?.description.contains("warning") == true, "\(String(describing: error))")
+    }
+
+    @Test func underJournaldALineCarriesItsPriorityAndNoTimeElsewhereItsTimeAndLevel() {
+        let journal = DaemonLogHandler(label: "syncd", level: .info, journal: true) { _ in }
+        let line = journal.line(level: .warning, message: "round failed", metadata: ["why": "hub down", "failures": "2"], source: "syncd", at: Date())
+        #expect(line == "<4>syncd: failures=2 why=hub down [syncd] round failed\n")
+        #expect(DaemonLogHandler.priority(.error) == 3 && DaemonLogHandler.priority(.info) == 6 && DaemonLogHandler.priority(.debug) == 7)
+        let plain = DaemonLogHandler(label: "syncd", level: .info, journal: false) { _ in }
+        let text = plain.line(level: .info, message: "started", metadata: [:], source: "syncd", at: Date(timeIntervalSince1970: 0))
+        #expect(text == "1970-01-01T00:00:00Z info syncd: [syncd] started\n")
+        // Only the very stream journald reads counts: a variable inherited by a redirected child does not.
+        #expect(!DaemonLogHandler.stderrGoesToJournal(environment: ["JOURNAL_STREAM": "1:1"]))
+        #expect(!DaemonLogHandler.stderrGoesToJournal(environment: [:]))
+    }
+
     @Test func listenPortZeroPicksAFreePortAsTheCommandLineDoes() throws {
         let hub = try HubSettings.parse("replica = \"200\"\n[listen]\nport = 0\n")
         #expect(hub.port == 0)
