@@ -19,6 +19,9 @@ public struct Caller: Sendable, Equatable {
     /// That unit's last day in force (`effective_to`) when the credential was checked: nil
     /// while it is in force. Reads refuse an office of an ended unit from it (`refuseIfEnded`).
     var scopeLastDay: String? = nil
+    /// The SHA-256 of the credential this caller was recognised by: a review-desk session
+    /// lives only as long as the hub still holds that very credential (`HubStore.stillHolds`).
+    var credentialDigest: String? = nil
 }
 
 /// A credential as `synchub credential list` shows it.
@@ -62,7 +65,8 @@ enum Credentials {
                 "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
-        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay)
+        return Caller(
+            replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay, credentialDigest: stored.sha256)
     }
 
     static func digest(_ token: String) -> String {

@@ -61,7 +61,7 @@ public enum ReviewRoutes {
         let logger: Logger
 
         func page(_ request: Request) async throws -> Response {
-            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+            guard let session = try await liveSession(request) else {
                 let message = request.uri.queryParameters["token"] != nil
                     ? "Mã truy cập không còn được nhận trong địa chỉ trang: hãy nhập vào ô dưới đây và xin mã mới, vì mã cũ đã nằm trong lịch sử trình duyệt. "
                         + "The credential is no longer accepted in the page address (it stays in browser history and proxy logs): "
@@ -114,7 +114,7 @@ public enum ReviewRoutes {
         func logout(_ request: Request) async throws -> Response {
             let fields = try await form(request)
             let id = request.cookies[sessionCookie]?.value
-            if let session = await sessions.session(id) {
+            if let session = try await liveSession(request) {
                 guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
                 await sessions.close(id)
                 logger.info("review logout", metadata: ["reviewer": "\(session.reviewer.replica)"])
@@ -126,10 +126,11 @@ public enum ReviewRoutes {
 
         func resolve(_ request: Request) async throws -> Response {
             let fields = try await form(request)
-            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+            guard let session = try await liveSession(request) else {
                 return loginPage(
-                    "Phiên làm việc đã kết thúc; quyết định chưa được ghi. Your session has ended (logged out, or after "
-                        + "\(Int(options.sessionLifetime / 3600)) hours): nothing was decided. Log in and decide again.",
+                    "Phiên làm việc đã kết thúc; quyết định chưa được ghi. Your session has ended (logged out, after "
+                        + "\(Int(options.sessionLifetime / 3600)) hours, or your credential was revoked or replaced): nothing was "
+                        + "decided. Log in and decide again.",
                     status: .unauthorized)
             }
             guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
@@ -161,6 +162,21 @@ public enum ReviewRoutes {
             response.headers[.cacheControl] = "no-store"
             response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
             return response
+        /// The session the request's cookie names, if it is open and its reviewer's credential
+        /// is still the one the hub holds. The credential is read from the store on every
+        /// request, so revoking it (`synchub credential revoke`, through any synchub process
+        /// on the same database) ends every open session at its next page or decision.
+        func liveSession(_ request: Request) async throws -> ReviewSessions.Session? {
+            let id = request.cookies[sessionCookie]?.value
+            guard let session = await sessions.session(id) else { return nil }
+            guard try await store.stillHolds(session.reviewer) else {
+                await sessions.close(id)
+                logger.notice("review session ended: credential revoked or replaced", metadata: ["reviewer": "\(session.reviewer.replica)"])
+                return nil
+            }
+            return session
+        }
+
         }
 
         private func form(_ request: Request) async throws -> [String: String] {
