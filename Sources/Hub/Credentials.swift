@@ -21,6 +21,9 @@ public struct Caller: Sendable, Equatable {
     var scopeLastDay: String? = nil
     /// When the hub recorded that last day (`StoredCredential.scopeEndRecorded`).
     var scopeEndRecorded: HybridTimestamp? = nil
+    /// The SHA-256 of the credential this caller was recognised by: a review-desk session
+    /// lives only as long as the hub still holds that very credential (`HubStore.stillHolds`).
+    var credentialDigest: String? = nil
 }
 
 /// A credential as `synchub credential list` shows it.
@@ -67,8 +70,9 @@ enum Credentials {
                 "the credential for '\(IncomingPush.shown(replicaText))' is not valid (wrong, revoked or for another hub): "
                     + "ask the district office for a new one ('synchub credential issue --replica \(IncomingPush.shown(replicaText))')")
         }
-        return Caller(replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay,
-                      scopeEndRecorded: stored.scopeEndRecorded)
+        return Caller(
+            replica: stored.replica, scope: stored.scope, role: stored.role, scopeLastDay: stored.scopeLastDay,
+            scopeEndRecorded: stored.scopeEndRecorded, credentialDigest: stored.sha256)
     }
 
     static func digest(_ token: String) -> String {

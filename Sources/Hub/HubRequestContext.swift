@@ -6,9 +6,15 @@ public struct HubRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `Authentication` on the routes behind it; nil before it runs and elsewhere.
     public var caller: Caller?
+    /// The IP address the request came from (the review desk throttles logins by it).
+    public let peer: String
+    /// The connection the request came on (`ConnectionTable` trusts it once a credential checks out).
+    let connection: ObjectIdentifier
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        connection = ObjectIdentifier(source.channel)
     }
 }
 
@@ -34,10 +40,14 @@ struct Authentication: RouterMiddleware {
     typealias Context = HubRequestContext
     let store: HubStore
     let metrics: HubMetrics
+    /// The hub's connections, when it serves any (not in tests of the router alone).
+    var connections: ConnectionTable? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let caller = try await store.authenticate(request.headers[.authorization])
+        // A connection that carried a valid credential keeps its place when connections run out.
+        connections?.trust(context.connection)
         metrics.seen(replica: caller.replica.rawValue)
         context.caller = caller
         return try await next(request, context)

@@ -18,7 +18,7 @@ public enum HubAPI {
     /// per-caller gate, the sync routes behind the version handshake too.
     public static func router(
         store: HubStore, limits: HubLimits, logger: Logger, metrics: HubMetrics = HubMetrics(),
-        desk: ReviewRoutes.Options = ReviewRoutes.Options()
+        desk: ReviewRoutes.Options = ReviewRoutes.Options(), connections: ConnectionTable? = nil
     ) -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         let wire = Wire(store: store, limits: limits)
@@ -30,7 +30,7 @@ public enum HubAPI {
 
         let authenticated = router.group()
             .add(middleware: RouteOutcome(wire: wire, metrics: metrics, logger: logger))
-            .add(middleware: Authentication(store: store, metrics: metrics))
+            .add(middleware: Authentication(store: store, metrics: metrics, connections: connections))
             .group(context: CallerContext.self)
         // One gate for both groups: a caller's requests count together wherever they go.
         let gate = CallerGate(limit: limits.maxRequestsPerCaller)

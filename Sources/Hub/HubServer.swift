@@ -17,10 +17,12 @@ public enum HubServer {
         store: HubStore, host: String, port: Int, limits: HubLimits = HubLimits(), tls: HubTLS? = nil, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let router = HubAPI.router(store: store, limits: limits, logger: logger, desk: ReviewRoutes.Options(secureCookies: tls != nil))
-        let connections = ConnectionCounts(limits: limits, logger: logger)
+        let connections = ConnectionTable(limits: limits, logger: logger)
+        let router = HubAPI.router(
+            store: store, limits: limits, logger: logger, desk: ReviewRoutes.Options(secureCookies: tls != nil), connections: connections)
+        let headTimeout = TimeAmount.milliseconds(Int64(limits.headTimeoutSeconds * 1000))
         let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionLimiter(counts: connections)],
+            additionalChannelHandlers: [HeadDeadline(table: connections, timeout: headTimeout)],
             idleTimeout: .milliseconds(Int64(limits.idleTimeoutSeconds * 1000)),
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes, maxHeaderFieldCount: 100))
@@ -127,72 +129,5 @@ actor RequestSlots {
     private func giveUp(_ id: Int) {
         guard let index = waiting.firstIndex(where: { $0.id == id }) else { return }
         waiting.remove(at: index).continuation.resume(returning: false)
-    }
-}
-
-/// Open connections, in all and by peer address.
-final class ConnectionCounts: Sendable {
-    let limits: HubLimits
-    let logger: Logger
-    private let counts = NIOLockedValueBox((total: 0, byAddress: [String: Int]()))
-
-    init(limits: HubLimits, logger: Logger) {
-        self.limits = limits
-        self.logger = logger
-    }
-
-    /// Takes a place for a new connection from `address`; false when there is none.
-    func open(_ address: String) -> Bool {
-        let taken = counts.withLockedValue { counts in
-            guard counts.total < limits.maxConnections, counts.byAddress[address, default: 0] < limits.maxConnectionsPerAddress
-            else { return false }
-            counts.total += 1
-            counts.byAddress[address, default: 0] += 1
-            return true
-        }
-        if !taken {
-            logger.warning("connection refused: too many open", metadata: [
-                "peer": "\(address)", "max_connections": "\(limits.maxConnections)",
-                "max_connections_per_address": "\(limits.maxConnectionsPerAddress)"])
-        }
-        return taken
-    }
-
-    func close(_ address: String) {
-        counts.withLockedValue { counts in
-            counts.total -= 1
-            counts.byAddress[address, default: 1] -= 1
-            if counts.byAddress[address] == 0 { counts.byAddress[address] = nil }
-        }
-    }
-}
-
-/// Closes a connection at once when the hub holds as many as it may (in all, or from one
-/// address), so that idle or half-open sockets can never take the file descriptors the hub
-/// needs to answer anyone else.
-final class ConnectionLimiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
-    // @unchecked: its state is touched only on its channel's event loop.
-    typealias InboundIn = Any
-    let counts: ConnectionCounts
-    private var address: String?
-
-    init(counts: ConnectionCounts) { self.counts = counts }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        let peer = context.channel.remoteAddress?.ipAddress ?? "unknown"
-        if counts.open(peer) {
-            address = peer
-        } else {
-            context.close(promise: nil)
-        }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        if let address { counts.close(address) }
-        address = nil
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireChannelRead(data)
     }
 }

@@ -155,6 +155,16 @@ public actor HubStore {
         }
     }
 
+    /// Whether the hub still holds the very credential `caller` was recognised by, in the same
+    /// role: false once it was revoked or replaced. Read from the store on every call, so a
+    /// revocation made through any synchub process (or the CLI) on a shared database counts
+    /// at once; a review-desk session asks this before each page and decision.
+    public func stillHolds(_ caller: Caller) async throws -> Bool {
+        guard let digest = caller.credentialDigest else { return false }
+        guard let stored = try await storage.read({ try await $0.credential(of: caller.replica) }) else { return false }
+        return stored.role == caller.role && stored.sha256 == digest
+    }
+
     /// Revokes a credential: requests with it are refused from now on. True if there was one.
     public func revokeCredential(of holder: ReplicaID) async throws -> Bool {
         try await storage.write { try await $0.deleteCredential(of: holder) }

@@ -14,6 +14,7 @@ public struct HubTLS: Sendable {
         let privateKey: NIOSSLPrivateKey
         try Self.requireReadable(certificate, what: "certificate")
         try Self.requireReadable(key, what: "private key")
+        try Self.requirePrivate(key)
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificate)
         } catch {
@@ -32,6 +33,9 @@ public struct HubTLS: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
+        // TLS 1.2 offers only forward-secret AEAD suites (no CBC, no SHA-1 MACs, no static RSA);
+        // TLS 1.3's suites are all AEAD already.
+        configuration.cipherSuites = Self.aeadSuites
         do {
             // Building the context is where the TLS library compares the key with the certificate.
             _ = try NIOSSLContext(configuration: configuration)
@@ -40,6 +44,25 @@ public struct HubTLS: Sendable {
                 + "give the key that was made with that certificate's request")
         }
         self.configuration = configuration
+    }
+
+    /// The TLS 1.2 suites offered, in order of preference: ECDHE key exchange with AES-GCM or
+    /// ChaCha20-Poly1305.
+    static let aeadSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
+    /// The key file must be the hub's user's alone: a key that other users can read lets them
+    /// pose as the hub to every office.
+    private static func requirePrivate(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw HubTLSError(file: path, problem: "can be read by other users (mode \(String(mode, radix: 8))): anyone on this machine "
+                + "could pose as the hub. Make it the hub's user's alone: 'chmod 600 \(path)' (and 'chown' it to the user synchub runs as)")
+        }
     }
 
     private static func requireReadable(_ path: String, what: String) throws {

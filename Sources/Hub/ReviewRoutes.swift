@@ -44,12 +44,12 @@ public enum ReviewRoutes {
     ]
 
     /// The desk's pages check their own session cookie: they sit behind no credential check.
-    static func add<Context: RequestContext>(
-        to router: some RouterMethods<Context>, store: HubStore, sessions: ReviewSessions, options: Options, logger: Logger
+    static func add(
+        to router: some RouterMethods<HubRequestContext>, store: HubStore, sessions: ReviewSessions, options: Options, logger: Logger
     ) {
-        let desk = Desk(store: store, sessions: sessions, options: options, logger: logger)
+        let desk = Desk(store: store, sessions: sessions, options: options, logger: logger, throttle: LoginThrottle())
         router.get("/review") { request, _ in await desk.guarded { try await desk.page(request) } }
-        router.post("/review/login") { request, _ in await desk.guarded { try await desk.login(request) } }
+        router.post("/review/login") { request, context in await desk.guarded { try await desk.login(request, from: context.peer) } }
         router.post("/review/logout") { request, _ in await desk.guarded { try await desk.logout(request) } }
         router.post("/review/resolve") { request, _ in await desk.guarded { try await desk.resolve(request) } }
     }
@@ -59,9 +59,10 @@ public enum ReviewRoutes {
         let sessions: ReviewSessions
         let options: Options
         let logger: Logger
+        let throttle: LoginThrottle
 
         func page(_ request: Request) async throws -> Response {
-            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+            guard let session = try await liveSession(request) else {
                 let message = request.uri.queryParameters["token"] != nil
                     ? "Mã truy cập không còn được nhận trong địa chỉ trang: hãy nhập vào ô dưới đây và xin mã mới, vì mã cũ đã nằm trong lịch sử trình duyệt. "
                         + "The credential is no longer accepted in the page address (it stays in browser history and proxy logs): "
@@ -82,18 +83,37 @@ public enum ReviewRoutes {
             return Self.html(html, status: .ok)
         }
 
-        func login(_ request: Request) async throws -> Response {
+        func login(_ request: Request, from address: String) async throws -> Response {
             let fields = try await form(request)
             guard ReviewSessions.same(fields["csrf"], request.cookies[loginCookie]?.value) else {
                 return Self.html(ReviewPage.refusalPage(
                     "Biểu mẫu đăng nhập đã cũ hoặc không phải của trang này. The login form is older than 30 minutes or did not come "
                         + "from this desk: open the review page again and log in there."), status: .forbidden)
             }
+            let credential = fields["credential"] ?? ""
+            let name = String(credential.trimmingCharacters(in: .whitespaces).prefix { $0 != "." }.prefix(64))
+            if case .throttled(let retryAfter, let startsBurst, let by) = throttle.check(address: address, name: name) {
+                if startsBurst {
+                    logger.warning("review logins throttled", metadata: [
+                        "by": "\(by)", "wrong_credentials": "\(throttle.maxFailures)", "within_s": "\(Int(throttle.window))",
+                        "refused_for_s": "\(retryAfter)"])
+                }
+                var response = loginPage(
+                    "Quá nhiều lần đăng nhập sai; hãy thử lại sau \(retryAfter) giây. Too many wrong credentials from this computer "
+                        + "or for this reviewer name: logins are refused for \(retryAfter) s. Check the credential the district gave you.",
+                    status: .tooManyRequests)
+                response.headers[.retryAfter] = "\(retryAfter)"
+                return response
+            }
             let caller: Caller
             do {
-                caller = try await store.authenticate("Bearer " + (fields["credential"] ?? ""))
+                caller = try await store.authenticate("Bearer " + credential)
             } catch let refusal as HubError {
-                logger.notice("review login refused", metadata: ["why": "\(refusal.message)"])
+                // A wrong credential counts towards throttling; of a burst only the first is logged.
+                let firstOfBurst = refusal.status == 401 ? throttle.failed(address: address, name: name) : true
+                if firstOfBurst {
+                    logger.notice("review login refused", metadata: ["peer": "\(address)", "why": "\(refusal.message)"])
+                }
                 return loginPage(refusal.message, status: HTTPResponse.Status(code: refusal.status))
             }
             guard caller.role == .reviewer else {
@@ -114,7 +134,7 @@ public enum ReviewRoutes {
         func logout(_ request: Request) async throws -> Response {
             let fields = try await form(request)
             let id = request.cookies[sessionCookie]?.value
-            if let session = await sessions.session(id) {
+            if let session = try await liveSession(request) {
                 guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
                 await sessions.close(id)
                 logger.info("review logout", metadata: ["reviewer": "\(session.reviewer.replica)"])
@@ -126,10 +146,11 @@ public enum ReviewRoutes {
 
         func resolve(_ request: Request) async throws -> Response {
             let fields = try await form(request)
-            guard let session = await sessions.session(request.cookies[sessionCookie]?.value) else {
+            guard let session = try await liveSession(request) else {
                 return loginPage(
-                    "Phiên làm việc đã kết thúc; quyết định chưa được ghi. Your session has ended (logged out, or after "
-                        + "\(Int(options.sessionLifetime / 3600)) hours): nothing was decided. Log in and decide again.",
+                    "Phiên làm việc đã kết thúc; quyết định chưa được ghi. Your session has ended (logged out, after "
+                        + "\(Int(options.sessionLifetime / 3600)) hours, or your credential was revoked or replaced): nothing was "
+                        + "decided. Log in and decide again.",
                     status: .unauthorized)
             }
             guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
@@ -139,6 +160,21 @@ public enum ReviewRoutes {
             _ = try await store.resolve(decision, by: session.reviewer)
             logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
             return Self.redirect("/review?done=" + (decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+
+        /// The session the request's cookie names, if it is open and its reviewer's credential
+        /// is still the one the hub holds. The credential is read from the store on every
+        /// request, so revoking it (`synchub credential revoke`, through any synchub process
+        /// on the same database) ends every open session at its next page or decision.
+        func liveSession(_ request: Request) async throws -> ReviewSessions.Session? {
+            let id = request.cookies[sessionCookie]?.value
+            guard let session = await sessions.session(id) else { return nil }
+            guard try await store.stillHolds(session.reviewer) else {
+                await sessions.close(id)
+                logger.notice("review session ended: credential revoked or replaced", metadata: ["reviewer": "\(session.reviewer.replica)"])
+                return nil
+            }
+            return session
         }
 
         /// Runs a handler; whatever it answers or throws goes out as a page with the desk's headers.

@@ -7,6 +7,9 @@ import Foundation
 /// Held in memory, not in the hub database: a session lives hours at most, a restart of the
 /// hub only asks reviewers to log in again, and a copy of hub.db (a backup, say) then holds
 /// nothing that opens the desk. Only the SHA-256 of a session id is kept, as for credentials.
+/// A session is not a credential of its own: every request of it checks that the hub's store
+/// still holds the reviewer's credential (`ReviewRoutes.Desk.liveSession`), so a revocation
+/// ends it at once, whichever synchub process holds it.
 public actor ReviewSessions {
     public struct Session: Sendable, Equatable {
         public let reviewer: Caller

@@ -153,6 +153,10 @@ extension Replica {
             try setMeta("push_acked", .integer(Int64(heldByHub)))
             try setMeta("pull_checkpoint", .integer(checkpoint))
             try setMeta("rebase_count", .integer((try meta("rebase_count")?.integerValue ?? 0) + 1))
+            // When the rebuilds of the last day happened: many of them mean two computers run
+            // copies of this one replica (`ReplicaHealth.recentRebuilds`).
+            let recent = RebuildHistory(text: try meta("rebase_recent")?.textValue).adding(time)
+            try setMeta("rebase_recent", .text(recent.text))
             try setMeta("rebased_at", .text(time.formatted(.iso8601)))
             try setMeta("rebase_reason", .text(reason))
             try setMeta("rebase_renumbered", .integer(Int64(report.renumbered)))

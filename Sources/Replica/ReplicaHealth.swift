@@ -30,6 +30,8 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var rebasedAt: String?
     public var rebaseReason: String?
     public var rebaseRenumbered = 0
+    /// Rebuilds from the hub within the last day (`RebuildHistory`).
+    public var recentRebuilds = 0
     /// When a comparison with the hub by content last matched, and how many rows still differed
     /// at the last one (0 when it matched).
     public var digestMatchedAt: String?
@@ -101,6 +103,7 @@ public struct ReplicaHealth: Sendable, Equatable {
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseRenumbered = Int(try meta("rebase_renumbered")?.integerValue ?? 0)
+        health.recentRebuilds = RebuildHistory(text: try meta("rebase_recent")?.textValue).count()
         health.digestMatchedAt = try meta("digest_matched_at")?.textValue
         health.digestDifferingRows = Int(try meta("digest_differing")?.integerValue ?? 0)
         health.digestDifferingExample = try meta("digest_differing_rows")?.textValue

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The daemon's local control socket (a Unix socket): `syncctl` sends one line, `status` or
 /// `sync`, and reads one JSON line back.
@@ -7,8 +10,10 @@ import Foundation
 /// - a client that disconnects early never kills it (no SIGPIPE: replies are sent with
 ///   `MSG_NOSIGNAL`);
 /// - a client that connects and says nothing is dropped after `clientTimeoutSeconds`, and
-///   never delays anyone else (each client is answered on a thread of its own, at most
-///   `maxClients` at once; more are turned away with an error line);
+///   never delays anyone else: one thread waits for every client's line at once (`poll`), so
+///   any number of silent clients cost no answering place; a client that has sent its line is
+///   answered on a thread of its own, at most `maxClients` at once (more are turned away with
+///   an error line);
 /// - only root, the daemon's own user and members of the socket file's group (the office
 ///   writers) are answered: the peer's credentials are checked (`SO_PEERCRED`), so a socket
 ///   file with the wrong mode does not open the daemon to everyone.
@@ -25,6 +30,9 @@ public enum ControlSocket {
     public static let clientTimeoutSeconds = 5
     /// Clients answered at the same time.
     public static let maxClients = 16
+    /// Clients connected that have not sent their line yet, at most; past it the one waiting
+    /// longest is let go.
+    public static let maxWaiting = 256
 
     /// Asks the daemon listening at `path`; throws `unavailable` if none does.
     public static func ask(_ command: String, at path: String, timeoutSeconds: Int = 120) throws -> Data {
@@ -68,7 +76,7 @@ public enum ControlSocket {
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0, listen(descriptor, 16) == 0 else {
+        guard bound == 0, listen(descriptor, 128) == 0 else {
             let why = String(cString: strerror(errno))
             close(descriptor)
             throw Failure.unavailable("cannot listen at \(path) (\(why)): check that its directory exists and is writable by this user")
@@ -114,54 +122,100 @@ public enum ControlSocket {
             unlink(path)
         }
 
+        /// One thread waits for every client at once (`poll`): a client costs a thread only
+        /// once it has sent its line, so clients that connect and say nothing, however many,
+        /// never keep another from its answer. They are dropped after `clientTimeoutSeconds`,
+        /// and beyond `maxWaiting` of them the longest waiting goes first.
         func acceptLoop() {
-            while true {
-                let client = accept(descriptor, nil, nil)
-                if client < 0 {
-                    if lock.withLock({ stopped }) { return }
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    // EMFILE and the like: wait a little instead of spinning.
-                    usleep(100_000)
-                    continue
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+            var waiting: [Waiting] = []
+            while !lock.withLock({ stopped }) {
+                var polled = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+                    + waiting.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+                let ready = poll(&polled, nfds_t(polled.count), 250)
+                if ready < 0 && errno != EINTR { usleep(100_000) }
+                let now = Date()
+                var kept: [Waiting] = []
+                for (index, client) in waiting.enumerated() {
+                    var client = client
+                    let events = polled[index + 1].revents
+                    if events != 0, let line = client.read() {
+                        hand(client.descriptor, line)
+                    } else if events != 0 && client.ended || now.timeIntervalSince(client.since) > Double(ControlSocket.clientTimeoutSeconds) {
+                        close(client.descriptor)
+                    } else {
+                        kept.append(client)
+                    }
                 }
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                let admitted = lock.withLock { () -> Bool in
-                    guard clients < ControlSocket.maxClients else { return false }
-                    clients += 1
-                    return true
+                waiting = kept
+                if polled[0].revents != 0 { waiting += acceptAll(now: now) }
+                while waiting.count > ControlSocket.maxWaiting { close(waiting.removeFirst().descriptor) }
+            }
+            for client in waiting { close(client.descriptor) }
+        }
+
+        /// A client that has not sent its whole line yet.
+        private struct Waiting {
+            let descriptor: Int32
+            let since: Date
+            var buffer: [UInt8] = []
+            /// It closed its side, or reading failed.
+            var ended = false
+
+            /// Reads what has arrived; the line once it is whole (or 256 bytes, or the client
+            /// closed after sending something).
+            mutating func read() -> String? {
+                var chunk = [UInt8](repeating: 0, count: 256 - buffer.count)
+                let got = Glibc.read(descriptor, &chunk, chunk.count)
+                if got <= 0 {
+                    if got == 0 || (errno != EAGAIN && errno != EINTR) { ended = true }
+                    return ended && !buffer.isEmpty ? String(decoding: buffer, as: UTF8.self) : nil
                 }
-                guard admitted else {
-                    ControlSocket.reply(client, Data(#"{"error": "busy: too many clients at once; try again"}"#.utf8))
-                    close(client)
-                    continue
-                }
-                Thread { [self] in
-                    serve(client)
-                    close(client)
-                    lock.withLock { clients -= 1 }
-                }.start()
+                buffer += chunk[..<got]
+                guard buffer.contains(10) || buffer.count >= 256 else { return nil }
+                return String(decoding: buffer, as: UTF8.self)
             }
         }
 
-        private func serve(_ client: Int32) {
+        /// Accepts every connection waiting at the socket; a peer that may not ask is answered
+        /// so at once and let go.
+        private func acceptAll(now: Date) -> [Waiting] {
+            var accepted: [Waiting] = []
+            while true {
+                let client = accept(descriptor, nil, nil)
+                if client < 0 { return accepted }  // EAGAIN: none left (or EMFILE: next round)
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                guard let peer = ControlSocket.peer(of: client), isAllowed(peer) else {
+                    ControlSocket.reply(client, Data(#"{"error": "not allowed: only root, the syncd user and the office writers group may ask syncd"}"#.utf8))
+                    close(client)
+                    continue
+                }
+                _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK)
+                accepted.append(Waiting(descriptor: client, since: now))
+            }
+        }
+
+        /// Answers a client's line on a thread of its own (a `sync` takes a while), at most
+        /// `maxClients` at once; more are told to try again.
+        private func hand(_ client: Int32, _ line: String) {
+            _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) & ~O_NONBLOCK)
             ControlSocket.setTimeouts(client, seconds: ControlSocket.clientTimeoutSeconds)
-            guard let peer = ControlSocket.peer(of: client) else { return }
-            guard isAllowed(peer) else {
-                ControlSocket.reply(client, Data(#"{"error": "not allowed: only root, the syncd user and the office writers group may ask syncd"}"#.utf8))
+            let admitted = lock.withLock { () -> Bool in
+                guard clients < ControlSocket.maxClients else { return false }
+                clients += 1
+                return true
+            }
+            guard admitted else {
+                ControlSocket.reply(client, Data(#"{"error": "busy: too many clients at once; try again"}"#.utf8))
+                close(client)
                 return
             }
-            // One line of at most 256 bytes; a client that sends nothing times out.
-            var buffer = [UInt8](repeating: 0, count: 256)
-            var count = 0
-            while count < buffer.count {
-                let got = buffer.withUnsafeMutableBytes { read(client, $0.baseAddress! + count, $0.count - count) }
-                if got <= 0 { break }
-                count += got
-                if buffer[..<count].contains(10) { break }
-            }
-            guard count > 0 else { return }
-            let command = String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            ControlSocket.reply(client, answer(command))
+            let command = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            Thread { [self] in
+                ControlSocket.reply(client, answer(command))
+                close(client)
+                lock.withLock { clients -= 1 }
+            }.start()
         }
 
         private func isAllowed(_ peer: PeerCredentials) -> Bool {

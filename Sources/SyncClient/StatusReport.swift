@@ -51,6 +51,8 @@ public struct StatusReport: Encodable, Sendable {
     /// When this file was last rebuilt from the hub, and why (a restored or copied file).
     public var rebasedAt: String?
     public var rebaseReason: String?
+    /// Rebuilds within the last day: several mean two computers run copies of this replica.
+    public var recentRebuilds: Int
     public var state: State
     /// What to do about the worst problem, if any.
     public var hint: String?
@@ -90,11 +92,12 @@ public struct StatusReport: Encodable, Sendable {
         digestDifferingRows = health.digestDifferingRows
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
+        recentRebuilds = health.recentRebuilds
         (state, hint) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
-            digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample)
+            digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample, recentRebuilds: recentRebuilds)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
         }
@@ -104,7 +107,7 @@ public struct StatusReport: Encodable, Sendable {
     public static func judge(
         daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
         freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
-        digestDiffering: Int = 0, digestExample: String? = nil
+        digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0
     ) -> (State, String?) {
         if !daemonRunning {
             return (.down, "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped")
@@ -118,6 +121,12 @@ public struct StatusReport: Encodable, Sendable {
         }
         if !hubReachable {
             return (.degraded, "the hub does not answer: check the link to the district; changes are kept here and sent when it answers")
+        }
+        if recentRebuilds >= RebuildHistory.copiesThreshold {
+            // The cause of the failures that come with it: named first, with what to do.
+            return (.degraded, "this replica was rebuilt from the hub \(recentRebuilds) times in the last 24 hours: another computer "
+                + "is most likely running a copy of this replica file (same replica id and credential). Keep one: stop syncd on the "
+                + "other computer ('systemctl disable --now syncd' there) and remove its copy; what was typed on either is kept at the hub")
         }
         if let lastError {
             return (.degraded, "the last sync failed: \(lastError)")
@@ -154,6 +163,7 @@ public struct StatusReport: Encodable, Sendable {
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error", hubProblem = "hub_problem"
         case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
         case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
+        case recentRebuilds = "rebuilds_24h"
     }
 
     /// Every key is always present; unknown values are null.
@@ -186,6 +196,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(digestDifferingRows, forKey: .digestDifferingRows)
         try keys.encode(rebasedAt, forKey: .rebasedAt)
         try keys.encode(rebaseReason, forKey: .rebaseReason)
+        try keys.encode(recentRebuilds, forKey: .recentRebuilds)
         try keys.encode(state, forKey: .state)
         try keys.encode(hint, forKey: .hint)
     }

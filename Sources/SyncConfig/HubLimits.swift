@@ -29,6 +29,10 @@ public struct HubLimits: Sendable, Equatable {
     public var maxConnectionsPerAddress = 256
     /// A connection with no request in progress is closed after this long.
     public var idleTimeoutSeconds = 30.0
+    /// Time allowed for a request head (request line and headers) to arrive whole, from its
+    /// first byte (from the connection's opening for the first request); slower: the
+    /// connection is closed. However slowly a head trickles in, it holds a connection no longer.
+    public var headTimeoutSeconds = 5.0
     /// Time allowed to receive one request body; a slower sender gets 408.
     public var requestTimeoutSeconds = 60.0
     /// Largest request head (request line and every header together).
@@ -47,6 +51,7 @@ extension HubLimits: Decodable {
         case maxClockAhead = "max_clock_ahead_s", maxConcurrentRequests = "max_concurrent_requests"
         case maxRequestsPerCaller = "max_requests_per_caller", maxConnections = "max_connections"
         case maxConnectionsPerAddress = "max_connections_per_address", idleTimeout = "idle_timeout_s"
+        case headTimeout = "head_timeout_s"
         case requestTimeout = "request_timeout_s", maxHeaderBytes = "max_header_bytes", endedOfficeDays = "ended_office_days"
     }
 
@@ -72,6 +77,7 @@ extension HubLimits: Decodable {
         maxConnections = try whole(.maxConnections, defaults.maxConnections)
         maxConnectionsPerAddress = try whole(.maxConnectionsPerAddress, defaults.maxConnectionsPerAddress)
         idleTimeoutSeconds = try keys.positive(.idleTimeout, default: defaults.idleTimeoutSeconds)
+        headTimeoutSeconds = try keys.positive(.headTimeout, default: defaults.headTimeoutSeconds)
         requestTimeoutSeconds = try keys.positive(.requestTimeout, default: defaults.requestTimeoutSeconds)
         maxHeaderBytes = try whole(.maxHeaderBytes, defaults.maxHeaderBytes)
         endedOfficeDays = try whole(.endedOfficeDays, defaults.endedOfficeDays)

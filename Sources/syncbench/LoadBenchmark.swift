@@ -144,14 +144,15 @@ struct LoadBenchmark: AsyncParsableCommand {
 }
 
 /// synchub as a separate process on a free port, so that its CPU time can be read apart.
-private final class HubProcess {
+final class HubProcess {
     let process = Process()
     let name: String
     let log: String
     let url: String
 
-    /// `store`: the hub.toml lines that choose its store (`BenchStore.settings`).
-    init(directory: URL, name: String, store: String) throws {
+    /// `store`: the hub.toml lines that choose its store (`BenchStore.settings`); `limits`:
+    /// lines added to its [limits] table.
+    init(directory: URL, name: String, store: String, limits: String = "") throws {
         self.name = name
         let config = directory.appendingPathComponent("\(name).toml").path
         log = directory.appendingPathComponent("\(name).log").path
@@ -163,6 +164,7 @@ private final class HubProcess {
         port = 0
         [limits]
         max_requests_per_caller = 4
+        \(limits)
         """.write(toFile: config, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

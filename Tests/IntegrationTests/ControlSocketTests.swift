@@ -34,6 +34,21 @@ import TestSupport
         #expect(silent[0].readAll() == "")
     }
 
+    @Test func fortySilentClientsDoNotMakeStatusSayTheDaemonIsDown() throws {
+        let cluster = try SyncCluster(label: "socket-forty")
+        let commune = try cluster.addCommune("06913")
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        let silent = (0..<40).compactMap { _ in try? UnixSocketClient(path: commune.controlSocket) }
+        #expect(silent.count == 40)
+        for _ in 0..<3 {
+            let (status, exitCode) = try commune.status()
+            #expect(status["daemon_running"] as? Bool == true && exitCode != 2, "\(status)")
+        }
+        #expect(commune.isRunning)
+        _ = silent
+    }
+
     @Test func onlyRootTheServiceAndItsGroupAreAnswered() throws {
         let cluster = try SyncCluster(label: "socket-peer")
         let commune = try cluster.addCommune("06913")

@@ -115,4 +115,46 @@ import TestSupport
             #expect(said.contains(expected) && said.contains("cannot serve HTTPS"), "\(said)")
         }
     }
+
+    @Test func synchubWillNotStartWithAKeyOtherUsersCanRead() throws {
+        let certificates = try TestCertificates()
+        let directory = try TemporaryDirectory("tls-key-mode")
+        for mode in [0o644, 0o640] as [mode_t] {
+            chmod(certificates.hubKey, mode)
+            let config = directory.path("hub.toml")
+            try """
+            replica = "200"
+            database = "\(directory.path("hub.db"))"
+            [listen]
+            port = 0
+            [tls]
+            certificate = "\(certificates.hubCertificate)"
+            key = "\(certificates.hubKey)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            let log = directory.path("hub.log")
+            try? FileManager.default.removeItem(atPath: log)
+            let hub = try Programs.start("synchub", ["serve", "--config", config], log: log)
+            let stopped = eventually(timeout: 20) { !hub.isRunning }
+            if !stopped { hub.terminate(); hub.waitUntilExit() }
+            #expect(stopped && hub.terminationStatus != 0, "synchub must not serve with a key of mode \(String(mode, radix: 8))")
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(said.contains("chmod 600") && said.contains("cannot serve HTTPS"), "\(said)")
+        }
+    }
+
+    @Test func tls12OffersOnlyForwardSecretAEADSuites() throws {
+        let certificates = try TestCertificates()
+        let cluster = try SyncCluster(label: "tls-suites", tls: (certificates.hubCertificate, certificates.hubKey))
+        func handshake(_ cipher: String) throws -> Bool {
+            let command = "/usr/bin/openssl s_client -connect 127.0.0.1:\(cluster.hub.port) -tls1_2 -cipher \(cipher) "
+                + "-CAfile \(certificates.caCertificate) < /dev/null"
+            return try Programs.runSystem("/bin/sh", ["-c", command]).status == 0
+        }
+        for refused in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384"] {
+            #expect(try !handshake(refused), "TLS 1.2 with \(refused) (CBC) must be refused")
+        }
+        for offered in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+            #expect(try handshake(offered), "TLS 1.2 with \(offered) is offered")
+        }
+    }
 }

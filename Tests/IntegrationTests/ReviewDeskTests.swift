@@ -172,4 +172,40 @@ import TestSupport
         #expect(try decisions() == "1")
         _ = commune
     }
+
+    /// 50 wrong logins in a row from one address: after the first few each is refused with 429
+    /// and Retry-After, the right credential too, from that address and (for that reviewer's
+    /// name) from any other; the hub's log tells the burst in two lines, not fifty.
+    @Test func wrongLoginsAreThrottledByAddressAndByNameAndLoggedOncePerBurst() throws {
+        let (cluster, _, token) = try deskWithAConflict("reviewdesk-throttle")
+        let hub = cluster.hub.url
+        func tryLogin(_ credential: String, from source: String) throws -> CurlTool.Reply {
+            let form = try CurlTool.send("GET", hub + "/review", source: source)
+            let cookie = try #require(form.cookieValue("review_login"))
+            return try CurlTool.send("POST", hub + "/review/login", form: [("csrf", Self.csrf(in: form.body) ?? ""), ("credential", credential)],
+                                     cookies: ["review_login": cookie], source: source)
+        }
+        func loginLines() throws -> Int {
+            try String(contentsOfFile: cluster.hub.log, encoding: .utf8).split(separator: "\n").filter { $0.contains("review login") }.count
+        }
+        let linesBefore = try loginLines()
+        let replies = try (0..<50).map { try tryLogin("reviewer-1.\(String(format: "%064x", $0))", from: "127.0.0.1") }
+        #expect(replies.prefix(5).allSatisfy { $0.status == 401 }, "the first wrong tries are told the credential is wrong")
+        #expect(replies.suffix(30).allSatisfy { $0.status == 429 }, "then refused: \(replies.map(\.status))")
+        let retryAfter = Int(replies.last?.header("retry-after") ?? "") ?? 0
+        #expect(retryAfter > 0 && retryAfter <= 60, "Retry-After: \(replies.last?.header("retry-after") ?? "-")")
+        #expect(replies.last?.body.contains("Too many wrong credentials") == true)
+        #expect(try loginLines() - linesBefore <= 2, "one burst, not one line per try")
+
+        // The right credential: refused from the throttled address, and for the guessed name from another.
+        let sameAddress = try tryLogin(token, from: "127.0.0.1")
+        #expect(sameAddress.status == 429 && sameAddress.setCookie("review_session") == nil)
+        let otherAddress = try tryLogin(token, from: "127.0.0.2")
+        #expect(otherAddress.status == 429 && otherAddress.setCookie("review_session") == nil, "throttled by name: \(otherAddress.status)")
+        // Another reviewer from another computer is not held up by either.
+        let file = cluster.directory.path("reviewer-2.credential")
+        try cluster.hub.issueCredential(for: "reviewer-2", into: file, reviewer: true)
+        let other = try tryLogin(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), from: "127.0.0.3")
+        #expect(other.status == 303 && other.setCookie("review_session") != nil, "\(other.status)")
+    }
 }

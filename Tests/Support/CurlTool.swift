@@ -22,12 +22,15 @@ public enum CurlTool {
     }
 
     /// One request. `form` is sent as application/x-www-form-urlencoded (and makes it a POST
-    /// unless `method` says otherwise); `cookies` as one Cookie header.
+    /// unless `method` says otherwise); `cookies` as one Cookie header; `source` the local
+    /// address to send from.
     public static func send(
         _ method: String, _ url: String, form: [(String, String)]? = nil, cookies: [String: String] = [:],
-        headers: [String: String] = [:], caFile: String? = nil
+        headers: [String: String] = [:], caFile: String? = nil, source: String? = nil
     ) throws -> Reply {
         var arguments = ["-sS", "-i", "--max-time", "10", "-X", method]
+        // Another loopback address (127.0.0.2, ...) to come from: a second computer, for the hub.
+        if let source { arguments += ["--interface", source] }
         if let caFile { arguments += ["--cacert", caFile] }
         if !cookies.isEmpty { arguments += ["-H", "Cookie: " + cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")] }
         for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
