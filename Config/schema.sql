@@ -154,7 +154,7 @@ CREATE TABLE IF NOT EXISTS _sync_conflicts(
     tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT NOT NULL, rule TEXT NOT NULL,
     sides TEXT NOT NULL, chosen TEXT NOT NULL, state TEXT NOT NULL,
     opened_hlc INTEGER NOT NULL, closed_hlc INTEGER,
-    kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota', 'duplicate', 'placement')),
+    kind TEXT NOT NULL DEFAULT 'field' CHECK (kind IN ('field', 'seat', 'holding', 'quota', 'duplicate', 'placement', 'deletion')),
     PRIMARY KEY(tbl, pk, col)) WITHOUT ROWID;
 -- Changes of this replica the hub refused (out of scope, too large, ...), by dot counter,
 -- with the hub's code and message. state: open (nothing done yet), retried (the row was
