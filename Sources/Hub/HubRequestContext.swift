@@ -6,9 +6,12 @@ public struct HubRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `Authentication` on the routes behind it; nil before it runs and elsewhere.
     public var caller: Caller?
+    /// The connection the request came on (`CallerGate` asks whether its client is still there).
+    let connection: ClientConnection
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        connection = ClientConnection(channel: source.channel)
     }
 }
 
@@ -17,6 +20,7 @@ public struct HubRequestContext: RequestContext {
 struct CallerContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     let caller: Caller
+    let connection: ClientConnection
 
     init(context: HubRequestContext) throws {
         // Only a route added to a group without `Authentication` in front would get here.
@@ -25,6 +29,7 @@ struct CallerContext: ChildRequestContext {
         }
         coreContext = context.coreContext
         self.caller = caller
+        connection = context.connection
     }
 }
 

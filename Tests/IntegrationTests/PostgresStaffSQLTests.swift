@@ -17,11 +17,11 @@ import TestSupport
         let hub: HubNode
         let office: CommuneNode
 
-        init(label: String, rules: String? = nil) throws {
+        init(label: String, rules: String? = nil, limits: String = "") throws {
             url = try PostgresTestServer.newDatabase()
             directory = try TemporaryDirectory(label)
             hub = try HubNode(directory: directory, rules: rules)
-            try hub.configure("[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 4")
+            try hub.configure("[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 4\n" + limits)
             try hub.start()
             office = try CommuneNode(code: "30001", directory: directory, hubURL: hub.url, interval: 0.3)
             try sql("INSERT INTO units(id, code, name, kind) VALUES ('unit-30001', '30001', 'Xã Quảng Lợi', 'commune');")
@@ -113,5 +113,40 @@ import TestSupport
         #expect(eventually { try district.atOffice("SELECT note FROM persons WHERE id = 'p-b';") == "kept open" },
                 "the office never received the staff edit committed after the hub's own district write was fed")
         #expect(try district.sql("SELECT origin, counter FROM _sync_hub_feed GROUP BY 1, 2 HAVING count(*) > 1").isEmpty)
+    }
+
+    /// The office's requests waiting for the store (here: for the write lock, held by a psql
+    /// session) while its syncd is killed: once their connections are gone they no longer
+    /// count against its limit, and the next syncd's request is taken, not refused with 429.
+    @Test func requestsOfAClientThatIsGoneNoLongerCountAgainstItsLimit() throws {
+        let district = try District(label: "pg-gone-client", limits: "[limits]\nmax_requests_per_caller = 2")
+        let token = try String(contentsOfFile: district.office.credentialPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let head = "Connection: close\r\nAuthorization: Bearer \(token)\r\n\(WireVersion.protocolHeader): \(WireVersion.protocolVersion)\r\n"
+            + "\(WireVersion.schemaHeader): \(RegisterSchema.current.version)\r\n"
+        func pull() throws -> RawSocket {
+            let socket = try RawSocket(port: district.hub.port)
+            socket.send("GET /v1/pull?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\(head)\r\n")
+            return socket
+        }
+        #expect(try pull().read(timeout: 5).text.hasPrefix("HTTP/1.1 200"))
+        // A staff edit to feed, and the hub's write lock held: every pull now waits for it.
+        try district.sql("INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-30001', 'Nguyễn Văn Một');")
+        let holder = try district.session("lock-holder")
+        holder.send("SELECT pg_advisory_lock(\(0x436F_6D6D_756E_6553));")
+        #expect(eventually {
+            try district.sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") == "1"
+        })
+        var waiting = [try pull(), try pull()]
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(waiting.allSatisfy { $0.read(timeout: 0.2).text.isEmpty }, "the pulls did not wait for the write lock")
+        // Their client dies: the hub still waits on their behalf, but they no longer count.
+        waiting.removeAll()
+        Thread.sleep(forTimeInterval: 0.3)
+        let next = try pull()
+        let early = next.read(timeout: 1.5).text
+        #expect(!early.hasPrefix("HTTP/1.1 429"), "a new request was refused for requests whose client is gone: \(early.prefix(300))")
+        #expect(holder.close() == 0)
+        let answer = early + next.read(timeout: 10).text
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(300))")
     }
 }
