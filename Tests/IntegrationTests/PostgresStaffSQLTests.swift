@@ -7,7 +7,8 @@ import TestSupport
 /// A hub on PostgreSQL whose district staff write the register with psql, in transactions
 /// of their own that commit in any order: every committed write reaches the offices
 /// (issue 28). A capture sequence number is taken when a statement runs, not when its
-/// transaction commits, so these sessions commit out of that order on purpose.
+/// transaction commits, so these sessions commit out of that order on purpose. Beside them,
+/// what a psql session holding the hub's write lock shows of the per-credential request limit.
 @Suite struct PostgresStaffSQLTests {
     /// A hub on a new PostgreSQL database with commune 30001 in its units, and the office of
     /// that commune syncing with it.
