@@ -8,13 +8,14 @@ public struct HubRequestContext: RequestContext {
     public var caller: Caller?
     /// The IP address the request came from (the review desk throttles logins by it).
     public let peer: String
-    /// The connection the request came on (`ConnectionTable` trusts it once a credential checks out).
-    let connection: ObjectIdentifier
+    /// The connection the request came on: `ConnectionTable` trusts it once a credential checks
+    /// out, and `CallerGate` asks whether its client is still there.
+    let connection: ClientConnection
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
-        connection = ObjectIdentifier(source.channel)
+        connection = ClientConnection(channel: source.channel)
     }
 }
 
@@ -23,6 +24,7 @@ public struct HubRequestContext: RequestContext {
 struct CallerContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     let caller: Caller
+    let connection: ClientConnection
 
     init(context: HubRequestContext) throws {
         // Only a route added to a group without `Authentication` in front would get here.
@@ -31,6 +33,7 @@ struct CallerContext: ChildRequestContext {
         }
         coreContext = context.coreContext
         self.caller = caller
+        connection = context.connection
     }
 }
 
@@ -47,7 +50,7 @@ struct Authentication: RouterMiddleware {
         var context = context
         let caller = try await store.authenticate(request.headers[.authorization])
         // A connection that carried a valid credential keeps its place when connections run out.
-        connections?.trust(context.connection)
+        connections?.trust(ObjectIdentifier(context.connection.channel))
         metrics.seen(replica: caller.replica.rawValue)
         context.caller = caller
         return try await next(request, context)

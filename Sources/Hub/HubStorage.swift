@@ -92,8 +92,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func feedEnd() async throws -> Int64
     /// `origin`'s changes in the feed above `counter`, in counter order, at most `limit`.
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change]
-    /// The change held in the feed under `dot`.
-    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change?
     /// How many feed entries each dot has (more than 1 would be a bug).
     nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int]
     /// How many changes the feed holds.
@@ -134,8 +132,10 @@ public protocol HubTransaction {
     nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64
     /// Raises what the hub settled of `origin` to `counter` (never lowers it).
     nonisolated(nonsending) func recordReceived(_ origin: ReplicaID, counter: UInt64) async throws
-    /// The refusal kept for `origin`'s change `counter`.
-    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal?
+    /// What the hub settled under each of `origin`'s `counters`: the change its feed holds,
+    /// or else the refusal it kept; counters it holds nothing under are left out. One query
+    /// however many counters: a re-sent batch is checked whole (`HubStore.push`).
+    nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange]
     /// Keeps refusals of `origin`'s changes (one already kept under the same dot stays).
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws
 
@@ -188,6 +188,13 @@ public protocol HubTransaction {
     /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one
     /// included), ordered by id: the records that may be one person created twice.
     nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord]
+}
+
+/// What the hub settled under one dot of a replica: the change it holds, or its refusal.
+/// Never changes once settled (feed entries and refusals are kept under their dot for good).
+public enum SettledChange: Sendable {
+    case held(Change)
+    case refused(Refusal)
 }
 
 /// A credential as the hub keeps it: the token's SHA-256, never the token.

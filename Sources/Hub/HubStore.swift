@@ -187,6 +187,14 @@ public actor HubStore {
     /// The changes come checked from `IncomingPush`: the caller's own dots, each named once.
     public func push(_ changes: some Collection<Change>, refused rejected: [Refusal] = [], from caller: Caller) async throws -> PushResponse {
         try require(.commune, caller)
+        // A re-sent batch (an acknowledgement lost with a killed or cut-off office) is checked
+        // in a read, before the write lock: what the hub settled under a dot never changes, so
+        // a batch the hub holds whole costs other offices' pushes no wait.
+        let counters = changes.map(\.dot.counter) + rejected.map(\.counter)
+        let checked = try await storage.read { store in
+            let held = try await store.received(caller.replica)
+            return try await store.settled(caller.replica, counters: counters.filter { DotBlock.of($0) <= DotBlock.of(held) })
+        }
         let response = try await storage.write { store in
             // A block of counters the hub holds any of is a block it holds whole (DotBlock).
             let held = try await store.received(caller.replica)
@@ -201,9 +209,13 @@ public actor HubStore {
             }
             let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) }
             let resent = changes.filter { isResent($0.dot.counter) }
-            var refusedAgain = try await checkResent(resent, from: caller, in: store)
             let rejectedAgain = rejected.filter { isResent($0.counter) }
-            refusedAgain += try await repeatRefusals(rejectedAgain, from: caller, in: store)
+            // Settled since the read (another request of the same office): checked here.
+            var settled = checked
+            let unread = (resent.map(\.dot.counter) + rejectedAgain.map(\.counter)).filter { settled[$0] == nil }
+            if !unread.isEmpty { settled.merge(try await store.settled(caller.replica, counters: unread)) { $1 } }
+            var refusedAgain = try checkResent(resent, from: caller, against: settled)
+            refusedAgain += try repeatRefusals(rejectedAgain, from: caller, against: settled)
             let fresh = changes.filter { !isResent($0.dot.counter) }
             try await verifyContexts(fresh, from: caller, in: store)
             let screened = try await screen(fresh, from: caller, in: store) + rejected.filter { !isResent($0.counter) }
@@ -254,10 +266,10 @@ public actor HubStore {
     }
 
     /// Refusals of changes re-sent in a block the hub settled: the same answer as before.
-    private func repeatRefusals(_ refusals: [Refusal], from caller: Caller, in store: any HubTransaction) async throws -> [Refusal] {
+    private func repeatRefusals(_ refusals: [Refusal], from caller: Caller, against settled: [UInt64: SettledChange]) throws -> [Refusal] {
         var again: [Refusal] = []
         for refusal in refusals {
-            guard let stored = try await store.refusal(of: caller.replica, counter: refusal.counter)
+            guard case .refused(let stored)? = settled[refusal.counter]
             else { throw diverged(Dot(replica: caller.replica, counter: refusal.counter), of: caller) }
             again.append(Refusal(counter: refusal.counter, table: refusal.table, row: refusal.row, column: refusal.column,
                                  code: stored.code, message: stored.message))
@@ -298,23 +310,27 @@ public actor HubStore {
     }
 
     /// Changes at or below what the hub settled for their origin: each must be the one the hub
-    /// holds (in its feed, or among its refusals) under that dot. Returns the refusals to
-    /// repeat; throws `replica_diverged` when a dot names something else.
-    private func checkResent(_ changes: [Change], from caller: Caller, in store: any HubTransaction) async throws -> [Refusal] {
+    /// holds (in its feed, or among its refusals) under that dot, as `settled` (what the store
+    /// holds under the batch's dots, read set-based) says. Returns the refusals to repeat;
+    /// throws `replica_diverged` when a dot names something else.
+    private func checkResent(_ changes: [Change], from caller: Caller, against settled: [UInt64: SettledChange]) throws -> [Refusal] {
         var again: [Refusal] = []
         for change in changes {
-            if let held = try await store.feedChange(change.dot) {
+            switch settled[change.dot.counter] {
+            case .held(let held)?:
                 if held.table == change.table, held.row == change.row, held.operation == change.operation,
                     held.timestamp == change.timestamp {
                     continue
                 }
-            } else if let refusal = try await store.refusal(of: caller.replica, counter: change.dot.counter) {
+            case .refused(let refusal)?:
                 if refusal.table == IncomingPush.stored(change.table), refusal.row == IncomingPush.stored(change.row),
                     refusal.column == change.column.map(IncomingPush.stored) {
                     again.append(Refusal(counter: change.dot.counter, table: change.table, row: change.row, column: change.column,
                                          code: refusal.code, message: refusal.message))
                     continue
                 }
+            case nil:
+                break
             }
             throw diverged(change.dot, of: caller)
         }

@@ -21,6 +21,9 @@ import SyncCore
 /// - Feed positions (`seq`) are handed out inside that lock, one past the highest, and the
 ///   lock is released only after the commit is visible: positions become visible in order, so
 ///   a pull that has read up to position n can never skip an entry committed later below n.
+/// - District staff's writes take no lock: their dots are handed out when the hub folds them,
+///   inside that lock, after they committed (`PostgresMerge`), so staff transactions may
+///   commit in any order and each is fed once it has.
 /// - Every `read` runs in REPEATABLE READ, READ ONLY: one consistent snapshot for the whole
 ///   body (a pull's entries and its feed end, a snapshot page and its checkpoint agree).
 /// - `hasUnfedDistrictEdits` is one query outside any transaction (a partial index on the

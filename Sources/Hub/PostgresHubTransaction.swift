@@ -156,13 +156,6 @@ struct PostgresHubTransaction: HubTransaction {
         ).map { row in try Self.feedEntry(row).change }
     }
 
-    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change? {
-        try await session.rows(
-            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = $1 AND counter = $2",
-            [dot.replica.rawValue, Int64(bitPattern: dot.counter)]
-        ).first.map { row in try Self.feedEntry(row).change }
-    }
-
     private static func feedEntry(_ row: PostgresRow) throws -> (seq: Int64, change: Change) {
         let (seq, origin, counter, table, key, column, tagged, hlc, context) =
             try row.decode((Int64, String, Int64, String, String, String?, String, Int64, String).self)
@@ -202,13 +195,34 @@ struct PostgresHubTransaction: HubTransaction {
             """, [origin.rawValue, Int64(bitPattern: counter)])
     }
 
-    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal? {
-        guard let row = try await session.rows(
-            "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = $1 AND counter = $2",
-            [origin.rawValue, Int64(bitPattern: counter)]).first
-        else { return nil }
-        let (table, key, column, code, message) = try row.decode((String, String, String?, String, String).self)
-        return Refusal(counter: counter, table: table, row: key, column: column, code: code, message: message)
+    nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange] {
+        guard !counters.isEmpty else { return [:] }
+        var settled: [UInt64: SettledChange] = [:]
+        // Feed entries and refusals in one round trip; a dot in the feed is what it holds.
+        for row in try await session.rows(
+            """
+            SELECT 0 AS kind, counter, tbl::text, pk::text, col, val, hlc, ctx, NULL::text AS code, NULL::text AS message
+                FROM _sync_hub_feed WHERE origin = $1 AND counter = ANY($2::bigint[])
+            UNION ALL
+            SELECT 1, counter, tbl::text, pk::text, col, NULL, NULL, NULL, code, message
+                FROM _sync_hub_refused WHERE origin = $1 AND counter = ANY($2::bigint[])
+            ORDER BY kind DESC
+            """, [origin.rawValue, counters.map { Int64(bitPattern: $0) }]) {
+            let (kind, counter, table, key, column, tagged, hlc, context, code, message) =
+                try row.decode((Int32, Int64, String, String, String?, String?, Int64?, String?, String?, String?).self)
+            let dot = Dot(replica: origin, counter: UInt64(bitPattern: counter))
+            if kind == 1 {
+                settled[dot.counter] = .refused(Refusal(
+                    counter: dot.counter, table: table, row: key, column: column, code: code ?? "refused", message: message ?? ""))
+                continue
+            }
+            guard let tagged, let hlc, let context = context.flatMap(CompactContext.init(text:)), let value = PostgresValueText.value(tagged)
+            else { throw HubError(status: 500, code: "damaged_feed", message: "a feed row is damaged: run 'syncctl doctor' on the hub") }
+            let operation: Change.Operation = column.map { .set(column: $0, value: value) } ?? .delete
+            settled[dot.counter] = .held(Change(table: table, row: key, operation: operation, dot: dot, context: context.context(of: dot),
+                                                timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))))
+        }
+        return settled
     }
 
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws {

@@ -11,6 +11,17 @@ import SyncCore
 /// District staff's plain-SQL writes (captured by `PostgresRegisterSQL.captureTrigger`) are
 /// folded first, as a replica folds its own writes before it applies others': they become
 /// changes with the district's dots, which supersede every side they saw.
+///
+/// What keeps every committed district write in the feed: a write's dots are handed out when
+/// it is folded, under the hub's write lock, above every district dot handed out before
+/// (`_sync_log.block`), never from its `seq`. A `seq` is taken when staff's statement runs,
+/// not when their transaction commits, so a write holding seq n may become visible after one
+/// holding n + 1 was folded and fed; numbered by its seq, its dots would fall below what the
+/// offices already hold of the district and never be fed (issue 28). Folded by "not folded
+/// yet" and numbered at fold time, it is fed whenever it commits. The merge also locks the
+/// register rows other replicas' changes will write before it reads the log, so a staff write
+/// of such a row either committed before (and is folded now, under the merge) or waits for
+/// the hub's commit: the hub never writes a row over a staff write it has not folded.
 extension PostgresHubTransaction {
     nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport {
         for change in changes {
@@ -20,6 +31,7 @@ extension PostgresHubTransaction {
             }
         }
         let rules = try await meta.rules()
+        try await lockRegisterRows(changes.map { RowKey(table: $0.table, row: $0.row) })
         var batch = try await foldDistrictEdits()
         try await load(changes.map { RowKey(table: $0.table, row: $0.row) }, into: &batch)
         var (report, latest) = batch.apply(changes)
@@ -131,19 +143,21 @@ extension PostgresHubTransaction {
         if !batch.rows.isEmpty { _ = try await save(batch, rules: try await meta.rules()) }
         let fed = UInt64(max(0, try await meta.integer("fed_counter") ?? 0))
         var changes: [Change] = []
+        // Blocks are handed out in fold order under the write lock, so everything above the
+        // fed block was folded after it: "above what was fed" is "not fed yet".
         for row in try await session.rows(
-            "SELECT seq, tbl, pk, op, ctx, cols, hlc, vals FROM _sync_log WHERE hlc IS NOT NULL AND seq >= $1 ORDER BY seq",
+            "SELECT block, tbl, pk, op, ctx, cols, hlc, vals FROM _sync_log WHERE block >= $1 ORDER BY block",
             [Int64(fed / DotBlock.size)]) {
-            let (seq, tableName, key, operation, context, columns, hlc, vals) =
+            let (block, tableName, key, operation, context, columns, hlc, vals) =
                 try row.decode((Int64, String, String, String, String?, Int64, Int64, String?).self)
             guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
             let tagged = try vals.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
             let values = try tagged.map { text in
-                guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(seq)") }
+                guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(block)") }
                 return value
             }
             changes += districtChanges(
-                seq: seq, table: table, row: key, operation: operation, context: context, slots: Self.slots(of: columns),
+                block: block, table: table, row: key, operation: operation, context: context, slots: Self.slots(of: columns),
                 values: values, timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))
             ).filter { $0.dot.counter > fed }
         }
@@ -152,9 +166,20 @@ extension PostgresHubTransaction {
 
     // MARK: Folding district edits
 
-    /// Folds the district writes not folded yet: each becomes changes with district dots
-    /// (`seq * 64 + slot`), applied to the batch returned as the district's own (the
-    /// register row already shows them). Values are read now, as SQLite's fold does.
+    /// Locks the register rows `keys` name (`SELECT ... FOR UPDATE`), one statement per table:
+    /// staff cannot change them between the fold's read of the log and the hub's commit.
+    private nonisolated(nonsending) func lockRegisterRows(_ keys: [RowKey]) async throws {
+        for (table, rows) in Dictionary(grouping: keys, by: \.table) where schema.table(named: table) != nil {
+            try await session.run(
+                "SELECT 1 FROM \(table) WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE", [Array(Set(rows.map(\.row)))])
+        }
+    }
+
+    /// Folds the district writes not folded yet, in the order they were captured: each is
+    /// handed the next block (`_sync_log.block`, above every district dot so far) and becomes
+    /// changes with district dots (`block * 64 + slot`), applied to the batch returned as the
+    /// district's own (the register row already shows them). Values are read now, as SQLite's
+    /// fold does: a staff write committed since is folded next time, with the values then.
     private nonisolated(nonsending) func foldDistrictEdits() async throws -> MergeBatch {
         var batch = MergeBatch()
         let entries = try await session.rows(
@@ -175,7 +200,11 @@ extension PostgresHubTransaction {
         }
         var clock = HybridLogicalClock(last: try await meta.clock())
         var highest: UInt64 = 0
-        var seqs: [Int64] = [], operations: [String] = [], masks: [Int64] = [], stamps: [Int64] = [], vals: [String] = []
+        // Above every dot handed out, and every block taken (a void write takes one, no dot).
+        let taken = try await session.rows("SELECT coalesce(max(block), 0) FROM _sync_log").first?.decode(Int64.self) ?? 0
+        var block = max(taken, Int64(DotBlock.of(try await districtCounter())))
+        var seqs: [Int64] = [], blocks: [Int64] = [], operations: [String] = [], masks: [Int64] = [], stamps: [Int64] = []
+        var vals: [String] = []
         let encoder = JSONEncoder()
         for (seq, tableName, key, written, at, context, columns, preset) in entries {
             guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
@@ -198,12 +227,14 @@ extension PostgresHubTransaction {
             }
             let values = slots.map { row?[$0] ?? .null }
             let stamp = clock.now(physicalMillis: UInt64(max(0, at)))
-            for change in districtChanges(seq: seq, table: table, row: key, operation: operation, context: context,
+            block += 1
+            for change in districtChanges(block: block, table: table, row: key, operation: operation, context: context,
                                           slots: slots, values: values, timestamp: stamp) {
                 batch.applyOwn(change)
                 highest = max(highest, change.dot.counter)
             }
             seqs.append(seq)
+            blocks.append(block)
             operations.append(operation)
             masks.append(slots.reduce(0) { $0 | Int64(1) << $1 })
             stamps.append(Int64(bitPattern: stamp.rawValue))
@@ -211,24 +242,24 @@ extension PostgresHubTransaction {
         }
         try await session.run(
             """
-            UPDATE _sync_log l SET op = u.op, cols = u.cols, hlc = u.hlc, vals = u.vals
-            FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) AS u(seq, op, cols, hlc, vals)
+            UPDATE _sync_log l SET block = u.block, op = u.op, cols = u.cols, hlc = u.hlc, vals = u.vals
+            FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS u(seq, block, op, cols, hlc, vals)
             WHERE l.seq = u.seq
-            """, [seqs, operations, masks, stamps, vals])
+            """, [seqs, blocks, operations, masks, stamps, vals])
         try await meta.raise("clock", to: Int64(bitPattern: clock.last.rawValue))
         if highest > 0 { try await meta.raise("counter", to: Int64(bitPattern: highest)) }
         return batch
     }
 
-    /// The changes of one district write: column `slot` of log row `seq` has dot
-    /// `seq * 64 + slot`, a delete `seq * 64 + 63`; each has seen the row as it was written.
+    /// The changes of one district write: column `slot` of the write folded into `block` has
+    /// dot `block * 64 + slot`, a delete `block * 64 + 63`; each has seen the row as it was written.
     private func districtChanges(
-        seq: Int64, table: TableSchema, row: String, operation: String, context: String?, slots: [Int], values: [Value],
+        block: Int64, table: TableSchema, row: String, operation: String, context: String?, slots: [Int], values: [Value],
         timestamp: HybridTimestamp
     ) -> [Change] {
         let seen = context.flatMap(VersionVector.init(text:)) ?? VersionVector()
         func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
-            let dot = Dot(replica: district, counter: UInt64(seq) * DotBlock.size + slot)
+            let dot = Dot(replica: district, counter: UInt64(block) * DotBlock.size + slot)
             return Change(table: table.name, row: row, operation: operation, dot: dot,
                           context: CompactContext(seen, origin: district).context(of: dot), timestamp: timestamp)
         }

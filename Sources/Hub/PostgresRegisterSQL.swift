@@ -10,8 +10,9 @@ import SyncCore
 enum PostgresRegisterSQL {
     /// The layout of the hub's own tables; raised whenever they change. 2: the conflict kinds
     /// duplicate and placement, persons looked up by citizen id, moves of rows between
-    /// communes, the registry of replica ids.
-    static let version = 2
+    /// communes, the registry of replica ids. 3: district writes numbered when folded
+    /// (`_sync_log.block`; rows folded before keep their seq as their block, so their dots).
+    static let version = 3
 
     /// Keys and names compare byte by byte, as in SQLite, whatever the database's locale.
     private static let key = #"text COLLATE "C" NOT NULL"#
@@ -142,13 +143,18 @@ enum PostgresRegisterSQL {
         -- The store's identity and progress: schema versions, district, rules, clock, counters.
         CREATE TABLE IF NOT EXISTS _sync_meta(key \(key) PRIMARY KEY, value text NOT NULL);
         -- District writes: staff's plain SQL (captured by triggers) and the hub's own
-        -- (districtWrite, preset = the named columns count as written). Folding completes a
-        -- row: op as settled, cols, hlc and vals (JSON array of tagged values). Column j of row
-        -- seq is the change with dot (district, seq * 64 + j); a delete's is seq * 64 + 63.
+        -- (districtWrite, preset = the named columns count as written). seq only orders the
+        -- writes as captured: it is taken at INSERT, not at COMMIT. Folding (under the hub's
+        -- write lock) completes a row: the next block, op as settled, cols, hlc and vals (JSON
+        -- array of tagged values). Column j of a row is the change with dot (district,
+        -- block * 64 + j); a delete's is block * 64 + 63.
         CREATE TABLE IF NOT EXISTS _sync_log(
             seq bigserial PRIMARY KEY, tbl \(key), pk \(key), op text NOT NULL, at_ms bigint NOT NULL,
             ctx text, cols bigint NOT NULL DEFAULT 0, preset boolean NOT NULL DEFAULT false, hlc bigint, vals text);
         CREATE INDEX IF NOT EXISTS _sync_log_unfolded ON _sync_log(seq) WHERE hlc IS NULL;
+        ALTER TABLE _sync_log ADD COLUMN IF NOT EXISTS block bigint;
+        UPDATE _sync_log SET block = seq WHERE hlc IS NOT NULL AND block IS NULL;
+        CREATE UNIQUE INDEX IF NOT EXISTS _sync_log_by_block ON _sync_log(block) WHERE block IS NOT NULL;
         -- Merge state per row (version vector, join of deletes) and per field (what it has
         -- seen, its surviving write in dot/hlc/val, concurrent ones as JSON in more).
         CREATE TABLE IF NOT EXISTS _sync_rows(

@@ -200,13 +200,6 @@ struct SQLiteHubTransaction: HubTransaction {
         return changes
     }
 
-    nonisolated(nonsending) func feedChange(_ dot: Dot) async throws -> Change? {
-        try database.query(
-            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter = ?",
-            [.text(dot.replica.rawValue), .integer(Int64(dot.counter))]
-        ).first.map(Self.feedChange)
-    }
-
     private static func feedChange(_ row: [Value]) throws -> Change {
         guard let origin = row[1].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[2],
             let table = row[3].textValue, let key = row[4].textValue, case .integer(let hlc) = row[7],
@@ -247,13 +240,25 @@ struct SQLiteHubTransaction: HubTransaction {
             """, [.text(origin.rawValue), .integer(Int64(counter))])
     }
 
-    nonisolated(nonsending) func refusal(of origin: ReplicaID, counter: UInt64) async throws -> Refusal? {
-        guard let row = try database.query(
-            "SELECT tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter = ?",
-            [.text(origin.rawValue), .integer(Int64(counter))]).first
-        else { return nil }
-        return Refusal(counter: counter, table: row[0].textValue ?? "", row: row[1].textValue ?? "", column: row[2].textValue,
-                       code: row[3].textValue ?? "refused", message: row[4].textValue ?? "")
+    nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange] {
+        guard !counters.isEmpty else { return [:] }
+        let wanted: Value = .text("[" + counters.map(String.init).joined(separator: ",") + "]")
+        var settled: [UInt64: SettledChange] = [:]
+        for row in try database.query(
+            "SELECT counter, tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter IN (SELECT value FROM json_each(?))",
+            [.text(origin.rawValue), wanted]) {
+            guard case .integer(let counter) = row[0] else { continue }
+            settled[UInt64(counter)] = .refused(Refusal(
+                counter: UInt64(counter), table: row[1].textValue ?? "", row: row[2].textValue ?? "", column: row[3].textValue,
+                code: row[4].textValue ?? "refused", message: row[5].textValue ?? ""))
+        }
+        for row in try database.query(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter IN (SELECT value FROM json_each(?))",
+            [.text(origin.rawValue), wanted]) {
+            let change = try Self.feedChange(row)
+            settled[change.dot.counter] = .held(change)
+        }
+        return settled
     }
 
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws {

@@ -41,6 +41,38 @@ import TestSupport
         }
     }
 
+    /// A batch the hub holds, sent again whole (`HubTransaction.settled` reads it in one
+    /// query): the same answers, refusals included, and nothing applied twice; a change under
+    /// a settled dot that is not the one held is refused as a diverged replica.
+    @Test(arguments: HubBackend.allCases)
+    func aResentBatchGetsTheSameAnswersAndAChangedOneIsRefusedAsDiverged(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let a = try await bench.office("11111", scope: "unit-a")
+        try a.0.database.execute("""
+            INSERT INTO persons(id, commune_id, full_name) VALUES ('pa1', 'unit-a', 'An'), ('px', 'unit-b', 'Not mine');
+            """)
+        try a.0.fold()
+        let batch = try a.0.capturedChanges(after: 0)
+        let first = try await bench.store.push(batch, from: a.1)
+        #expect(first.applied > 0 && Set(first.refused.map(\.row)) == ["px"])
+        let feed = try await bench.store.feedDotCounts()
+
+        let again = try await bench.store.push(batch, from: a.1)
+        #expect(again.applied == 0)
+        #expect(again.duplicates == batch.count - again.refused.count)
+        #expect(again.refused.map(\.counter).sorted() == first.refused.map(\.counter).sorted())
+        #expect(Set(again.refused.map(\.code)) == ["out_of_scope"])
+        #expect(try await bench.store.feedDotCounts() == feed)
+
+        // The same dot with another value: a replica handing out its counters again.
+        let changed = batch.map { change in
+            guard change.row == "pa1", change.column == "full_name" else { return change }
+            return Change(table: change.table, row: change.row, operation: .set(column: "full_name", value: .text("Another")),
+                          dot: change.dot, context: change.context, timestamp: change.timestamp)
+        }
+        await #expect { try await bench.store.push(changed, from: a.1) } throws: { ($0 as? HubError)?.code == "replica_diverged" }
+    }
+
     @Test(arguments: HubBackend.allCases)
     func everyAnswerAgreesOnWhichCommuneKeepsARow(on backend: HubBackend) async throws {
         let bench = try Bench(backend)

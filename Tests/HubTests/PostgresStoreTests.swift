@@ -110,6 +110,7 @@ extension PostgresStoreTests {
                 state _sync_conflict_state NOT NULL, opened_hlc bigint NOT NULL, closed_hlc bigint, PRIMARY KEY(tbl, pk, col));
             INSERT INTO _sync_conflicts VALUES ('persons', 'p1', 'phone', 'field', 'review', '[]', '', 'open', 1, NULL);
             DROP INDEX IF EXISTS _sync_persons_by_citizen_id;
+            ALTER TABLE _sync_log DROP COLUMN block;
             UPDATE _sync_meta SET value = '1' WHERE key IN ('store_version', 'schema_version');
             """)
         #expect(try PostgresTestServer.psql(url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'persons' AND column_name = 'merged_into'")
@@ -119,7 +120,9 @@ extension PostgresStoreTests {
         defer { storage.close() }
         let store = HubStore(storage: storage)
         func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
-        #expect(try psql("SELECT value FROM _sync_meta WHERE key IN ('store_version', 'schema_version') ORDER BY key") == "2\n2")
+        #expect(try psql("SELECT value FROM _sync_meta WHERE key IN ('store_version', 'schema_version') ORDER BY key") == "2\n3")
+        // District writes folded before keep their dots: their seq becomes their block.
+        #expect(try psql("SELECT count(*) FROM _sync_log WHERE hlc IS NOT NULL AND block IS DISTINCT FROM seq") == "0")
         #expect(try psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'persons' AND column_name = 'merged_into'") == "1")
         #expect(try psql("SELECT count(*) FROM pg_indexes WHERE indexname = '_sync_persons_by_citizen_id'") == "1")
 

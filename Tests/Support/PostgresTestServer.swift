@@ -61,3 +61,36 @@ public enum PostgresTestServer {
         return run.output
     }
 }
+
+/// A psql session left open, as district staff at a psql prompt: statements are sent one
+/// line at a time, and a transaction begun stays open between them until COMMIT is sent.
+public final class PsqlSession: @unchecked Sendable {
+    // @unchecked: used by one test at a time; the process is only written to and waited for here.
+    private let process = Process()
+    private let input = Pipe()
+
+    /// Starts psql on `url`; its output goes to `log`.
+    public init(_ url: String, log: String) throws {
+        process.executableURL = URL(fileURLWithPath: PostgresTestServer.psqlPath)
+        process.arguments = [url, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        process.standardInput = input
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+
+    /// Sends `sql` (one or more statements, each ending in ';').
+    public func send(_ sql: String) { input.fileHandleForWriting.write(Data((sql + "\n").utf8)) }
+
+    /// Ends the session (what is not committed rolls back) and returns psql's exit status.
+    @discardableResult
+    public func close() -> Int32 {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
