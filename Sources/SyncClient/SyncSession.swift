@@ -180,6 +180,13 @@ public final class SyncSession {
             acknowledged = last.dot.counter
             report.pushed += batch.count
             report.refused += reply.refused.count
+            if let before = reply.heldBefore, before < recorded {
+                // The hub held less of ours than this file recorded: it was put back from an
+                // older copy. What it lost is sent again (it takes it as new).
+                try replica.setMeta("push_acked", .integer(Int64(before)))
+                acknowledged = before
+                continue
+            }
             if let before = reply.heldBefore, before > recorded {
                 // The hub held changes of ours this file had not seen acknowledged.
                 let theirs = try ownChanges(after: recorded).filter { $0.dot.counter <= before }

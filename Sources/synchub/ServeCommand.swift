@@ -24,6 +24,10 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let rules = try settings.rules.map(RulesFile.load)
         let store = try await settings.openStore(district: district, rules: rules)
+        // A hub put back from a copy never numbers anything twice (HubIncarnation).
+        if let incarnation = try await store.beginIncarnation() {
+            logger.info("new incarnation", metadata: ["floor": "\(incarnation.floor)", "previous": "\(incarnation.previous)"])
+        }
         var limits = settings.limits
         // Connections must leave file descriptors for the database and the logs.
         var files = rlimit()
