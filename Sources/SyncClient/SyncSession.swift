@@ -86,6 +86,10 @@ public struct RoundReport: Sendable, Equatable {
     public var rebase: RebaseReport?
     /// Set when the round compared the replica with the hub by content.
     public var digest: DigestCheck?
+    /// The hub's incarnation as its last pull said (`RecoveryStatus`).
+    public var hubIncarnation: UInt64?
+    /// District changes given back to a hub put back from an older copy, and taken.
+    public var districtReturned = 0
 
     public init() {}
 }
@@ -131,6 +135,7 @@ public final class SyncSession {
         try resetClearedRows()
         try push()
         try pull()
+        if let incarnation = report.hubIncarnation, try isNewIncarnation(incarnation) { try giveBackDistrictChanges() }
         if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
         return report
     }
@@ -290,7 +295,9 @@ public final class SyncSession {
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
             let arriving = try fetchWhole(reply.arrived ?? [])
             let leaving = (reply.departed ?? []).map { RowKey(table: $0.table, row: $0.row) }
+            let district = changes.filter { $0.dot.replica.rawValue == reply.hub }
             let applied = try replica.apply(changes, arriving: arriving, leaving: leaving) {
+                try self.replica.keepDistrictChanges(district, seals: reply.seals ?? [:])
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
                 try self.replica.setMeta("district_replica", .text(reply.hub))
@@ -298,6 +305,7 @@ public final class SyncSession {
                 if let rules = reply.rules { try self.replica.adopt(rules) }
             }
             report.pulled += changes.count
+            report.hubIncarnation = reply.incarnation ?? report.hubIncarnation
             report.moved += arriving.count + leaving.count
             report.applied += applied.applied
             checkpoint = next
