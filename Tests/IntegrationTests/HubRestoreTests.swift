@@ -67,11 +67,12 @@ import TestSupport
         try putBack(copy, cluster)
 
         try SQLiteShell.run(typing.database, person("p-t1", typing.unit, "Gõ sau khi phục hồi"))
-        try SQLiteShell.run(cluster.hub.database, person("p-d4", quiet.unit, "Huyện thêm sau phục hồi"))
 
-        // (a) The office that typed on top of a lost district write is not refused for ever.
+        // (a) The office that typed on top of a lost district write is not refused for ever
+        // (before the district writes anything new, which would hide it by re-using counters).
         #expect(eventually { try value(cluster.hub.database, "p-t1") == "Gõ sau khi phục hồi" },
                 "a write typed after the restore reaches the hub; the office's log:\n\((try? String(contentsOfFile: typing.log, encoding: .utf8))?.suffix(1500) ?? "")")
+        try SQLiteShell.run(cluster.hub.database, person("p-d4", quiet.unit, "Huyện thêm sau phục hồi"))
         // (b) The district's person added after the restore reaches the office, under a
         // counter no office held before: no district counter is handed out twice.
         #expect(eventually { try value(quiet.database, "p-d4") == "Huyện thêm sau phục hồi" }, "the district's new person reaches the office")
