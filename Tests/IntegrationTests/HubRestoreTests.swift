@@ -114,4 +114,55 @@ import TestSupport
         #expect(exit == 1)
         #expect((json["hint"] as? String)?.contains("district") == true, "\(json)")
     }
+
+    /// The same with the hub's store in PostgreSQL: the database is copied while synchub is
+    /// stopped (a template copy, as a dump and restore would give) and put back the same way.
+    @Test func aPostgreSQLHubPutBackFromACopyTakesBackTheDistrictsChangesAndBlocksNoOffice() throws {
+        let url = try PostgresTestServer.newDatabase()
+        // Another database to run CREATE and DROP DATABASE from (not while connected to the hub's).
+        let admin = try PostgresTestServer.newDatabase()
+        let name = String(url[url.index(after: url.lastIndex(of: "/")!)...])
+        let directory = try TemporaryDirectory("hub-put-back-pg")
+        let hub = try HubNode(directory: directory, name: "hub")
+        try hub.configure("[store]\nkind = \"postgresql\"\nurl = \"\(url)\"\npool_size = 4")
+        try hub.start()
+        defer { hub.stop() }
+        func atHub(_ sql: String) throws -> String {
+            try PostgresTestServer.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try PostgresTestServer.psql(url, "INSERT INTO units(id, code, name, kind) VALUES ('unit-A', '30001', 'Xã A', 'commune'), ('unit-B', '30002', 'Xã B', 'commune');")
+        let offices = try [("30001", "unit-A"), ("30002", "unit-B")].map { code, unit in
+            let node = try CommuneNode(code: code, directory: directory, hubURL: hub.url, interval: 0.3)
+            try hub.issueCredential(for: code, into: node.credentialPath, scope: unit)
+            try node.start()
+            return node
+        }
+        defer { for office in offices { office.stop() } }
+        let (typing, quiet) = (offices[0], offices[1])
+        try PostgresTestServer.psql(url, person("p-d1", "unit-A", "Trước bản sao") + person("p-d2", "unit-B", "Trước bản sao"))
+        #expect(eventually { try value(typing.database, "p-d1") == "Trước bản sao" && value(quiet.database, "p-d2") == "Trước bản sao" })
+
+        hub.stop()
+        try PostgresTestServer.psql(admin, "CREATE DATABASE \(name)_copy TEMPLATE \(name)")
+        try hub.start()
+        try PostgresTestServer.psql(url, "UPDATE persons SET phone = '0911' WHERE id = 'p-d1';" + person("p-d3", "unit-B", "Sau bản sao"))
+        #expect(eventually { try value(typing.database, "p-d1", "phone") == "0911" && value(quiet.database, "p-d3") == "Sau bản sao" })
+        try SQLiteShell.run(typing.database, "UPDATE persons SET degree = 'master' WHERE id = 'p-d1';")
+        #expect(eventually { try atHub("SELECT degree FROM persons WHERE id = 'p-d1'") == "master" })
+
+        hub.stop()
+        try PostgresTestServer.psql(admin, "DROP DATABASE \(name)")
+        try PostgresTestServer.psql(admin, "CREATE DATABASE \(name) TEMPLATE \(name)_copy")
+        try hub.start()
+        #expect(try atHub("SELECT count(*) FROM persons WHERE id = 'p-d3'") == "0", "the copy predates the district's new person")
+        try SQLiteShell.run(typing.database, person("p-t1", "unit-A", "Gõ sau khi phục hồi"))
+        #expect(eventually { try atHub("SELECT full_name FROM persons WHERE id = 'p-t1'") == "Gõ sau khi phục hồi" },
+                "a write typed after the restore reaches the hub")
+        try PostgresTestServer.psql(url, person("p-d4", "unit-B", "Huyện thêm sau phục hồi"))
+        #expect(eventually { try value(quiet.database, "p-d4") == "Huyện thêm sau phục hồi" }, "the district's new person reaches the office")
+        #expect(eventually { try atHub("SELECT full_name FROM persons WHERE id = 'p-d3'") == "Sau bản sao" })
+        #expect(eventually { try atHub("SELECT phone FROM persons WHERE id = 'p-d1'") == "0911" })
+        #expect(eventually { try healthy(typing) && healthy(quiet) }, "\((try? quiet.status().json).map { "\($0)" } ?? "")")
+        #expect(try atHub("SELECT count(*) FROM (SELECT origin, counter FROM _sync_hub_feed GROUP BY 1, 2 HAVING count(*) > 1) d") == "0")
+    }
 }
