@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import SyncCore
 
 /// The hub's seal on the district's changes: an HMAC-SHA256 under a key kept beside the hub's
@@ -29,8 +32,16 @@ public struct DistrictSeal: Sendable {
         }
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        guard FileManager.default.createFile(atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw HubError(status: 500, code: "bad_district_key", message: "cannot write the district seal key at \(path): check the directory's permissions")
+        // Made readable by its owner only from the start, never by another start at the same time.
+        let file = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard file >= 0 else {
+            if errno == EEXIST { return try load(orCreateAt: path) }
+            throw HubError(status: 500, code: "bad_district_key", message: "cannot make the district seal key at \(path): check the directory's permissions")
+        }
+        defer { close(file) }
+        let text = Array((hex + "\n").utf8)
+        guard write(file, text, text.count) == text.count, fsync(file) == 0 else {
+            throw HubError(status: 500, code: "bad_district_key", message: "cannot write the district seal key at \(path): check the disk")
         }
         return DistrictSeal(key: bytes)
     }

@@ -52,6 +52,9 @@ import TestSupport
         let quiet = try cluster.addCommune("06916")
         for commune in [typing, quiet] { try commune.start() }
         #expect(eventually { typing.hasUnits && quiet.hasUnits })
+        let key = URL(fileURLWithPath: cluster.hub.database).deletingLastPathComponent().appendingPathComponent("district.key").path
+        let mode = (try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600, "the district's seal key is synchub's alone")
         try SQLiteShell.run(cluster.hub.database, person("p-d1", typing.unit, "Trước bản sao") + person("p-d2", quiet.unit, "Trước bản sao"))
         #expect(eventually { try value(typing.database, "p-d1") == "Trước bản sao" && value(quiet.database, "p-d2") == "Trước bản sao" })
 
