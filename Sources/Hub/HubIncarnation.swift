@@ -1,5 +1,4 @@
 import Foundation
-import Replica
 import SyncCore
 
 /// One start of the hub on its store. A hub put back from last night's copy has forgotten the
@@ -68,28 +67,5 @@ extension HubStore {
     /// Every incarnation the store remembers, oldest first.
     public func incarnations() async throws -> [HubIncarnation] {
         try await storage.read { try await $0.incarnations() }
-    }
-}
-
-extension HubStore {
-    /// The blocks (`DotBlock`) of `changes`, all numbered at or below what the hub settled of
-    /// the caller, of which the hub holds nothing: no change in its feed, no refusal of these.
-    /// Only a hub put back from an older copy lacks such a block (it settled a later one after
-    /// the restore, before the office sent the lost ones again); no other change of the caller
-    /// is held under their dots, so they are taken as new, not as a replica re-using counters.
-    func blocksLost(_ changes: [Change], from caller: Caller, in store: any HubTransaction) async throws -> Set<UInt64> {
-        var lost: Set<UInt64> = []
-        for (block, members) in Dictionary(grouping: changes, by: { DotBlock.of($0.dot.counter) }) {
-            let first = block * DotBlock.size
-            if let held = try await store.feed(of: caller.replica, after: first == 0 ? 0 : first - 1, limit: 1).first,
-                DotBlock.of(held.dot.counter) == block { continue }
-            var refused = false
-            for change in members where try await store.refusal(of: caller.replica, counter: change.dot.counter) != nil {
-                refused = true
-                break
-            }
-            if !refused { lost.insert(block) }
-        }
-        return lost
     }
 }

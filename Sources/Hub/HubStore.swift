@@ -176,10 +176,7 @@ public actor HubStore {
                         + "holds from this office: no office writes that much between two syncs, so this replica file is damaged "
                         + "or was altered. Nothing of this batch was applied; run 'syncctl doctor' at the office")
             }
-            // A hub put back from an older copy lacks blocks below what it holds now: sent again,
-            // they are new to it (`blocksLost`), not resent.
-            let lost = try await blocksLost(changes.filter { DotBlock.of($0.dot.counter) <= DotBlock.of(held) }, from: caller, in: store)
-            let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) && !lost.contains(DotBlock.of(counter)) }
+            let isResent = { (counter: UInt64) in DotBlock.of(counter) <= DotBlock.of(held) }
             let resent = changes.filter { isResent($0.dot.counter) }
             var refusedAgain = try await checkResent(resent, from: caller, in: store)
             let rejectedAgain = rejected.filter { isResent($0.counter) }

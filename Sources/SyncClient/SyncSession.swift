@@ -147,13 +147,21 @@ public final class SyncSession {
         try replica.fold()
         var acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
         var rebased = false
+        var rewound = false
         while true {
             let batch = try replica.capturedChanges(after: acknowledged, limit: batchChanges)
             guard let last = batch.last else { break }
             let recorded = acknowledged
             let reply: PushResponse
             do {
-                reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
+                reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch), after: recorded))
+            } catch SyncError.refused(409, "hub_behind", _) where !rewound {
+                // The hub was put back from an older copy: send again, from what it holds.
+                rewound = true
+                let held = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(recorded)&limit=1").acknowledged
+                acknowledged = min(acknowledged, held)
+                try replica.setMeta("push_acked", .integer(Int64(acknowledged)))
+                continue
             } catch SyncError.refused(409, "replica_diverged", let message) where !rebased {
                 // Once per push: a second divergence right after a rebase is a second copy at work.
                 try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)")
@@ -185,13 +193,6 @@ public final class SyncSession {
             acknowledged = last.dot.counter
             report.pushed += batch.count
             report.refused += reply.refused.count
-            if let before = reply.heldBefore, before < recorded {
-                // The hub held less of ours than this file recorded: it was put back from an
-                // older copy. What it lost is sent again (it takes it as new).
-                try replica.setMeta("push_acked", .integer(Int64(before)))
-                acknowledged = before
-                continue
-            }
             if let before = reply.heldBefore, before > recorded {
                 // The hub held changes of ours this file had not seen acknowledged.
                 let theirs = try ownChanges(after: recorded).filter { $0.dot.counter <= before }

@@ -13,8 +13,15 @@ public enum WireVersion {
 /// `POST /v1/push`: a batch of the sender's own changes, oldest first.
 public struct PushRequest: Codable, Sendable, Equatable {
     public let changes: [ChangeGroup]
+    /// What the sender recorded as acknowledged before this batch. A hub that holds less of
+    /// it (put back from an older copy) takes nothing and answers 409 `hub_behind`, so that
+    /// the sender sends again what it lost before anything numbered above.
+    public let after: UInt64?
 
-    public init(changes: [ChangeGroup]) { self.changes = changes }
+    public init(changes: [ChangeGroup], after: UInt64? = nil) {
+        self.changes = changes
+        self.after = after
+    }
 }
 
 public struct PushResponse: Codable, Sendable, Equatable {
