@@ -70,6 +70,15 @@ public protocol HubTransaction {
     nonisolated(nonsending) func personName(_ id: String) async throws -> String?
     nonisolated(nonsending) func unitName(code: String) async throws -> String?
 
+    // MARK: Incarnations (HubIncarnation)
+
+    /// Raises the district's counter and the feed's end to `incarnation.floor` (the next
+    /// district change and the next feed entry are numbered above it) and keeps the
+    /// incarnation. Unfed district edits are fed before.
+    nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws
+    /// The incarnations kept, oldest first.
+    nonisolated(nonsending) func incarnations() async throws -> [HubIncarnation]
+
     // MARK: Merge state of rows
 
     /// Rows of `table` after `row` in id order, in `scope` (any row when nil), at most `limit`.

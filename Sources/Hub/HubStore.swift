@@ -17,6 +17,9 @@ public actor HubStore {
     /// For how many days after its unit's last day an ended office's credential is still
     /// taken (for its backlog of changes typed before it knew), at most.
     public nonisolated let endedOfficeDays: Int
+    /// Seals the district's changes in pulls, and checks those offices give back (nil: none
+    /// are sealed, none taken back). `useSeal` sets it.
+    var seal: DistrictSeal?
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024
     /// How far past the last counter the hub settled of a replica a pushed counter may be.
@@ -531,7 +534,7 @@ public actor HubStore {
     /// Puts changes in the feed, each under its row's scope as merged with them. A district
     /// change of a row's commune that takes it from the commune it was published to is a
     /// move (`RowMove`), kept at the position where the batch ends.
-    private func appendToFeed(_ changes: [Change], in store: any HubTransaction) async throws {
+    func appendToFeed(_ changes: [Change], in store: any HubTransaction) async throws {
         let scopes = try await scopes(of: Set(changes.map { RowKey(table: $0.table, row: $0.row) }), in: store)
         // Only the district moves rows: a commune's change of commune_id is refused (screen).
         let relocated = Set(changes.filter { $0.dot.replica == district && $0.column == RowScope.column }
@@ -580,6 +583,7 @@ public actor HubStore {
     public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil) async throws -> PullResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
+        let seal = self.seal
         let response = try await serve(caller) { store in
             let rules = try await store.rules()
             let entries = try await store.feed(scope: caller.scope, after: after, notFrom: caller.replica, limit: limit)
@@ -595,7 +599,8 @@ public actor HubStore {
                 acknowledged: try await store.received(caller.replica), hub: district.rawValue,
                 time: Int64(Date().timeIntervalSince1970 * 1000),
                 rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules,
-                arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed)
+                arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed,
+                incarnation: try await store.incarnations().last?.floor, seals: seal?.seals(of: entries.map(\.change), district: district))
         }
         // Rows sent away: from now on the office knows they left (`refusalsOfMovedRows`).
         if response.departed != nil {

@@ -55,6 +55,11 @@ enum HubTables {
         -- takes over an old unit's official code never takes over its dots.
         CREATE TABLE IF NOT EXISTS _sync_hub_replicas(
             replica TEXT PRIMARY KEY NOT NULL, scope TEXT NOT NULL, issued_at TEXT NOT NULL) WITHOUT ROWID;
+        -- Each start of the hub (HubIncarnation): the district's counter and the feed jumped to
+        -- floor; district counters above previous and below floor may have been handed out by
+        -- a start whose store was lost (the hub was put back from a copy).
+        CREATE TABLE IF NOT EXISTS _sync_hub_incarnations(
+            floor INTEGER PRIMARY KEY, previous INTEGER NOT NULL, at TEXT NOT NULL);
         INSERT OR IGNORE INTO _sync_hub_replicas(replica, scope, issued_at)
             SELECT replica, scope, issued_at FROM _sync_hub_credentials WHERE role = 'commune';
         INSERT OR IGNORE INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received;

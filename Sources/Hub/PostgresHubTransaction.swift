@@ -134,6 +134,35 @@ struct PostgresHubTransaction: HubTransaction {
              changes.map { Int64(bitPattern: $0.timestamp.rawValue) }, changes.map(\.compactContext.text)])
     }
 
+    // MARK: Incarnations
+
+    nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws {
+        let floor = Int64(incarnation.floor)
+        // The district's next log row is numbered above the floor's block (dot = seq * 64 + slot).
+        try await session.run(
+            """
+            SELECT setval(pg_get_serial_sequence('_sync_log', 'seq'), $1::bigint)
+            WHERE $1::bigint > (SELECT coalesce(max(seq), 0) FROM _sync_log)
+            """, [floor / Int64(DotBlock.size)])
+        try await meta.raise("counter", to: floor)
+        // A mark, seen by no office (scope '' is nobody's): the next entry is numbered after it.
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_feed(seq, scope, origin, counter, tbl, pk, col, val, hlc, ctx)
+            SELECT $1::bigint, '', '', $1::bigint, '', '', NULL, '', 0, '' WHERE $1::bigint > (SELECT coalesce(max(seq), 0) FROM _sync_hub_feed)
+            """, [floor])
+        try await session.run(
+            "INSERT INTO _sync_hub_incarnations(floor, previous, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [floor, Int64(incarnation.previous), incarnation.at])
+    }
+
+    nonisolated(nonsending) func incarnations() async throws -> [HubIncarnation] {
+        try await session.rows("SELECT floor, previous, at FROM _sync_hub_incarnations ORDER BY floor").map { row in
+            let (floor, previous, at) = try row.decode((Int64, Int64, String).self)
+            return HubIncarnation(floor: UInt64(floor), previous: UInt64(previous), at: at)
+        }
+    }
+
     private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"
 
     nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)] {

@@ -200,6 +200,7 @@ enum PostgresRegisterSQL {
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_by_row ON _sync_hub_moves(tbl, pk);
         CREATE TABLE IF NOT EXISTS _sync_hub_told(replica \(key), seq bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY(replica, seq));
         CREATE TABLE IF NOT EXISTS _sync_hub_replicas(replica \(key) PRIMARY KEY, scope text NOT NULL, issued_at text NOT NULL);
+        CREATE TABLE IF NOT EXISTS _sync_hub_incarnations(floor bigint PRIMARY KEY, previous bigint NOT NULL, at text NOT NULL);
         INSERT INTO _sync_hub_replicas(replica, scope, issued_at)
             SELECT replica, scope, issued_at FROM _sync_hub_credentials WHERE role = 'commune' ON CONFLICT DO NOTHING;
         INSERT INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received ON CONFLICT DO NOTHING;

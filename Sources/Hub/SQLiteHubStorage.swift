@@ -152,6 +152,30 @@ struct SQLiteHubTransaction: HubTransaction {
         try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
     }
 
+    // MARK: Incarnations
+
+    nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws {
+        try replica.fold()
+        try replica.reserveCounters(through: incarnation.floor)
+        let floor = Int64(incarnation.floor)
+        if try await feedEnd() < floor {
+            // A mark, seen by no office (scope '' is nobody's): the next entry is numbered after it.
+            try database.run(
+                "INSERT INTO _sync_hub_feed(seq, scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES (?, '', '', ?, '', '', NULL, NULL, 0, '')",
+                [.integer(floor), .integer(floor)])
+        }
+        try database.run(
+            "INSERT OR IGNORE INTO _sync_hub_incarnations(floor, previous, at) VALUES (?, ?, ?)",
+            [.integer(floor), .integer(Int64(incarnation.previous)), .text(incarnation.at)])
+    }
+
+    nonisolated(nonsending) func incarnations() async throws -> [HubIncarnation] {
+        try database.query("SELECT floor, previous, at FROM _sync_hub_incarnations ORDER BY floor").compactMap { row in
+            guard case .integer(let floor) = row[0], case .integer(let previous) = row[1] else { return nil }
+            return HubIncarnation(floor: UInt64(floor), previous: UInt64(previous), at: row[2].textValue ?? "")
+        }
+    }
+
     // MARK: Merge state of rows
 
     nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)] {

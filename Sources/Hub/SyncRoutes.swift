@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SyncConfig
+import SyncCore
 import SyncProtocol
 
 /// The sync routes a commune office's syncd calls: push its changes, pull the feed of its
@@ -16,6 +17,8 @@ struct SyncRoutes {
         HubRoute(method: "GET", path: "/v1/own"),
         HubRoute(method: "GET", path: "/v1/digest"),
         HubRoute(method: "POST", path: "/v1/rows"),
+        HubRoute(method: "GET", path: "/v1/recover"),
+        HubRoute(method: "POST", path: "/v1/recover"),
     ]
 
     let store: HubStore
@@ -31,12 +34,15 @@ struct SyncRoutes {
         group.get("/v1/own", use: ownChanges)
         group.get("/v1/digest", use: digest)
         group.post("/v1/rows", use: rows)
+        group.get("/v1/recover", use: recoveryStatus)
+        group.post("/v1/recover", use: recover)
     }
 
     @Sendable func push(_ request: Request, context: CallerContext) async throws -> Response {
         var request = request
         let caller = context.caller
         let body = try await wire.decode(PushRequest.self, from: &request)
+        try await refuseIfBehind(body.after, caller)
         let batch = try IncomingPush(body, from: caller, limits: limits, now: Date())
         // Run by run, each its own transaction: other offices' requests go in between.
         var response: PushResponse?
@@ -54,6 +60,19 @@ struct SyncRoutes {
                                        "applied": "\(response.applied)", "refused": "\(response.refused.count)",
                                        "acknowledged": "\(response.acknowledged)"])
         return try wire.reply(response, to: request)
+    }
+
+    /// A hub put back from an older copy holds less of the office than it recorded: taking a
+    /// batch numbered above what it lost would move what it settled past the loss for good.
+    /// Refused instead, the office sends again from what the hub holds.
+    func refuseIfBehind(_ after: UInt64?, _ caller: Caller) async throws {
+        guard let after else { return }
+        let held = try await store.receivedCounter(of: caller.replica)
+        guard held < after else { return }
+        throw HubError(
+            status: 409, code: "hub_behind",
+            message: "the hub holds the changes of \(caller.replica) only up to \(held), fewer than the office recorded (\(after)): "
+                + "it was put back from an older copy. Nothing of this batch was applied; syncd sends again what the hub lost by itself")
     }
 
     @Sendable func pull(_ request: Request, context: CallerContext) async throws -> Response {
@@ -79,6 +98,28 @@ struct SyncRoutes {
 
     @Sendable func digest(_ request: Request, context: CallerContext) async throws -> Response {
         try wire.reply(try await store.digest(for: context.caller), to: request)
+    }
+
+    @Sendable func recoveryStatus(_ request: Request, context: CallerContext) async throws -> Response {
+        let since = UInt64(max(0, try wire.integer("since", in: request) ?? 0))
+        return try wire.reply(try await store.recoveryStatus(for: context.caller, since: since), to: request)
+    }
+
+    @Sendable func recover(_ request: Request, context: CallerContext) async throws -> Response {
+        var request = request
+        let body = try await wire.decode(RecoverRequest.self, from: &request)
+        var changes: [Change] = []
+        for group in body.changes {
+            guard let decoded = group.changes() else { throw HubError.badRequest("a change group given back is malformed") }
+            changes += decoded
+        }
+        guard changes.count <= limits.maxBatch else { throw HubError.badRequest("give back at most \(limits.maxBatch) changes at a time") }
+        let response = try await store.recover(changes, seals: body.seals, from: context.caller)
+        if response.taken > 0 || !response.refused.isEmpty {
+            logger.info("district changes given back", metadata: [
+                "replica": "\(context.caller.replica)", "taken": "\(response.taken)", "refused": "\(response.refused.count)"])
+        }
+        return try wire.reply(response, to: request)
     }
 
     @Sendable func rows(_ request: Request, context: CallerContext) async throws -> Response {

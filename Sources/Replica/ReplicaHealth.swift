@@ -37,6 +37,10 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var digestMatchedAt: String?
     public var digestDifferingRows = 0
     public var digestDifferingExample: String?
+    /// District changes held here that a hub put back from an older copy lacks and could not
+    /// take back (unsealed, or a seal it no longer knows), and a few of their rows.
+    public var districtUnreturned = 0
+    public var districtUnreturnedExample: String?
     /// Replica file plus its write-ahead log, and free space where it lives.
     public var fileBytes: Int64
     public var freeDiskBytes: Int64?
@@ -107,6 +111,8 @@ public struct ReplicaHealth: Sendable, Equatable {
         health.digestMatchedAt = try meta("digest_matched_at")?.textValue
         health.digestDifferingRows = Int(try meta("digest_differing")?.integerValue ?? 0)
         health.digestDifferingExample = try meta("digest_differing_rows")?.textValue
+        health.districtUnreturned = Int(try meta("district_unreturned")?.integerValue ?? 0)
+        health.districtUnreturnedExample = try meta("district_unreturned_rows")?.textValue
         return health
     }
 }

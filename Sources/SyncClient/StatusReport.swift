@@ -48,6 +48,8 @@ public struct StatusReport: Encodable, Sendable {
     /// When a comparison with the hub by content last matched; rows still differing after the last one.
     public var lastDigestMatchAt: String?
     public var digestDifferingRows: Int
+    /// District changes held here that the hub (put back from an older copy) could not take back.
+    public var districtNotAtHub: Int
     /// When this file was last rebuilt from the hub, and why (a restored or copied file).
     public var rebasedAt: String?
     public var rebaseReason: String?
@@ -90,6 +92,7 @@ public struct StatusReport: Encodable, Sendable {
         refusedRows = health.refusedRows
         lastDigestMatchAt = health.digestMatchedAt
         digestDifferingRows = health.digestDifferingRows
+        districtNotAtHub = health.districtUnreturned
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
         recentRebuilds = health.recentRebuilds
@@ -97,7 +100,8 @@ public struct StatusReport: Encodable, Sendable {
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
-            digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample, recentRebuilds: recentRebuilds)
+            digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample, recentRebuilds: recentRebuilds,
+            districtNotAtHub: districtNotAtHub, districtExample: health.districtUnreturnedExample)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
         }
@@ -107,7 +111,8 @@ public struct StatusReport: Encodable, Sendable {
     public static func judge(
         daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
         freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
-        digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0
+        digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0, districtNotAtHub: Int = 0,
+        districtExample: String? = nil
     ) -> (State, String?) {
         if !daemonRunning {
             return (.down, "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped")
@@ -135,6 +140,11 @@ public struct StatusReport: Encodable, Sendable {
             return (.degraded, "the hub refused changes to \(refusedRows) row(s) made here (\(refusedExample ?? "?")); they are kept "
                 + "here and not sent again. 'syncctl refused' says why; fix the row and run 'syncctl refused retry ROW', "
                 + "or drop the change with 'syncctl refused clear ROW'")
+        }
+        if districtNotAtHub > 0 {
+            return (.degraded, "the hub was put back from an older copy and lacks \(districtNotAtHub) change(s) of the district held "
+                + "here (\(districtExample ?? "?")) that it cannot take back: this office differs from the hub. Tell the district "
+                + "office: put back the hub's district.key beside its database, or have district staff enter these rows again")
         }
         if digestDiffering > 0 {
             return (.degraded, "\(digestDiffering) row(s) here differ from the hub's copy and merging did not repair them "
@@ -164,6 +174,7 @@ public struct StatusReport: Encodable, Sendable {
         case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
         case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
         case recentRebuilds = "rebuilds_24h"
+        case districtNotAtHub = "district_changes_not_at_hub"
     }
 
     /// Every key is always present; unknown values are null.
@@ -197,6 +208,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(rebasedAt, forKey: .rebasedAt)
         try keys.encode(rebaseReason, forKey: .rebaseReason)
         try keys.encode(recentRebuilds, forKey: .recentRebuilds)
+        try keys.encode(districtNotAtHub, forKey: .districtNotAtHub)
         try keys.encode(state, forKey: .state)
         try keys.encode(hint, forKey: .hint)
     }

@@ -86,6 +86,10 @@ public struct RoundReport: Sendable, Equatable {
     public var rebase: RebaseReport?
     /// Set when the round compared the replica with the hub by content.
     public var digest: DigestCheck?
+    /// The hub's incarnation as its last pull said (`RecoveryStatus`).
+    public var hubIncarnation: UInt64?
+    /// District changes given back to a hub put back from an older copy, and taken.
+    public var districtReturned = 0
 
     public init() {}
 }
@@ -135,6 +139,7 @@ public final class SyncSession {
         } catch SyncError.refused(let status, let code, let message) where code == "unit_ended" {
             throw SyncError.refused(status: status, code: code, message: message + (try handOver()))
         }
+        if let incarnation = report.hubIncarnation, try isNewIncarnation(incarnation) { try giveBackDistrictChanges() }
         if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
         return report
     }
@@ -146,13 +151,21 @@ public final class SyncSession {
         try replica.fold()
         var acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
         var rebased = false
+        var rewound = false
         while true {
             let batch = try replica.capturedChanges(after: acknowledged, limit: batchChanges)
             guard let last = batch.last else { break }
             let recorded = acknowledged
             let reply: PushResponse
             do {
-                reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch)))
+                reply = try exchange(PushResponse.self, "POST", "/v1/push", body: PushRequest(changes: ChangeGroup.group(batch), after: recorded))
+            } catch SyncError.refused(409, "hub_behind", _) where !rewound {
+                // The hub was put back from an older copy: send again, from what it holds.
+                rewound = true
+                let held = try exchange(OwnChangesResponse.self, "GET", "/v1/own?after=\(recorded)&limit=1").acknowledged
+                acknowledged = min(acknowledged, held)
+                try replica.setMeta("push_acked", .integer(Int64(acknowledged)))
+                continue
             } catch SyncError.refused(409, "replica_diverged", let message) where !rebased {
                 // Once per push: a second divergence right after a rebase is a second copy at work.
                 try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)")
@@ -316,7 +329,9 @@ public final class SyncSession {
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
             let arriving = try fetchWhole(reply.arrived ?? [])
             let leaving = (reply.departed ?? []).map { RowKey(table: $0.table, row: $0.row) }
+            let district = changes.filter { $0.dot.replica.rawValue == reply.hub }
             let applied = try replica.apply(changes, arriving: arriving, leaving: leaving) {
+                try self.replica.keepDistrictChanges(district, seals: reply.seals ?? [:])
                 try self.replica.setMeta("pull_checkpoint", .integer(next))
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
                 try self.replica.setMeta("district_replica", .text(reply.hub))
@@ -324,6 +339,7 @@ public final class SyncSession {
                 if let rules = reply.rules { try self.replica.adopt(rules) }
             }
             report.pulled += changes.count
+            report.hubIncarnation = reply.incarnation ?? report.hubIncarnation
             report.moved += arriving.count + leaving.count
             report.applied += applied.applied
             checkpoint = next

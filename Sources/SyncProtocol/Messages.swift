@@ -13,8 +13,15 @@ public enum WireVersion {
 /// `POST /v1/push`: a batch of the sender's own changes, oldest first.
 public struct PushRequest: Codable, Sendable, Equatable {
     public let changes: [ChangeGroup]
+    /// What the sender recorded as acknowledged before this batch. A hub that holds less of
+    /// it (put back from an older copy) takes nothing and answers 409 `hub_behind`, so that
+    /// the sender sends again what it lost before anything numbered above.
+    public let after: UInt64?
 
-    public init(changes: [ChangeGroup]) { self.changes = changes }
+    public init(changes: [ChangeGroup], after: UInt64? = nil) {
+        self.changes = changes
+        self.after = after
+    }
 }
 
 public struct PushResponse: Codable, Sendable, Equatable {
@@ -154,9 +161,18 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// Rows the district moved out of the caller's commune up to `next`: the office no longer
     /// keeps them (its own unsent edits of them are still taken by the hub).
     public let departed: [RowRef]?
+    /// The floor of the hub's current start (`RecoveryStatus`): when it is not the one an
+    /// office last checked, the office asks what the hub may lack (`GET /v1/recover`).
+    public let incarnation: UInt64?
+    /// Seals of the district's changes in this page, by counter in decimal: an office keeps
+    /// them, to give the changes back to a hub put back from an older copy.
+    public let seals: [String: String]?
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
-                rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil) {
+                rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil,
+                incarnation: UInt64? = nil, seals: [String: String]? = nil) {
+        self.incarnation = incarnation
+        self.seals = seals
         self.rulesVersion = rulesVersion
         self.rules = rules
         self.arrived = arrived

@@ -97,6 +97,10 @@ import Yams
             ("GET", "/v1/own", OwnChangesResponse(changes: feed, next: 9, more: false, acknowledged: 66)),
             ("GET", "/v1/digest", DigestResponse(tables: [TableDigest(table: "persons", rows: 2, buckets: Array(repeating: "00000000000000ff", count: 64))])),
             ("POST", "/v1/rows", RowsResponse(rows: [rowSnapshot])),
+            ("GET", "/v1/pull", PullResponse(changes: feed, next: 12, more: false, acknowledged: 66, hub: "200", time: 1, rulesVersion: 3,
+                                             rules: nil, incarnation: 94_000_000_000_000, seals: ["65": "c2VhbA=="])),
+            ("GET", "/v1/recover", RecoveryStatus(incarnation: 94_000_000_000_000, lacking: [CounterRange(after: 192, before: 94_000_000_000_000)])),
+            ("POST", "/v1/recover", RecoverResponse(taken: 2, held: 1, refused: [257])),
             ("GET", "/v1/conflicts", [
                 ConflictView(id: "persons/p-1/degree", kind: "field", table: "persons", row: "p-1", column: "degree", rule: "review",
                              sides: [fieldSide], chosen: "06913:65", state: "open"),
@@ -126,6 +130,7 @@ import Yams
             ("POST", "/v1/push", PushRequest(changes: feed)),
             ("POST", "/v1/rows", RowsRequest(table: "persons", ids: ["p-1"], buckets: [0, 63])),
             ("POST", "/v1/rows", RowsRequest(table: "units")),
+            ("POST", "/v1/recover", RecoverRequest(changes: feed, seals: ["65": "c2VhbA=="])),
             ("POST", "/v1/conflicts/resolve", ResolveRequest(id: "persons/p-1/degree", pick: "06913:65", value: nil, reason: "quyết định số 15")),
             ("POST", "/v1/conflicts/resolve", ResolveRequest(id: "persons/p-1/note", pick: nil, value: .real(2.5), reason: "merged")),
             ("POST", "/v1/conflicts/revert", RevertRequest(review: 4, reason: "wrong side")),
