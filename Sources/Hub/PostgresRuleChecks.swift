@@ -55,11 +55,9 @@ struct PostgresRuleChecks {
             """, [wanted]) {
             let (position, id, person, decisionNo, decisionDate, startDate, dot) =
                 try row.decode((String, String, String?, String?, String?, String?, String?).self)
-            // Every district write is folded before a merge; a holder without a dot is the district's newest.
-            let written = dot.flatMap(Dot.init(text:)) ?? Dot(replica: district, counter: UInt64.max)
-            holders[position, default: []].append(SeatCandidate(
-                assignment: id, person: person ?? "", decisionNo: decisionNo, decisionDate: decisionDate, startDate: startDate,
-                origin: written.replica, dot: written))
+            holders[position, default: []].append(SeatCheck.holder(
+                assignment: id, person: person, decisionNo: decisionNo, decisionDate: decisionDate, startDate: startDate, dot: dot,
+                writtenHere: district))
         }
         var found: [PostgresConflictLedger.Record] = []
         var resolved: [(table: String, row: String, column: String)] = []
