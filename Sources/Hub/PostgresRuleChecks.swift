@@ -104,9 +104,17 @@ struct PostgresRuleChecks {
                 if let unit { units.insert(unit) }
             }
         }
+        var listed = Set(positions + assignments)
+        if !positions.isEmpty {
+            for row in try await session.rows(HoldingCheck.touchedSeatHolders(in: "SELECT unnest($1::text[])"), [positions]) {
+                let (id, person) = try row.decode((String, String?).self)
+                listed.insert(id)
+                if let person { people.insert(person) }
+            }
+        }
         // A deleted seat or assignment cannot name its person or unit any more: the open items
-        // that list it can.
-        for (table, row) in try await ledger.standing([.holding, .quota], naming: Set(positions + assignments)) {
+        // that list it, or its holders, can.
+        for (table, row) in try await ledger.standing(Array(HoldingCheck.namingKinds), naming: listed) {
             if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
         }
         guard !people.isEmpty || !units.isEmpty else { return }

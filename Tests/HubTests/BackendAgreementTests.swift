@@ -183,6 +183,24 @@ import TestSupport
         #expect(sqlite.rows.contains("assignments/a1.end_date = 2024-06-02"))
     }
 
+    /// A seat is deleted while its holders are named by open items: p1 holds three titles
+    /// (one too many), p1 and p2 fill the unit's one cadre post, and both sit in pos1 (an open
+    /// seat item, under review). The items name assignments, not the seat, so the holders of a
+    /// deleted seat are found from the assignments still pointing at it: with pos1 gone, p1
+    /// holds two titles and only p1 counts, on both stores.
+    @Test func aDeletedSeatReleasesTheItemsOfItsHolders() async throws {
+        let directory = try TemporaryDirectory("agreement-offices")
+        let sqlite = try await Self.agree(Run(
+            rules: RuleSet(version: 3, seats: .review, holding: HoldingRules(maxTitles: 2, maxHamletTitles: 3)),
+            changes: try Self.changes(of: [("11111", Self.person1), ("11112", Self.person2)], in: directory),
+            later: "DELETE FROM positions WHERE id = 'pos1'",
+            rows: [("positions", "pos1", "capacity"), ("assignments", "a1", "end_date"), ("assignments", "b1", "end_date")]))
+        #expect(Self.states(sqlite) == [
+            "persons/p1/*titles": "closed", "positions/pos1/*holders": "open", "units/h1/*hamlet_titles": "open",
+            "units/unit-a/*quota:cadre_civil_servant": "closed",
+        ])
+    }
+
     /// An assignment named by an open seat item is deleted: the seat has one holder again and
     /// the unit's cadre post one person, on both stores; p1's three titles stay open.
     @Test func aDeletedAssignmentReleasesTheSeatItemNamingIt() async throws {
