@@ -69,7 +69,8 @@ import TestSupport
         return batches
     }
 
-    /// The changes of offices 11111 and 11112 (both of unit-a), each writing its SQL once.
+    /// The changes each office (of unit-a) makes by writing its SQL once, for pushing in the
+    /// order of `Run`'s offices (11111, 11112).
     static func changes(of writes: [(office: ReplicaID, sql: String)], in directory: TemporaryDirectory) throws -> [[Change]] {
         try writes.map { office, sql in
             let replica = try Replica.create(at: directory.path("\(office)-\(UUID().uuidString).db"), id: office, role: .commune)
@@ -231,7 +232,7 @@ import TestSupport
         }
         let sqlite = try await Self.agree(Run(
             rules: RuleSet(version: 3, seats: .districtWins, holding: HoldingRules(maxTitles: 2, maxHamletTitles: 3)),
-            changes: try Self.changes(of: [("11112", """
+            changes: try Self.changes(of: [("11111", """
                 INSERT INTO persons(id, commune_id, full_name) VALUES ('p2', 'unit-a', 'Bình');
                 INSERT INTO assignments(id, commune_id, person_id, position_id, decision_no, decision_date, start_date)
                     VALUES ('b1', 'unit-a', 'p2', 'pos1', '9/QĐ', '2024-06-01', '2024-06-02'),
