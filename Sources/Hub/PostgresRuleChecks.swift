@@ -55,11 +55,9 @@ struct PostgresRuleChecks {
             """, [wanted]) {
             let (position, id, person, decisionNo, decisionDate, startDate, dot) =
                 try row.decode((String, String, String?, String?, String?, String?, String?).self)
-            // Every district write is folded before a merge; a holder without a dot is the district's newest.
-            let written = dot.flatMap(Dot.init(text:)) ?? Dot(replica: district, counter: UInt64.max)
-            holders[position, default: []].append(SeatCandidate(
-                assignment: id, person: person ?? "", decisionNo: decisionNo, decisionDate: decisionDate, startDate: startDate,
-                origin: written.replica, dot: written))
+            holders[position, default: []].append(SeatCheck.holder(
+                assignment: id, person: person, decisionNo: decisionNo, decisionDate: decisionDate, startDate: startDate, dot: dot,
+                writtenHere: district))
         }
         var found: [PostgresConflictLedger.Record] = []
         var resolved: [(table: String, row: String, column: String)] = []
@@ -106,9 +104,17 @@ struct PostgresRuleChecks {
                 if let unit { units.insert(unit) }
             }
         }
+        var listed = Set(positions + assignments)
+        if !positions.isEmpty {
+            for row in try await session.rows(HoldingCheck.touchedSeatHolders(in: "SELECT unnest($1::text[])"), [positions]) {
+                let (id, person) = try row.decode((String, String?).self)
+                listed.insert(id)
+                if let person { people.insert(person) }
+            }
+        }
         // A deleted seat or assignment cannot name its person or unit any more: the open items
-        // that list it can.
-        for (table, row) in try await ledger.standing([.holding, .quota], naming: Set(positions + assignments)) {
+        // that list it, or its holders, can.
+        for (table, row) in try await ledger.standing(Array(HoldingCheck.namingKinds), naming: listed) {
             if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
         }
         guard !people.isEmpty || !units.isEmpty else { return }

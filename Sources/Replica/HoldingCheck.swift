@@ -69,6 +69,21 @@ public struct HoldingCheck {
         """
     }
 
+    /// The open items that can name the person or unit of a seat or assignment a merge
+    /// touched once the row itself cannot (deleted): the items recorded on people and units.
+    /// A seat item is recorded on its seat and names no person or unit to re-check; the
+    /// holders of a touched seat, even a deleted one, are found from the assignments still
+    /// pointing at it (`touchedSeatHolders`), and the items counting them name those.
+    public static let namingKinds: Set<ConflictRecord.Kind> = [.holding, .quota]
+
+    /// The active assignments (id, person) of the seats in `positions` (a placeholder or
+    /// expression), whether or not the seat row still exists: a seat's holders are
+    /// re-checked when it changes, and when it is deleted their titles and units' quotas
+    /// no longer count it.
+    public static func touchedSeatHolders(in positions: String) -> String {
+        "SELECT a.id, a.person_id FROM assignments a WHERE a.position_id IN (\(positions)) AND \(AssignmentTerm.isActive("a"))"
+    }
+
     private static let activeHoldings = """
         SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
         FROM assignments a JOIN positions p ON p.id = a.position_id LEFT JOIN titles t ON t.id = p.title_id
@@ -92,10 +107,16 @@ public struct HoldingCheck {
                 if let unit = row[1].textValue { units.insert(unit) }
             }
         }
+        var listed = Set(rows.filter { $0.table == "positions" || $0.table == "assignments" }.map(\.row))
+        for key in rows where key.table == "positions" {
+            try database.forEachRow(Self.touchedSeatHolders(in: "?"), [.text(key.row)]) { row in
+                listed.insert(row[0].description)
+                if let person = row[1].textValue { people.insert(person) }
+            }
+        }
         // A deleted seat or assignment cannot name its person or unit any more: the open items
-        // that list it can.
-        let listed = Set(rows.filter { $0.table == "positions" || $0.table == "assignments" }.map(\.row))
-        for (table, row) in try ConflictLedger(database: database).standing([.seat, .holding, .quota], naming: listed) {
+        // that list it, or its holders, can.
+        for (table, row) in try ConflictLedger(database: database).standing(Self.namingKinds, naming: listed) {
             if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
         }
         guard !people.isEmpty || !units.isEmpty else { return }

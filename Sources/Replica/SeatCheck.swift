@@ -35,6 +35,22 @@ public struct SeatCheck {
         }
     }
 
+    /// One active holder of a seat as the rule sees it; `dot` is the dot (as text) of its
+    /// assignment's `position_id`, nil when that write is not folded yet. A write not folded
+    /// yet was made where the rule runs, by that store's own replica `writtenHere`: at an
+    /// office the office, just written; at the hub district staff's plain SQL (on PostgreSQL,
+    /// one committed after the merge folded staff's writes), so the district. Both hub stores
+    /// read their holders through this, so they cannot disagree on who such a holder is.
+    public static func holder(
+        assignment: String, person: String?, decisionNo: String?, decisionDate: String?, startDate: String?, dot: String?,
+        writtenHere: ReplicaID
+    ) -> SeatCandidate {
+        let written = dot.flatMap(Dot.init(text:)) ?? Dot(replica: writtenHere, counter: UInt64.max)
+        return SeatCandidate(
+            assignment: assignment, person: person ?? "", decisionNo: decisionNo, decisionDate: decisionDate, startDate: startDate,
+            origin: written.replica, dot: written)
+    }
+
     private func check(_ position: String, rule: SeatRule, district: Set<ReplicaID>, at now: HybridTimestamp) throws {
         let database = replica.database
         let capacity = Int(try database.scalar("SELECT capacity FROM positions WHERE id = ?", [.text(position)])?.integerValue ?? 1)
@@ -46,11 +62,9 @@ public struct SeatCheck {
             WHERE a.position_id = ? AND \(AssignmentTerm.isActive("a"))
             """, [.text(position)]
         ) { row in
-            // A holder not folded yet is this replica's own, just written.
-            let dot = row[5].textValue.flatMap(Dot.init(text:)) ?? Dot(replica: replica.id, counter: UInt64.max)
-            holders.append(SeatCandidate(
-                assignment: row[0].description, person: row[1].textValue ?? "", decisionNo: row[2].textValue,
-                decisionDate: row[3].textValue, startDate: row[4].textValue, origin: dot.replica, dot: dot))
+            holders.append(Self.holder(
+                assignment: row[0].description, person: row[1].textValue, decisionNo: row[2].textValue, decisionDate: row[3].textValue,
+                startDate: row[4].textValue, dot: row[5].textValue, writtenHere: replica.id))
         }
         let ledger = ConflictLedger(database: database)
         guard let conflict = SeatConflict.settle(position: position, capacity: capacity, holders: holders, rule: rule, district: district) else {

@@ -35,6 +35,18 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Runs SQL in the hub's database that its capture does not see: rows the rules then meet
+    /// with no dot, as they meet on PostgreSQL a staff write committed between a merge's fold
+    /// and its rule checks.
+    func uncapturedSQL(_ sql: String, in directory: TemporaryDirectory) throws {
+        switch self {
+        case .sqlite:
+            try districtSQL("INSERT INTO _sync_applying(since) VALUES (0);\n" + sql + "\nDELETE FROM _sync_applying;", in: directory)
+        case .postgresql:
+            try districtSQL("SET communesync.applying = 'on';\n" + sql + "\nRESET communesync.applying;", in: directory)
+        }
+    }
+
     /// One value read with SQL from the hub's database.
     func scalar(_ sql: String, in directory: TemporaryDirectory) throws -> Value? {
         switch self {
