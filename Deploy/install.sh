@@ -103,13 +103,22 @@ for file in "$destroot"/var/lib/communesync/*.db "$destroot"/var/lib/communesync
 done
 
 install -d -m 0755 "$destroot/etc/systemd/system"
-sed "s|/usr/local/bin/|$prefix/bin/|" "$root/Deploy/systemd/$unit" > "$destroot/etc/systemd/system/.$unit.new"
-chmod 0644 "$destroot/etc/systemd/system/.$unit.new"
-mv -f "$destroot/etc/systemd/system/.$unit.new" "$destroot/etc/systemd/system/$unit"
+units="$unit"
+# The hub also gets its nightly backup (synchub backup, the 14 newest kept).
+[ "$role" = hub ] && units="$unit synchub-backup.service synchub-backup.timer"
+for each in $units; do
+  sed "s|/usr/local/bin/|$prefix/bin/|" "$root/Deploy/systemd/$each" > "$destroot/etc/systemd/system/.$each.new"
+  chmod 0644 "$destroot/etc/systemd/system/.$each.new"
+  mv -f "$destroot/etc/systemd/system/.$each.new" "$destroot/etc/systemd/system/$each"
+done
+if [ "$role" = hub ]; then
+  install -d -m 2770 -o "$service_uid" -g "$writers_gid" "$destroot/var/backups/communesync"
+fi
 
 if [ -z "$destroot" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable "$unit"
+  if [ "$role" = hub ]; then systemctl enable --now synchub-backup.timer; fi
   if systemctl is-active --quiet "$unit"; then
     systemctl restart "$unit"
     echo "restarted $unit with the new programs"

@@ -227,3 +227,59 @@ extension Value {
         return nil
     }
 }
+
+extension SQLiteDatabase {
+    /// Writes a consistent copy of this database to `path` with SQLite's online backup: one
+    /// read transaction, so writers on other connections go on (WAL) and the copy is the
+    /// database as of one instant. The copy is written beside `path` first, checked
+    /// (`quick_check`), synced and then renamed into place, so `path` is never a half copy.
+    /// Returns its size in bytes.
+    @discardableResult
+    public func backup(to path: String, mode: mode_t = 0o660) throws -> Int64 {
+        let partial = path + ".partial"
+        unlink(partial)
+        var target: OpaquePointer?
+        guard sqlite3_open_v2(partial, &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil) == SQLITE_OK, let target else {
+            let message = target.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(target)
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(partial): \(message)", sql: "(backup)")
+        }
+        defer { sqlite3_close(target) }
+        chmod(partial, mode)
+        let step = try withConnection { source -> Int32 in
+            guard let backup = sqlite3_backup_init(target, "main", source, "main") else {
+                throw SQLiteError(code: sqlite3_errcode(target), message: String(cString: sqlite3_errmsg(target)), sql: "(backup)")
+            }
+            var result = sqlite3_backup_step(backup, -1)
+            // Another connection holding a write lock on a rollback-journal file: wait a little.
+            var waited = 0
+            while (result == SQLITE_BUSY || result == SQLITE_LOCKED) && waited < 300 {
+                usleep(100_000)
+                waited += 1
+                result = sqlite3_backup_step(backup, -1)
+            }
+            sqlite3_backup_finish(backup)
+            return result
+        }
+        guard step == SQLITE_DONE else {
+            unlink(partial)
+            throw SQLiteError(code: step, message: "the backup did not finish: \(String(cString: sqlite3_errstr(step)))", sql: "(backup)")
+        }
+        let copy = try SQLiteDatabase(path: partial, create: false)
+        let check = try copy.scalar("PRAGMA quick_check")?.textValue
+        try copy.execute("PRAGMA journal_mode = DELETE")
+        guard check == "ok" else {
+            unlink(partial)
+            throw SQLiteError(code: SQLITE_CORRUPT, message: "the copy does not check out (\(check ?? "?")): nothing was kept", sql: "(backup)")
+        }
+        let descriptor = open(partial, O_RDONLY)
+        if descriptor >= 0 { fsync(descriptor); close(descriptor) }
+        guard rename(partial, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(partial)
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot put the copy at \(path): \(why)", sql: "(backup)")
+        }
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+}

@@ -140,7 +140,7 @@ import TestSupport
 
     @Test func theSystemdUnitsVerify() throws {
         let directory = try TemporaryDirectory("units")
-        for unit in ["syncd.service", "synchub.service"] {
+        for unit in ["syncd.service", "synchub.service", "synchub-backup.service", "synchub-backup.timer"] {
             // verify checks that ExecStart's program exists: point it at the built one.
             let text = try String(contentsOf: Programs.packageRoot.appendingPathComponent("Deploy/systemd/\(unit)"), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/local/bin/", with: Programs.directory.path + "/")
