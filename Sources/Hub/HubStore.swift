@@ -188,19 +188,35 @@ public actor HubStore {
     /// (`IncomingPush`): they are settled like the others, and answered again when re-sent.
     ///
     /// The changes come checked from `IncomingPush`: the caller's own dots, each named once.
-    public func push(_ changes: some Collection<Change>, refused rejected: [Refusal] = [], from caller: Caller) async throws -> PushResponse {
+    public func push(
+        _ changes: some Collection<Change>, refused rejected: [Refusal] = [], after: UInt64? = nil, from caller: Caller
+    ) async throws -> PushResponse {
         try require(.commune, caller)
         // A re-sent batch (an acknowledgement lost with a killed or cut-off office) is checked
         // in a read, before the write lock: what the hub settled under a dot never changes, so
-        // a batch the hub holds whole costs other offices' pushes no wait.
+        // a batch the hub holds whole costs other offices' pushes no wait. A batch the office
+        // sends as new (numbered above what it recorded as acknowledged, `after`) skips it:
+        // what the hub settled of it meanwhile is checked under the lock.
         let counters = changes.map(\.dot.counter) + rejected.map(\.counter)
-        let checked = try await storage.read { store in
-            let held = try await store.received(caller.replica)
-            return try await store.settled(caller.replica, counters: counters.filter { DotBlock.of($0) <= DotBlock.of(held) })
+        var checked: [UInt64: SettledChange] = [:]
+        if after == nil || counters.contains(where: { DotBlock.of($0) <= DotBlock.of(after!) }) {
+            checked = try await storage.read { store in
+                let held = try await store.received(caller.replica)
+                return try await store.settled(caller.replica, counters: counters.filter { DotBlock.of($0) <= DotBlock.of(held) })
+            }
         }
         let response = try await storage.write { store in
             // A block of counters the hub holds any of is a block it holds whole (DotBlock).
             let held = try await store.received(caller.replica)
+            // A hub put back from an older copy holds less of the office than it recorded:
+            // taking a batch numbered above what it lost would move what it settled past the
+            // loss for good. Refused instead; the office sends again from what the hub holds.
+            if let after, held < after {
+                throw HubError(
+                    status: 409, code: "hub_behind",
+                    message: "the hub holds the changes of \(caller.replica) only up to \(held), fewer than the office recorded (\(after)): "
+                        + "it was put back from an older copy. Nothing of this batch was applied; syncd sends again what the hub lost by itself")
+            }
             let top = max(changes.map(\.dot.counter).max() ?? 0, rejected.map(\.counter).max() ?? 0)
             try await refuseIfBacklogIn(caller, top: top, in: store)
             guard top <= held + Self.maxCounterLead else {

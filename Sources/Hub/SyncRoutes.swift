@@ -42,12 +42,11 @@ struct SyncRoutes {
         var request = request
         let caller = context.caller
         let body = try await wire.decode(PushRequest.self, from: &request)
-        try await refuseIfBehind(body.after, caller)
         let batch = try IncomingPush(body, from: caller, limits: limits, now: Date())
         // Run by run, each its own transaction: other offices' requests go in between.
         var response: PushResponse?
         for chunk in batch.chunks(of: limits.applyChunkChanges) {
-            let part = try await store.push(chunk.changes, refused: chunk.refused, from: caller)
+            let part = try await store.push(chunk.changes, refused: chunk.refused, after: body.after, from: caller)
             response = response.map { whole in
                 PushResponse(acknowledged: part.acknowledged, applied: whole.applied + part.applied,
                              duplicates: whole.duplicates + part.duplicates, refused: whole.refused + part.refused,
@@ -60,19 +59,6 @@ struct SyncRoutes {
                                        "applied": "\(response.applied)", "refused": "\(response.refused.count)",
                                        "acknowledged": "\(response.acknowledged)"])
         return try wire.reply(response, to: request)
-    }
-
-    /// A hub put back from an older copy holds less of the office than it recorded: taking a
-    /// batch numbered above what it lost would move what it settled past the loss for good.
-    /// Refused instead, the office sends again from what the hub holds.
-    func refuseIfBehind(_ after: UInt64?, _ caller: Caller) async throws {
-        guard let after else { return }
-        let held = try await store.receivedCounter(of: caller.replica)
-        guard held < after else { return }
-        throw HubError(
-            status: 409, code: "hub_behind",
-            message: "the hub holds the changes of \(caller.replica) only up to \(held), fewer than the office recorded (\(after)): "
-                + "it was put back from an older copy. Nothing of this batch was applied; syncd sends again what the hub lost by itself")
     }
 
     @Sendable func pull(_ request: Request, context: CallerContext) async throws -> Response {
