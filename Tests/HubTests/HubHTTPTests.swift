@@ -356,7 +356,7 @@ import TestSupport
             #expect(count("/v1/push", 409), "\(counted)")
             #expect(count("/v1/conflicts", 403), "\(counted)")
             #expect(counted.count == 4, "only the routes, never what was asked: \(counted)")
-            #expect(metrics.contains(#"communesync_hub_replica_last_seen_seconds{replica="11111"}"#))
+            #expect(metrics.contains(#"communesync_hub_replica_last_seen_timestamp_seconds{replica="11111",role="commune"}"#))
         }
     }
 }
