@@ -1,5 +1,5 @@
 import Foundation
-import Hub
+@testable import Hub
 import Hummingbird
 import HummingbirdTesting
 import SyncProtocol
@@ -107,5 +107,18 @@ extension MetricsConventionTests {
                 #expect(served.contains(family), "\(file) names \(series), which /metrics does not serve")
             }
         }
+    }
+}
+
+extension MetricsConventionTests {
+    /// proc(5): the command name may hold spaces and parentheses, so fields are counted from
+    /// the last `)`; utime, stime, starttime, vsize and rss are fields 14, 15, 22, 23 and 24.
+    @Test func theProcessFiguresAreReadFromTheRightFieldsOfStat() throws {
+        let line = "4242 (sync hub) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 8 0 123456 563818496 11608 18446744073709551615 1"
+        let stat = try #require(ProcessStat(line))
+        #expect(stat.userTicks == 250 && stat.systemTicks == 50)
+        #expect(stat.startTicks == 123456)
+        #expect(stat.virtualBytes == 563818496 && stat.residentPages == 11608)
+        #expect(ProcessStat("4242 (synchub) S 1 4242") == nil, "a line cut short is not read as zeros")
     }
 }
