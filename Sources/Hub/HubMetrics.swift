@@ -4,7 +4,7 @@ import Replica
 import SyncProtocol
 
 /// What `/metrics` shows, in the Prometheus text format: requests by route and status and
-/// how long they took, push batches and changes, open conflicts, the feed's length, when
+/// how long they took, push batches and changes (refused ones by office), open conflicts, the feed's length, when
 /// each replica was last heard from, which release runs, and the process's own figures.
 ///
 /// The names follow Prometheus's conventions, which the dashboard and alert rules in
@@ -55,11 +55,21 @@ public struct HubMetrics: Sendable {
          registry.makeCounter(descriptor: name("changes_duplicate", unit: "total", help: "Pushed changes the hub already held.")))
     }
 
-    func pushed(replica: String, applied: Int, duplicates: Int) {
+    /// By office only, not by reason: one series per office, made at zero when the office is
+    /// first seen so that an alert's `increase` counts its first refusal too. The reasons are
+    /// on the office (`syncctl refused`) and in the hub's log.
+    private func refusedCounter(replica: String) -> Counter {
+        registry.makeCounter(
+            descriptor: name("changes_refused", unit: "total", help: "Pushed changes the hub refused (out of scope, unknown, too large...), by office."),
+            labels: [("replica", replica)])
+    }
+
+    func pushed(replica: String, applied: Int, duplicates: Int, refused: Int) {
         let counters = pushCounters
         counters.batches.increment()
         counters.applied.increment(by: Int64(applied))
         counters.duplicates.increment(by: Int64(duplicates))
+        refusedCounter(replica: replica).increment(by: Int64(refused))
     }
 
     /// A request with a valid credential: the time, by replica and role, so that an alert on
@@ -70,6 +80,7 @@ public struct HubMetrics: Sendable {
                              help: "Unix time of the last authenticated request from each replica (commune office or reviewer)."),
             labels: [("replica", caller.replica.rawValue), ("role", caller.role.rawValue)]
         ).set(Date().timeIntervalSince1970)
+        if caller.role == .commune { _ = refusedCounter(replica: caller.replica.rawValue) }
     }
 
     /// The text format, with the gauges read from the store and the process just now.
