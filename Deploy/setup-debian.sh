@@ -6,9 +6,10 @@
 # boots a container whose PID 1 is systemd), python3-venv (Tests/contract/run.sh installs
 # Schemathesis into a venv), faketime (TrustBoundaryTests types rows as on a computer
 # whose clock runs ahead), and postgresql (Deploy/postgres-test.sh starts a throw-away
-# cluster for the hub's PostgreSQL store; the packaged cluster service is not used).
+# cluster for the hub's PostgreSQL store; the packaged cluster service is not used), and
+# prometheus (its promtool checks Deploy/monitoring/; the packaged server is not used).
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime postgresql
+apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime postgresql prometheus

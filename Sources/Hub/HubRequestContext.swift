@@ -51,7 +51,7 @@ struct Authentication: RouterMiddleware {
         let caller = try await store.authenticate(request.headers[.authorization])
         // A connection that carried a valid credential keeps its place when connections run out.
         connections?.trust(ObjectIdentifier(context.connection.channel))
-        metrics.seen(replica: caller.replica.rawValue)
+        metrics.seen(caller)
         context.caller = caller
         return try await next(request, context)
     }

@@ -54,7 +54,8 @@ struct SyncRoutes {
             } ?? part
         }
         guard let response else { throw HubError.badRequest("the batch holds no changes") }
-        metrics.pushed(replica: caller.replica.rawValue, applied: response.applied, duplicates: response.duplicates)
+        metrics.pushed(replica: caller.replica.rawValue, applied: response.applied, duplicates: response.duplicates,
+                       refused: response.refused.count)
         logger.info("push", metadata: ["replica": "\(caller.replica)", "changes": "\(batch.changes.count)",
                                        "applied": "\(response.applied)", "refused": "\(response.refused.count)",
                                        "acknowledged": "\(response.acknowledged)"])

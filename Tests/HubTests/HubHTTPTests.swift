@@ -222,6 +222,9 @@ import TestSupport
             #expect(Set(pushed.refused.map(\.row)) == ["pb9"])
             #expect(pushed.refused.allSatisfy { $0.code == "out_of_scope" })
             #expect(pushed.applied > 0)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"communesync_hub_changes_refused_total{replica="11111"} "# + String(pushed.refused.count) + "\n"),
+                    "each refused change counted under its office")
 
             // B's commune holds nothing: not the row A was refused, nor the one A may keep.
             let pulledByB = try Self.decode(PullResponse.self, try await client.execute(
@@ -356,7 +359,7 @@ import TestSupport
             #expect(count("/v1/push", 409), "\(counted)")
             #expect(count("/v1/conflicts", 403), "\(counted)")
             #expect(counted.count == 4, "only the routes, never what was asked: \(counted)")
-            #expect(metrics.contains(#"communesync_hub_replica_last_seen_seconds{replica="11111"}"#))
+            #expect(metrics.contains(#"communesync_hub_replica_last_seen_timestamp_seconds{replica="11111",role="commune"}"#))
         }
     }
 }

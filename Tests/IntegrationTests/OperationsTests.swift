@@ -135,7 +135,7 @@ import TestSupport
         #expect(try metric("communesync_hub_push_batches_total") == batchesBefore + 1)
         let page = try httpGet(cluster.hub.url + "/metrics").body
         #expect(page.contains(#"communesync_hub_requests_total{route="/v1/push",status="200"}"#))
-        #expect(page.contains(#"communesync_hub_replica_last_seen_seconds{replica="06913"}"#))
+        #expect(page.contains(#"communesync_hub_replica_last_seen_timestamp_seconds{replica="06913",role="commune"}"#))
     }
 
     @Test func theSystemdUnitsVerify() throws {
