@@ -732,11 +732,6 @@ public actor HubStore {
     public func receivedCounter(of origin: ReplicaID) async throws -> UInt64 {
         try await storage.read { try await $0.received(origin) }
     }
-
-    /// Dots in the feed, counted per dot: a dot held twice would show a count above 1.
-    public func feedDotCounts() async throws -> [Dot: Int] {
-        try await storage.read { try await $0.feedDotCounts() }
-    }
 }
 
 extension Change.Operation {

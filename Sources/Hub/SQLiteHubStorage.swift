@@ -235,17 +235,6 @@ struct SQLiteHubTransaction: HubTransaction {
                       timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
     }
 
-    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int] {
-        var counts: [Dot: Int] = [:]
-        try database.forEachRow("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") { row in
-            if let origin = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[1],
-                case .integer(let count) = row[2] {
-                counts[Dot(replica: origin, counter: UInt64(counter))] = Int(count)
-            }
-        }
-        return counts
-    }
-
     nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
