@@ -361,12 +361,20 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {
-        try database.run(
-            "INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        // The number the insert itself gave the decision, as PostgreSQL's store reads it back.
+        let inserted = try database.query(
+            """
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
             [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
              review.pick.map(Value.text) ?? .null, review.value ?? .null, .integer(Int64(review.wrote)),
              .text(review.previous), review.reverts.map(Value.integer) ?? .null])
-        return try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0
+        guard let id = inserted.first?.first?.integerValue else {
+            throw HubError(status: 500, code: "review_not_kept",
+                           message: "the hub's reviews table gave the decision no number, so nothing was written: run 'syncctl doctor' on the hub")
+        }
+        return id
     }
 
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
