@@ -506,11 +506,9 @@ public actor HubStore {
                 guard try await store.isActiveAssignment(loser.assignment) else { continue }
                 let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
                     + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
-                // Ended when the keeper took the seat, but never before the loser's own start
-                // (ISO dates compare as text).
-                let keeperStart = keeper.startDate ?? RegisterDate.today()
+                // The day the review desk would give it for the same keeper (`AssignmentTerm.endDate`).
                 try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
-                    on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
+                    start: loser.startDate, givingWayTo: keeper.startDate, reason: reason))
                 ended += 1
             }
         }

@@ -14,10 +14,11 @@ import TestSupport
         let backend: HubBackend
         let store: HubStore
 
-        init(_ backend: HubBackend) throws {
+        /// A hub on `backend` merging with `rules` (nil: the builtin ones).
+        init(_ backend: HubBackend, rules: RuleSet? = nil) throws {
             directory = try TemporaryDirectory("hub-store-test")
             self.backend = backend
-            store = HubStore(storage: try backend.open(in: directory))
+            store = HubStore(storage: try backend.open(in: directory, rules: rules))
         }
 
         /// A commune office's replica and the hub's caller for it.
