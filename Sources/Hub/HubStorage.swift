@@ -101,8 +101,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func feedEnd() async throws -> Int64
     /// `origin`'s changes in the feed above `counter`, in counter order, at most `limit`.
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change]
-    /// How many feed entries each dot has (more than 1 would be a bug).
-    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int]
     /// How many changes the feed holds.
     nonisolated(nonsending) func feedCount() async throws -> Int
 

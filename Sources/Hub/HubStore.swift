@@ -522,11 +522,9 @@ public actor HubStore {
                 guard try await store.isActiveAssignment(loser.assignment) else { continue }
                 let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
                     + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
-                // Ended when the keeper took the seat, but never before the loser's own start
-                // (ISO dates compare as text).
-                let keeperStart = keeper.startDate ?? RegisterDate.today()
+                // The day the review desk would give it for the same keeper (`AssignmentTerm.endDate`).
                 try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
-                    on: max(keeperStart, loser.startDate ?? keeperStart), reason: reason))
+                    start: loser.startDate, givingWayTo: keeper.startDate, reason: reason))
                 ended += 1
             }
         }
@@ -747,11 +745,6 @@ public actor HubStore {
     /// Everything the hub holds for one replica's changes.
     public func receivedCounter(of origin: ReplicaID) async throws -> UInt64 {
         try await storage.read { try await $0.received(origin) }
-    }
-
-    /// Dots in the feed, counted per dot: a dot held twice would show a count above 1.
-    public func feedDotCounts() async throws -> [Dot: Int] {
-        try await storage.read { try await $0.feedDotCounts() }
     }
 }
 

@@ -196,15 +196,6 @@ struct PostgresHubTransaction: HubTransaction {
                             timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))))
     }
 
-    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int] {
-        var counts: [Dot: Int] = [:]
-        for row in try await session.rows("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") {
-            let (origin, counter, count) = try row.decode((String, Int64, Int64).self)
-            if let origin = ReplicaID(rawValue: origin) { counts[Dot(replica: origin, counter: UInt64(bitPattern: counter))] = Int(count) }
-        }
-        return counts
-    }
-
     nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
     }

@@ -99,14 +99,18 @@ extension HubStore {
                 guard let pick = request.pick, record.seatSides.contains(where: { $0.assignment == pick }) else {
                     throw HubError.badRequest("pick the assignment that keeps the seat (\(record.seatSides.map(\.assignment).joined(separator: ", ")))")
                 }
+                // Ended on the day the seat rule would end them for the same keeper (`endSeatLosers`).
+                let keeperStart = record.seatSides.first { $0.assignment == pick }?.startDate
                 for holder in record.seatSides where holder.assignment != pick {
-                    writes.append(Self.ending(holder.assignment, reviewer: caller, reason: request.reason))
+                    writes.append(Self.ending(holder.assignment, start: holder.startDate, givingWayTo: keeperStart,
+                                              reviewer: caller, reason: request.reason))
                 }
             case .holding, .quota:
                 guard let pick = request.pick, record.holdings.contains(where: { $0.assignment == pick }) else {
                     throw HubError.badRequest("pick the assignment to end (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
                 }
-                writes.append(Self.ending(pick, reviewer: caller, reason: request.reason))
+                let start = try await store.values(table: "assignments", row: pick, columns: ["start_date"])["start_date"]?.textValue
+                writes.append(Self.ending(pick, start: start, givingWayTo: nil, reviewer: caller, reason: request.reason))
             case .duplicate:
                 writes = try await duplicateMerge(record, keeping: request.pick, in: store)
             case .deletion:
@@ -192,10 +196,13 @@ extension HubStore {
             wrote: writes.count, previous: String(decoding: try encoder.encode(previous), as: UTF8.self), reverts: reverts))
     }
 
-    /// The district write that ends an assignment (never deletes it), naming the reviewer's reason.
-    private static func ending(_ assignment: String, reviewer: Caller, reason: String) -> RowValues {
+    /// The district write that ends an assignment (never deletes it) on the day
+    /// `AssignmentTerm.endDate` gives, naming the reviewer's reason.
+    private static func ending(
+        _ assignment: String, start: String?, givingWayTo keeperStart: String?, reviewer: Caller, reason: String
+    ) -> RowValues {
         RowValues(table: "assignments", row: assignment, values: AssignmentTerm.ending(
-            on: RegisterDate.today(), reason: "ended on district review by \(reviewer.replica): \(reason)"))
+            start: start, givingWayTo: keeperStart, reason: "ended on district review by \(reviewer.replica): \(reason)"))
     }
 }
 

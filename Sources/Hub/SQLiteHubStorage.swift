@@ -235,17 +235,6 @@ struct SQLiteHubTransaction: HubTransaction {
                       timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
     }
 
-    nonisolated(nonsending) func feedDotCounts() async throws -> [Dot: Int] {
-        var counts: [Dot: Int] = [:]
-        try database.forEachRow("SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter") { row in
-            if let origin = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[1],
-                case .integer(let count) = row[2] {
-                counts[Dot(replica: origin, counter: UInt64(counter))] = Int(count)
-            }
-        }
-        return counts
-    }
-
     nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
@@ -372,12 +361,20 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {
-        try database.run(
-            "INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        // The number the insert itself gave the decision, as PostgreSQL's store reads it back.
+        let inserted = try database.query(
+            """
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
             [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
              review.pick.map(Value.text) ?? .null, review.value ?? .null, .integer(Int64(review.wrote)),
              .text(review.previous), review.reverts.map(Value.integer) ?? .null])
-        return try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0
+        guard let id = inserted.first?.first?.integerValue else {
+            throw HubError(status: 500, code: "review_not_kept",
+                           message: "the hub's reviews table gave the decision no number, so nothing was written: run 'syncctl doctor' on the hub")
+        }
+        return id
     }
 
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {

@@ -16,4 +16,29 @@ public enum AssignmentTerm {
     public static func ending(on date: String, reason: String) -> [String: Value] {
         ["end_date": .text(date), "end_reason": .text(reason)]
     }
+
+    /// The columns to write to end an assignment that settles a conflict (`endDate`): its
+    /// start is `start`, and `keeperStart` that of the holder it gives its seat to, if any.
+    public static func ending(
+        start: String?, givingWayTo keeperStart: String?, decidedOn today: String = RegisterDate.today(), reason: String
+    ) -> [String: Value] {
+        ending(on: endDate(start: start, givingWayTo: keeperStart, decidedOn: today), reason: reason)
+    }
+
+    /// The day an assignment ended to settle a conflict ends, whoever settles it (a seat rule
+    /// at the hub, or a reviewer at the desk) and however long after the conflict arose:
+    /// - when it gives its seat to another holder (a seat conflict), the day that holder took
+    ///   the seat (`keeperStart`): the register then never shows more holders than the seat
+    ///   holds on any day, and the same keeper chosen by a rule or by a reviewer ends the other
+    ///   on the same day;
+    /// - otherwise (a holding or quota item, or a keeper with no start date) the day the
+    ///   decision is made (`today`): nothing in the register says it should have ended sooner;
+    /// - never before the assignment's own `start`: one that had not begun by then ends on its
+    ///   first day, a term of no days (ISO dates compare as text).
+    public static func endDate(start: String?, givingWayTo keeperStart: String?, decidedOn today: String) -> String {
+        // A date a form left empty is no date.
+        let effective = keeperStart.flatMap { $0.isEmpty ? nil : $0 } ?? today
+        guard let start, start > effective else { return effective }
+        return start
+    }
 }

@@ -57,6 +57,38 @@ enum HubBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Dots in the hub's feed, each with how many entries it has there (more than 1 would be a
+    /// bug): read from the database itself, as no part of the hub needs to ask it.
+    func feedDotCounts(in directory: TemporaryDirectory) throws -> [Dot: Int] {
+        switch self {
+        case .sqlite:
+            var counts: [Dot: Int] = [:]
+            for row in try SQLiteDatabase(path: Self.sqlitePath(directory), create: false).query(Self.feedDotCountsSQL) {
+                if let origin = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let counter = row[1].integerValue,
+                    let count = row[2].integerValue {
+                    counts[Dot(replica: origin, counter: UInt64(bitPattern: counter))] = Int(count)
+                }
+            }
+            return counts
+        case .postgresql: return try Self.feedDotCounts(postgres: try Self.url(directory))
+        }
+    }
+
+    /// `feedDotCounts` of the hub whose PostgreSQL database is at `url`.
+    static func feedDotCounts(postgres url: String) throws -> [Dot: Int] {
+        var counts: [Dot: Int] = [:]
+        for line in try PostgresTestServer.psql(url, feedDotCountsSQL).split(separator: "\n") {
+            let fields = line.split(separator: "|")
+            if fields.count == 3, let origin = ReplicaID(rawValue: String(fields[0])), let counter = Int64(fields[1]),
+                let count = Int(fields[2]) {
+                counts[Dot(replica: origin, counter: UInt64(bitPattern: counter))] = count
+            }
+        }
+        return counts
+    }
+
+    private static let feedDotCountsSQL = "SELECT origin, counter, count(*) FROM _sync_hub_feed GROUP BY origin, counter"
+
     /// Makes keeping a review decision fail (as a full disk would), or work again.
     func failReviewRecords(_ failing: Bool, in directory: TemporaryDirectory) throws {
         switch self {

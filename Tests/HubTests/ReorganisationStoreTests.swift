@@ -112,7 +112,7 @@ import TestSupport
         try d.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('pa1', 'unit-d', 'Not D''s')")
         let refused = try await bench.push(d)
         #expect(Set(refused.refused.map(\.code)) == ["out_of_scope"] && Set(refused.refused.map(\.row)) == ["pa1"])
-        #expect(try await bench.store.feedDotCounts().values.allSatisfy { $0 == 1 })
+        #expect(try bench.feedDotCounts().values.allSatisfy { $0 == 1 })
     }
 
     /// Quotas of the new unit are the district's to set; once set, the holding rules count

@@ -84,7 +84,7 @@ import TestSupport
             _ = try await pullAll(replica, caller, from: hubs[index % 2], after: 0)
             finals.append((replica, caller))
         }
-        let counts = try await hubs[1].feedDotCounts()
+        let counts = try HubBackend.feedDotCounts(postgres: url)
         #expect(counts.values.allSatisfy { $0 == 1 })
         #expect(counts.keys.filter { $0.replica != "200" }.count == sent)
         for (replica, caller) in finals {
