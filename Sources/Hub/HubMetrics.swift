@@ -14,6 +14,9 @@ import SyncProtocol
 /// presented a valid credential.
 public struct HubMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    /// Made once (at zero from the start, so that a rate over the first push is a rate and
+    /// not a gap): looked up in the registry per push they cost a lock and a few strings.
+    private let pushCounters: (batches: Counter, applied: Counter, duplicates: Counter)
 
     /// Upper bounds of the request-duration buckets, in seconds: from a pull answered from
     /// memory to a push of thousands of changes on a slow disk. Few, because every route
@@ -28,12 +31,18 @@ public struct HubMetrics: Sendable {
             labels: [("version", Release.version), ("schema", String(RegisterSchema.current.version)),
                      ("protocol", String(WireVersion.protocolVersion))]
         ).set(1.0)
-        // At zero from the start, so that a rate over the first push is a rate and not a gap.
-        _ = pushCounters
+        pushCounters = (
+            registry.makeCounter(descriptor: Self.name("push_batches", unit: "total", help: "Push batches accepted.")),
+            registry.makeCounter(descriptor: Self.name("changes_applied", unit: "total", help: "Changes applied from pushes.")),
+            registry.makeCounter(descriptor: Self.name("changes_duplicate", unit: "total", help: "Pushed changes the hub already held.")))
     }
 
     /// `communesync_hub_NAME_UNIT` (no unit suffix when `unit` is empty).
     private func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        Self.name(metric, unit: unit, help: help)
+    }
+
+    private static func name(_ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "communesync", subsystem: "hub", metricName: metric, unitName: unit, helpText: help)
     }
 
@@ -47,12 +56,6 @@ public struct HubMetrics: Sendable {
             descriptor: name("request_duration", unit: "seconds", help: "Time to answer a sync API request, by route."),
             labels: [("route", route)], buckets: Self.durationBuckets
         ).record(duration)
-    }
-
-    private var pushCounters: (batches: Counter, applied: Counter, duplicates: Counter) {
-        (registry.makeCounter(descriptor: name("push_batches", unit: "total", help: "Push batches accepted.")),
-         registry.makeCounter(descriptor: name("changes_applied", unit: "total", help: "Changes applied from pushes.")),
-         registry.makeCounter(descriptor: name("changes_duplicate", unit: "total", help: "Pushed changes the hub already held.")))
     }
 
     /// By office only, not by reason: one series per office, made at zero when the office is
