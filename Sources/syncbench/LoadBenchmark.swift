@@ -156,8 +156,12 @@ final class HubProcess {
         self.name = name
         let config = directory.appendingPathComponent("\(name).toml").path
         log = directory.appendingPathComponent("\(name).log").path
+        // A hub on PostgreSQL keeps its district seal key beside `database`: the hubs of a run
+        // share this directory, so they share the key, as hubs of one database must.
+        let keyPlace = store.contains("database =") ? "" : "database = \"\(directory.appendingPathComponent("hub.db").path)\""
         try """
         replica = "200"
+        \(keyPlace)
         \(store)
         [listen]
         host = "127.0.0.1"
