@@ -98,7 +98,7 @@ say "captured at Quảng Tân (syncctl log)"
 "$bin/syncctl" log --database "$demo/06913.db" --limit 5
 say "syncctl status at Quảng Tân"
 "$bin/syncctl" status --config "$demo/06913.toml" || true
-say "one line per sync round in each daemon's log, e.g."
+say "a line per sync round that sent or received something, in each daemon's log, e.g."
 tail -n 2 "$demo/06913.log"
 echo
 echo "converged: $( [ "$(sql "$demo/hub.db" "SELECT * FROM persons WHERE commune_id='unit-06913' ORDER BY id")" = "$(sql "$demo/06913.db" "SELECT * FROM persons ORDER BY id")" ] && echo yes || echo NO)"
