@@ -36,6 +36,7 @@ extension HubStore {
         return try await storage.write { store in
             let incarnations = try await store.incarnations()
             var taken: [Change] = []
+            var seen: Set<UInt64> = []
             var held = 0
             var refused: [UInt64] = []
             // What the hub holds of them already: one query for the whole batch.
@@ -45,7 +46,7 @@ extension HubStore {
                 guard change.dot.replica == district, let sealed = seals[String(counter)], seal.verify(sealed, of: change),
                     incarnations.contains(where: { $0.mayHaveLost(counter) }), schema.table(named: change.table) != nil
                 else { refused.append(counter); continue }
-                if settled[counter] != nil || taken.contains(where: { $0.dot == change.dot }) {
+                if settled[counter] != nil || !seen.insert(counter).inserted {
                     held += 1
                 } else {
                     taken.append(change)

@@ -87,6 +87,27 @@ import TestSupport
         #expect(try cluster.addCommune("06901").syncOnce().status == 0)
     }
 
+    /// Starts synchub serving HTTPS with these files; whether it exited with an error (it must
+    /// not serve), and what it logged.
+    static func refusal(certificate: String, key: String, in directory: TemporaryDirectory) throws -> (Bool, String) {
+        let config = directory.path("hub.toml")
+        try """
+        replica = "200"
+        database = "\(directory.path("hub.db"))"
+        [listen]
+        port = 0
+        [tls]
+        certificate = "\(certificate)"
+        key = "\(key)"
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let log = directory.path("hub.log")
+        try? FileManager.default.removeItem(atPath: log)
+        let hub = try Programs.start("synchub", ["serve", "--config", config], log: log)
+        let stopped = eventually(timeout: 20) { !hub.isRunning }
+        if !stopped { hub.terminate(); hub.waitUntilExit() }
+        return (stopped && hub.terminationStatus != 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
     @Test func synchubWillNotStartWithAMissingFileOrAKeyThatIsNotTheCertificates() throws {
         let certificates = try TestCertificates()
         let directory = try TemporaryDirectory("tls-bad")
@@ -95,23 +116,8 @@ import TestSupport
             (certificates.hubCertificate, directory.path("missing.pem"), "does not exist"),
             (certificates.directory.path("hub-cert.pem.ext"), certificates.hubKey, "holds no PEM certificate"),
         ] {
-            let config = directory.path("hub.toml")
-            try """
-            replica = "200"
-            database = "\(directory.path("hub.db"))"
-            [listen]
-            port = 0
-            [tls]
-            certificate = "\(certificate)"
-            key = "\(key)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-            let log = directory.path("hub.log")
-            try? FileManager.default.removeItem(atPath: log)
-            let hub = try Programs.start("synchub", ["serve", "--config", config], log: log)
-            let stopped = eventually(timeout: 20) { !hub.isRunning }
-            if !stopped { hub.terminate(); hub.waitUntilExit() }
-            #expect(stopped && hub.terminationStatus != 0, "synchub must not serve with \(key)")
-            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let (refused, said) = try Self.refusal(certificate: certificate, key: key, in: directory)
+            #expect(refused, "synchub must not serve with \(key)")
             #expect(said.contains(expected) && said.contains("cannot serve HTTPS"), "\(said)")
         }
     }
@@ -121,23 +127,8 @@ import TestSupport
         let directory = try TemporaryDirectory("tls-key-mode")
         for mode in [0o644, 0o640] as [mode_t] {
             chmod(certificates.hubKey, mode)
-            let config = directory.path("hub.toml")
-            try """
-            replica = "200"
-            database = "\(directory.path("hub.db"))"
-            [listen]
-            port = 0
-            [tls]
-            certificate = "\(certificates.hubCertificate)"
-            key = "\(certificates.hubKey)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-            let log = directory.path("hub.log")
-            try? FileManager.default.removeItem(atPath: log)
-            let hub = try Programs.start("synchub", ["serve", "--config", config], log: log)
-            let stopped = eventually(timeout: 20) { !hub.isRunning }
-            if !stopped { hub.terminate(); hub.waitUntilExit() }
-            #expect(stopped && hub.terminationStatus != 0, "synchub must not serve with a key of mode \(String(mode, radix: 8))")
-            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let (refused, said) = try Self.refusal(certificate: certificates.hubCertificate, key: certificates.hubKey, in: directory)
+            #expect(refused, "synchub must not serve with a key of mode \(String(mode, radix: 8))")
             #expect(said.contains("chmod 600") && said.contains("cannot serve HTTPS"), "\(said)")
         }
     }
