@@ -104,7 +104,7 @@ import TestSupport
         try? FileManager.default.removeItem(atPath: log)
         let hub = try Programs.start("synchub", ["serve", "--config", config], log: log)
         let stopped = eventually(timeout: 20) { !hub.isRunning }
-        if !stopped { hub.terminate(); hub.waitUntilExit() }
+        if !stopped { hub.terminate(); Programs.finish(hub) }
         return (stopped && hub.terminationStatus != 0, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 

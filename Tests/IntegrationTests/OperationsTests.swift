@@ -146,16 +146,9 @@ import TestSupport
                 .replacingOccurrences(of: "/usr/local/bin/", with: Programs.directory.path + "/")
             let path = directory.path(unit)
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let verify = Process()
-            verify.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-            verify.arguments = ["verify", path]
-            let output = Pipe()
-            verify.standardOutput = output
-            verify.standardError = output
-            try verify.run()
-            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            verify.waitUntilExit()
-            #expect(verify.terminationStatus == 0, "\(unit): \(printed)")
+            let verify = try Programs.execute("/usr/bin/systemd-analyze", ["verify", path], timeout: 120)
+            let printed = verify.output
+            #expect(verify.status == 0, "\(unit): \(printed)")
             #expect(!printed.contains(unit + ":"), "\(unit) has warnings: \(printed)")
         }
     }

@@ -27,7 +27,7 @@ import TestSupport
 
     @Test(.enabled(if: unavailable == nil, "systemd container unavailable: \(unavailable ?? "")"))
     func theInstalledServicesBehaveUnderARealSystemd() throws {
-        let run = try Programs.runSystem("/bin/bash", [Self.script, "--binaries", Programs.directory.path])
+        let run = try Programs.runSystem("/bin/bash", [Self.script, "--binaries", Programs.directory.path], timeout: 2400)
         print(run.output)
         if run.status == 77 {
             // The host refused the container after all (say, no permission to boot one).

@@ -118,7 +118,7 @@ import TestSupport
             """)
         Thread.sleep(forTimeInterval: 0.2)
         try commune.apply(changes)
-        holder.waitUntilExit()
+        Programs.finish(holder, within: 120)
         #expect(holder.terminationStatus == 0)
         #expect(try fixture.rows("22499", "persons", "id") == "local\np1")
     }

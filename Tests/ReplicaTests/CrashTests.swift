@@ -28,7 +28,7 @@ import TestSupport
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4))
             let stillWriting = writer.isRunning
             kill(writer.processIdentifier, SIGKILL)
-            writer.waitUntilExit()
+            Programs.finish(writer)
             #expect(stillWriting, "the writer finished before the kill; make its transaction larger")
             #expect(writer.terminationReason == .uncaughtSignal)
 

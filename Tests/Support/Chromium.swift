@@ -7,22 +7,14 @@ public enum Chromium {
     /// Runs chromium and returns what it printed on standard output (its launcher script
     /// may complain on standard error about things that do not matter here).
     static func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                             "--user-data-dir=\(NSTemporaryDirectory())chromium-\(getpid())"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let complaints = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ClusterError("chromium failed (\(process.terminationStatus)): \(String(decoding: complaints, as: UTF8.self).suffix(500))")
+        let run = try Programs.execute(executable, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=\(NSTemporaryDirectory())chromium-\(getpid())",
+        ] + arguments, separateErrors: true, timeout: 180)
+        guard run.status == 0 else {
+            throw ClusterError("chromium failed (\(run.status)): \(run.errors.suffix(500))")
         }
-        return String(decoding: printed, as: UTF8.self)
+        return run.output
     }
 
     /// The DOM after the page (and any navigation it starts) settled.

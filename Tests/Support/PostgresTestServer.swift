@@ -74,7 +74,7 @@ public final class PsqlSession: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: PostgresTestServer.psqlPath)
         process.arguments = [url, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
         process.standardInput = input
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = output
         process.standardError = output
@@ -90,7 +90,7 @@ public final class PsqlSession: @unchecked Sendable {
     @discardableResult
     public func close() -> Int32 {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        Programs.finish(process, within: 120)
         return process.terminationStatus
     }
 }

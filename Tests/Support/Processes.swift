@@ -1,8 +1,11 @@
+@preconcurrency import Glibc
 import Foundation
 
 /// The built programs (`synchub`, `syncd`, `syncctl`) next to the test bundle.
 public enum Programs {
     public static let directory: URL = {
+        // Line by line, so a CI log read after a kill shows what the tests printed up to it.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let candidates = [
             Bundle.main.executableURL?.deletingLastPathComponent(),
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
@@ -27,17 +30,81 @@ public enum Programs {
 
     /// Runs any command (a built program, mount, dd, ...) to completion.
     @discardableResult
-    public static func runSystem(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func runSystem(_ executable: String, _ arguments: [String], timeout: Double = defaultTimeout) throws -> (status: Int32, output: String) {
+        let done = try execute(executable, arguments, timeout: timeout)
+        return (done.status, done.output)
+    }
+
+    /// How long a command run to completion may take before it is killed and the test fails:
+    /// long enough for the slowest (the systemd container, a load run) on a slow machine.
+    public static let defaultTimeout: Double = 900
+
+    /// What a command printed and how it ended.
+    public struct Completed: Sendable {
+        public let status: Int32
+        /// Standard output, with standard error interleaved unless asked apart.
+        public let output: String
+        /// Standard error when asked apart, else empty.
+        public let errors: String
+    }
+
+    /// Runs a command to completion with its output going to files, not pipes: a helper process
+    /// it leaves behind (a browser's crash handler, a server it started) can hold no pipe open
+    /// and stall the test. One that runs past `timeout` is killed (SIGKILL) and the test fails
+    /// with the command and what it printed so far.
+    public static func execute(
+        _ executable: String, _ arguments: [String], input: Data? = nil, environment: [String: String] = [:],
+        separateErrors: Bool = false, timeout: Double = defaultTimeout
+    ) throws -> Completed {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("communesync-run-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outPath = scratch.appendingPathComponent("out").path
+        let errPath = scratch.appendingPathComponent("err").path
+        let inPath = scratch.appendingPathComponent("in").path
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: inPath, contents: input ?? Data())
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let stdin = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
+        defer { try? out.close(); try? err.close(); try? stdin.close() }
+
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        process.standardOutput = out
+        process.standardError = separateErrors ? err : out
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        if exited.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            exited.wait()
+            let printed = String(decoding: (FileManager.default.contents(atPath: outPath) ?? Data()).suffix(4000), as: UTF8.self)
+            let command = ([executable] + arguments).joined(separator: " ")
+            FileHandle.standardError.write(Data("TIMED OUT after \(Int(timeout)) s, killed: \(command)\n".utf8))
+            throw ClusterError("\(command) did not finish within \(Int(timeout)) s and was killed; it printed:\n\(printed)")
+        }
+        return Completed(
+            status: process.terminationStatus,
+            output: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
+            errors: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+
+    /// Waits up to `timeout` for `process` to end; false when it had to be killed (SIGKILL).
+    /// For stopping daemons: one that ignores SIGTERM fails its test instead of stalling the run.
+    @discardableResult
+    public static func finish(_ process: Process, within timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard process.isRunning else { return true }
+        FileHandle.standardError.write(Data("process \(process.processIdentifier) (\(process.executableURL?.lastPathComponent ?? "?")) did not end within \(Int(timeout)) s: killed\n".utf8))
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return false
     }
 
     /// Starts a long-running program (a built one by name, any other by absolute path) with its
@@ -74,23 +141,16 @@ public func eventually(timeout: Double = 30, every interval: Double = 0.1, _ con
 
 /// A plain HTTP GET for tests that read what the hub serves to people and monitoring.
 public func httpGet(_ url: String) throws -> (status: Int, body: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", """
+    let run = try Programs.execute("/usr/bin/env", ["python3", "-c", """
         import sys, urllib.request, urllib.error
         try:
             r = urllib.request.urlopen(sys.argv[1], timeout=10); print(r.status); sys.stdout.write(r.read().decode())
         except urllib.error.HTTPError as e:
             print(e.code); sys.stdout.write(e.read().decode())
-        """, url]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
+        """, url], separateErrors: true, timeout: 60)
+    let text = run.output
     guard let newline = text.firstIndex(of: "\n"), let status = Int(text[..<newline]) else {
-        throw ClusterError("GET \(url) failed: \(text)")
+        throw ClusterError("GET \(url) failed: \(text)\(run.errors)")
     }
     return (status, String(text[text.index(after: newline)...]))
 }

@@ -19,26 +19,11 @@ public enum SQLiteShell {
     /// Runs `sql` against `database` and returns what the shell printed (list mode, `|`).
     @discardableResult
     public static func run(_ database: String, _ sql: String, environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-bail", database]
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data((busyTimeout + sql).utf8))
-        try input.fileHandleForWriting.close()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(status: process.terminationStatus, standardError: String(decoding: complaint, as: UTF8.self))
-        }
-        return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let run = try Programs.execute(
+            executable, ["-bail", database], input: Data((busyTimeout + sql).utf8), environment: environment,
+            separateErrors: true, timeout: 300)
+        guard run.status == 0 else { throw Failure(status: run.status, standardError: run.errors) }
+        return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Starts the shell on `script` and returns the running process (for fault tests).

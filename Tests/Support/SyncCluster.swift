@@ -109,13 +109,13 @@ public final class HubNode: @unchecked Sendable {
     public func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Programs.finish(process, within: 30)
     }
 
     public func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        Programs.finish(process, within: 60)
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
@@ -186,39 +186,32 @@ public final class CommuneNode: @unchecked Sendable {
 
     /// `syncctl status --json`: the parsed object and the exit code.
     public func status() throws -> (json: [String: Any], exitCode: Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Programs.path("syncctl"))
-        process.arguments = ["status", "--json", "--config", config]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let run = try Programs.execute(Programs.path("syncctl"), ["status", "--json", "--config", config], separateErrors: true, timeout: 120)
+        let data = Data(run.output.utf8)
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ClusterError("syncctl status --json printed no object: \(String(decoding: data, as: UTF8.self))")
+            throw ClusterError("syncctl status --json printed no object: \(run.output)")
         }
-        return (object, process.terminationStatus)
+        return (object, run.status)
     }
 
     /// SIGTERM, then the exit status.
     public func terminate() -> Int32 {
         guard let process, process.isRunning else { return -1 }
         process.terminate()
-        process.waitUntilExit()
+        Programs.finish(process, within: 60)
         return process.terminationStatus
     }
 
     public func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        Programs.finish(process, within: 60)
     }
 
     public func kill() {
         guard let process, process.isRunning else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        Programs.finish(process, within: 30)
     }
 
     public var isRunning: Bool { process?.isRunning ?? false }
