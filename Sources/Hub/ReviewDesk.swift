@@ -106,11 +106,24 @@ extension HubStore {
                                               reviewer: caller, reason: request.reason))
                 }
             case .holding, .quota:
-                guard let pick = request.pick, record.holdings.contains(where: { $0.assignment == pick }) else {
-                    throw HubError.badRequest("pick the assignment to end (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
+                // One or more assignments to end, separated by commas: a quota over by two
+                // people is settled in one decision.
+                let picks = (request.pick ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let offered = Set(record.holdings.map(\.assignment))
+                guard !picks.isEmpty, picks.allSatisfy(offered.contains) else {
+                    throw HubError.badRequest("pick the assignment(s) to end, separated by commas (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
                 }
-                let start = try await store.values(table: "assignments", row: pick, columns: ["start_date"])["start_date"]?.textValue
-                writes.append(Self.ending(pick, start: start, givingWayTo: nil, reviewer: caller, reason: request.reason))
+                var names: [String: String] = [:]
+                for person in Set(record.holdings.map(\.person)) where !person.isEmpty {
+                    names[person] = try await store.personName(person)
+                }
+                if let reason = HoldingCheck.unsettled(record, ending: Set(picks), rules: try await store.rules().holding, names: names) {
+                    throw HubError(status: 409, code: "would_not_settle", message: reason + " Nothing was written.")
+                }
+                for pick in Set(picks).sorted() {
+                    let start = try await store.values(table: "assignments", row: pick, columns: ["start_date"])["start_date"]?.textValue
+                    writes.append(Self.ending(pick, start: start, givingWayTo: nil, reviewer: caller, reason: request.reason))
+                }
             case .duplicate:
                 writes = try await duplicateMerge(record, keeping: request.pick, in: store)
             case .deletion:

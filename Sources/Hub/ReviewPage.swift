@@ -114,11 +114,23 @@ enum ReviewPage {
             return decide("Xác nhận <span class=\"en\">confirm</span>") { $0.commune ?? "" }
         }
         if holding {
+            // Grouped by person: a quota counts people, so what settles it is every title of
+            // as many people as it is over by (the hub refuses a pick that would not).
+            let held = Dictionary(grouping: conflict.sides, by: { $0.person ?? "" }).mapValues(\.count)
+            if conflict.kind == "quota" {
+                html = html.replacingOccurrences(of: "<form method=\"post\"", with: "<p class=\"count\">\(held.count) người giữ các chức danh này "
+                    + "<span class=\"en\">people hold these titles</span>. Đánh dấu mọi chức danh của một người, hoặc chức danh của người "
+                    + "chỉ giữ một <span class=\"en\">Tick every title of one person, or the title of someone who holds only one</span>.</p>\n"
+                    + "<form method=\"post\"")
+            }
             row("Người <span class=\"en\">person</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
+            row("Số chức danh của người này ở đây <span class=\"en\">titles this person holds here</span>", conflict.sides.map {
+                String(held[$0.person ?? ""] ?? 0)
+            })
             row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? "?") })
             row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape($0.decisionNo ?? "?") })
             row("Kết thúc <span class=\"en\">end this one</span>", conflict.sides.map { side in
-                "<label><input type=\"radio\" name=\"pick\" value=\"\(escape(side.assignment ?? ""))\"> chọn</label>"
+                "<label><input type=\"checkbox\" name=\"pick\" value=\"\(escape(side.assignment ?? ""))\"> chọn</label>"
             })
             html += "</table>\n<p><label>Lý do <span class=\"en\">reason</span>: <input type=\"text\" name=\"reason\" required size=\"50\"></label></p>\n"
             return html + "<p><button type=\"submit\">Quyết định <span class=\"en\">Decide</span></button></p>\n</form>\n</div>\n"
@@ -208,11 +220,15 @@ enum ReviewPage {
     }
 
     /// Fields of an application/x-www-form-urlencoded body.
+    /// A posted form's fields. A name sent more than once (the boxes ticked on a holding or
+    /// quota item) gets its values joined by commas, as the API takes several picks.
     static func form(_ body: String) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
-            if let name = parts.first { fields[name] = parts.count > 1 ? parts[1] : "" }
+            guard let name = parts.first else { continue }
+            let value = parts.count > 1 ? parts[1] : ""
+            fields[name] = fields[name].map { $0 + "," + value } ?? value
         }
         return fields
     }

@@ -49,7 +49,65 @@ public struct HoldingCheck {
         let categories = quotaCategories[category] ?? [category]
         let counted = holdings.filter { categories.contains($0.category ?? "") }
         let headcount = Set(counted.map(\.person)).count
-        return (counted, headcount > limit ? "\(headcount) people hold \(category) titles; the quota is \(limit)" : nil)
+        return (counted, headcount > limit ? "\(headcount) people hold \(category) titles; \(quotaIs)\(limit)" : nil)
+    }
+
+    private static let quotaIs = "the quota is "
+
+    /// The quota a quota item's problem (`quota`'s sentence) names.
+    public static func quotaLimit(in problem: String) -> Int? {
+        guard let range = problem.range(of: quotaIs, options: .backwards) else { return nil }
+        return Int(problem[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Why ending the assignments `picks` would not settle a holding or quota item, worked out
+    /// from the item alone before anything is written; nil when it would. A quota counts
+    /// people, so ending one of two titles of one person changes nothing (the trap a reviewer
+    /// fell into: still four people for three places, and a title ended at every office);
+    /// a person's titles must then be allowed together; a hamlet's item counts seats, which
+    /// ending an assignment does not change. `names` gives people's names for the reason.
+    public static func unsettled(
+        _ record: ConflictRecord, ending picks: Set<String>, rules: HoldingRules, names: [String: String]
+    ) -> String? {
+        let holdings = record.holdings
+        func who(_ person: String) -> String { names[person].map { "\($0) (\(person))" } ?? person }
+        if record.column == hamletColumn {
+            return "Mục này đếm vị trí chức danh của thôn, không phải người giữ: kết thúc một phân công không thay đổi nó. "
+                + "This item counts a hamlet's seats of hamlet titles, not the people holding them: ending an assignment changes "
+                + "nothing. Remove the extra seat (its positions row) or change its title at the district; the item closes by itself."
+        }
+        let remaining = holdings.filter { !picks.contains($0.assignment) }
+        if record.kind == .quota {
+            let before = Set(holdings.map(\.person))
+            let after = Set(remaining.map(\.person))
+            let limit = quotaLimit(in: record.chosen) ?? (before.count - 1)
+            if after.count == before.count {
+                let kept = Set(holdings.filter { picks.contains($0.assignment) }.map(\.person)).sorted()
+                func still(_ verb: String) -> String {
+                    kept.map { person in
+                        "\(who(person)) \(verb) " + remaining.filter { $0.person == person }.map { "\($0.title ?? "?") (\($0.assignment))" }
+                            .joined(separator: ", ")
+                    }.joined(separator: "; ")
+                }
+                return "Không giải quyết được: định biên tính theo người; \(still("vẫn giữ")), "
+                    + "nên vẫn \(after.count) người cho \(limit) chỗ. Hãy chọn mọi chức danh của một người, hoặc chức danh của người chỉ giữ một. "
+                    + "This would not settle the item: the quota counts people, and \(still("still holds")), "
+                    + "so it is still \(after.count) people for \(limit) places. Pick every title a person holds here, or the title of someone "
+                    + "who holds only one."
+            }
+            if after.count > limit {
+                return "Không giải quyết được: còn \(after.count) người cho \(limit) chỗ; hãy chọn cùng lúc chức danh của thêm "
+                    + "\(after.count - limit) người. This leaves \(after.count) people for \(limit) places: pick in the same decision the "
+                    + "titles of \(after.count - limit) more " + (after.count - limit == 1 ? "person." : "people.")
+            }
+            return nil
+        }
+        guard let person = holdings.first?.person else { return nil }
+        if let still = rules.violation(remaining.compactMap(\.title)) {
+            return "Không giải quyết được. This would not settle the item: \(who(person)) would still hold "
+                + "\(remaining.map { "\($0.title ?? "?") (\($0.assignment))" }.joined(separator: ", ")): \(still)."
+        }
+        return nil
     }
 
     /// What is wrong with a hamlet's seats of hamlet-level titles (`seats`' titles), or nil.

@@ -86,7 +86,7 @@ struct ReviewCommand: ParsableCommand {
             abstract: "Decide a conflict: keep one side (--pick), or write a merged value (--value); always say why.")
         @OptionGroup var desk: Desk
         @Argument(help: "The conflict id (table/row/column).") var id: String
-        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat. Duplicate: the persons.id to keep.")
+        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat. Holding, quota: the assignment(s) to end, separated by commas (the hub refuses a pick that would not settle the item, and says why). Duplicate: the persons.id to keep. Deletion: keep or delete.")
         var pick: String?
         @Option(help: "Field: a merged value to write instead.") var value: String?
         @Option(help: "Why; kept with the decision.") var reason: String

@@ -208,4 +208,59 @@ import TestSupport
         let other = try tryLogin(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), from: "127.0.0.3")
         #expect(other.status == 303 && other.setCookie("review_session") != nil, "\(other.status)")
     }
+
+    /// The quota trap, in the browser: four people for a quota of three, An holding two of
+    /// the titles. Ticking one of An's titles is refused with the reason (An still holds the
+    /// other, still four for three) and ends nothing; ticking both settles the item.
+    @Test func aPickThatWouldNotSettleAQuotaIsRefusedOnTheDeskWithItsReason() throws {
+        let cluster = try SyncCluster(label: "reviewdesk-quota")
+        try SQLiteShell.run(cluster.hub.database, """
+            INSERT INTO titles(id, code, category, level) VALUES ('t1', 'chu_tich', 'cadre', 'commune'),
+                ('t2', 'pho_chu_tich', 'cadre', 'commune'), ('t3', 'van_phong', 'civil_servant', 'commune');
+            INSERT INTO quotas(id, unit_id, category, max_headcount) VALUES ('q', 'unit-06913', 'cadre_civil_servant', 3);
+            INSERT INTO positions(id, commune_id, unit_id, title_id, capacity) VALUES
+                ('pos1', 'unit-06913', 'unit-06913', 't1', 1), ('pos2', 'unit-06913', 'unit-06913', 't2', 1),
+                ('pos3', 'unit-06913', 'unit-06913', 't3', 1), ('pos4', 'unit-06913', 'unit-06913', 't2', 1),
+                ('pos5', 'unit-06913', 'unit-06913', 't3', 1);
+            INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-06913', 'Nguyễn Văn An'),
+                ('p2', 'unit-06913', 'Trần Thị Bình'), ('p3', 'unit-06913', 'Lê Văn Cường'), ('p4', 'unit-06913', 'Phạm Thị Dung');
+            INSERT INTO assignments(id, commune_id, person_id, position_id, decision_no, start_date) VALUES
+                ('a1', 'unit-06913', 'p1', 'pos1', '1/QĐ', '2024-01-02'), ('a3', 'unit-06913', 'p1', 'pos3', '3/QĐ', '2024-01-02'),
+                ('b2', 'unit-06913', 'p2', 'pos2', '2/QĐ', '2024-01-02'), ('c4', 'unit-06913', 'p3', 'pos4', '4/QĐ', '2024-01-02'),
+                ('d5', 'unit-06913', 'p4', 'pos5', '5/QĐ', '2024-01-02');
+            """)
+        let file = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: file, reviewer: true)
+        let token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ended = { try SQLiteShell.run(cluster.hub.database, "SELECT group_concat(id) FROM (SELECT id FROM assignments WHERE end_date IS NOT NULL ORDER BY id);") }
+
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(cluster.hub.url + "/review")
+        try browser.type(token, into: "#credential")
+        try browser.click("#login")
+        let desk = try browser.source
+        #expect(desk.contains("4 người giữ các chức danh này"), "the head-count is on the card")
+        #expect(desk.contains("Nguyễn Văn An") && desk.contains("type=\"checkbox\" name=\"pick\" value=\"a1\""), "\(desk)")
+
+        try browser.click("input[name=\"pick\"][value=\"a1\"]")
+        try browser.type("thừa định biên", into: "input[name=\"reason\"]")
+        try browser.click(".conflict button[type=\"submit\"]")
+        let refused = try browser.source
+        #expect(refused.contains("Nguyễn Văn An (p1)") && refused.contains("van_phong (a3)"), "\(refused)")
+        #expect(refused.contains("still 4 people for 3 places") && refused.contains("Nothing was written"), "\(refused)")
+        try browser.screenshot(to: cluster.directory.path("quota-refused.png"))
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review-quota-refused.png")
+        try? FileManager.default.copyItem(atPath: cluster.directory.path("quota-refused.png"), toPath: "/tmp/communesync-review-quota-refused.png")
+        #expect(try ended() == "", "a refused pick ends nothing")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT count(*) FROM _sync_hub_reviews;") == "0", "and records no decision")
+
+        try browser.open(cluster.hub.url + "/review")
+        try browser.click("input[name=\"pick\"][value=\"a1\"]")
+        try browser.click("input[name=\"pick\"][value=\"a3\"]")
+        try browser.type("thừa định biên; ông An nghỉ cả hai chức danh", into: "input[name=\"reason\"]")
+        try browser.click(".conflict button[type=\"submit\"]")
+        let after = try browser.source
+        #expect(after.contains("id=\"notice\"") && after.contains("id=\"none-open\""), "\(after)")
+        #expect(try ended() == "a1,a3")
+    }
 }
