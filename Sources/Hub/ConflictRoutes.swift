@@ -11,6 +11,7 @@ struct ConflictRoutes {
         HubRoute(method: "GET", path: "/v1/conflicts"),
         HubRoute(method: "POST", path: "/v1/conflicts/resolve"),
         HubRoute(method: "POST", path: "/v1/conflicts/revert"),
+        HubRoute(method: "GET", path: "/v1/reviews"),
     ]
 
     let store: HubStore
@@ -21,6 +22,21 @@ struct ConflictRoutes {
         group.get("/v1/conflicts", use: list)
         group.post("/v1/conflicts/resolve", use: resolve)
         group.post("/v1/conflicts/revert", use: revert)
+        group.get("/v1/reviews", use: decisions)
+    }
+
+    /// The district's decisions, newest first, a page at a time (`before`, `limit`).
+    @Sendable func decisions(_ request: Request, context: CallerContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        func number(_ name: Substring) throws -> Int64? {
+            try query[name].map { text in
+                guard let number = Int64(String(text)) else { throw HubError.badRequest("\(name) must be a whole number, not '\(text)'") }
+                return number
+            }
+        }
+        return try wire.reply(
+            try await store.decisions(before: try number("before"), limit: try number("limit").map { Int(clamping: $0) }, for: context.caller),
+            to: request)
     }
 
     @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {

@@ -168,6 +168,8 @@ public protocol HubTransaction {
     nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord?
     /// Keeps a decision and returns its number.
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64
+    /// Decisions newest first, those numbered below `before` when given: at most `limit`.
+    nonisolated(nonsending) func reviews(before: Int64?, limit: Int) async throws -> [ReviewRecord]
     /// Marks decision `id` as undone by decision `revert`.
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws
 

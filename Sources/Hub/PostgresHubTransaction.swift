@@ -348,12 +348,23 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord? {
-        guard let row = try await session.rows(
-            "SELECT conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = $1",
-            [id]).first
-        else { return nil }
-        let (conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, revertedBy) =
-            try row.decode((String, String, String, String, String?, String?, Int64, String, Int64?, Int64?).self)
+        try await session.rows(
+            "SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = $1",
+            [id]).first.flatMap(Self.reviewRecord)
+    }
+
+    nonisolated(nonsending) func reviews(before: Int64?, limit: Int) async throws -> [ReviewRecord] {
+        try await session.rows(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id < $1 ORDER BY id DESC LIMIT $2
+            """,
+            [before ?? Int64.max, Int64(limit)]).compactMap(Self.reviewRecord)
+    }
+
+    private static func reviewRecord(_ row: PostgresRow) throws -> ReviewRecord? {
+        let (id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, revertedBy) =
+            try row.decode((Int64, String, String, String, String, String?, String?, Int64, String, Int64?, Int64?).self)
         guard let reviewer = ReplicaID(rawValue: reviewer) else { return nil }
         return ReviewRecord(
             id: id, conflict: conflict, reviewer: reviewer, at: at, reason: reason, pick: pick,

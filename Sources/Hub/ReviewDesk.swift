@@ -71,6 +71,24 @@ extension HubStore {
                             rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue, count: count)
     }
 
+    /// Most decisions one page holds, and how many when the caller does not say.
+    public static let decisionPageLimit = 500
+    public static let decisionPageDefault = 100
+
+    /// The district's decisions newest first, those numbered below `before` when given: the
+    /// history a reviewer reads (who, when, why) and reverts from.
+    public func decisions(before: Int64? = nil, limit: Int? = nil, for caller: Caller) async throws -> [DecisionView] {
+        try require(.reviewer, caller)
+        let limit = limit ?? Self.decisionPageDefault
+        guard (1...Self.decisionPageLimit).contains(limit) else {
+            throw HubError.badRequest("limit must be 1 to \(Self.decisionPageLimit), not \(limit); page on with before=NUMBER of the last one")
+        }
+        return try await storage.read { try await $0.reviews(before: before, limit: limit) }.map { record in
+            DecisionView(id: record.id ?? 0, conflict: record.conflict, reviewer: record.reviewer.rawValue, at: record.at, reason: record.reason,
+                         pick: record.pick, value: record.value, wrote: record.wrote, reverts: record.reverts, revertedBy: record.revertedBy)
+        }
+    }
+
     public func resolve(_ request: ResolveRequest, by caller: Caller) async throws -> ResolveResponse {
         try require(.reviewer, caller)
         try await ingestLocalEdits()

@@ -42,7 +42,7 @@ enum ReviewPage {
             <button type="submit" id="logout">Đăng xuất <span class="en">Log out</span></button></form>
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
 
-            """
+            """ + navigation
         if let notice { html += "<p class=\"notice\" id=\"notice\">\(escape(notice))</p>\n" }
         html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count))</h2>\n"
         if open.isEmpty { html += "<p id=\"none-open\">Không có xung đột nào chờ xem xét. <span class=\"en\">Nothing awaits review.</span></p>\n" }
@@ -194,6 +194,69 @@ enum ReviewPage {
     }
 
     /// A refused request, with the way back to the desk.
+    /// Links between the desk's pages.
+    static let navigation = """
+        <p class="nav"><a id="nav-open" href="/review">Chờ quyết định <span class="en">Awaiting decision</span></a> · \
+        <a id="nav-history" href="/review/history">Lịch sử quyết định <span class="en">Decisions made</span></a></p>
+
+        """
+
+    /// An ISO 8601 instant as reviewers read it: dd/mm/yyyy HH:mm in the hub's time zone.
+    static func localTime(_ iso: String) -> String {
+        guard let date = try? Date(iso, strategy: .iso8601) else { return iso }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "dd/MM/yyyy HH:mm"
+        return formatter.string(from: date)
+    }
+
+    /// Decisions made, newest first, each with who, when, why and what it wrote; one not yet
+    /// undone has a form to revert it (with a reason, as every decision). `next`: the number
+    /// of the last decision shown, when older ones follow on the next page.
+    static func history(_ decisions: [DecisionView], reviewer: String, csrf: String, notice: String?, next: Int64?) -> String {
+        var html = head() + """
+            <form class="logout" method="post" action="/review/logout">
+            <input type="hidden" name="csrf" value="\(escape(csrf))">\(escape(reviewer))
+            <button type="submit" id="logout">Đăng xuất <span class="en">Log out</span></button></form>
+            <h1>Lịch sử quyết định <span class="en">Decisions made</span></h1>
+
+            """ + navigation
+        if let notice { html += "<p class=\"notice\" id=\"notice\">\(escape(notice))</p>\n" }
+        if decisions.isEmpty { html += "<p id=\"no-decisions\">Chưa có quyết định nào. <span class=\"en\">No decision yet.</span></p>\n" }
+        html += "<table id=\"decisions\"><tr><th>Số <span class=\"en\">no.</span></th><th>Thời điểm <span class=\"en\">when</span></th>"
+            + "<th>Người quyết định <span class=\"en\">reviewer</span></th><th>Mục <span class=\"en\">item</span></th>"
+            + "<th>Chọn hoặc giá trị <span class=\"en\">pick or value</span></th><th>Lý do <span class=\"en\">reason</span></th>"
+            + "<th>Hoàn tác <span class=\"en\">revert</span></th></tr>\n"
+        for decision in decisions {
+            var undo: String
+            if let by = decision.revertedBy {
+                undo = "Đã hoàn tác bởi #\(by) <span class=\"en\">reverted by #\(by)</span>"
+            } else if let undone = decision.reverts {
+                undo = "Hoàn tác #\(undone) <span class=\"en\">reverts #\(undone)</span>"
+            } else if decision.pick == "delete" {
+                undo = "Không hoàn tác được: hồ sơ đã xoá <span class=\"en\">a delete cannot be reverted</span>"
+            } else {
+                undo = """
+                    <form method="post" action="/review/revert"><input type="hidden" name="csrf" value="\(escape(csrf))">\
+                    <input type="hidden" name="review" value="\(decision.id)">\
+                    <input type="text" name="reason" required size="24" placeholder="lý do / reason">\
+                    <button type="submit" id="revert-\(decision.id)">Hoàn tác <span class="en">Revert</span></button></form>
+                    """
+            }
+            let what = decision.value.map { "giá trị <span class=\"en\">value</span> \(escape($0.description))" }
+                ?? escape(decision.pick ?? "—")
+            html += "<tr id=\"decision-\(decision.id)\"><td>#\(decision.id)</td><td>\(escape(localTime(decision.at)))</td>"
+                + "<td>\(escape(decision.reviewer))</td><td>\(escape(decision.conflict))</td><td>\(what) (\(decision.wrote) "
+                + "<span class=\"en\">writes</span>)</td><td>\(escape(decision.reason))</td><td>\(undo)</td></tr>\n"
+        }
+        html += "</table>\n"
+        if let next {
+            html += "<p><a id=\"next-page\" href=\"/review/history?before=\(next)\">Trang sau <span class=\"en\">Older</span> →</a></p>\n"
+        }
+        return html + "</body></html>\n"
+    }
+
     static func refusalPage(_ message: String) -> String {
         head() + """
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>

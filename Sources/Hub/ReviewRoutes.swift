@@ -41,6 +41,9 @@ public enum ReviewRoutes {
         HubRoute(method: "POST", path: "/review/login"),
         HubRoute(method: "POST", path: "/review/logout"),
         HubRoute(method: "POST", path: "/review/resolve"),
+        HubRoute(method: "GET", path: "/review/history"),
+        HubRoute(method: "POST", path: "/review/revert"),
+        HubRoute(method: "GET", path: "/"),
     ]
 
     /// The desk's pages check their own session cookie: they sit behind no credential check.
@@ -52,6 +55,10 @@ public enum ReviewRoutes {
         router.post("/review/login") { request, context in await desk.guarded { try await desk.login(request, from: context.peer) } }
         router.post("/review/logout") { request, _ in await desk.guarded { try await desk.logout(request) } }
         router.post("/review/resolve") { request, _ in await desk.guarded { try await desk.resolve(request) } }
+        router.get("/review/history") { request, _ in await desk.guarded { try await desk.history(request) } }
+        router.post("/review/revert") { request, _ in await desk.guarded { try await desk.revert(request) } }
+        // The hub's address alone leads to the desk (login first, when no session is open).
+        router.get("/") { _, _ in await desk.guarded { Self.Desk.redirect("/review") } }
     }
 
     struct Desk: Sendable {
@@ -160,6 +167,33 @@ public enum ReviewRoutes {
             _ = try await store.resolve(decision, by: session.reviewer)
             logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
             return Self.redirect("/review?done=" + (decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+
+        func history(_ request: Request) async throws -> Response {
+            guard let session = try await liveSession(request) else { return Self.redirect("/review") }
+            let before = request.uri.queryParameters["before"].flatMap { Int64(String($0)) }
+            let decisions = try await store.decisions(before: before, limit: ReviewPage.pageSize, for: session.reviewer)
+            let html = ReviewPage.history(
+                decisions, reviewer: session.reviewer.replica.rawValue, csrf: session.csrf,
+                notice: request.uri.queryParameters["done"].map { "Đã hoàn tác — reverted: #\($0)" },
+                next: decisions.count == ReviewPage.pageSize ? decisions.last?.id : nil)
+            return Self.html(html, status: .ok)
+        }
+
+        func revert(_ request: Request) async throws -> Response {
+            let fields = try await form(request)
+            guard let session = try await liveSession(request) else {
+                return loginPage(
+                    "Phiên làm việc đã kết thúc; chưa hoàn tác gì. Your session has ended: nothing was reverted. Log in and try again.",
+                    status: .unauthorized)
+            }
+            guard ReviewSessions.same(fields["csrf"], session.csrf) else { return Self.forged() }
+            guard let number = fields["review"].flatMap({ Int64($0) }) else {
+                throw HubError.badRequest("which decision to revert: its number is missing from the form")
+            }
+            _ = try await store.revert(RevertRequest(review: number, reason: fields["reason"] ?? ""), by: session.reviewer)
+            logger.info("review reverted", metadata: ["review": "\(number)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
+            return Self.redirect("/review/history?done=\(number)")
         }
 
         /// The session the request's cookie names, if it is open and its reviewer's credential

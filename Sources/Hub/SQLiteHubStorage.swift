@@ -348,16 +348,28 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord? {
-        guard let row = try database.query(
-            "SELECT conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = ?",
-            [.integer(id)]).first,
-            let conflict = row[0].textValue, let reviewer = row[1].textValue.flatMap(ReplicaID.init(rawValue:)),
-            let previous = row[7].textValue
+        try database.query(
+            "SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = ?",
+            [.integer(id)]).first.flatMap(Self.reviewRecord)
+    }
+
+    nonisolated(nonsending) func reviews(before: Int64?, limit: Int) async throws -> [ReviewRecord] {
+        try database.query(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id < ? ORDER BY id DESC LIMIT ?
+            """,
+            [.integer(before ?? Int64.max), .integer(Int64(limit))]).compactMap(Self.reviewRecord)
+    }
+
+    private static func reviewRecord(_ row: [Value]) -> ReviewRecord? {
+        guard let id = row[0].integerValue, let conflict = row[1].textValue, let reviewer = row[2].textValue.flatMap(ReplicaID.init(rawValue:)),
+            let previous = row[8].textValue
         else { return nil }
         return ReviewRecord(
-            id: id, conflict: conflict, reviewer: reviewer, at: row[2].textValue ?? "", reason: row[3].textValue ?? "",
-            pick: row[4].textValue, value: row[5] == .null ? nil : row[5], wrote: Int(row[6].integerValue ?? 0),
-            previous: previous, reverts: row[8].integerValue, revertedBy: row[9].integerValue)
+            id: id, conflict: conflict, reviewer: reviewer, at: row[3].textValue ?? "", reason: row[4].textValue ?? "",
+            pick: row[5].textValue, value: row[6] == .null ? nil : row[6], wrote: Int(row[7].integerValue ?? 0),
+            previous: previous, reverts: row[9].integerValue, revertedBy: row[10].integerValue)
     }
 
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {

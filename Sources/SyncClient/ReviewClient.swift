@@ -39,6 +39,24 @@ public final class ReviewClient {
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
     }
 
+    /// Every decision kept at the hub, newest first (all pages).
+    public func decisions() throws -> (json: Data, decisions: [DecisionView]) {
+        let pageSize = 500
+        var all: [DecisionView] = []
+        var before: Int64?
+        while true {
+            var path = "/v1/reviews?limit=\(pageSize)"
+            if let before { path += "&before=\(before)" }
+            let page = try decode([DecisionView].self, try send("GET", path, body: nil))
+            all += page
+            guard page.count == pageSize, let last = page.last?.id else { break }
+            before = last
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try encoder.encode(all), all)
+    }
+
     public func resolve(_ decision: ResolveRequest) throws -> ResolveResponse {
         try decode(ResolveResponse.self, try send("POST", "/v1/conflicts/resolve", body: try JSONEncoder().encode(decision)))
     }

@@ -353,6 +353,43 @@ public struct ResolveResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// `GET /v1/reviews`: one of the district's decisions as kept, newest first: who decided
+/// which item, when, why, what was picked and how many writes it made; a revert names the
+/// decision it undid, and an undone decision the revert that undid it.
+public struct DecisionView: Codable, Sendable, Equatable {
+    public let id: Int64
+    /// The item decided (`table/row/column`).
+    public let conflict: String
+    public let reviewer: String
+    /// When, ISO 8601 UTC.
+    public let at: String
+    public let reason: String
+    public let pick: String?
+    public let value: Value?
+    public let wrote: Int
+    public let reverts: Int64?
+    public let revertedBy: Int64?
+
+    public init(id: Int64, conflict: String, reviewer: String, at: String, reason: String, pick: String?, value: Value?, wrote: Int,
+                reverts: Int64?, revertedBy: Int64?) {
+        self.id = id
+        self.conflict = conflict
+        self.reviewer = reviewer
+        self.at = at
+        self.reason = reason
+        self.pick = pick
+        self.value = value
+        self.wrote = wrote
+        self.reverts = reverts
+        self.revertedBy = revertedBy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, conflict, reviewer, at, reason, pick, value, wrote, reverts
+        case revertedBy = "reverted_by"
+    }
+}
+
 /// `POST /v1/conflicts/revert`: undo a decision by writing back what it overwrote.
 public struct RevertRequest: Codable, Sendable, Equatable {
     /// The decision's number (`review` in its ResolveResponse).

@@ -32,12 +32,32 @@ struct ReviewCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Conflicts in a state (open by default).")
+        static let configuration = CommandConfiguration(abstract: "Conflicts in a state (open by default), or the decisions made.")
         @OptionGroup var desk: Desk
-        @Option(help: "open, settled, closed or all.") var state = "open"
-        @Flag(help: "The JSON array the hub serves at /v1/conflicts.") var json = false
+        @Option(help: "open, settled, closed or all; or decided: the district's decisions, newest first, with their numbers for 'revert'.")
+        var state = "open"
+        @Flag(help: "The JSON array the hub serves at /v1/conflicts (/v1/reviews with --state decided).") var json = false
 
         func run() throws {
+            if state == "decided" {
+                let (raw, decisions) = try desk.client().decisions()
+                if json {
+                    print(String(decoding: raw, as: UTF8.self))
+                    return
+                }
+                if decisions.isEmpty { print("no decisions yet") }
+                for decision in decisions {
+                    var line = "#\(decision.id)  \(decision.at)  \(decision.reviewer)  \(decision.conflict)"
+                    if let undone = decision.reverts { line += "  reverts #\(undone)" }
+                    if let pick = decision.pick { line += "  pick \(pick)" }
+                    if let value = decision.value { line += "  value \(value)" }
+                    line += "  \(decision.wrote) write(s)"
+                    if let by = decision.revertedBy { line += "  (reverted by #\(by))" }
+                    print(line)
+                    print("    why: \(decision.reason)")
+                }
+                return
+            }
             let (raw, conflicts) = try desk.client().conflicts(state: state)
             if json {
                 print(String(decoding: raw, as: UTF8.self))

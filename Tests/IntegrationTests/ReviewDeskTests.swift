@@ -263,4 +263,45 @@ import TestSupport
         #expect(after.contains("id=\"notice\"") && after.contains("id=\"none-open\""), "\(after)")
         #expect(try ended() == "a1,a3")
     }
+
+    /// The hub's bare address leads to the desk; a decision made there is listed on the history
+    /// page with who, when and why, and reverted from it with a reason; `syncctl review list
+    /// --state decided` prints both decisions with their numbers.
+    @Test func aDecisionIsListedAndRevertedFromTheHistoryPage() throws {
+        let (cluster, _, token) = try deskWithAConflict("reviewdesk-history")
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(cluster.hub.url + "/")
+        try browser.type(token, into: "#credential")
+        try browser.click("#login")
+        let desk = try browser.source
+        let before = try SQLiteShell.run(cluster.hub.database, "SELECT degree FROM persons WHERE id = 'p-a';")
+        let radios = desk.components(separatedBy: "name=\"pick\" value=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        try browser.click("input[name=\"pick\"][value=\"\(try #require(radios.first { $0.hasPrefix("06913:") }))\"]")
+        try browser.type("bằng đại học đã xác minh", into: "input[name=\"reason\"]")
+        try browser.click(".conflict button[type=\"submit\"]")
+
+        try browser.click("#nav-history")
+        let history = try browser.source
+        #expect(history.contains("id=\"decision-1\"") && history.contains("bằng đại học đã xác minh") && history.contains("reviewer-1"), "\(history)")
+        #expect(history.range(of: #"\d\d/\d\d/20\d\d \d\d:\d\d"#, options: .regularExpression) != nil, "the time as dd/mm/yyyy HH:mm")
+        try browser.type("chọn nhầm bên", into: "#decision-1 input[name=\"reason\"]")
+        try browser.click("#revert-1")
+        let after = try browser.source
+        #expect(after.contains("id=\"notice\"") && after.contains("reverted by #2") && after.contains("reverts #1"), "\(after)")
+        try browser.screenshot(to: cluster.directory.path("history.png"))
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review-history.png")
+        try? FileManager.default.copyItem(atPath: cluster.directory.path("history.png"), toPath: "/tmp/communesync-review-history.png")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reverted_by FROM _sync_hub_reviews WHERE id = 1;") == "2")
+        #expect(try SQLiteShell.run(cluster.hub.database, "SELECT degree FROM persons WHERE id = 'p-a';") == before,
+                "the revert wrote back the value the decision overwrote")
+
+        let file = cluster.directory.path("reviewer.credential")
+        try token.write(toFile: file, atomically: true, encoding: .utf8)
+        let listed = try Programs.run("syncctl", ["review", "list", "--state", "decided", "--hub", cluster.hub.url, "--credential-file", file])
+        #expect(listed.status == 0, "\(listed.output)")
+        let lines = listed.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("#2 ") == true && lines.first?.contains("reverts #1") == true, "newest first: \(listed.output)")
+        #expect(lines.contains { $0.hasPrefix("#1 ") && $0.contains("(reverted by #2)") }, "\(listed.output)")
+        #expect(listed.output.contains("why: chọn nhầm bên") && listed.output.contains("why: bằng đại học đã xác minh"), "\(listed.output)")
+    }
 }

@@ -111,6 +111,14 @@ import Yams
             ]),
             ("POST", "/v1/conflicts/resolve", ResolveResponse(id: "persons/p-1/degree", review: 4, wrote: 1)),
             ("POST", "/v1/conflicts/revert", ResolveResponse(id: "persons/p-1/degree", review: 5, wrote: 1)),
+            ("GET", "/v1/reviews", [
+                DecisionView(id: 5, conflict: "persons/p-1/degree", reviewer: "reviewer-1", at: "2026-12-03T10:00:00Z", reason: "nhầm",
+                             pick: nil, value: nil, wrote: 1, reverts: 4, revertedBy: nil),
+                DecisionView(id: 4, conflict: "persons/p-1/degree", reviewer: "reviewer-1", at: "2026-12-03T09:00:00Z", reason: "đã xác minh",
+                             pick: "06913:65", value: nil, wrote: 1, reverts: nil, revertedBy: 5),
+                DecisionView(id: 3, conflict: "persons/p-2/phone", reviewer: "reviewer-2", at: "2026-12-02T09:00:00Z", reason: "gộp",
+                             pick: nil, value: .text("0912"), wrote: 1, reverts: nil, revertedBy: nil),
+            ]),
         ]
         for (method, path, reply) in replies {
             let schema = try #require(try bodySchema(of: .response(200), method, path))
