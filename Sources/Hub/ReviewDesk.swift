@@ -30,6 +30,13 @@ extension HubStore {
         return try await storage.read { try await $0.conflicts(state: wanted, after: after ?? "", limit: limit) }.map(Self.view)
     }
 
+    /// One item by its id (`table/row/column`), in any state; nil when there is none.
+    public func reviewItem(_ id: String, for caller: Caller) async throws -> ConflictView? {
+        try require(.reviewer, caller)
+        try await ingestLocalEdits()
+        return try await storage.read { try await $0.conflict(id: id) }.map(Self.view)
+    }
+
     static func view(_ record: ConflictRecord) -> ConflictView {
         let sides: [ConflictView.Side]
         var count: Int?

@@ -33,7 +33,10 @@ enum ReviewPage {
 
     /// The desk for a signed-in reviewer: every form carries the session's `csrf` token.
     /// `next`: the id of the last open item shown, when more follow on the next page.
-    static func render(conflicts: [ConflictView], names: Names, reviewer: String, csrf: String, notice: String?, next: String? = nil) -> String {
+    static func render(
+        conflicts: [ConflictView], names: Names, reviewer: String, csrf: String, notice: String?, next: String? = nil,
+        filter: ReviewFilter = ReviewFilter()
+    ) -> String {
         let open = conflicts.filter { $0.state == "open" }
         let settled = conflicts.filter { $0.state == "settled" }
         var html = head() + """
@@ -44,12 +47,14 @@ enum ReviewPage {
 
             """ + navigation
         if let notice { html += "<p class=\"notice\" id=\"notice\">\(escape(notice))</p>\n" }
-        html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count))</h2>\n"
+        html += filterForm(filter)
+        html += "<h2>Chờ quyết định <span class=\"en\">Awaiting decision</span> (\(open.count)\(next == nil ? "" : "+"))</h2>\n"
         if open.isEmpty { html += "<p id=\"none-open\">Không có xung đột nào chờ xem xét. <span class=\"en\">Nothing awaits review.</span></p>\n" }
         for conflict in open { html += card(conflict, names: names, csrf: csrf) }
         if let next {
             let query = next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            html += "<p><a id=\"next-page\" href=\"/review?after=\(query)\">Trang sau <span class=\"en\">Next page</span> →</a></p>\n"
+            let kept = filter.query.isEmpty ? "" : "&" + filter.query
+            html += "<p><a id=\"next-page\" href=\"/review?after=\(query)\(kept)\">Trang sau <span class=\"en\">Next page</span> →</a></p>\n"
         }
         html += "<h2>Đã giải quyết theo quy tắc <span class=\"en\">Settled by a rule</span> (\(settled.count))</h2>\n<ul>\n"
         for conflict in settled {
@@ -58,10 +63,39 @@ enum ReviewPage {
         return html + "</ul>\n</body></html>\n"
     }
 
+    /// The kinds of item a reviewer may narrow the desk to, with their labels.
+    static let kinds = [
+        ("field", "sửa đồng thời / edited concurrently"), ("seat", "nhiều người một chức danh / seat held twice"),
+        ("holding", "kiêm nhiệm / titles held together"), ("quota", "vượt định biên / over quota"),
+        ("duplicate", "trùng hồ sơ / same person twice"), ("placement", "sắp xếp đơn vị / placement"),
+        ("deletion", "xoá hồ sơ đã chuyển / deletion"),
+    ]
+
+    /// The desk's filter: a GET form, so a filtered page has an address of its own.
+    static func filterForm(_ filter: ReviewFilter) -> String {
+        var html = "<form id=\"filter\" method=\"get\" action=\"/review\"><label>Loại <span class=\"en\">kind</span> "
+            + "<select name=\"kind\"><option value=\"\">tất cả / all</option>"
+        for (kind, label) in kinds {
+            html += "<option value=\"\(kind)\"\(filter.kind == kind ? " selected" : "")>\(escape(label))</option>"
+        }
+        html += "</select></label> <label>Mã xã <span class=\"en\">commune code</span> <input type=\"text\" name=\"commune\" size=\"6\" "
+            + "value=\"\(escape(filter.commune))\"></label> <label>Tìm <span class=\"en\">search name, citizen id</span> "
+            + "<input type=\"text\" name=\"q\" size=\"24\" value=\"\(escape(filter.text))\"></label> "
+            + "<button type=\"submit\" id=\"apply-filter\">Lọc <span class=\"en\">Filter</span></button>"
+        if !filter.isEmpty { html += " <a id=\"clear-filter\" href=\"/review\">Bỏ lọc <span class=\"en\">clear</span></a>" }
+        return html + "</form>\n"
+    }
+
     static func card(_ conflict: ConflictView, names: Names, csrf: String) -> String {
         let seat = conflict.kind == "seat"
         let holding = conflict.kind == "holding" || conflict.kind == "quota"
-        var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3>\(escape(label(conflict)))</h3>\n"
+        let address = "/review/item?id=" + (conflict.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        var heading = label(conflict)
+        if conflict.kind == "holding", let name = names.people[conflict.row] {
+            heading = "Người \(name) (\(conflict.row)): kiêm nhiệm ngoài quy định (titles held outside the rules)"
+        }
+        var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3><a class=\"item-link\" href=\"\(escape(address))\">"
+            + "\(escape(heading))</a></h3>\n"
         html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))"
             + (holding ? " — \(escape(conflict.chosen))" : "") + "</p>\n"
         html += "<form method=\"post\" action=\"/review/resolve\">\n"
@@ -257,6 +291,27 @@ enum ReviewPage {
         return html + "</body></html>\n"
     }
 
+    /// One item alone, in whatever state it is: open ones can be decided here too.
+    static func itemPage(_ item: ConflictView, names: Names, reviewer: String, csrf: String) -> String {
+        var html = head() + """
+            <form class="logout" method="post" action="/review/logout">
+            <input type="hidden" name="csrf" value="\(escape(csrf))">\(escape(reviewer))
+            <button type="submit" id="logout">Đăng xuất <span class="en">Log out</span></button></form>
+            <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
+
+            """ + navigation
+        let state = ["open": "chờ quyết định / awaiting decision", "settled": "đã giải quyết theo quy tắc / settled by a rule",
+                     "closed": "đã đóng / closed"][item.state] ?? item.state
+        html += "<p id=\"item-state\">Trạng thái <span class=\"en\">state</span>: \(escape(state))</p>\n"
+        if item.state == "open" {
+            html += card(item, names: names, csrf: csrf)
+        } else {
+            html += "<div class=\"conflict\" id=\"\(escape(item.id))\"><h3>\(escape(label(item)))</h3><p>Quy tắc <span class=\"en\">rule</span>: "
+                + "\(escape(item.rule)) — \(escape(item.chosen))</p></div>\n"
+        }
+        return html + "</body></html>\n"
+    }
+
     static func refusalPage(_ message: String) -> String {
         head() + """
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
@@ -282,7 +337,6 @@ enum ReviewPage {
         return escaped
     }
 
-    /// Fields of an application/x-www-form-urlencoded body.
     /// A posted form's fields. A name sent more than once (the boxes ticked on a holding or
     /// quota item) gets its values joined by commas, as the API takes several picks.
     static func form(_ body: String) -> [String: String] {
@@ -297,7 +351,98 @@ enum ReviewPage {
     }
 }
 
+/// What a reviewer narrows the desk to: a kind of item, one commune (its code), words of a
+/// name, a citizen id or an id. Empty fields narrow nothing.
+struct ReviewFilter: Equatable {
+    var kind = ""
+    var commune = ""
+    var text = ""
+
+    init(kind: String = "", commune: String = "", text: String = "") {
+        self.kind = kind.trimmingCharacters(in: .whitespaces)
+        self.commune = commune.trimmingCharacters(in: .whitespaces)
+        self.text = text.trimmingCharacters(in: .whitespaces)
+    }
+
+    var isEmpty: Bool { kind.isEmpty && commune.isEmpty && text.isEmpty }
+
+    /// The query string that keeps this filter on the next page's link.
+    var query: String {
+        [("kind", kind), ("commune", commune), ("q", text)].filter { !$0.1.isEmpty }
+            .map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+
+    /// Case, accents and đ folded away, so "nguyen van an" finds "Nguyễn Văn An".
+    static func folded(_ text: String) -> String {
+        text.replacingOccurrences(of: "đ", with: "d").replacingOccurrences(of: "Đ", with: "D")
+            .folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+    }
+
+    /// Whether `item` (whose commune's code is `communeCode`) passes.
+    func admits(_ item: ConflictView, communeCode: String?, names: ReviewPage.Names) -> Bool {
+        if !kind.isEmpty && item.kind != kind { return false }
+        if !commune.isEmpty && communeCode != commune { return false }
+        guard !text.isEmpty else { return true }
+        let wanted = Self.folded(text)
+        var haystack = [item.id, names.people[item.row] ?? ""]
+        for side in item.sides {
+            haystack += [side.person ?? "", side.person.flatMap { names.people[$0] } ?? "", side.fullName ?? "", side.citizenID ?? "",
+                         side.assignment ?? ""]
+        }
+        return haystack.contains { Self.folded($0).contains(wanted) }
+    }
+}
+
 extension HubStore {
+    /// The commune (its code) each item belongs to: the unit's own for an item on a unit, the
+    /// `commune_id` of the row it names otherwise, or of the commune that keeps a duplicate's
+    /// records. Nil where the row is gone.
+    func reviewCommunes(for conflicts: [ConflictView]) async throws -> [String: String] {
+        try await storage.read { store in
+            var codes: [String: String] = [:]
+            var units: [String: String] = [:]
+            for item in conflicts {
+                if item.table == "units" {
+                    units[item.id] = item.row
+                } else if let commune = try await store.values(table: item.table, row: item.row, columns: ["commune_id"])["commune_id"]?.textValue {
+                    units[item.id] = commune
+                } else if let kept = item.sides.compactMap(\.commune).first {
+                    // A duplicate's records name the unit (units.id) that keeps them.
+                    units[item.id] = kept
+                }
+            }
+            var unitCodes: [String: String] = [:]
+            for unit in Set(units.values) {
+                unitCodes[unit] = try await store.values(table: "units", row: unit, columns: ["code"])["code"]?.textValue
+            }
+            for (item, unit) in units { codes[item] = unitCodes[unit] ?? unit }
+            return codes
+        }
+    }
+
+    /// A page of the open items that pass `filter`, in id order after `after`: the items are
+    /// read a store page at a time and filtered here, so a filter costs no store of its own.
+    /// Returns the page and, when more may follow, the id to continue after.
+    func reviewPage(_ filter: ReviewFilter, after: String?, size: Int, for caller: Caller) async throws -> (items: [ConflictView], next: String?) {
+        guard !filter.isEmpty else {
+            let items = try await conflicts(state: "open", after: after, limit: size, for: caller)
+            return (items, items.count == size ? items.last?.id : nil)
+        }
+        var found: [ConflictView] = []
+        var cursor = after
+        while true {
+            let page = try await conflicts(state: "open", after: cursor, limit: Self.conflictPageLimit, for: caller)
+            let communes = filter.commune.isEmpty ? [:] : try await reviewCommunes(for: page)
+            let names = filter.text.isEmpty ? ReviewPage.Names() : try await reviewNames(for: page)
+            for item in page where filter.admits(item, communeCode: communes[item.id], names: names) {
+                found.append(item)
+                if found.count == size { return (found, item.id) }
+            }
+            guard page.count == Self.conflictPageLimit, let last = page.last?.id else { return (found, nil) }
+            cursor = last
+        }
+    }
+
     /// Names to show reviewers instead of ids.
     func reviewNames(for conflicts: [ConflictView]) async throws -> ReviewPage.Names {
         try await storage.read { store in

@@ -42,6 +42,7 @@ public enum ReviewRoutes {
         HubRoute(method: "POST", path: "/review/logout"),
         HubRoute(method: "POST", path: "/review/resolve"),
         HubRoute(method: "GET", path: "/review/history"),
+        HubRoute(method: "GET", path: "/review/item"),
         HubRoute(method: "POST", path: "/review/revert"),
         HubRoute(method: "GET", path: "/"),
     ]
@@ -56,6 +57,7 @@ public enum ReviewRoutes {
         router.post("/review/logout") { request, _ in await desk.guarded { try await desk.logout(request) } }
         router.post("/review/resolve") { request, _ in await desk.guarded { try await desk.resolve(request) } }
         router.get("/review/history") { request, _ in await desk.guarded { try await desk.history(request) } }
+        router.get("/review/item") { request, _ in await desk.guarded { try await desk.item(request) } }
         router.post("/review/revert") { request, _ in await desk.guarded { try await desk.revert(request) } }
         // The hub's address alone leads to the desk (login first, when no session is open).
         router.get("/") { _, _ in await desk.guarded { Self.Desk.redirect("/review") } }
@@ -79,14 +81,29 @@ public enum ReviewRoutes {
             }
             // A page of the open items at a time (a district may hold thousands), and the
             // first of those a rule settled.
-            let after = request.uri.queryParameters["after"].map(String.init)
-            let open = try await store.conflicts(state: "open", after: after, limit: ReviewPage.pageSize, for: session.reviewer)
-            let settled = after == nil ? try await store.conflicts(state: "settled", limit: ReviewPage.pageSize, for: session.reviewer) : []
+            let query = request.uri.queryParameters
+            let after = query["after"].map(String.init)
+            let filter = ReviewFilter(kind: query["kind"].map(String.init) ?? "", commune: query["commune"].map(String.init) ?? "",
+                                      text: query["q"].map(String.init) ?? "")
+            let (open, next) = try await store.reviewPage(filter, after: after, size: ReviewPage.pageSize, for: session.reviewer)
+            let settled = after == nil && filter.isEmpty
+                ? try await store.conflicts(state: "settled", limit: ReviewPage.pageSize, for: session.reviewer) : []
             let conflicts = open + settled
             let html = ReviewPage.render(
                 conflicts: conflicts, names: try await store.reviewNames(for: conflicts), reviewer: session.reviewer.replica.rawValue,
-                csrf: session.csrf, notice: request.uri.queryParameters["done"].map { "Đã quyết định — decided: \($0)" },
-                next: open.count == ReviewPage.pageSize ? open.last?.id : nil)
+                csrf: session.csrf, notice: query["done"].map { "Đã quyết định — decided: \($0)" }, next: next, filter: filter)
+            return Self.html(html, status: .ok)
+        }
+
+        /// One item on a page of its own: an address a reviewer can send a colleague.
+        func item(_ request: Request) async throws -> Response {
+            guard let session = try await liveSession(request) else { return Self.redirect("/review") }
+            let id = request.uri.queryParameters["id"].map(String.init) ?? ""
+            guard let item = try await store.reviewItem(id, for: session.reviewer) else {
+                throw HubError(status: 404, code: "not_found", message: "Không có mục \(id). There is no review item \(id) at this hub.")
+            }
+            let html = ReviewPage.itemPage(item, names: try await store.reviewNames(for: [item]), reviewer: session.reviewer.replica.rawValue,
+                                           csrf: session.csrf)
             return Self.html(html, status: .ok)
         }
 

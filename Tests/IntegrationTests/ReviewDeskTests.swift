@@ -304,4 +304,72 @@ import TestSupport
         #expect(lines.contains { $0.hasPrefix("#1 ") && $0.contains("(reverted by #2)") }, "\(listed.output)")
         #expect(listed.output.contains("why: chọn nhầm bên") && listed.output.contains("why: bằng đại học đã xác minh"), "\(listed.output)")
     }
+
+    /// A district's volume: 300 people each holding three titles (300 holding items) in two
+    /// communes. The desk shows a page of 100; filtered to one commune it shows only that
+    /// commune's 150, a page at a time with the filter kept; a search finds one person by name
+    /// without accents; every item has an address of its own.
+    @Test func threeHundredItemsAreFilteredToOneCommuneAndPaged() throws {
+        let cluster = try SyncCluster(label: "reviewdesk-volume")
+        var sql = """
+            INSERT INTO titles(id, code, category, level) VALUES ('t1', 'chu_tich', 'cadre', 'commune'),
+                ('t2', 'pho_chu_tich', 'cadre', 'commune'), ('t3', 'van_phong', 'civil_servant', 'commune');
+
+            """
+        for index in 1...300 {
+            let (unit, letter) = index <= 150 ? ("unit-06913", "A") : ("unit-06916", "B")
+            let number = String(format: "%03d", index)
+            sql += "INSERT INTO persons(id, commune_id, full_name) VALUES ('p\(number)', '\(unit)', 'Người \(letter) \(number)');\n"
+            for title in 1...3 {
+                sql += "INSERT INTO positions(id, commune_id, unit_id, title_id, capacity) VALUES ('pos\(number)-\(title)', '\(unit)', '\(unit)', 't\(title)', 1);\n"
+                sql += "INSERT INTO assignments(id, commune_id, person_id, position_id, start_date) "
+                    + "VALUES ('a\(number)-\(title)', '\(unit)', 'p\(number)', 'pos\(number)-\(title)', '2024-01-02');\n"
+            }
+        }
+        try SQLiteShell.run(cluster.hub.database, "BEGIN;\n" + sql + "COMMIT;\n")
+        let file = cluster.directory.path("reviewer.credential")
+        try cluster.hub.issueCredential(for: "reviewer-1", into: file, reviewer: true)
+        let token = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        func cards(_ page: String) -> Int { page.components(separatedBy: "class=\"conflict\"").count - 1 }
+        /// The people named on a page ("A 001" for Người A 001).
+        func people(_ page: String) -> Set<String> {
+            Set(page.matches(of: /Người ([AB] \d{3})/).map { String($0.output.1) })
+        }
+
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(cluster.hub.url + "/review")
+        try browser.type(token, into: "#credential")
+        try browser.click("#login")
+        let first = try browser.source
+        #expect(cards(first) == 100 && first.contains("id=\"next-page\""), "a page of 100, and a link to the next")
+
+        try browser.type("06916", into: "input[name=\"commune\"]")
+        try browser.click("#apply-filter")
+        #expect(try browser.url.contains("commune=06916"), "a filtered page has an address of its own")
+        let filtered = try browser.source
+        #expect(cards(filtered) == 100 && people(filtered).count == 100 && people(filtered).allSatisfy { $0.hasPrefix("B ") },
+                "\(people(filtered).sorted().prefix(5))")
+        try browser.screenshot(to: cluster.directory.path("filtered.png"))
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review-filtered.png")
+        try? FileManager.default.copyItem(atPath: cluster.directory.path("filtered.png"), toPath: "/tmp/communesync-review-filtered.png")
+        try browser.click("#next-page")
+        #expect(try browser.url.contains("commune=06916"), "the filter is kept on the next page")
+        let second = try browser.source
+        #expect(cards(second) == 50 && !second.contains("id=\"next-page\""), "the last 50 of the commune's 150")
+        #expect(people(second).count == 50 && people(second).allSatisfy { $0.hasPrefix("B ") })
+        #expect(people(filtered).isDisjoint(with: people(second)))
+
+        try browser.open(cluster.hub.url + "/review?q=nguoi%20a%20015")
+        let found = try browser.source
+        #expect(cards(found) == 1 && found.contains("Người A 015"), "a name found without its accents")
+        try browser.open(cluster.hub.url + "/review?kind=seat")
+        #expect(try browser.source.contains("id=\"none-open\""), "no seat items here")
+
+        try browser.open(cluster.hub.url + "/review?q=p200")
+        try browser.click(".item-link")
+        let item = try browser.source
+        let address = try browser.url
+        #expect(address.contains("/review/item?id="), "\(address)")
+        #expect(item.contains("id=\"item-state\"") && cards(item) == 1 && item.contains("Người B 200"), "\(item)")
+    }
 }
