@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import Replica
 import SyncCore
@@ -79,8 +80,45 @@ enum Credentials {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         return zip(lhs, rhs).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// Passwords of reviewer accounts, for people to log in to the desk with a name instead of
+/// pasting a token. Kept where a token's digest is kept, as a slow salted hash (scrypt,
+/// about 16 MiB and tens of milliseconds per try), `scrypt$LOG2N$R$P$SALT$HASH` in base64:
+/// a copy of the hub's database does not give the passwords away cheaply.
+enum ReviewerPasswords {
+    static let prefix = "scrypt$"
+    static let log2Rounds = 14
+    static let blockSize = 8
+    static let parallelism = 1
+    static let minimumLength = 10
+
+    static func hash(_ password: String) throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let derived = try derive(password, salt: salt, log2Rounds: log2Rounds, blockSize: blockSize, parallelism: parallelism)
+        return "\(prefix)\(log2Rounds)$\(blockSize)$\(parallelism)$\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
+    }
+
+    static func isPasswordHash(_ stored: String) -> Bool { stored.hasPrefix(prefix) }
+
+    /// Whether `password` is the one `stored` was made from (compared in constant time).
+    static func matches(_ password: String, _ stored: String) -> Bool {
+        let parts = stored.dropFirst(prefix.count).split(separator: "$").map(String.init)
+        guard parts.count == 5, let log2 = Int(parts[0]), (10...20).contains(log2), let block = Int(parts[1]), (1...16).contains(block),
+            let lanes = Int(parts[2]), (1...4).contains(lanes), let salt = Data(base64Encoded: parts[3]), let expected = Data(base64Encoded: parts[4]),
+            let derived = try? derive(password, salt: Array(salt), log2Rounds: log2, blockSize: block, parallelism: lanes)
+        else { return false }
+        return Credentials.constantTimeEqual(Array(derived), Array(expected))
+    }
+
+    private static func derive(_ password: String, salt: [UInt8], log2Rounds: Int, blockSize: Int, parallelism: Int) throws -> [UInt8] {
+        let key = try KDF.Scrypt.deriveKey(
+            from: Array(password.utf8), salt: salt, outputByteCount: 32, rounds: 1 << log2Rounds, blockSize: blockSize, parallelism: parallelism)
+        return key.withUnsafeBytes { Array($0) }
     }
 }

@@ -211,6 +211,7 @@ public struct StoredCredential: Sendable, Equatable {
     public let replica: ReplicaID
     public let scope: String
     public let role: Caller.Role
+    /// The token's SHA-256 (hex), or for a reviewer account its password's scrypt hash (`ReviewerPasswords`).
     public let sha256: String
     public let issuedAt: String
     /// The scope unit's `effective_to`, read with the credential (nil while it is in force).

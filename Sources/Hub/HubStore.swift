@@ -168,6 +168,46 @@ public actor HubStore {
         return stored.role == caller.role && stored.sha256 == digest
     }
 
+    /// Sets (or replaces) the password of reviewer account `name`, for logging in to the desk
+    /// by name. Open sessions of the account end at their next page (`stillHolds`). A name
+    /// that holds a token (a reviewer's or an office's) is refused: a person's account and a
+    /// script's token are kept under different names.
+    public func setReviewerPassword(_ name: ReplicaID, password: String) async throws {
+        guard name != district else { throw HubError.badRequest("\(name) is this hub's own replica id (the district's): pick a person's name") }
+        guard password.count >= ReviewerPasswords.minimumLength else {
+            throw HubError.badRequest("a reviewer's password has at least \(ReviewerPasswords.minimumLength) characters")
+        }
+        let hash = try ReviewerPasswords.hash(password)
+        try await storage.write { store in
+            if let existing = try await store.credential(of: name), !ReviewerPasswords.isPasswordHash(existing.sha256) {
+                throw HubError(
+                    status: 409, code: "credential_exists",
+                    message: "\(name) holds a \(existing.role.rawValue)'s token (issued \(existing.issuedAt)): give the person's account "
+                        + "another name, or revoke the token first ('synchub credential revoke --replica \(name)')")
+            }
+            if try await store.replicaUse(name) != nil {
+                throw HubError(status: 409, code: "credential_exists",
+                               message: "\(name) names a commune office's replica (its changes are in the register): pick another name")
+            }
+            try await store.saveCredential(StoredCredential(
+                replica: name, scope: "*", role: .reviewer, sha256: hash, issuedAt: Date().formatted(.iso8601)))
+        }
+    }
+
+    /// The reviewer whose name and password these are. A wrong name and a wrong password are
+    /// refused alike, so the answer does not tell which names exist.
+    public func authenticateReviewer(name: String, password: String) async throws -> Caller {
+        let refused = HubError.unauthorized(
+            "Tên hoặc mật khẩu không đúng. The name or the password is wrong: check them, or ask the district's admin to set a new "
+                + "password ('synchub reviewer passwd NAME')")
+        guard let replica = ReplicaID(rawValue: name), !password.isEmpty,
+            let stored = try await storage.read({ try await $0.credential(of: replica) }),
+            stored.role == .reviewer, ReviewerPasswords.isPasswordHash(stored.sha256),
+            ReviewerPasswords.matches(password, stored.sha256)
+        else { throw refused }
+        return Caller(replica: stored.replica, scope: stored.scope, role: .reviewer, credentialDigest: stored.sha256)
+    }
+
     /// Revokes a credential: requests with it are refused from now on. True if there was one.
     public func revokeCredential(of holder: ReplicaID) async throws -> Bool {
         try await storage.write { try await $0.deleteCredential(of: holder) }

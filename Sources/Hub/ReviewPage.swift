@@ -219,15 +219,18 @@ enum ReviewPage {
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>
             <p id="message">\(escape(message))</p>
             <form method="post" action="/review/login"><input type="hidden" name="csrf" value="\(escape(csrf))">
-            <label>Mã truy cập của người xem xét <span class="en">reviewer credential</span>:
+            <p><label>Tên đăng nhập <span class="en">name</span>: <input type="text" id="name" name="name" size="20" autocomplete="username" required></label>
+            <label>Mật khẩu <span class="en">password</span>: <input type="password" id="password" name="password" size="20" autocomplete="current-password" required></label>
+            <button type="submit" id="login-password">Đăng nhập <span class="en">Log in</span></button></p></form>
+            <form method="post" action="/review/login"><input type="hidden" name="csrf" value="\(escape(csrf))">
+            <p><label>Hoặc mã truy cập của người xem xét <span class="en">or a reviewer credential</span>:
             <input type="password" id="credential" name="credential" size="70" autocomplete="off" required></label>
-            <button type="submit" id="login">Đăng nhập <span class="en">Log in</span></button></form>
+            <button type="submit" id="login">Đăng nhập <span class="en">Log in</span></button></p></form>
             </body></html>
 
             """
     }
 
-    /// A refused request, with the way back to the desk.
     /// Links between the desk's pages.
     static let navigation = """
         <p class="nav"><a id="nav-open" href="/review">Chờ quyết định <span class="en">Awaiting decision</span></a> · \
@@ -312,6 +315,7 @@ enum ReviewPage {
         return html + "</body></html>\n"
     }
 
+    /// A refused request, with the way back to the desk.
     static func refusalPage(_ message: String) -> String {
         head() + """
             <h1>Xem xét xung đột <span class="en">Conflict review</span></h1>

@@ -115,7 +115,10 @@ public enum ReviewRoutes {
                         + "from this desk: open the review page again and log in there."), status: .forbidden)
             }
             let credential = fields["credential"] ?? ""
-            let name = String(credential.trimmingCharacters(in: .whitespaces).prefix { $0 != "." }.prefix(64))
+            // A person logs in with a name and a password; a token names its holder before the '.'.
+            let account = (fields["name"] ?? "").trimmingCharacters(in: .whitespaces)
+            let password = fields["password"] ?? ""
+            let name = account.isEmpty ? String(credential.trimmingCharacters(in: .whitespaces).prefix { $0 != "." }.prefix(64)) : String(account.prefix(64))
             if case .throttled(let retryAfter, let startsBurst, let by) = throttle.check(address: address, name: name) {
                 if startsBurst {
                     logger.warning("review logins throttled", metadata: [
@@ -131,7 +134,8 @@ public enum ReviewRoutes {
             }
             let caller: Caller
             do {
-                caller = try await store.authenticate("Bearer " + credential)
+                caller = account.isEmpty
+                    ? try await store.authenticate("Bearer " + credential) : try await store.authenticateReviewer(name: account, password: password)
             } catch let refusal as HubError {
                 // A wrong credential counts towards throttling; of a burst only the first is logged.
                 let firstOfBurst = refusal.status == 401 ? throttle.failed(address: address, name: name) : true

@@ -372,4 +372,57 @@ import TestSupport
         #expect(address.contains("/review/item?id="), "\(address)")
         #expect(item.contains("id=\"item-state\"") && cards(item) == 1 && item.contains("Người B 200"), "\(item)")
     }
+
+    /// A person's account: `synchub reviewer add` with a password read from standard input,
+    /// kept only as an scrypt hash; the desk's name-and-password form logs in and out; a
+    /// wrong password is refused like an unknown name; a new password ends the open session;
+    /// a removed account logs in no more.
+    @Test func aReviewerAccountLogsInWithANameAndAPassword() throws {
+        let (cluster, _, _) = try deskWithAConflict("reviewdesk-password")
+        let hub = cluster.hub.url
+        func reviewer(_ arguments: [String], password: String? = nil) throws -> Programs.Completed {
+            try Programs.execute(Programs.path("synchub"), ["reviewer"] + arguments + ["--config", cluster.hub.config],
+                                 input: password.map { Data(($0 + "\n").utf8) })
+        }
+        let short = try reviewer(["add", "lan.nguyen"], password: "ngan")
+        #expect(short.status != 0 && short.output.contains("at least 10 characters"), "\(short.output)")
+        let added = try reviewer(["add", "lan.nguyen"], password: "Đầm Hà 2026 xem xét")
+        #expect(added.status == 0, "\(added.output)")
+        let kept = try SQLiteShell.run(cluster.hub.database, "SELECT sha256 FROM _sync_hub_credentials WHERE replica = 'lan.nguyen';")
+        #expect(kept.hasPrefix("scrypt$") && !kept.contains("2026"), "only a slow hash is kept: \(kept)")
+
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(hub + "/review")
+        try browser.type("lan.nguyen", into: "#name")
+        try browser.type("mật khẩu sai 123", into: "#password")
+        try browser.click("#login-password")
+        let wrong = try browser.source
+        #expect(wrong.contains("The name or the password is wrong") && !wrong.contains("<b>university</b>"), "\(wrong)")
+        try browser.type("lan.nguyen", into: "#name")
+        try browser.type("Đầm Hà 2026 xem xét", into: "#password")
+        try browser.click("#login-password")
+        let desk = try browser.source
+        #expect(desk.contains("<b>university</b>") && desk.contains("lan.nguyen"), "logged in by name: \(desk.prefix(2000))")
+        try browser.click("#logout")
+        #expect(try browser.source.contains("id=\"password\""), "logged out: the login form again")
+
+        // The same with curl, to hold a session open across a change of password.
+        let form = try CurlTool.send("GET", hub + "/review")
+        let posted = try CurlTool.send("POST", hub + "/review/login",
+                                       form: [("csrf", Self.csrf(in: form.body) ?? ""), ("name", "lan.nguyen"), ("password", "Đầm Hà 2026 xem xét")],
+                                       cookies: ["review_login": form.cookieValue("review_login") ?? ""])
+        let session = try #require(posted.cookieValue("review_session"), "\(posted.status) \(posted.body)")
+        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>university</b>"))
+        #expect(try reviewer(["passwd", "lan.nguyen"], password: "một mật khẩu mới 2027").status == 0)
+        let ended = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session])
+        #expect(ended.body.contains("id=\"password\"") && !ended.body.contains("<b>university</b>"), "a new password ends the session")
+
+        #expect(try reviewer(["remove", "lan.nguyen"]).status == 0)
+        let again = try CurlTool.send("GET", hub + "/review")
+        let refused = try CurlTool.send("POST", hub + "/review/login",
+                                        form: [("csrf", Self.csrf(in: again.body) ?? ""), ("name", "lan.nguyen"), ("password", "một mật khẩu mới 2027")],
+                                        cookies: ["review_login": again.cookieValue("review_login") ?? ""])
+        #expect(refused.status == 401 && refused.cookieValue("review_session") == nil)
+        #expect(try reviewer(["remove", "06913"]).status != 0, "an office's credential is not a reviewer account")
+    }
 }
