@@ -101,6 +101,8 @@ public protocol HubTransaction {
     nonisolated(nonsending) func feedEnd() async throws -> Int64
     /// `origin`'s changes in the feed above `counter`, in counter order, at most `limit`.
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change]
+    /// The latest changes the hub holds to one row (its history, for reviewers), newest first.
+    nonisolated(nonsending) func rowHistory(table: String, row: String, limit: Int) async throws -> [Change]
     /// How many changes the feed holds.
     nonisolated(nonsending) func feedCount() async throws -> Int
 

@@ -10,6 +10,8 @@ enum HubTables {
             seq INTEGER PRIMARY KEY, scope TEXT NOT NULL, origin TEXT NOT NULL, counter INTEGER NOT NULL,
             tbl TEXT NOT NULL, pk TEXT NOT NULL, col TEXT, val, hlc INTEGER NOT NULL, ctx TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_scope ON _sync_hub_feed(scope, seq);
+        -- A row's changes, for the history reviewers read beside a conflict.
+        CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_row ON _sync_hub_feed(tbl, pk, seq);
         -- A dot names one change: a replica that sends another change under a dot the hub
         -- holds has re-used its counters (restored or copied file), which a push checks here.
         CREATE UNIQUE INDEX IF NOT EXISTS _sync_hub_feed_by_dot ON _sync_hub_feed(origin, counter);

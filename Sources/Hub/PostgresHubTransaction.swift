@@ -196,6 +196,13 @@ struct PostgresHubTransaction: HubTransaction {
                             timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))))
     }
 
+    nonisolated(nonsending) func rowHistory(table: String, row: String, limit: Int) async throws -> [Change] {
+        try await session.rows(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE tbl = $1 AND pk = $2 ORDER BY seq DESC LIMIT $3",
+            [table, row, Int64(limit)]
+        ).map { row in try Self.feedEntry(row).change }
+    }
+
     nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
     }

@@ -185,6 +185,8 @@ enum PostgresRegisterSQL {
             seq bigint PRIMARY KEY, scope \(key), origin \(key), counter bigint NOT NULL,
             tbl \(key), pk \(key), col text, val text NOT NULL, hlc bigint NOT NULL, ctx text NOT NULL);
         CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_scope ON _sync_hub_feed(scope, seq);
+        -- A row's changes, for the history reviewers read beside a conflict.
+        CREATE INDEX IF NOT EXISTS _sync_hub_feed_by_row ON _sync_hub_feed(tbl, pk, seq);
         CREATE UNIQUE INDEX IF NOT EXISTS _sync_hub_feed_by_dot ON _sync_hub_feed(origin, counter);
         CREATE TABLE IF NOT EXISTS _sync_hub_refused(
             origin \(key), counter bigint NOT NULL, tbl text NOT NULL, pk text NOT NULL, col text,

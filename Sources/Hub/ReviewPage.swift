@@ -1,4 +1,6 @@
 import Foundation
+import Replica
+import SyncCore
 import SyncProtocol
 
 /// The review desk as a web page for district staff: server-rendered, no JavaScript, every
@@ -8,6 +10,10 @@ enum ReviewPage {
     struct Names {
         var people: [String: String] = [:]
         var units: [String: String] = [:]
+        /// Whose record an item is on (the person's name), by item id.
+        var subjects: [String: String] = [:]
+        /// The latest changes the hub holds to a field conflict's field, newest first, by item id.
+        var histories: [String: [Change]] = [:]
     }
 
     /// The page's only style sheet, inline; the Content-Security-Policy allows it by its hash
@@ -63,6 +69,21 @@ enum ReviewPage {
         return html + "</ul>\n</body></html>\n"
     }
 
+    /// A value as reviewers read it: the register's Vietnamese label, the code beside it.
+    static func valueCell(_ value: Value?, column: String) -> String {
+        guard let value, value != .null else { return "<b>(trống)</b> <span class=\"en\">empty</span>" }
+        let code = value.textValue ?? value.description
+        if let label = RegisterLabels.value(code, of: column) {
+            return "<b>\(escape(label))</b> <span class=\"en\">\(escape(code))</span>"
+        }
+        return "<b>\(escape(code))</b>"
+    }
+
+    /// A hybrid timestamp's wall-clock part as reviewers read it.
+    static func localTime(_ stamp: HybridTimestamp) -> String {
+        localTime(Date(timeIntervalSince1970: Double(stamp.rawValue >> 16) / 1000).formatted(.iso8601))
+    }
+
     /// The kinds of item a reviewer may narrow the desk to, with their labels.
     static let kinds = [
         ("field", "sửa đồng thời / edited concurrently"), ("seat", "nhiều người một chức danh / seat held twice"),
@@ -93,6 +114,11 @@ enum ReviewPage {
         var heading = label(conflict)
         if conflict.kind == "holding", let name = names.people[conflict.row] {
             heading = "Người \(name) (\(conflict.row)): kiêm nhiệm ngoài quy định (titles held outside the rules)"
+        }
+        if conflict.kind == "field" {
+            let whose = names.subjects[conflict.id].map { "\($0) — " } ?? ""
+            heading = "\(whose)\(RegisterLabels.table(conflict.table)) \(conflict.row): \(RegisterLabels.column(conflict.column)) "
+                + "bị sửa đồng thời (\(conflict.column) edited concurrently)"
         }
         var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3><a class=\"item-link\" href=\"\(escape(address))\">"
             + "\(escape(heading))</a></h3>\n"
@@ -173,9 +199,9 @@ enum ReviewPage {
             row("Người giữ chức danh <span class=\"en\">holder</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
             row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape("\($0.decisionNo ?? "?") (\($0.decisionDate ?? "?"))") })
         } else {
-            row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { "<b>\(escape($0.value?.description ?? "NULL"))</b>" })
+            row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { valueCell($0.value, column: conflict.column) })
             row("Thời điểm ghi <span class=\"en\">written</span>", conflict.sides.map { side in
-                escape(side.hlc.map { Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) } ?? "?")
+                escape(side.hlc.map { localTime(HybridTimestamp(rawValue: $0)) } ?? "?")
             })
         }
         row("Ghi bởi <span class=\"en\">written by</span>", conflict.sides.map { side in
@@ -186,6 +212,18 @@ enum ReviewPage {
             return "<label><input type=\"radio\" name=\"pick\" value=\"\(escape(pick))\"> chọn</label>"
         })
         html += "</table>\n"
+        if let history = names.histories[conflict.id], !history.isEmpty {
+            html += "<p>Lịch sử trường này <span class=\"en\">history of this field</span>, mới nhất trước <span class=\"en\">newest first</span>:</p>\n"
+                + "<ol class=\"history\">\n"
+            for change in history {
+                let origin = change.dot.replica.rawValue
+                let office = names.units[origin].map { "\($0) (\(origin))" } ?? origin
+                let what: String
+                if case .set(_, let value) = change.operation { what = valueCell(value, column: conflict.column) } else { what = "xoá hồ sơ (deleted)" }
+                html += "<li>\(escape(localTime(change.timestamp))) — \(escape(office)): \(what)</li>\n"
+            }
+            html += "</ol>\n"
+        }
         if !seat {
             html += "<p><label>Hoặc giá trị hợp nhất <span class=\"en\">or a merged value</span>: <input type=\"text\" name=\"value\"></label></p>\n"
         }
@@ -456,6 +494,19 @@ extension HubStore {
             }
             for origin in Set(conflicts.flatMap { $0.sides.compactMap(\.origin) }) {
                 names.units[origin] = try await store.unitName(code: origin)
+            }
+            for item in conflicts where item.kind == "field" {
+                // Whose record: the person itself, or the person a record of theirs names.
+                let person = item.table == "persons"
+                    ? item.row : try await store.values(table: item.table, row: item.row, columns: ["person_id"])["person_id"]?.textValue
+                if let person, let name = try await store.personName(person) { names.subjects[item.id] = name }
+                names.histories[item.id] = try await store.rowHistory(table: item.table, row: item.row, limit: 50).filter {
+                    if case .set(let column, _) = $0.operation { return column == item.column }
+                    return true
+                }.prefix(10).map { $0 }
+            }
+            for change in names.histories.values.joined() where names.units[change.dot.replica.rawValue] == nil {
+                names.units[change.dot.replica.rawValue] = try await store.unitName(code: change.dot.replica.rawValue)
             }
             return names
         }

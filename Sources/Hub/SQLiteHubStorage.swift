@@ -235,6 +235,15 @@ struct SQLiteHubTransaction: HubTransaction {
                       timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
     }
 
+    nonisolated(nonsending) func rowHistory(table: String, row: String, limit: Int) async throws -> [Change] {
+        var changes: [Change] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE tbl = ? AND pk = ? ORDER BY seq DESC LIMIT ?",
+            [.text(table), .text(row), .integer(Int64(limit))]
+        ) { row in changes.append(try Self.feedChange(row)) }
+        return changes
+    }
+
     nonisolated(nonsending) func feedCount() async throws -> Int {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }

@@ -49,14 +49,22 @@ import TestSupport
         let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
         try browser.open(cluster.hub.url + "/review")
         #expect(try browser.source.contains("id=\"credential\""), "the login form")
-        #expect(try !browser.source.contains("<b>university</b>"), "nothing of the register before login")
+        #expect(try !browser.source.contains("<b>đại học</b>"), "nothing of the register before login")
 
         try browser.type(token, into: "#credential")
         try browser.click("#login")
         let desk = try browser.source
         #expect(desk.contains("Xem xét xung đột"))
-        #expect(desk.contains("<b>university</b>") && desk.contains("<b>master</b>"), "both candidates on the page")
+        #expect(desk.contains("<b>đại học</b>") && desk.contains("<b>thạc sĩ</b>"), "both candidates on the page")
         #expect(desk.contains("Xã Quảng Tân (06913)"), "who wrote each side")
+        // Whose record and which field, in the reviewer's words; the field's history with who and when.
+        #expect(desk.contains("Nguyễn Văn A — hồ sơ p-a: trình độ chuyên môn bị sửa đồng thời"), "\(desk)")
+        #expect(desk.contains("<span class=\"en\">university</span>") && desk.contains("<span class=\"en\">master</span>"), "codes beside the labels")
+        let history = try #require(desk.components(separatedBy: "<ol class=\"history\">").dropFirst().first?.components(separatedBy: "</ol>").first,
+                                   "the field's history is on the card")
+        #expect(history.contains("Xã Quảng Tân (06913): <b>đại học</b>") && history.contains("<b>thạc sĩ</b>")
+                && history.contains("<b>cao đẳng</b>"), "both sides and the value before them: \(history)")
+        #expect(history.range(of: #"\d\d/\d\d/20\d\d \d\d:\d\d — "#, options: .regularExpression) != nil, "\(history)")
         #expect(try browser.url == cluster.hub.url + "/review", "the credential is in no address")
         let session = try #require(try browser.cookies().first { $0["name"] as? String == "review_session" })
         #expect(session["httpOnly"] as? Bool == true && session["sameSite"] as? String == "Strict", "\(session)")
@@ -89,7 +97,7 @@ import TestSupport
         let hub = cluster.hub.url
         let old = try CurlTool.send("GET", hub + "/review?token=" + token)
         #expect(old.status == 200 && old.body.contains("id=\"credential\"") && old.body.contains("no longer accepted in the page address"))
-        #expect(!old.body.contains("<b>university</b>") && old.setCookie("review_session") == nil, "a token in the URL logs nobody in")
+        #expect(!old.body.contains("<b>đại học</b>") && old.setCookie("review_session") == nil, "a token in the URL logs nobody in")
         Self.expectDeskHeaders(old, "the login page")
 
         let (posted, session) = try Self.login(hub, credential: token)
@@ -103,7 +111,7 @@ import TestSupport
         #expect(!cookie.contains(token) && session != nil)
 
         let desk = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session ?? ""])
-        #expect(desk.status == 200 && desk.body.contains("<b>university</b>"))
+        #expect(desk.status == 200 && desk.body.contains("<b>đại học</b>"))
         Self.expectDeskHeaders(desk, "the desk")
 
         // A login form that did not come from this desk (no matching cookie) logs nobody in.
@@ -117,7 +125,7 @@ import TestSupport
         let communeToken = try String(contentsOfFile: commune.credentialPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let (refused, session) = try Self.login(cluster.hub.url, credential: communeToken)
         #expect(refused.status == 403 && session == nil)
-        #expect(refused.body.contains("credential of commune office 06913") && !refused.body.contains("<b>university</b>"))
+        #expect(refused.body.contains("credential of commune office 06913") && !refused.body.contains("<b>đại học</b>"))
         Self.expectDeskHeaders(refused, "the refusal of a commune credential")
         let wrong = try Self.login(cluster.hub.url, credential: "reviewer-1.0000")
         #expect(wrong.reply.status == 401 && wrong.session == nil)
@@ -152,7 +160,7 @@ import TestSupport
         // Logout needs the token too: without it the session stays.
         let forgedLogout = try CurlTool.send("POST", hub + "/review/logout", form: [("csrf", "x")], cookies: ["review_session": session])
         #expect(forgedLogout.status == 403)
-        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>university</b>"))
+        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>đại học</b>"))
 
         let decided = try decide(csrf: csrf, cookie: session)
         #expect(decided.status == 303)
@@ -397,12 +405,12 @@ import TestSupport
         try browser.type("mật khẩu sai 123", into: "#password")
         try browser.click("#login-password")
         let wrong = try browser.source
-        #expect(wrong.contains("The name or the password is wrong") && !wrong.contains("<b>university</b>"), "\(wrong)")
+        #expect(wrong.contains("The name or the password is wrong") && !wrong.contains("<b>đại học</b>"), "\(wrong)")
         try browser.type("lan.nguyen", into: "#name")
         try browser.type("Đầm Hà 2026 xem xét", into: "#password")
         try browser.click("#login-password")
         let desk = try browser.source
-        #expect(desk.contains("<b>university</b>") && desk.contains("lan.nguyen"), "logged in by name: \(desk.prefix(2000))")
+        #expect(desk.contains("<b>đại học</b>") && desk.contains("lan.nguyen"), "logged in by name: \(desk.prefix(2000))")
         try browser.click("#logout")
         #expect(try browser.source.contains("id=\"password\""), "logged out: the login form again")
 
@@ -412,10 +420,10 @@ import TestSupport
                                        form: [("csrf", Self.csrf(in: form.body) ?? ""), ("name", "lan.nguyen"), ("password", "Đầm Hà 2026 xem xét")],
                                        cookies: ["review_login": form.cookieValue("review_login") ?? ""])
         let session = try #require(posted.cookieValue("review_session"), "\(posted.status) \(posted.body)")
-        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>university</b>"))
+        #expect(try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session]).body.contains("<b>đại học</b>"))
         #expect(try reviewer(["passwd", "lan.nguyen"], password: "một mật khẩu mới 2027").status == 0)
         let ended = try CurlTool.send("GET", hub + "/review", cookies: ["review_session": session])
-        #expect(ended.body.contains("id=\"password\"") && !ended.body.contains("<b>university</b>"), "a new password ends the session")
+        #expect(ended.body.contains("id=\"password\"") && !ended.body.contains("<b>đại học</b>"), "a new password ends the session")
 
         #expect(try reviewer(["remove", "lan.nguyen"]).status == 0)
         let again = try CurlTool.send("GET", hub + "/review")
