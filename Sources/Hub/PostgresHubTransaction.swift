@@ -47,6 +47,13 @@ struct PostgresHubTransaction: HubTransaction {
         return values
     }
 
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }
+        return try await session.rows("SELECT id FROM \(table) WHERE \(column) = $1 ORDER BY id LIMIT $2", [value, Int64(limit)])
+            .map { try $0.decode(String.self) }
+    }
+
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         let wanted = try columns.map { name in

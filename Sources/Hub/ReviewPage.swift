@@ -14,6 +14,25 @@ enum ReviewPage {
         var subjects: [String: String] = [:]
         /// The latest changes the hub holds to a field conflict's field, newest first, by item id.
         var histories: [String: [Change]] = [:]
+        /// A duplicate's records whole, by persons.id, for side-by-side reading.
+        var records: [String: PersonRecord] = [:]
+        /// Units named by their units.id (a duplicate's keeping commune): "name (code)".
+        var unitsByID: [String: String] = [:]
+    }
+
+    /// What a reviewer compares of two records that may be one person.
+    struct PersonRecord {
+        var details: [(label: String, value: String)] = []
+        var assignments: [String] = []
+        var ratings: [String] = []
+        var trainings: [String] = []
+    }
+
+    /// An ISO date as dd/mm/yyyy.
+    static func day(_ iso: String?) -> String {
+        guard let iso, iso.count >= 10 else { return iso ?? "?" }
+        let parts = iso.prefix(10).split(separator: "-")
+        return parts.count == 3 ? "\(parts[2])/\(parts[1])/\(parts[0])" : iso
     }
 
     /// The page's only style sheet, inline; the Content-Security-Policy allows it by its hash
@@ -147,9 +166,22 @@ enum ReviewPage {
         if conflict.kind == "duplicate" {
             row("Hồ sơ <span class=\"en\">record</span>", conflict.sides.map { escape($0.person ?? "?") })
             row("Họ và tên <span class=\"en\">full name</span>", conflict.sides.map { "<b>\(escape($0.fullName ?? "?"))</b>" })
-            row("Ngày sinh <span class=\"en\">birth date</span>", conflict.sides.map { escape($0.birthDate ?? "?") })
             row("Số CCCD <span class=\"en\">citizen id</span>", conflict.sides.map { escape($0.citizenID ?? "?") })
-            row("Xã quản lý <span class=\"en\">kept by commune</span>", conflict.sides.map { escape($0.commune ?? "?") })
+            row("Ngày sinh <span class=\"en\">birth date</span> (dd/mm/yyyy)", conflict.sides.map { escape(day($0.birthDate)) })
+            row("Xã quản lý <span class=\"en\">kept by commune</span>", conflict.sides.map {
+                escape(names.unitsByID[$0.commune ?? ""] ?? $0.commune ?? "?")
+            })
+            func listed(_ title: String, _ lines: (PersonRecord) -> [String]) {
+                row(title, conflict.sides.map { side in
+                    guard let record = names.records[side.person ?? ""] else { return "?" }
+                    let items = lines(record)
+                    return items.isEmpty ? "—" : "<ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
+                })
+            }
+            listed("Thông tin khác <span class=\"en\">other details</span>") { $0.details.map { "\($0.label): \($0.value)" } }
+            listed("Chức danh đã giữ <span class=\"en\">titles held</span>") { $0.assignments }
+            listed("Đánh giá, xếp loại <span class=\"en\">ratings</span>") { $0.ratings }
+            listed("Đào tạo, bồi dưỡng <span class=\"en\">trainings</span>") { $0.trainings }
             writtenBy()
             if let count = conflict.count, count > conflict.sides.count {
                 html += "<tr><td colspan=\"\(conflict.sides.count + 1)\">Còn \(count - conflict.sides.count) hồ sơ khác cùng số CCCD này "
@@ -485,6 +517,43 @@ extension HubStore {
         }
     }
 
+    /// One person's record with their assignments, ratings and trainings, as a reviewer
+    /// reads them beside another record of the same citizen id.
+    nonisolated(nonsending) static func personRecord(_ person: String, in store: any HubTransaction) async throws -> ReviewPage.PersonRecord {
+        var record = ReviewPage.PersonRecord()
+        let columns = ["phone", "gender", "ethnicity", "degree", "political_theory", "status", "party_member"]
+        let values = try await store.values(table: "persons", row: person, columns: columns)
+        for column in columns {
+            guard let value = values[column], value != .null else { continue }
+            let code = value.textValue ?? value.description
+            let shown = column == "party_member" ? (code == "1" ? "có" : "không") : (RegisterLabels.value(code, of: column) ?? code)
+            record.details.append((RegisterLabels.column(column), shown))
+        }
+        for id in try await store.rowIDs(table: "assignments", where: "person_id", is: person, limit: 20) {
+            let row = try await store.values(table: "assignments", row: id, columns: ["position_id", "start_date", "end_date", "decision_no"])
+            var title = row["position_id"]?.textValue ?? "?"
+            if let position = row["position_id"]?.textValue,
+                let titleID = try await store.values(table: "positions", row: position, columns: ["title_id"])["title_id"]?.textValue {
+                let named = try await store.values(table: "titles", row: titleID, columns: ["name_vi", "code"])
+                title = named["name_vi"]?.textValue ?? named["code"]?.textValue ?? title
+            }
+            let until = row["end_date"]?.textValue.map { " đến \(ReviewPage.day($0))" } ?? " (đang giữ / active)"
+            record.assignments.append("\(title): từ \(ReviewPage.day(row["start_date"]?.textValue))\(until)"
+                + (row["decision_no"]?.textValue.map { ", QĐ \($0)" } ?? ""))
+        }
+        for id in try await store.rowIDs(table: "evaluations", where: "person_id", is: person, limit: 20) {
+            let row = try await store.values(table: "evaluations", row: id, columns: ["year", "rating", "proposed_rating"])
+            let rating = (row["rating"]?.textValue ?? row["proposed_rating"]?.textValue).map { RegisterLabels.value($0, of: "rating") ?? $0 } ?? "?"
+            record.ratings.append("\(row["year"]?.description ?? "?"): \(rating)")
+        }
+        for id in try await store.rowIDs(table: "trainings", where: "person_id", is: person, limit: 20) {
+            let row = try await store.values(table: "trainings", row: id, columns: ["field", "course", "end_date"])
+            let field = row["field"]?.textValue.map { RegisterLabels.value($0, of: "field") ?? $0 } ?? "?"
+            record.trainings.append("\(field): \(row["course"]?.textValue ?? "?")" + (row["end_date"]?.textValue.map { " (\(ReviewPage.day($0)))" } ?? ""))
+        }
+        return record
+    }
+
     /// Names to show reviewers instead of ids.
     func reviewNames(for conflicts: [ConflictView]) async throws -> ReviewPage.Names {
         try await storage.read { store in
@@ -504,6 +573,13 @@ extension HubStore {
                     if case .set(let column, _) = $0.operation { return column == item.column }
                     return true
                 }.prefix(10).map { $0 }
+            }
+            for person in Set(conflicts.filter { $0.kind == "duplicate" }.flatMap { $0.sides.compactMap(\.person) }) {
+                names.records[person] = try await Self.personRecord(person, in: store)
+            }
+            for unit in Set(conflicts.filter { $0.kind == "duplicate" }.flatMap { $0.sides.compactMap(\.commune) }) {
+                let named = try await store.values(table: "units", row: unit, columns: ["name", "code"])
+                if let name = named["name"]?.textValue { names.unitsByID[unit] = "\(name) (\(named["code"]?.textValue ?? unit))" }
             }
             for change in names.histories.values.joined() where names.units[change.dot.replica.rawValue] == nil {
                 names.units[change.dot.replica.rawValue] = try await store.unitName(code: change.dot.replica.rawValue)

@@ -134,6 +134,13 @@ struct SQLiteHubTransaction: HubTransaction {
         return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))
     }
 
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
+        guard let described = schema(table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }
+        return try database.query("SELECT id FROM \(table) WHERE \(column) = ? ORDER BY id LIMIT ?", [.text(value), .integer(Int64(limit))])
+            .compactMap { $0[0].textValue }
+    }
+
     nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool {
         try database.scalar("SELECT 1 FROM assignments a WHERE a.id = ? AND \(AssignmentTerm.isActive("a"))", [.text(id)]) != nil
     }

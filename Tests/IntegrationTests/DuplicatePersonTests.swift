@@ -55,6 +55,12 @@ import TestSupport
         #expect(page.contains("2 hồ sơ cùng số CCCD \(Self.citizenID)") && page.contains("<b>Nguyễn Văn An</b>"), "\(page)")
         #expect(page.contains("Giữ hồ sơ này") && page.contains("Xã Quảng Tân (06913)") && page.contains("Xã Đầm Hà (06916)"))
         for record in ["p-dh", "p-qt"] { #expect(page.contains("name=\"pick\" value=\"\(record)\"")) }
+        // Both records whole: the birth date as dd/mm/yyyy, the commune that keeps each, and each
+        // one's titles, ratings and trainings side by side.
+        #expect(page.contains("03/02/1980"), "\(page)")
+        #expect(page.contains("Xã quản lý") && !page.contains(">unit-06916<"), "the keeping commune by name, not its units.id")
+        #expect(page.contains("QĐ 12/QĐ-UBND") && page.contains("QĐ 3/QĐ-UBND"), "each record's assignments: \(page)")
+        #expect(page.contains("2023: hoàn thành tốt nhiệm vụ") && page.contains("2024: hoàn thành xuất sắc nhiệm vụ"), "each record's ratings")
 
         // A pick that is neither record is refused (400 on the API), and nothing is written.
         let refused = try RawHTTP.send(
