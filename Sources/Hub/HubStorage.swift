@@ -175,6 +175,9 @@ public protocol HubTransaction {
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64
     /// Decisions newest first, those numbered below `before` when given: at most `limit`.
     nonisolated(nonsending) func reviews(before: Int64?, limit: Int) async throws -> [ReviewRecord]
+    /// Decisions that concern commune `scope` numbered above `after`, oldest first, at most
+    /// `limit`; and the number an office has then seen every decision through.
+    nonisolated(nonsending) func decisions(inScope scope: String, after: Int64, limit: Int) async throws -> (decisions: [ReviewRecord], through: Int64)
     /// Marks decision `id` as undone by decision `revert`.
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws
 
@@ -241,4 +244,9 @@ public struct ReviewRecord: Sendable, Equatable {
     public let previous: String
     public let reverts: Int64?
     public var revertedBy: Int64?
+    /// The communes (units.id) whose records the decided item names: their offices are told.
+    public var scopes: [String] = []
+
+    /// How `scopes` is kept: ",unit-a,unit-b," (a commune is found by its comma-wrapped id).
+    static func scopesText(_ scopes: [String]) -> String { scopes.isEmpty ? "" : "," + scopes.joined(separator: ",") + "," }
 }

@@ -560,8 +560,9 @@ public actor HubStore {
             guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
             for loser in holders where !keepers.contains(loser.assignment) {
                 guard try await store.isActiveAssignment(loser.assignment) else { continue }
-                let reason = "position conflict: seat kept by \(keeper.person) (decision \(keeper.decisionNo ?? "?") of "
-                    + "\(keeper.decisionDate ?? "?"), recorded at \(keeper.origin)) under rule \(conflict.rule); ended by the district hub"
+                // Written into the register, so in its language (EndedAssignments reads the prefix).
+                let reason = "\(AssignmentTerm.seatLostPrefix) \(keeper.person) giữ vị trí (quyết định \(keeper.decisionNo ?? "?") "
+                    + "ngày \(keeper.decisionDate ?? "?"), ghi tại \(keeper.origin)) theo quy tắc \(conflict.rule); huyện kết thúc phân công này"
                 // The day the review desk would give it for the same keeper (`AssignmentTerm.endDate`).
                 try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
                     start: loser.startDate, givingWayTo: keeper.startDate, reason: reason))
@@ -634,7 +635,10 @@ public actor HubStore {
 
     // MARK: Pull and snapshot
 
-    public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil) async throws -> PullResponse {
+    /// Decisions an office is told of with one pull, at most.
+    static let decisionsPerPull = 100
+
+    public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil, decided: Int64? = nil) async throws -> PullResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
         let seal = self.seal
@@ -648,13 +652,19 @@ public actor HubStore {
                 last = max(last, try await store.feedEnd())
             }
             let (arrived, departed) = try await moves(of: caller, after: after, through: last, in: store)
-            return PullResponse(
+            var response = PullResponse(
                 changes: ChangeGroup.group(entries.map(\.change)), next: last, more: more,
                 acknowledged: try await store.received(caller.replica), hub: district.rawValue,
                 time: Int64(Date().timeIntervalSince1970 * 1000),
                 rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules,
                 arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed,
                 incarnation: try await store.incarnations().last?.floor, seals: seal?.seals(of: entries.map(\.change), district: district))
+            if let decided {
+                let (decisions, through) = try await store.decisions(inScope: caller.scope, after: max(0, decided), limit: Self.decisionsPerPull)
+                response.decisions = decisions.isEmpty ? nil : decisions.map(Self.decisionView)
+                response.decidedThrough = through
+            }
+            return response
         }
         // Rows sent away: from now on the office knows they left (`refusalsOfMovedRows`).
         if response.departed != nil {

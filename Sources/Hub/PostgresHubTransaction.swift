@@ -376,6 +376,18 @@ struct PostgresHubTransaction: HubTransaction {
             [before ?? Int64.max, Int64(limit)]).compactMap(Self.reviewRecord)
     }
 
+    nonisolated(nonsending) func decisions(inScope scope: String, after: Int64, limit: Int) async throws -> (decisions: [ReviewRecord], through: Int64) {
+        let found = try await session.rows(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id > $1 AND strpos(scopes, $2) > 0 ORDER BY id LIMIT $3
+            """,
+            [after, "," + scope + ",", Int64(limit)]).compactMap(Self.reviewRecord)
+        if found.count == limit, let last = found.last?.id { return (found, last) }
+        let end = try await session.rows("SELECT coalesce(max(id), 0) FROM _sync_hub_reviews").first?.decode(Int64.self) ?? 0
+        return (found, max(after, end))
+    }
+
     private static func reviewRecord(_ row: PostgresRow) throws -> ReviewRecord? {
         let (id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, revertedBy) =
             try row.decode((Int64, String, String, String, String, String?, String?, Int64, String, Int64?, Int64?).self)
@@ -389,11 +401,12 @@ struct PostgresHubTransaction: HubTransaction {
         // Absent values travel as '' and 0 (no decision has number 0).
         try await session.rows(
             """
-            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts)
-            VALUES ($1, $2, $3, $4, _sync_untag_text($5), nullif($6, ''), $7, $8, nullif($9, 0)) RETURNING id
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, scopes)
+            VALUES ($1, $2, $3, $4, _sync_untag_text($5), nullif($6, ''), $7, $8, nullif($9, 0), $10) RETURNING id
             """,
             [review.conflict, review.reviewer.rawValue, review.at, review.reason, PostgresValueText.tag(review.pick),
-             review.value.map(PostgresValueText.tag) ?? "", Int64(review.wrote), review.previous, review.reverts ?? 0]
+             review.value.map(PostgresValueText.tag) ?? "", Int64(review.wrote), review.previous, review.reverts ?? 0,
+             ReviewRecord.scopesText(review.scopes)]
         ).first?.decode(Int64.self) ?? 0
     }
 

@@ -210,6 +210,7 @@ enum PostgresRegisterSQL {
             id bigserial PRIMARY KEY, conflict text NOT NULL, reviewer text NOT NULL, at text NOT NULL,
             reason text NOT NULL, pick text, value text, wrote bigint NOT NULL, previous text NOT NULL,
             reverts bigint, reverted_by bigint);
+        ALTER TABLE _sync_hub_reviews ADD COLUMN IF NOT EXISTS scopes text NOT NULL DEFAULT '';
         """
 
     /// Kinds added to `_sync_conflict_kind` after it was first created: a store of an older

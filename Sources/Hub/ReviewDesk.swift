@@ -90,10 +90,12 @@ extension HubStore {
         guard (1...Self.decisionPageLimit).contains(limit) else {
             throw HubError.badRequest("limit must be 1 to \(Self.decisionPageLimit), not \(limit); page on with before=NUMBER of the last one")
         }
-        return try await storage.read { try await $0.reviews(before: before, limit: limit) }.map { record in
-            DecisionView(id: record.id ?? 0, conflict: record.conflict, reviewer: record.reviewer.rawValue, at: record.at, reason: record.reason,
-                         pick: record.pick, value: record.value, wrote: record.wrote, reverts: record.reverts, revertedBy: record.revertedBy)
-        }
+        return try await storage.read { try await $0.reviews(before: before, limit: limit) }.map(Self.decisionView)
+    }
+
+    static func decisionView(_ record: ReviewRecord) -> DecisionView {
+        DecisionView(id: record.id ?? 0, conflict: record.conflict, reviewer: record.reviewer.rawValue, at: record.at, reason: record.reason,
+                     pick: record.pick, value: record.value, wrote: record.wrote, reverts: record.reverts, revertedBy: record.revertedBy)
     }
 
     public func resolve(_ request: ResolveRequest, by caller: Caller) async throws -> ResolveResponse {
@@ -172,7 +174,7 @@ extension HubStore {
                 writes = []
             }
             let review = try await decide(writes, conflict: request.id, reviewer: caller, reason: request.reason, pick: request.pick,
-                                          value: request.value, reverts: nil, in: store)
+                                          value: request.value, reverts: nil, scopes: try await Self.communes(of: record, in: store), in: store)
             // A delete writes no values to put back: kept with an empty record, it cannot be reverted.
             if deleting { try await store.districtDelete(table: record.table, row: record.row) }
             // Items the hub opened itself close with the decision: no merge or rule closes them.
@@ -205,8 +207,10 @@ extension HubStore {
                 throw HubError.badRequest("say why (reason): it is kept with the revert")
             }
             let previous = try JSONDecoder().decode([RowValues].self, from: Data(undone.previous.utf8))
+            var scopes: [String] = []
+            if let item = try await store.conflict(id: undone.conflict) { scopes = try await Self.communes(of: item, in: store) }
             let review = try await decide(previous, conflict: undone.conflict, reviewer: caller, reason: request.reason, pick: nil,
-                                          value: nil, reverts: request.review, in: store)
+                                          value: nil, reverts: request.review, scopes: scopes, in: store)
             try await store.markReverted(request.review, by: review)
             return (undone.conflict, review, previous.count)
         }
@@ -218,7 +222,7 @@ extension HubStore {
     /// overwrote), inside the caller's transaction. Returns the decision's number.
     private func decide(
         _ writes: [RowValues], conflict: String, reviewer: Caller, reason: String, pick: String?, value: Value?, reverts: Int64?,
-        in store: any HubTransaction
+        scopes: [String], in store: any HubTransaction
     ) async throws -> Int64 {
         var previous: [RowValues] = []
         for write in writes {
@@ -231,7 +235,30 @@ extension HubStore {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try await store.recordReview(ReviewRecord(
             conflict: conflict, reviewer: reviewer.replica, at: Date().formatted(.iso8601), reason: reason, pick: pick, value: value,
-            wrote: writes.count, previous: String(decoding: try encoder.encode(previous), as: UTF8.self), reverts: reverts))
+            wrote: writes.count, previous: String(decoding: try encoder.encode(previous), as: UTF8.self), reverts: reverts, scopes: scopes))
+    }
+
+    /// The communes (units.id) whose records an item names, whose offices are told of its
+    /// decision: a unit's item its commune (a hamlet's, the commune above it), a row's item
+    /// the commune that keeps the row, a duplicate's the communes keeping its records.
+    nonisolated(nonsending) static func communes(of record: ConflictRecord, in store: any HubTransaction) async throws -> [String] {
+        var units: Set<String> = []
+        if record.table == "units" {
+            let unit = try await store.values(table: "units", row: record.row, columns: ["kind", "parent_id"])
+            let kind = unit["kind"]?.textValue
+            if kind == "hamlet" || kind == "residential_group", let parent = unit["parent_id"]?.textValue {
+                units.insert(parent)
+            } else {
+                units.insert(record.row)
+            }
+        } else if let keeping = try? await store.values(table: record.table, row: record.row, columns: ["commune_id"])["commune_id"]?.textValue {
+            units.insert(keeping)
+        }
+        if record.kind == .duplicate {
+            // Its sides name the unit (units.id) that keeps each record.
+            units.formUnion(DuplicatePersons.sidesAndCount(record.sidesJSON).0.compactMap(\.commune))
+        }
+        return units.sorted()
     }
 
     /// The district write that ends an assignment (never deletes it) on the day
@@ -240,7 +267,7 @@ extension HubStore {
         _ assignment: String, start: String?, givingWayTo keeperStart: String?, reviewer: Caller, reason: String
     ) -> RowValues {
         RowValues(table: "assignments", row: assignment, values: AssignmentTerm.ending(
-            start: start, givingWayTo: keeperStart, reason: "ended on district review by \(reviewer.replica): \(reason)"))
+            start: start, givingWayTo: keeperStart, reason: "\(AssignmentTerm.reviewEndedPrefix) (\(reviewer.replica)): \(reason)"))
     }
 }
 

@@ -25,6 +25,11 @@ public final class SQLiteHubStorage: HubStorage {
                            message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
         }
         try replica.database.execute(HubTables.sql)
+        // Decisions name the communes they concern (offices learn them with their pulls);
+        // a hub file from before keeps its earlier decisions unnamed.
+        if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_reviews') WHERE name = 'scopes'") == nil {
+            try replica.database.execute("ALTER TABLE _sync_hub_reviews ADD COLUMN scopes TEXT NOT NULL DEFAULT ''")
+        }
         if let rules, try replica.rules != rules { try replica.adopt(rules) }
         self.replica = replica
         self.district = district
@@ -378,6 +383,17 @@ struct SQLiteHubTransaction: HubTransaction {
             [.integer(before ?? Int64.max), .integer(Int64(limit))]).compactMap(Self.reviewRecord)
     }
 
+    nonisolated(nonsending) func decisions(inScope scope: String, after: Int64, limit: Int) async throws -> (decisions: [ReviewRecord], through: Int64) {
+        let found = try database.query(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id > ? AND instr(scopes, ?) > 0 ORDER BY id LIMIT ?
+            """,
+            [.integer(after), .text("," + scope + ","), .integer(Int64(limit))]).compactMap(Self.reviewRecord)
+        if found.count == limit, let last = found.last?.id { return (found, last) }
+        return (found, max(after, try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0))
+    }
+
     private static func reviewRecord(_ row: [Value]) -> ReviewRecord? {
         guard let id = row[0].integerValue, let conflict = row[1].textValue, let reviewer = row[2].textValue.flatMap(ReplicaID.init(rawValue:)),
             let previous = row[8].textValue
@@ -392,12 +408,12 @@ struct SQLiteHubTransaction: HubTransaction {
         // The number the insert itself gave the decision, as PostgreSQL's store reads it back.
         let inserted = try database.query(
             """
-            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, scopes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
             [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
              review.pick.map(Value.text) ?? .null, review.value ?? .null, .integer(Int64(review.wrote)),
-             .text(review.previous), review.reverts.map(Value.integer) ?? .null])
+             .text(review.previous), review.reverts.map(Value.integer) ?? .null, .text(ReviewRecord.scopesText(review.scopes))])
         guard let id = inserted.first?.first?.integerValue else {
             throw HubError(status: 500, code: "review_not_kept",
                            message: "the hub's reviews table gave the decision no number, so nothing was written: run 'syncctl doctor' on the hub")

@@ -66,7 +66,9 @@ struct SyncRoutes {
         let after = try wire.integer("after", in: request) ?? 0
         let limit = try wire.pageSize(in: request, whenAbsent: limits.maxBatch)
         let rules = try wire.integer("rules", in: request).map(Int.init)
-        return try wire.reply(try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules), to: request)
+        let decided = try wire.integer("decided", in: request)
+        return try wire.reply(
+            try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided), to: request)
     }
 
     @Sendable func snapshot(_ request: Request, context: CallerContext) async throws -> Response {

@@ -13,6 +13,13 @@ public enum AssignmentTerm {
     }
 
     /// The columns to write to end an assignment on `date` (an ISO date) for `reason`.
+    /// How the `end_reason` of an assignment that lost its seat to another holder begins
+    /// (and, before the register was written in Vietnamese only, `seatLostPrefixBefore`).
+    public static let seatLostPrefix = "xung đột chức danh:"
+    public static let seatLostPrefixBefore = "position conflict:"
+    /// How the `end_reason` of an assignment a district reviewer ended begins.
+    public static let reviewEndedPrefix = "kết thúc theo quyết định xem xét của huyện"
+
     public static func ending(on date: String, reason: String) -> [String: Value] {
         ["end_date": .text(date), "end_reason": .text(reason)]
     }

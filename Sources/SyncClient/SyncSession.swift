@@ -318,7 +318,8 @@ public final class SyncSession {
         var checkpoint = try replica.meta("pull_checkpoint")?.integerValue ?? 0
         while true {
             let held = try replica.rules.version
-            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)")
+            let decided = try replica.decidedThrough
+            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)&decided=\(decided)")
             let changes = try Self.decode(reply.changes)
             let next = reply.next
             if reply.acknowledged != UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
@@ -337,6 +338,12 @@ public final class SyncSession {
                 try self.replica.setMeta("district_replica", .text(reply.hub))
                 try self.replica.setMeta("hub_rules_version", .text(String(reply.rulesVersion)))
                 if let rules = reply.rules { try self.replica.adopt(rules) }
+                if let through = reply.decidedThrough {
+                    try self.replica.keepDecisions((reply.decisions ?? []).map {
+                        KeptDecision(id: $0.id, conflict: $0.conflict, reviewer: $0.reviewer, at: $0.at, reason: $0.reason, pick: $0.pick,
+                                     value: $0.value, reverts: $0.reverts)
+                    }, through: through)
+                }
             }
             report.pulled += changes.count
             report.hubIncarnation = reply.incarnation ?? report.hubIncarnation

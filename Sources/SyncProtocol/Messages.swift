@@ -167,6 +167,11 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// Seals of the district's changes in this page, by counter in decimal: an office keeps
     /// them, to give the changes back to a hub put back from an older copy.
     public let seals: [String: String]?
+    /// The district's decisions on items that name the caller's records, numbered above the
+    /// `decided` the office sent (absent when it sent none): offices learn who decided what,
+    /// when and why. `decidedThrough`: send it as `decided` next time.
+    public var decisions: [DecisionView]? = nil
+    public var decidedThrough: Int64? = nil
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
                 rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil,

@@ -17,11 +17,18 @@ struct ConflictsCommand: ParsableCommand {
     func run() throws {
         let settings = try CommuneSettings.load(config)
         let replica = try Replica(openingExisting: settings.database, access: .readOnly)
-        let records = try replica.conflicts().filter { all || $0.state != .closed }
+        let every = try replica.conflicts()
+        let records = every.filter { all || $0.state != .closed }
+        // The district's decisions on items naming this office's records, told with pulls:
+        // the latest on each item says who decided what, when and why.
+        let decisions = try replica.decisions()
+        let latest = Dictionary(decisions.map { ($0.conflict, $0) }, uniquingKeysWith: { $0.id > $1.id ? $0 : $1 })
         // An office whose assignment the hub ended may never have seen the seat conflict
         // itself (the other holder and the end arrive together): the ended assignment says so.
         let ended = all ? try EndedAssignments.read(replica.database) : []
-        if records.isEmpty && ended.isEmpty { print("no conflicts") }
+        let held = Set(every.map(\.id))
+        let told = latest.values.filter { !held.contains($0.conflict) }.sorted { $0.id < $1.id }
+        if records.isEmpty && ended.isEmpty && told.isEmpty { print("no conflicts") }
         for record in records {
             let what: String
             switch record.kind {
@@ -31,10 +38,56 @@ struct ConflictsCommand: ParsableCommand {
             // Opened by the hub for its reviewers; an office's replica holds none of its own.
             case .duplicate, .placement, .deletion: what = "\(record.kind.rawValue) item of the district's review desk"
             }
-            print("\(record.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
+            // One vocabulary: open (awaiting district review), settled (by a rule), decided (by
+            // the district's reviewers), closed (the data no longer conflicts).
+            let decision = record.state == .closed ? latest[record.id] : nil
+            let state = decision == nil ? record.state.rawValue : "decided"
+            print("\(state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
+            if let decision { print("         " + Self.told(decision, record: record)) }
+        }
+        // Items the district decided that this replica never held itself (a duplicate person
+        // the hub found across offices, a seat another office also filled).
+        for decision in told {
+            print("decided  \(decision.conflict)  " + Self.told(decision, record: nil))
         }
         for assignment in ended {
             print("ended    assignments/\(assignment.id)  on \(assignment.endDate): \(assignment.reason)")
         }
+    }
+
+    /// A decision in the technician's words: the outcome, who decided, when (local time) and why.
+    static func told(_ decision: KeptDecision, record: ConflictRecord?) -> String {
+        let item = decision.conflict
+        var outcome: String
+        if let undone = decision.reverts {
+            outcome = "decision #\(undone) undone: the values before it written back"
+        } else if let value = decision.value {
+            outcome = "kept the value \(value)"
+        } else if item.hasSuffix("/" + ConflictRecord.seatColumn) {
+            outcome = "assignment \(decision.pick ?? "?") keeps the seat; the other holders end"
+        } else if item.hasSuffix("/*duplicate") {
+            outcome = "record \(decision.pick ?? "?") is kept; the others are merged into it"
+        } else if item.hasSuffix("/*deletion") {
+            outcome = decision.pick == "delete" ? "the record is deleted everywhere" : "the record is kept"
+        } else if item.contains("/*") && !item.hasSuffix("/*placement") {
+            outcome = "assignment(s) \(decision.pick ?? "?") end"
+        } else if item.hasSuffix("/*placement") {
+            outcome = "placement in \(decision.pick ?? "?") confirmed"
+        } else if let pick = decision.pick, let side = record?.fieldSides.first(where: { $0.dot.description == pick }) {
+            outcome = "kept the value \(side.value) (written at \(side.dot.replica))"
+        } else {
+            outcome = "kept the side \(decision.pick ?? "?")"
+        }
+        return "decision #\(decision.id): \(outcome); decided by \(decision.reviewer) on \(localTime(decision.at)); why: \(decision.reason)"
+    }
+
+    /// An ISO 8601 instant as dd/mm/yyyy HH:mm on this computer's clock.
+    static func localTime(_ iso: String) -> String {
+        guard let date = try? Date(iso, strategy: .iso8601) else { return iso }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "dd/MM/yyyy HH:mm"
+        return formatter.string(from: date)
     }
 }

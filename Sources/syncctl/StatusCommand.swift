@@ -78,7 +78,7 @@ enum StatusText {
             "  last push acked    \(report.lastPushAckAt ?? "never")",
             "  last pull          \(report.lastPullAt ?? "never")",
             "  not yet at hub     \(report.unackedChanges) changes, oldest \(age(report.oldestUnackedAgeSeconds))",
-            "  conflicts          \(report.openConflicts) open, \(report.awaitingReview) awaiting district review",
+            "  conflicts          \(report.awaitingReview) awaiting district review, \(report.openConflicts - report.awaitingReview) settled by a rule",
             "  schema / rules     \(report.schemaVersion) / \(report.rulesVersion)"
                 + (report.hubRulesVersion.map { $0 != report.rulesVersion ? " (the hub has \($0))" : "" } ?? ""),
             "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",

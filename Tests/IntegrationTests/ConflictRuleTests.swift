@@ -68,7 +68,7 @@ import TestSupport
         // The loser started after the keeper: it ends on its own start, never before it.
         #expect(holders == "as-commune|2024-05-01|1\nas-district||0", "\(holders)")
         let reason = try SQLiteShell.run(commune.database, "SELECT end_reason FROM assignments WHERE id = 'as-commune';")
-        #expect(reason.contains("seat kept by p-b") && reason.contains("7/QĐ-UBND huyện") && reason.contains("district-wins"))
+        #expect(reason.contains("p-b giữ vị trí") && reason.contains("7/QĐ-UBND huyện") && reason.contains("district-wins"), "\(reason)")
         // The hub saw the seat filled twice: recorded with both candidates, decisions and
         // origins, closed once the loser was ended. The commune received the district's holder
         // together with the ending, so its seat never went over capacity.
@@ -78,7 +78,7 @@ import TestSupport
         #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM _sync_conflicts WHERE pk = 'seat-ct' AND state <> 'closed';") == "0")
         // The office whose appointment lost still learns of it.
         let listed = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config])
-        #expect(listed.output.contains("ended    assignments/as-commune  on 2024-05-01: position conflict: seat kept by p-b"), "\(listed.output)")
+        #expect(listed.output.contains("ended    assignments/as-commune  on 2024-05-01: xung đột chức danh: p-b giữ vị trí"), "\(listed.output)")
     }
 
     @Test func aSeatUnderTheReviewRuleWaitsForAReviewerWhoseDecisionReachesTheCommune() throws {
@@ -111,6 +111,12 @@ import TestSupport
             #expect(try SQLiteShell.run(database, "SELECT state FROM _sync_conflicts WHERE pk = 'seat-ct';") == "closed")
         }
         #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reviewer, reason FROM _sync_hub_reviews;") == "can-bo-noi-vu|quyết định của xã đúng thẩm quyền")
+        // The office learns the outcome, who decided, when and why; no English in the register.
+        let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config]).output
+        #expect(told.contains("decided  positions/seat-ct/*holders"), "\(told)")
+        #expect(told.contains("decision #1: assignment as-commune keeps the seat; the other holders end; decided by can-bo-noi-vu on ")
+                && told.contains("why: quyết định của xã đúng thẩm quyền"), "\(told)")
+        #expect(told.contains("ended    assignments/as-district") && told.contains("kết thúc theo quyết định xem xét của huyện (can-bo-noi-vu)"), "\(told)")
     }
 
     @Test func concurrentFieldEditsFollowTheirColumnsRulesAndAReviewDecisionClosesTheItemEverywhere() throws {
@@ -148,6 +154,12 @@ import TestSupport
         }
         // The commune holds the hub's rule version.
         #expect(try commune.status().json["rules_version"] as? Int == 3)
+        let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config]).output
+        #expect(told.contains("decided  persons/p-a/degree") && told.contains("kept the value university (written at 06913)")
+                && told.contains("decided by reviewer-1 on ") && told.contains("why: bằng đại học đã xác minh"), "\(told)")
+        #expect(told.contains("settled  evaluations/e-a/rating"), "one word for what a rule settled: \(told)")
+        let status = try Programs.run("syncctl", ["status", "--config", commune.config]).output
+        #expect(status.contains("0 awaiting district review, 1 settled by a rule"), "\(status)")
 
         // The decision is reverted: the value shown before it comes back everywhere.
         let decision = try #require(try SQLiteShell.run(cluster.hub.database, "SELECT id FROM _sync_hub_reviews;").split(separator: "\n").first.flatMap { Int64($0) })
@@ -157,6 +169,8 @@ import TestSupport
         #expect(converge(cluster, commune))
         #expect(try SQLiteShell.run(commune.database, "SELECT degree FROM persons WHERE id = 'p-a';") == "master")
         #expect(try SQLiteShell.run(cluster.hub.database, "SELECT id, reverts, reverted_by FROM _sync_hub_reviews ORDER BY id;") == "1||2\n2|1|")
+        let undone = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config]).output
+        #expect(undone.contains("decision #2: decision #1 undone") && undone.contains("why: nhầm hồ sơ"), "\(undone)")
         let again = try Programs.run("syncctl", ["review", "revert", String(decision), "--reason", "x", "--hub", cluster.hub.url, "--credential-file", reviewer])
         #expect(again.status != 0 && again.output.contains("already reverted"))
     }

@@ -79,6 +79,12 @@ import TestSupport
         #expect(try JSONDecoder().decode([ConflictView].self, from: Data(stillOpen.output.utf8)).isEmpty)
 
         for office in [quangTan, damHa] { #expect(try office.syncOnce().status == 0) }
+        // Both offices whose records the item named are told the outcome and who decided it.
+        for office in [quangTan, damHa] {
+            let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", office.config]).output
+            #expect(told.contains("decided  persons/\(Self.citizenID)/*duplicate") && told.contains("record p-qt is kept")
+                    && told.contains("decided by can-bo-noi-vu") && told.contains("why: cùng một người, đã đối chiếu CCCD"), "\(office.code): \(told)")
+        }
         // Đầm Hà's rows now name the kept record and stay Đầm Hà's; its own record is marked merged.
         #expect(try SQLiteShell.run(damHa.database, "SELECT id, person_id, commune_id FROM assignments;") == "as-dh|p-qt|unit-06916")
         #expect(try SQLiteShell.run(damHa.database, "SELECT id, person_id, commune_id FROM evaluations;") == "ev-dh|p-qt|unit-06916")
