@@ -18,6 +18,10 @@ enum ReviewPage {
         var records: [String: PersonRecord] = [:]
         /// Units named by their units.id (a duplicate's keeping commune): "name (code)".
         var unitsByID: [String: String] = [:]
+        /// Titles' Vietnamese names by code.
+        var titles: [String: String] = [:]
+        /// Headings in the reviewer's words, by item id (a seat's title and commune, a quota's unit).
+        var headings: [String: String] = [:]
     }
 
     /// What a reviewer compares of two records that may be one person.
@@ -134,6 +138,7 @@ enum ReviewPage {
         if conflict.kind == "holding", let name = names.people[conflict.row] {
             heading = "Người \(name) (\(conflict.row)): kiêm nhiệm ngoài quy định (titles held outside the rules)"
         }
+        if let named = names.headings[conflict.id] { heading = named }
         if conflict.kind == "field" {
             let whose = names.subjects[conflict.id].map { "\($0) — " } ?? ""
             heading = "\(whose)\(RegisterLabels.table(conflict.table)) \(conflict.row): \(RegisterLabels.column(conflict.column)) "
@@ -219,7 +224,9 @@ enum ReviewPage {
             row("Số chức danh của người này ở đây <span class=\"en\">titles this person holds here</span>", conflict.sides.map {
                 String(held[$0.person ?? ""] ?? 0)
             })
-            row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { escape($0.title ?? "?") })
+            row("Chức danh <span class=\"en\">title</span>", conflict.sides.map { side in
+                escape(side.title.map { code in names.titles[code].map { "\($0) (\(code))" } ?? code } ?? "?")
+            })
             row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape($0.decisionNo ?? "?") })
             row("Kết thúc <span class=\"en\">end this one</span>", conflict.sides.map { side in
                 "<label><input type=\"checkbox\" name=\"pick\" value=\"\(escape(side.assignment ?? ""))\"> chọn</label>"
@@ -580,6 +587,32 @@ extension HubStore {
             for unit in Set(conflicts.filter { $0.kind == "duplicate" }.flatMap { $0.sides.compactMap(\.commune) }) {
                 let named = try await store.values(table: "units", row: unit, columns: ["name", "code"])
                 if let name = named["name"]?.textValue { names.unitsByID[unit] = "\(name) (\(named["code"]?.textValue ?? unit))" }
+            }
+            for code in Set(conflicts.filter { $0.kind == "holding" || $0.kind == "quota" }.flatMap { $0.sides.compactMap(\.title) }) {
+                if let id = try await store.rowIDs(table: "titles", where: "code", is: code, limit: 1).first,
+                    let name = try await store.values(table: "titles", row: id, columns: ["name_vi"])["name_vi"]?.textValue {
+                    names.titles[code] = name
+                }
+            }
+            for item in conflicts where item.kind == "seat" || item.kind == "quota" {
+                if item.kind == "quota" {
+                    let unit = try await store.values(table: "units", row: item.row, columns: ["name", "code"])
+                    let category = String(item.column.dropFirst(HoldingCheck.quotaPrefix.count))
+                    names.headings[item.id] = "\(unit["name"]?.textValue ?? item.row) (\(unit["code"]?.textValue ?? "?")): vượt định biên "
+                        + "\(RegisterLabels.value(category, of: "category") ?? category) (over quota)"
+                } else {
+                    let seat = try await store.values(table: "positions", row: item.row, columns: ["title_id", "commune_id", "seat_no"])
+                    var title = seat["title_id"]?.textValue ?? "?"
+                    if let id = seat["title_id"]?.textValue, let named = try await store.values(table: "titles", row: id, columns: ["name_vi"])["name_vi"]?.textValue {
+                        title = named
+                    }
+                    var commune: String?
+                    if let unit = seat["commune_id"]?.textValue {
+                        commune = try await store.values(table: "units", row: unit, columns: ["name"])["name"]?.textValue
+                    }
+                    names.headings[item.id] = "Vị trí \(title)\(commune.map { " — \($0)" } ?? "") (\(item.row)): "
+                        + "nhiều người giữ hơn số chỗ (seat held by more people than it has places)"
+                }
             }
             for change in names.histories.values.joined() where names.units[change.dot.replica.rawValue] == nil {
                 names.units[change.dot.replica.rawValue] = try await store.unitName(code: change.dot.replica.rawValue)

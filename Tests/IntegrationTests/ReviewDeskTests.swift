@@ -270,6 +270,13 @@ import TestSupport
         let after = try browser.source
         #expect(after.contains("id=\"notice\"") && after.contains("id=\"none-open\""), "\(after)")
         #expect(try ended() == "a1,a3")
+
+        // The commune's office is told: the titles that end, who decided, why.
+        let office = try cluster.addCommune("06913")
+        #expect(try office.syncOnce().status == 0)
+        let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", office.config]).output
+        #expect(told.contains("decided  units/unit-06913/*quota:cadre_civil_servant") && told.contains("assignment(s) a1,a3 end")
+                && told.contains("decided by reviewer-1") && told.contains("why: thừa định biên; ông An nghỉ cả hai chức danh"), "\(told)")
     }
 
     /// The hub's bare address leads to the desk; a decision made there is listed on the history
