@@ -151,6 +151,13 @@ public protocol HubTransaction {
     /// Keeps refusals of `origin`'s changes (one already kept under the same dot stays).
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws
 
+    // MARK: Offices at a glance
+
+    /// Keeps what an office said of itself with its latest pull (`OfficeFacts` as JSON).
+    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws
+    /// What every office said of itself last, and when.
+    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)]
+
     // MARK: Credentials
 
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential?

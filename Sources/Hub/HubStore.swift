@@ -20,6 +20,8 @@ public actor HubStore {
     /// Seals the district's changes in pulls, and checks those offices give back (nil: none
     /// are sealed, none taken back). `useSeal` sets it.
     var seal: DistrictSeal?
+    /// When each office's facts were last written, and what they were (`noteOffice`).
+    var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts)] = [:]
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024
     /// How far past the last counter the hub settled of a replica a pushed counter may be.

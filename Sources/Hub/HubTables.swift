@@ -68,6 +68,8 @@ enum HubTables {
         -- Every reviewer decision: who, when, why, what was written, and the values it
         -- overwrote (previous, JSON) so that it can be reverted; a revert is a decision too
         -- (reverts = the decision it undid; that one's reverted_by points back).
+        -- What each office said of itself with its latest pull (OfficeFacts), for the district.
+        CREATE TABLE IF NOT EXISTS _sync_hub_offices(replica TEXT PRIMARY KEY NOT NULL, seen_at TEXT NOT NULL, facts TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id INTEGER PRIMARY KEY, conflict TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL,
             reason TEXT NOT NULL, pick TEXT, value, wrote INTEGER NOT NULL, previous TEXT NOT NULL,

@@ -214,6 +214,21 @@ struct PostgresHubTransaction: HubTransaction {
         Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
     }
 
+    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws {
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_offices(replica, seen_at, facts) VALUES ($1, $2, $3)
+            ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, facts = excluded.facts
+            """, [replica.rawValue, seenAt, facts])
+    }
+
+    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {
+        try await session.rows("SELECT replica, seen_at, facts FROM _sync_hub_offices ORDER BY replica").compactMap { row in
+            let (replica, seenAt, facts) = try row.decode((String, String, String).self)
+            return ReplicaID(rawValue: replica).map { ($0, seenAt, facts) }
+        }
+    }
+
     // MARK: What replicas delivered
 
     nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64 {

@@ -260,6 +260,18 @@ struct SQLiteHubTransaction: HubTransaction {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
 
+    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws {
+        try database.run("INSERT OR REPLACE INTO _sync_hub_offices(replica, seen_at, facts) VALUES (?, ?, ?)",
+                         [.text(replica.rawValue), .text(seenAt), .text(facts)])
+    }
+
+    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {
+        try database.query("SELECT replica, seen_at, facts FROM _sync_hub_offices ORDER BY replica").compactMap { row in
+            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)) else { return nil }
+            return (replica, row[1].textValue ?? "", row[2].textValue ?? "")
+        }
+    }
+
     // MARK: What replicas delivered
 
     nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64 {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import SyncConfig
@@ -67,8 +68,9 @@ struct SyncRoutes {
         let limit = try wire.pageSize(in: request, whenAbsent: limits.maxBatch)
         let rules = try wire.integer("rules", in: request).map(Int.init)
         let decided = try wire.integer("decided", in: request)
-        return try wire.reply(
-            try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided), to: request)
+        let response = try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided)
+        await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!])
+        return try wire.reply(response, to: request)
     }
 
     @Sendable func snapshot(_ request: Request, context: CallerContext) async throws -> Response {

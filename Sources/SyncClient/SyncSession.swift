@@ -110,6 +110,10 @@ public final class SyncSession {
 
     /// What the last round (or the last push or pull on its own) did.
     public var lastReport: RoundReport { report }
+    /// Why the last round failed (told to the hub with the next pull), nil after one that worked.
+    var lastFailure: String?
+    /// The clock offset measured at the last pull that answered.
+    var lastClockOffset: Double?
 
     public init(
         replica: Replica, hubURL: String, credential: String, caFile: String? = nil, allowInsecureHTTP: Bool = false,
@@ -131,17 +135,33 @@ public final class SyncSession {
     /// compare the replica with the hub by content.
     public func round(digestInterval: Double? = nil) throws -> RoundReport {
         report = RoundReport()
-        if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
-        try resetClearedRows()
-        try push()
         do {
-            try pull()
-        } catch SyncError.refused(let status, let code, let message) where code == "unit_ended" {
-            throw SyncError.refused(status: status, code: code, message: message + (try handOver()))
+            if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
+            try resetClearedRows()
+            try push()
+            do {
+                try pull()
+            } catch SyncError.refused(let status, let code, let message) where code == "unit_ended" {
+                throw SyncError.refused(status: status, code: code, message: message + (try handOver()))
+            }
+            if let incarnation = report.hubIncarnation, try isNewIncarnation(incarnation) { try giveBackDistrictChanges() }
+            if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
+        } catch {
+            lastFailure = "\(error)"
+            throw error
         }
-        if let incarnation = report.hubIncarnation, try isNewIncarnation(incarnation) { try giveBackDistrictChanges() }
-        if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
+        lastFailure = nil
         return report
+    }
+
+    /// What this office tells the hub about itself with a pull (`OfficeFacts`).
+    func officeFacts() -> OfficeFacts? {
+        guard let health = try? ReplicaHealth.read(path: replica.database.path) else { return nil }
+        return OfficeFacts(
+            version: Release.version, unsent: health.unackedChanges,
+            oldestUnsentS: health.oldestUnackedWrittenAt.map { Int(max(0, clock().timeIntervalSince($0))) },
+            refusedRows: health.refusedRows, clockOffsetS: lastClockOffset, freeDiskBytes: health.freeDiskBytes,
+            rulesVersion: Int(health.rulesVersion), lastError: lastFailure)
     }
 
     /// Sends every folded change the hub has not settled, oldest first. Refused changes are
@@ -319,7 +339,9 @@ public final class SyncSession {
         while true {
             let held = try replica.rules.version
             let decided = try replica.decidedThrough
-            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)&decided=\(decided)")
+            let facts = officeFacts().map { ["\(OfficeFacts.header): \($0.headerValue)"] } ?? []
+            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)&decided=\(decided)",
+                                     extraHeaders: facts)
             let changes = try Self.decode(reply.changes)
             let next = reply.next
             if reply.acknowledged != UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {
@@ -328,6 +350,7 @@ public final class SyncSession {
                 return try pull()
             }
             report.clockSkewSeconds = Date().timeIntervalSince1970 - Double(reply.time) / 1000
+            lastClockOffset = report.clockSkewSeconds
             let arriving = try fetchWhole(reply.arrived ?? [])
             let leaving = (reply.departed ?? []).map { RowKey(table: $0.table, row: $0.row) }
             let district = changes.filter { $0.dot.replica.rawValue == reply.hub }
@@ -426,18 +449,18 @@ public final class SyncSession {
     }
 
     /// One request with the credential and versions; a JSON reply or a typed error.
-    func exchange<Reply: Decodable>(_ reply: Reply.Type, _ method: String, _ path: String) throws -> Reply {
-        try exchange(reply, method, path, body: Optional<PushRequest>.none)
+    func exchange<Reply: Decodable>(_ reply: Reply.Type, _ method: String, _ path: String, extraHeaders: [String] = []) throws -> Reply {
+        try exchange(reply, method, path, body: Optional<PushRequest>.none, extraHeaders: extraHeaders)
     }
 
     func exchange<Reply: Decodable, Body: Encodable>(
-        _ reply: Reply.Type, _ method: String, _ path: String, body: Body?
+        _ reply: Reply.Type, _ method: String, _ path: String, body: Body?, extraHeaders: [String] = []
     ) throws -> Reply {
         var headers = [
             "Authorization: Bearer \(credential)",
             "\(WireVersion.protocolHeader): \(WireVersion.protocolVersion)",
             "\(WireVersion.schemaHeader): \(replica.schema.version)",
-        ]
+        ] + extraHeaders
         var payload: [UInt8]?
         if let body {
             payload = Gzip.compress(Array(try JSONEncoder().encode(body)))
