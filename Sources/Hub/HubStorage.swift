@@ -62,6 +62,8 @@ public protocol HubTransaction {
     nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value]
     /// Columns of a register row as they are now (NULL for each when the row is absent).
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value]
+    /// Every row of register `table`, `columns` of each (what reports read, in bulk).
+    nonisolated(nonsending) func tableRows(table: String, columns: [String]) async throws -> [[Value]]
     /// Ids of the rows of register `table` whose `column` is `value` (a person's assignments,
     /// ratings, trainings), in id order, at most `limit`.
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String]

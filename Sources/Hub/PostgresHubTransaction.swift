@@ -47,6 +47,21 @@ struct PostgresHubTransaction: HubTransaction {
         return values
     }
 
+    nonisolated(nonsending) func tableRows(table: String, columns: [String]) async throws -> [[Value]] {
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        let select = try columns.map { name -> String in
+            if name == "id" { return "r.id::text" }
+            guard let column = described.columns.first(where: { $0.name == name }) else { throw ApplyError.unknownColumn(table: table, column: name) }
+            return PostgresRegisterSQL.tagged(column, of: "r")
+        }.joined(separator: ", ")
+        return try await session.rows("SELECT \(select) FROM \(table) r").map { row in
+            try row.makeRandomAccess().enumerated().map { index, cell in
+                if columns[index] == "id" { return .text(try cell.decode(String.self)) }
+                return PostgresValueText.value(try cell.decode(String.self)) ?? .null
+            }
+        }
+    }
+
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }

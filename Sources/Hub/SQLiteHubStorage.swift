@@ -139,6 +139,14 @@ struct SQLiteHubTransaction: HubTransaction {
         return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))
     }
 
+    nonisolated(nonsending) func tableRows(table: String, columns: [String]) async throws -> [[Value]] {
+        guard let described = schema(table) else { throw ApplyError.unknownTable(table) }
+        for column in columns where column != "id" && !described.columns.contains(where: { $0.name == column }) {
+            throw ApplyError.unknownColumn(table: table, column: column)
+        }
+        return try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table)")
+    }
+
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
         guard let described = schema(table) else { throw ApplyError.unknownTable(table) }
         guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }

@@ -12,7 +12,6 @@ public enum AssignmentTerm {
         "(\(alias).end_date IS NULL OR \(alias).end_date = '')"
     }
 
-    /// The columns to write to end an assignment on `date` (an ISO date) for `reason`.
     /// How the `end_reason` of an assignment that lost its seat to another holder begins
     /// (and, before the register was written in Vietnamese only, `seatLostPrefixBefore`).
     public static let seatLostPrefix = "xung đột chức danh:"
@@ -20,6 +19,7 @@ public enum AssignmentTerm {
     /// How the `end_reason` of an assignment a district reviewer ended begins.
     public static let reviewEndedPrefix = "kết thúc theo quyết định xem xét của huyện"
 
+    /// The columns to write to end an assignment on `date` (an ISO date) for `reason`.
     public static func ending(on date: String, reason: String) -> [String: Value] {
         ["end_date": .text(date), "end_reason": .text(reason)]
     }

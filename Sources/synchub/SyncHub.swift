@@ -6,7 +6,7 @@ struct SyncHub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synchub",
         abstract: "CommuneSync district hub: the sync API commune offices reconcile with.",
-        subcommands: [ServeCommand.self, CredentialCommand.self, ReviewerCommand.self, OfficesCommand.self, UnitsCommand.self, BackupCommand.self],
+        subcommands: [ServeCommand.self, CredentialCommand.self, ReviewerCommand.self, OfficesCommand.self, ReportCommand.self, UnitsCommand.self, BackupCommand.self],
         defaultSubcommand: ServeCommand.self)
 }
 

@@ -1,0 +1,198 @@
+import Foundation
+import SyncCore
+
+/// The register's rows a report reads, whole tables at a time (a store reads them once, in
+/// bulk, on either kind of store), and what is in force on a date.
+public struct RegisterRows: Sendable {
+    public struct Unit: Sendable { let id, code, name, kind: String; let parent, from, to: String? }
+    public struct Title: Sendable { let id, code, category: String }
+    public struct Position: Sendable { let id, unit, title: String }
+    public struct Assignment: Sendable { let id, person, position: String; let start, end: String? }
+    public struct Quota: Sendable { let unit, category: String; let max: Int; let basis, from, to: String? }
+
+    /// The columns each table is read with, in order.
+    public static let columns: [(table: String, columns: [String])] = [
+        ("units", ["id", "code", "name", "kind", "parent_id", "effective_from", "effective_to"]),
+        ("titles", ["id", "code", "category"]),
+        ("positions", ["id", "unit_id", "title_id"]),
+        ("assignments", ["id", "person_id", "position_id", "start_date", "end_date"]),
+        ("quotas", ["unit_id", "category", "max_headcount", "legal_basis", "effective_from", "effective_to"]),
+    ]
+
+    var units: [Unit] = []
+    var titles: [String: Title] = [:]
+    var positions: [String: Position] = [:]
+    var assignments: [Assignment] = []
+    var quotas: [Quota] = []
+
+    /// From the rows of each table read with `columns`.
+    public init(tables: [String: [[Value]]]) {
+        func text(_ row: [Value], _ index: Int) -> String? {
+            guard index < row.count, let text = row[index].textValue, !text.isEmpty else { return nil }
+            return text
+        }
+        units = (tables["units"] ?? []).compactMap { row in
+            guard let id = text(row, 0) else { return nil }
+            return Unit(id: id, code: text(row, 1) ?? "", name: text(row, 2) ?? "", kind: text(row, 3) ?? "", parent: text(row, 4),
+                        from: text(row, 5), to: text(row, 6))
+        }
+        for row in tables["titles"] ?? [] {
+            if let id = text(row, 0) { titles[id] = Title(id: id, code: text(row, 1) ?? "", category: text(row, 2) ?? "") }
+        }
+        for row in tables["positions"] ?? [] {
+            if let id = text(row, 0), let unit = text(row, 1), let title = text(row, 2) { positions[id] = Position(id: id, unit: unit, title: title) }
+        }
+        assignments = (tables["assignments"] ?? []).compactMap { row in
+            guard let id = text(row, 0), let person = text(row, 1), let position = text(row, 2) else { return nil }
+            return Assignment(id: id, person: person, position: position, start: text(row, 3), end: text(row, 4))
+        }
+        quotas = (tables["quotas"] ?? []).compactMap { row in
+            guard let unit = text(row, 0), let category = text(row, 1), let max = row.count > 2 ? row[2].integerValue : nil else { return nil }
+            return Quota(unit: unit, category: category, max: Int(max), basis: text(row, 3), from: text(row, 4), to: text(row, 5))
+        }
+    }
+
+    /// In force on `day` (ISO dates compare as text): begun by then, not ended before.
+    static func inForce(from: String?, to: String?, on day: String) -> Bool {
+        (from ?? "") <= day && (to.map { $0 >= day } ?? true)
+    }
+}
+
+/// The figures district staff read off the register (DOMAIN.md), computed once from
+/// `RegisterRows` whichever store they came from, as of any date.
+public enum RegisterReports {
+    static let communeKinds: Set<String> = ["commune", "ward", "township"]
+    static let hamletKinds: Set<String> = ["hamlet", "residential_group"]
+
+    /// One commune's (or, with code "*", the total's) head-count of one quota category.
+    public struct Staffing: Codable, Sendable, Equatable {
+        public let communeCode: String
+        public let commune: String
+        public let category: String
+        public let categoryVi: String
+        /// People holding at least one title of the category on the date (a person counts once).
+        public let people: Int
+        /// The quota in force on the date, and its legal basis; nil where none is recorded.
+        public let quota: Int?
+        public let legalBasis: String?
+        /// Active assignments the count rests on.
+        public let assignments: Int
+
+        enum CodingKeys: String, CodingKey {
+            case communeCode = "commune_code", commune, category, categoryVi = "category_vi", people, quota
+            case legalBasis = "legal_basis", assignments
+        }
+    }
+
+    /// Which units a report covers on `day`: the communes in force (or the one coded `unit`),
+    /// each with its hamlets in force.
+    static func scope(_ rows: RegisterRows, on day: String, unit: String?) -> [(commune: RegisterRows.Unit, hamlets: [RegisterRows.Unit])] {
+        let inForce = rows.units.filter { RegisterRows.inForce(from: $0.from, to: $0.to, on: day) }
+        let communes = inForce.filter { communeKinds.contains($0.kind) && (unit == nil || $0.code == unit) }.sorted { $0.code < $1.code }
+        let hamlets = Dictionary(grouping: inForce.filter { hamletKinds.contains($0.kind) && $0.parent != nil }, by: { $0.parent! })
+        return communes.map { ($0, (hamlets[$0.id] ?? []).sorted { $0.code < $1.code }) }
+    }
+
+    /// Assignments active on `day`, with their position and title.
+    static func active(_ rows: RegisterRows, on day: String) -> [(assignment: RegisterRows.Assignment, position: RegisterRows.Position, title: RegisterRows.Title)] {
+        rows.assignments.compactMap { assignment in
+            guard RegisterRows.inForce(from: assignment.start, to: assignment.end, on: day),
+                let position = rows.positions[assignment.position], let title = rows.titles[position.title]
+            else { return nil }
+            return (assignment, position, title)
+        }
+    }
+
+    /// Staffing against quotas by quota category, per commune in scope and in total.
+    public static func staffing(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> [Staffing] {
+        let scope = scope(rows, on: day, unit: unit)
+        let active = active(rows, on: day)
+        let byUnit = Dictionary(grouping: active, by: { $0.position.unit })
+        var lines: [Staffing] = []
+        var totals: [String: (people: Int, quota: Int?, assignments: Int)] = [:]
+        for (commune, hamlets) in scope {
+            for (category, titleCategories) in HoldingCheck.quotaCategories.sorted(by: { $0.key < $1.key }) {
+                // Hamlet-level staff are counted in the commune's hamlets; the others in the commune itself.
+                let units = category == "nonspecialised_hamlet" ? hamlets.map(\.id) : [commune.id]
+                let counted = units.flatMap { byUnit[$0] ?? [] }.filter { titleCategories.contains($0.title.category) }
+                let quota = rows.quotas.first {
+                    $0.unit == commune.id && $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
+                }
+                let people = Set(counted.map(\.assignment.person)).count
+                lines.append(Staffing(communeCode: commune.code, commune: commune.name, category: category,
+                                      categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: people,
+                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count))
+                var total = totals[category] ?? (0, nil, 0)
+                total.people += people
+                total.assignments += counted.count
+                if let max = quota?.max { total.quota = (total.quota ?? 0) + max }
+                totals[category] = total
+            }
+        }
+        for (category, total) in totals.sorted(by: { $0.key < $1.key }) {
+            lines.append(Staffing(communeCode: "*", commune: "Tổng cộng", category: category,
+                                  categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: total.people,
+                                  quota: total.quota, legalBasis: nil, assignments: total.assignments))
+        }
+        return lines
+    }
+
+    /// Concurrent holding (kiêm nhiệm) on a date: the pairs of titles people hold together,
+    /// and the counts the articles use.
+    public struct Concurrent: Codable, Sendable, Equatable {
+        public struct Pair: Codable, Sendable, Equatable {
+            public let titles: [String]
+            public let people: Int
+        }
+        public let pairs: [Pair]
+        public let communes: Int
+        /// Communes where one person is party secretary and People's Committee chair; and
+        /// People's Council chair.
+        public let secretaryChairsCommittee: Int
+        public let secretaryChairsCouncil: Int
+        public let hamlets: Int
+        /// Hamlets where the party cell's secretary is also the hamlet head; also the head of
+        /// the Front's work committee.
+        public let cellSecretaryIsHamletHead: Int
+        public let cellSecretaryHeadsFront: Int
+
+        enum CodingKeys: String, CodingKey {
+            case pairs, communes, hamlets
+            case secretaryChairsCommittee = "secretary_chairs_committee", secretaryChairsCouncil = "secretary_chairs_council"
+            case cellSecretaryIsHamletHead = "cell_secretary_is_hamlet_head", cellSecretaryHeadsFront = "cell_secretary_heads_front"
+        }
+    }
+
+    public static func concurrent(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> Concurrent {
+        let scope = scope(rows, on: day, unit: unit)
+        let covered = Set(scope.flatMap { [$0.commune.id] + $0.hamlets.map(\.id) })
+        let active = active(rows, on: day).filter { covered.contains($0.position.unit) }
+        // Titles per person per unit: a pair is held together in one unit.
+        var held: [String: [String: Set<String>]] = [:]
+        for entry in active { held[entry.position.unit, default: [:]][entry.assignment.person, default: []].insert(entry.title.code) }
+        var pairs: [[String]: Set<String>] = [:]
+        for (_, people) in held {
+            for (person, titles) in people where titles.count > 1 {
+                let sorted = titles.sorted()
+                for (index, first) in sorted.enumerated() {
+                    for second in sorted.dropFirst(index + 1) { pairs[[first, second], default: []].insert(person) }
+                }
+            }
+        }
+        func units(_ ids: [String], holding first: String, and second: String) -> Int {
+            ids.filter { (held[$0] ?? [:]).values.contains { $0.contains(first) && $0.contains(second) } }.count
+        }
+        let communeIDs = scope.map(\.commune.id)
+        let hamletIDs = scope.flatMap(\.hamlets).map(\.id)
+        return Concurrent(
+            pairs: pairs.map { Concurrent.Pair(titles: $0.key, people: $0.value.count) }.sorted {
+                $0.people != $1.people ? $0.people > $1.people : $0.titles.joined(separator: "+") < $1.titles.joined(separator: "+")
+            },
+            communes: communeIDs.count,
+            secretaryChairsCommittee: units(communeIDs, holding: "bi_thu_dang_uy", and: "chu_tich_ubnd"),
+            secretaryChairsCouncil: units(communeIDs, holding: "bi_thu_dang_uy", and: "chu_tich_hdnd"),
+            hamlets: hamletIDs.count,
+            cellSecretaryIsHamletHead: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_thon"),
+            cellSecretaryHeadsFront: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_ban_cong_tac_mat_tran"))
+    }
+}
