@@ -17,6 +17,9 @@ public struct RegisterRows: Sendable {
         ("positions", ["id", "unit_id", "title_id"]),
         ("assignments", ["id", "person_id", "position_id", "start_date", "end_date"]),
         ("quotas", ["unit_id", "category", "max_headcount", "legal_basis", "effective_from", "effective_to"]),
+        ("persons", ["id", "degree", "political_theory", "state_management", "status"]),
+        ("evaluations", ["person_id", "year", "rating", "proposed_rating"]),
+        ("trainings", ["person_id", "field", "start_date", "end_date"]),
     ]
 
     var units: [Unit] = []
@@ -24,6 +27,12 @@ public struct RegisterRows: Sendable {
     var positions: [String: Position] = [:]
     var assignments: [Assignment] = []
     var quotas: [Quota] = []
+    public struct Person: Sendable { let degree, politicalTheory, stateManagement, status: String? }
+    public struct Evaluation: Sendable { let person: String; let year: Int; let rating: String? }
+    public struct Training: Sendable { let person, field: String; let start, end: String? }
+    var persons: [String: Person] = [:]
+    var evaluations: [Evaluation] = []
+    var trainings: [Training] = []
 
     /// From the rows of each table read with `columns`.
     public init(tables: [String: [[Value]]]) {
@@ -45,6 +54,19 @@ public struct RegisterRows: Sendable {
         assignments = (tables["assignments"] ?? []).compactMap { row in
             guard let id = text(row, 0), let person = text(row, 1), let position = text(row, 2) else { return nil }
             return Assignment(id: id, person: person, position: position, start: text(row, 3), end: text(row, 4))
+        }
+        for row in tables["persons"] ?? [] {
+            if let id = text(row, 0) {
+                persons[id] = Person(degree: text(row, 1), politicalTheory: text(row, 2), stateManagement: text(row, 3), status: text(row, 4))
+            }
+        }
+        evaluations = (tables["evaluations"] ?? []).compactMap { row in
+            guard let person = text(row, 0), let year = row.count > 1 ? row[1].integerValue : nil else { return nil }
+            return Evaluation(person: person, year: Int(year), rating: text(row, 2) ?? text(row, 3))
+        }
+        trainings = (tables["trainings"] ?? []).compactMap { row in
+            guard let person = text(row, 0) else { return nil }
+            return Training(person: person, field: text(row, 1) ?? "other", start: text(row, 2), end: text(row, 3))
         }
         quotas = (tables["quotas"] ?? []).compactMap { row in
             guard let unit = text(row, 0), let category = text(row, 1), let max = row.count > 2 ? row[2].integerValue : nil else { return nil }
@@ -194,5 +216,116 @@ public enum RegisterReports {
             hamlets: hamletIDs.count,
             cellSecretaryIsHamletHead: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_thon"),
             cellSecretaryHeadsFront: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_ban_cong_tac_mat_tran"))
+    }
+
+    /// The level a person works at on a date: "commune" when any title they hold is at the
+    /// commune (cadre, civil servant, non-specialised commune), "hamlet" when they hold only
+    /// hamlet-level ones; people in scope only.
+    static func levels(_ rows: RegisterRows, on day: String, unit: String?) -> [String: String] {
+        let scope = scope(rows, on: day, unit: unit)
+        let communes = Set(scope.map(\.commune.id))
+        let hamlets = Set(scope.flatMap(\.hamlets).map(\.id))
+        var level: [String: String] = [:]
+        for entry in active(rows, on: day) {
+            if communes.contains(entry.position.unit), entry.title.category != "nonspecialised_hamlet" {
+                level[entry.assignment.person] = "commune"
+            } else if hamlets.contains(entry.position.unit) || (communes.contains(entry.position.unit) && entry.title.category == "nonspecialised_hamlet") {
+                if level[entry.assignment.person] == nil { level[entry.assignment.person] = "hamlet" }
+            }
+        }
+        return level.filter { rows.persons[$0.key]?.status != "merged" }
+    }
+
+    /// Counts of a coded value among people, with shares to two decimals.
+    public struct Breakdown: Codable, Sendable, Equatable {
+        public let people: Int
+        public let counts: [String: Int]
+        /// Percentages of `people`, to two decimals.
+        public let shares: [String: Double]
+
+        init(_ values: [String]) {
+            let total = values.count
+            var counts: [String: Int] = [:]
+            for value in values { counts[value, default: 0] += 1 }
+            people = total
+            self.counts = counts
+            shares = counts.mapValues { total == 0 ? 0 : (Double($0) * 10_000 / Double(total)).rounded() / 100 }
+        }
+    }
+
+    /// Qualifications of the people at work on a date, by level.
+    public struct Qualifications: Codable, Sendable, Equatable {
+        public let level: String
+        public let degree: Breakdown
+        /// University or above (đại học trở lên), and secondary-vocational or above (trung cấp trở lên), in percent.
+        public let universityOrAbove: Double
+        public let intermediateOrAbove: Double
+        public let politicalTheory: Breakdown
+        public let stateManagementTrained: Double
+
+        enum CodingKeys: String, CodingKey {
+            case level, degree, politicalTheory = "political_theory", universityOrAbove = "university_or_above"
+            case intermediateOrAbove = "intermediate_or_above", stateManagementTrained = "state_management_trained"
+        }
+    }
+
+    public static func qualifications(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> [Qualifications] {
+        let levels = levels(rows, on: day, unit: unit)
+        func percent(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : (Double(part) * 10_000 / Double(whole)).rounded() / 100 }
+        return ["commune", "hamlet"].map { level in
+            let people = levels.filter { $0.value == level }.keys.compactMap { rows.persons[$0] }
+            let degrees = people.map { $0.degree ?? "unknown" }
+            let university = degrees.filter { ["university", "master", "doctor"].contains($0) }.count
+            let intermediate = degrees.filter { ["intermediate", "college", "university", "master", "doctor"].contains($0) }.count
+            let managed = people.filter { ($0.stateManagement ?? "none") != "none" }.count
+            return Qualifications(level: level, degree: Breakdown(degrees), universityOrAbove: percent(university, people.count),
+                                  intermediateOrAbove: percent(intermediate, people.count),
+                                  politicalTheory: Breakdown(people.map { $0.politicalTheory ?? "unknown" }),
+                                  stateManagementTrained: percent(managed, people.count))
+        }
+    }
+
+    /// Ratings of a year by level: the four ratings, and meeting requirements or better.
+    public struct Ratings: Codable, Sendable, Equatable {
+        public let level: String
+        public let year: Int
+        public let ratings: Breakdown
+        public let meetingOrBetter: Int
+        public let rated: Int
+
+        enum CodingKeys: String, CodingKey { case level, year, ratings, meetingOrBetter = "meeting_or_better", rated }
+    }
+
+    /// The people at work on the year's last day, rated that year (the decided rating, else the proposed one).
+    public static func ratings(_ rows: RegisterRows, year: Int, unit: String? = nil) -> [Ratings] {
+        let levels = levels(rows, on: "\(year)-12-31", unit: unit)
+        let ofYear = Dictionary(rows.evaluations.filter { $0.year == year }.map { ($0.person, $0.rating ?? "unrated") }, uniquingKeysWith: { $1 })
+        return ["commune", "hamlet"].map { level in
+            let rated = levels.filter { $0.value == level }.keys.compactMap { ofYear[$0] }
+            return Ratings(level: level, year: year, ratings: Breakdown(rated),
+                           meetingOrBetter: rated.filter { ["excellent", "good", "completed"].contains($0) }.count, rated: rated.count)
+        }
+    }
+
+    /// Trainings since a date: attendances (a training row each) and people, by field, for
+    /// the people at work on `day`, by level.
+    public struct Trainings: Codable, Sendable, Equatable {
+        public let level: String
+        public let since: String
+        public let attendances: Int
+        public let people: Int
+        public let byField: [String: Int]
+
+        enum CodingKeys: String, CodingKey { case level, since, attendances, people, byField = "by_field" }
+    }
+
+    public static func trainings(_ rows: RegisterRows, since: String, asOf day: String, unit: String? = nil) -> [Trainings] {
+        let levels = levels(rows, on: day, unit: unit)
+        return ["commune", "hamlet"].map { level in
+            let attended = rows.trainings.filter { levels[$0.person] == level && ($0.end ?? $0.start ?? "") >= since }
+            var byField: [String: Int] = [:]
+            for training in attended { byField[training.field, default: 0] += 1 }
+            return Trainings(level: level, since: since, attendances: attended.count, people: Set(attended.map(\.person)).count, byField: byField)
+        }
     }
 }

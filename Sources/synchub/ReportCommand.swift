@@ -9,12 +9,18 @@ import SyncConfig
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Figures off the register: staffing against quotas, or concurrent holding (kiêm nhiệm), as of a date.")
+        abstract: "Figures off the register as of a date: staffing against quotas, concurrent holding (kiêm nhiệm), qualifications, ratings of a year, trainings since a date.")
 
     @OptionGroup var location: HubConfigLocation
 
-    @Argument(help: "staffing or concurrent.")
+    @Argument(help: "staffing, concurrent, qualifications, ratings or trainings.")
     var kind: String
+
+    @Option(help: "ratings: the year rated; the year before --as-of when not given.")
+    var year: Int?
+
+    @Option(help: "trainings: counted from this date (YYYY-MM-DD); 5 years before --as-of when not given.")
+    var since: String?
 
     @Option(name: .customLong("as-of"), help: "The date (YYYY-MM-DD); today when not given.")
     var asOf: String?
@@ -26,8 +32,8 @@ struct ReportCommand: AsyncParsableCommand {
     var format = "table"
 
     func run() async throws {
-        guard ["staffing", "concurrent"].contains(kind) else {
-            throw ValidationError("the reports are staffing and concurrent (qualifications, ratings and trainings are not built yet), not '\(kind)'")
+        guard ["staffing", "concurrent", "qualifications", "ratings", "trainings"].contains(kind) else {
+            throw ValidationError("the reports are staffing, concurrent, qualifications, ratings and trainings, not '\(kind)'")
         }
         guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format is table, json or csv, not '\(format)'") }
         let day = asOf ?? RegisterDate.today()
@@ -37,6 +43,57 @@ struct ReportCommand: AsyncParsableCommand {
         let rows = try await location.openStore().registerRows()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        if ["qualifications", "ratings", "trainings"].contains(kind) {
+            // Per level (commune, hamlet): the figures as JSON, a line per count in CSV and the table.
+            let rated = year ?? (Int(day.prefix(4)) ?? 2025) - 1
+            let from = since ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
+            let data: Data
+            var flat: [(level: String, key: String, value: String)] = []
+            switch kind {
+            case "qualifications":
+                let figures = RegisterReports.qualifications(rows, asOf: day, unit: unit)
+                data = try encoder.encode(figures)
+                for figure in figures {
+                    flat.append((figure.level, "people", String(figure.degree.people)))
+                    flat.append((figure.level, "university_or_above_percent", String(format: "%.2f", figure.universityOrAbove)))
+                    flat.append((figure.level, "intermediate_or_above_percent", String(format: "%.2f", figure.intermediateOrAbove)))
+                    flat.append((figure.level, "state_management_trained_percent", String(format: "%.2f", figure.stateManagementTrained)))
+                    for (degree, count) in figure.degree.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "degree:" + degree, String(count))) }
+                    for (level, count) in figure.politicalTheory.counts.sorted(by: { $0.key < $1.key }) {
+                        flat.append((figure.level, "political_theory:" + level, String(count)))
+                    }
+                }
+            case "ratings":
+                let figures = RegisterReports.ratings(rows, year: rated, unit: unit)
+                data = try encoder.encode(figures)
+                for figure in figures {
+                    flat.append((figure.level, "rated \(rated)", String(figure.rated)))
+                    flat.append((figure.level, "meeting_or_better", String(figure.meetingOrBetter)))
+                    for (rating, count) in figure.ratings.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "rating:" + rating, String(count))) }
+                }
+            default:
+                let figures = RegisterReports.trainings(rows, since: from, asOf: day, unit: unit)
+                data = try encoder.encode(figures)
+                for figure in figures {
+                    flat.append((figure.level, "people trained since \(from)", String(figure.people)))
+                    flat.append((figure.level, "attendances", String(figure.attendances)))
+                    for (field, count) in figure.byField.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "field:" + field, String(count))) }
+                }
+            }
+            switch format {
+            case "json": print(String(decoding: data, as: UTF8.self))
+            case "csv":
+                print("level,figure,value")
+                for line in flat { print([line.level, line.key, line.value].map(Self.csv).joined(separator: ",")) }
+            default:
+                print("\(kind) as of \(day)")
+                for line in flat {
+                    let level = line.level == "commune" ? "cấp xã (commune)" : "thôn, tổ dân phố (hamlet)"
+                    print("  \(level.padding(toLength: 28, withPad: " ", startingAt: 0)) \(line.key.padding(toLength: 36, withPad: " ", startingAt: 0)) \(line.value)")
+                }
+            }
+            return
+        }
         if kind == "staffing" {
             let lines = RegisterReports.staffing(rows, asOf: day, unit: unit)
             switch format {

@@ -44,10 +44,30 @@ import TestSupport
             ('s14', 'unit-b', 'p11', 'b1-cb', '2022-01-01', NULL), ('s15', 'unit-b', 'p11', 'b1-mt', '2022-01-01', NULL);
         """
 
+    /// The people of `register`, their ratings and trainings.
+    static let people = """
+        INSERT INTO persons(id, commune_id, full_name, degree, political_theory, state_management) VALUES
+            ('p1', 'unit-a', 'Một', 'university', 'advanced', 'trained'), ('p2', 'unit-a', 'Hai', 'master', 'intermediate', 'none'),
+            ('p3', 'unit-a', 'Ba', 'college', 'elementary', NULL), ('p4', 'unit-a', 'Bốn', 'university', NULL, NULL),
+            ('p5', 'unit-a', 'Năm', 'university', NULL, NULL), ('p6', 'unit-a', 'Sáu', 'intermediate', 'elementary', NULL),
+            ('p7', 'unit-a', 'Bảy', 'university', NULL, NULL), ('p8', 'unit-a', 'Tám', NULL, NULL, NULL),
+            ('p9', 'unit-b', 'Chín', 'university', 'advanced', NULL), ('p10', 'unit-b', 'Mười', 'doctor', NULL, NULL),
+            ('p11', 'unit-b', 'Mười một', 'college', NULL, NULL);
+        INSERT INTO evaluations(id, commune_id, person_id, year, proposed_rating, rating) VALUES
+            ('e1', 'unit-a', 'p1', 2024, 'excellent', 'excellent'), ('e2', 'unit-a', 'p2', 2024, 'good', 'good'),
+            ('e3', 'unit-a', 'p3', 2024, 'good', 'not_completed'), ('e9', 'unit-b', 'p9', 2024, 'completed', NULL),
+            ('e4', 'unit-a', 'p4', 2024, 'excellent', 'excellent'), ('e6', 'unit-a', 'p6', 2024, 'good', 'good'),
+            ('e1b', 'unit-a', 'p1', 2023, 'good', 'good');
+        INSERT INTO trainings(id, commune_id, person_id, field, course, start_date, end_date) VALUES
+            ('t1', 'unit-a', 'p1', 'state_management', 'QLNN', '2021-03-01', '2021-05-01'), ('t2', 'unit-a', 'p1', 'it', 'Tin học', '2019-03-01', '2019-05-01'),
+            ('t6', 'unit-a', 'p6', 'political_theory', 'Sơ cấp LLCT', '2022-03-01', '2022-06-01'),
+            ('t7', 'unit-a', 'p7', 'professional', 'Nghiệp vụ', '2023-03-01', '2023-04-01');
+        """
+
     static func rows(on backend: HubBackend) async throws -> RegisterRows {
         let bench = try Bench(backend)
         _ = try await bench.office("11111", scope: "unit-a")
-        try bench.districtSQL(register)
+        try bench.districtSQL(register + people)
         return try await bench.store.registerRows()
     }
 
@@ -87,6 +107,29 @@ import TestSupport
         ])
     }
 
+    @Test(arguments: HubBackend.allCases)
+    func qualificationsRatingsAndTrainingsByLevel(on backend: HubBackend) async throws {
+        let rows = try await Self.rows(on: backend)
+        let qualified = RegisterReports.qualifications(rows, asOf: "2025-01-01")
+        let commune = try #require(qualified.first { $0.level == "commune" })
+        let hamlet = try #require(qualified.first { $0.level == "hamlet" })
+        // At work in the communes: p1, p2, p3, p9, p10 (p4 ended, p5 not begun); in the hamlets p6, p7, p8, p11.
+        #expect(commune.degree.people == 5 && commune.universityOrAbove == 80.0 && commune.intermediateOrAbove == 100.0, "\(commune)")
+        #expect(commune.stateManagementTrained == 20.0 && commune.politicalTheory.counts["advanced"] == 2, "\(commune)")
+        #expect(hamlet.degree.people == 4 && hamlet.universityOrAbove == 25.0 && hamlet.intermediateOrAbove == 75.0, "\(hamlet)")
+        #expect(hamlet.degree.shares["unknown"] == 25.0)
+
+        let rated = RegisterReports.ratings(rows, year: 2024)
+        let communeRatings = try #require(rated.first { $0.level == "commune" })
+        #expect(communeRatings.rated == 4 && communeRatings.meetingOrBetter == 3, "p9's proposed rating counts while none is decided: \(communeRatings)")
+        #expect(communeRatings.ratings.counts == ["excellent": 1, "good": 1, "not_completed": 1, "completed": 1])
+        #expect(rated.first { $0.level == "hamlet" }.map { ($0.rated, $0.meetingOrBetter) } ?? (0, 0) == (1, 1))
+
+        let trained = RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01")
+        #expect(trained.first { $0.level == "commune" }.map { "\($0.attendances)/\($0.people)/\($0.byField)" } == "1/1/[\"state_management\": 1]")
+        #expect(trained.first { $0.level == "hamlet" }.map { ($0.attendances, $0.people) } ?? (0, 0) == (2, 2))
+    }
+
     /// Both stores give the very same report, byte for byte.
     @Test func bothStoresGiveTheSameReports() async throws {
         let encoder = JSONEncoder()
@@ -95,7 +138,10 @@ import TestSupport
         for backend in HubBackend.allCases {
             let rows = try await Self.rows(on: backend)
             outputs.append(String(decoding: try encoder.encode(RegisterReports.staffing(rows, asOf: "2025-01-01")), as: UTF8.self)
-                + String(decoding: try encoder.encode(RegisterReports.concurrent(rows, asOf: "2025-01-01")), as: UTF8.self))
+                + String(decoding: try encoder.encode(RegisterReports.concurrent(rows, asOf: "2025-01-01")), as: UTF8.self)
+                + String(decoding: try encoder.encode(RegisterReports.qualifications(rows, asOf: "2025-01-01")), as: UTF8.self)
+                + String(decoding: try encoder.encode(RegisterReports.ratings(rows, year: 2024)), as: UTF8.self)
+                + String(decoding: try encoder.encode(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01")), as: UTF8.self))
         }
         #expect(Set(outputs).count == 1, "\(outputs)")
     }

@@ -19,8 +19,10 @@ import TestSupport
         #expect(csv.hasPrefix("commune_code,commune,category,people,quota,legal_basis,assignments\n") && csv.contains("11111,Xã A,cadre_civil_servant,3,5,"), "\(csv)")
         let table = try report(["concurrent", "--as-of", "2025-01-01", "--unit", "11111"]).output
         #expect(table.contains("bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn") && table.contains("bí thư đảng ủy kiêm chủ tịch UBND: 1 / 1 xã"), "\(table)")
-        let wrong = try report(["ratings"])
-        #expect(wrong.status != 0 && wrong.output.contains("the reports are staffing and concurrent"), "\(wrong.output)")
+        let qualified = try report(["qualifications", "--as-of", "2025-01-01", "--format", "csv"])
+        #expect(qualified.status == 0 && qualified.output.hasPrefix("level,figure,value\n") && qualified.output.contains("commune,people,3"), "\(qualified.output)")
+        let wrong = try report(["salaries"])
+        #expect(wrong.status != 0 && wrong.output.contains("the reports are staffing, concurrent, qualifications, ratings and trainings"), "\(wrong.output)")
     }
 }
 
@@ -41,5 +43,7 @@ enum HubReportRegister {
             ('s1', 'unit-a', 'p1', 'a-bt', '2022-01-01'), ('s2', 'unit-a', 'p1', 'a-ct', '2022-01-01'), ('s3', 'unit-a', 'p2', 'a-hd', '2022-01-01'),
             ('s4', 'unit-a', 'p3', 'a-vp1', '2022-01-01'), ('s7', 'unit-a', 'p6', 'a1-cb', '2022-01-01'), ('s8', 'unit-a', 'p6', 'a1-tt', '2022-01-01'),
             ('s9', 'unit-a', 'p7', 'a2-cb', '2022-01-01');
+        INSERT INTO persons(id, commune_id, full_name, degree) VALUES ('p1', 'unit-a', 'Một', 'university'), ('p2', 'unit-a', 'Hai', 'master'),
+            ('p3', 'unit-a', 'Ba', 'college'), ('p6', 'unit-a', 'Sáu', 'intermediate'), ('p7', 'unit-a', 'Bảy', 'university');
         """
 }
