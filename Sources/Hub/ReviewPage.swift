@@ -392,6 +392,39 @@ enum ReviewPage {
         return html + "</body></html>\n"
     }
 
+    /// What a decision that ends assignments will do, with a button to confirm it (the same
+    /// form again, with `confirm`) and a way back.
+    static func previewPage(_ preview: DecisionPreview, decision: ResolveRequest, names: Names, csrf: String) -> String {
+        var html = head() + """
+            <h1>Xác nhận quyết định <span class="en">Confirm the decision</span></h1>
+            <p id="preview-item">\(escape(names.headings[preview.item] ?? preview.item))</p>
+            <p>Quyết định này sẽ kết thúc <span class="en">This decision ends</span>:</p>
+            <ul id="preview-ends">
+
+            """
+        for ending in preview.ends {
+            let title = ending.title.map { code in names.titles[code].map { "\($0) (\(code))" } ?? code }
+            html += "<li>\(escape(ending.person)) — \(escape(title ?? "phân công / assignment")) (\(escape(ending.assignment))), "
+                + "ngày kết thúc <span class=\"en\">ends on</span> \(escape(day(ending.endDate)))</li>\n"
+        }
+        html += "</ul>\n<p id=\"preview-settles\">Sau đó mục này được giải quyết. <span class=\"en\">The item is then settled.</span></p>\n"
+        if !preview.touches.isEmpty {
+            html += "<p id=\"preview-touches\">Cũng liên quan đến các mục đang chờ <span class=\"en\">It also touches these open items, which may "
+                + "close with it</span>: " + preview.touches.map(escape).joined(separator: ", ") + "</p>\n"
+        }
+        html += """
+            <p>Lý do <span class="en">reason</span>: \(escape(decision.reason))</p>
+            <form method="post" action="/review/resolve"><input type="hidden" name="csrf" value="\(escape(csrf))">
+            <input type="hidden" name="id" value="\(escape(decision.id))"><input type="hidden" name="pick" value="\(escape(decision.pick ?? ""))">
+            <input type="hidden" name="reason" value="\(escape(decision.reason))"><input type="hidden" name="confirm" value="1">
+            <button type="submit" id="confirm">Xác nhận <span class="en">Confirm</span></button>
+            <a href="/review">Huỷ, quay lại <span class="en">Cancel, back to the desk</span></a></form>
+            </body></html>
+
+            """
+        return html
+    }
+
     /// A refused request, with the way back to the desk.
     static func refusalPage(_ message: String) -> String {
         head() + """

@@ -185,6 +185,16 @@ public enum ReviewRoutes {
             let value = fields["value"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : Value.text($0) }
             let decision = ResolveRequest(
                 id: fields["id"] ?? "", pick: value == nil ? fields["pick"] : nil, value: value, reason: fields["reason"] ?? "")
+            // A decision that ends assignments is shown first, with what it does, to confirm.
+            if fields["confirm"] != "1" {
+                guard !decision.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw HubError.badRequest("say why (reason): it is kept with the decision")
+                }
+                if let preview = try await store.preview(decision, by: session.reviewer) {
+                    let names = try await store.reviewNames(for: try await store.reviewItem(decision.id, for: session.reviewer).map { [$0] } ?? [])
+                    return Self.html(ReviewPage.previewPage(preview, decision: decision, names: names, csrf: session.csrf), status: .ok)
+                }
+            }
             _ = try await store.resolve(decision, by: session.reviewer)
             logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
             return Self.redirect("/review?done=" + (decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))

@@ -267,6 +267,14 @@ import TestSupport
         try browser.click("input[name=\"pick\"][value=\"a3\"]")
         try browser.type("thừa định biên; ông An nghỉ cả hai chức danh", into: "input[name=\"reason\"]")
         try browser.click(".conflict button[type=\"submit\"]")
+        // First what it will do: which titles end, on which day, and that the item is then settled.
+        let preview = try browser.source
+        let ends = try #require(preview.components(separatedBy: "id=\"preview-ends\">").dropFirst().first?.components(separatedBy: "</ul>").first,
+                                "\(preview)")
+        #expect(ends.contains("Nguyễn Văn An") && ends.contains("(a1)") && ends.contains("(a3)") && ends.contains("ends on"), "\(ends)")
+        #expect(preview.contains("id=\"preview-settles\"") && preview.contains("id=\"confirm\""))
+        #expect(try ended() == "", "nothing is written before the reviewer confirms")
+        try browser.click("#confirm")
         let after = try browser.source
         #expect(after.contains("id=\"notice\"") && after.contains("id=\"none-open\""), "\(after)")
         #expect(try ended() == "a1,a3")

@@ -83,8 +83,11 @@ import TestSupport
         try browser.click("input[name=\"pick\"][value=\"as-commune\"]")
         try browser.type("quyết định của xã đúng thẩm quyền", into: "input[name=\"reason\"]")
         try browser.click(".conflict button[type=\"submit\"]")
+        #expect(try browser.source.contains("id=\"confirm\""), "a decision ending an assignment is shown first")
+        try shoot("7-confirm-seat")
+        try browser.click("#confirm")
         try browser.click("#nav-history")
-        try shoot("7-history")
+        try shoot("8-history")
 
         for path in taken {
             let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
