@@ -343,7 +343,7 @@ struct PostgresHubTransaction: HubTransaction {
     // MARK: Conflicts and reviews
 
     nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE true"
+        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text, opened_hlc FROM _sync_conflicts WHERE true"
         var binds: [any PostgresThrowingDynamicTypeEncodable] = []
         if let state {
             binds.append(state.rawValue)
@@ -360,15 +360,17 @@ struct PostgresHubTransaction: HubTransaction {
         _ sql: String, _ binds: [any PostgresThrowingDynamicTypeEncodable]
     ) async throws -> [ConflictRecord] {
         try await session.rows(sql, binds).map { row in
-            let (table, key, column, kind, rule, sides, chosen, state) = try row.decode(
-                (String, String, String, String, String, String, String, String).self)
-            return ConflictRecord(table: table, row: key, column: column, kind: ConflictRecord.Kind(rawValue: kind) ?? .field, rule: rule,
-                                  sidesJSON: sides, chosen: chosen, state: ConflictRecord.State(rawValue: state) ?? .open)
+            let (table, key, column, kind, rule, sides, chosen, state, opened) = try row.decode(
+                (String, String, String, String, String, String, String, String, Int64?).self)
+            var record = ConflictRecord(table: table, row: key, column: column, kind: ConflictRecord.Kind(rawValue: kind) ?? .field, rule: rule,
+                                        sidesJSON: sides, chosen: chosen, state: ConflictRecord.State(rawValue: state) ?? .open)
+            record.openedHLC = opened.map { UInt64(bitPattern: $0) }
+            return record
         }
     }
 
     nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE (tbl || '/' || pk || '/' || col) COLLATE \"C\" > $1"
+        var sql = "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text, opened_hlc FROM _sync_conflicts WHERE (tbl || '/' || pk || '/' || col) COLLATE \"C\" > $1"
         var binds: [any PostgresThrowingDynamicTypeEncodable] = [after, Int64(max(0, limit))]
         if let state {
             binds.append(state.rawValue)
@@ -379,7 +381,7 @@ struct PostgresHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord? {
         try await conflictRecords(
-            "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text FROM _sync_conflicts WHERE tbl || '/' || pk || '/' || col = $1",
+            "SELECT tbl, pk, col, kind::text, rule, sides, chosen, state::text, opened_hlc FROM _sync_conflicts WHERE tbl || '/' || pk || '/' || col = $1",
             [id]).first
     }
 

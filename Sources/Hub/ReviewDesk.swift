@@ -74,8 +74,10 @@ extension HubStore {
             // Opened by the hub itself, with its sides as reviewers see them (`openReviewItem`).
             (sides, count) = DuplicatePersons.sidesAndCount(record.sidesJSON)
         }
-        return ConflictView(id: record.id, kind: record.kind.rawValue, table: record.table, row: record.row, column: record.column,
-                            rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue, count: count)
+        var view = ConflictView(id: record.id, kind: record.kind.rawValue, table: record.table, row: record.row, column: record.column,
+                                rule: record.rule, sides: sides, chosen: record.chosen, state: record.state.rawValue, count: count)
+        view.opened = record.openedHLC.flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) : nil }
+        return view
     }
 
     /// Most decisions one page holds, and how many when the caller does not say.

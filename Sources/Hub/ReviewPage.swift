@@ -125,6 +125,9 @@ enum ReviewPage {
         html += "</select></label> <label>Mã xã <span class=\"en\">commune code</span> <input type=\"text\" name=\"commune\" size=\"6\" "
             + "value=\"\(escape(filter.commune))\"></label> <label>Tìm <span class=\"en\">search name, citizen id</span> "
             + "<input type=\"text\" name=\"q\" size=\"24\" value=\"\(escape(filter.text))\"></label> "
+            + "<label>Chờ lâu hơn <span class=\"en\">open longer than</span> <select name=\"age\"><option value=\"\">—</option>"
+            + [7, 30, 90].map { "<option value=\"\($0)\"\(filter.olderThanDays == $0 ? " selected" : "")>\($0) ngày / days</option>" }.joined()
+            + "</select></label> "
             + "<button type=\"submit\" id=\"apply-filter\">Lọc <span class=\"en\">Filter</span></button>"
         if !filter.isEmpty { html += " <a id=\"clear-filter\" href=\"/review\">Bỏ lọc <span class=\"en\">clear</span></a>" }
         return html + "</form>\n"
@@ -146,6 +149,9 @@ enum ReviewPage {
         }
         var html = "<div class=\"conflict\" id=\"\(escape(conflict.id))\">\n<h3><a class=\"item-link\" href=\"\(escape(address))\">"
             + "\(escape(heading))</a></h3>\n"
+        if let opened = conflict.opened {
+            html += "<p class=\"opened\">Mở từ <span class=\"en\">open since</span> \(escape(localTime(opened)))</p>\n"
+        }
         html += "<p>Quy tắc <span class=\"en\">rule</span>: \(escape(conflict.rule))"
             + (holding ? " — \(escape(conflict.chosen))" : "") + "</p>\n"
         html += "<form method=\"post\" action=\"/review/resolve\">\n"
@@ -471,18 +477,21 @@ struct ReviewFilter: Equatable {
     var kind = ""
     var commune = ""
     var text = ""
+    /// Only items open longer than this many days.
+    var olderThanDays: Int?
 
-    init(kind: String = "", commune: String = "", text: String = "") {
+    init(kind: String = "", commune: String = "", text: String = "", olderThanDays: Int? = nil) {
         self.kind = kind.trimmingCharacters(in: .whitespaces)
         self.commune = commune.trimmingCharacters(in: .whitespaces)
         self.text = text.trimmingCharacters(in: .whitespaces)
+        self.olderThanDays = olderThanDays.flatMap { $0 > 0 ? min($0, 36_500) : nil }
     }
 
-    var isEmpty: Bool { kind.isEmpty && commune.isEmpty && text.isEmpty }
+    var isEmpty: Bool { kind.isEmpty && commune.isEmpty && text.isEmpty && olderThanDays == nil }
 
     /// The query string that keeps this filter on the next page's link.
     var query: String {
-        [("kind", kind), ("commune", commune), ("q", text)].filter { !$0.1.isEmpty }
+        [("kind", kind), ("commune", commune), ("q", text), ("age", olderThanDays.map(String.init) ?? "")].filter { !$0.1.isEmpty }
             .map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
     }
 
@@ -493,8 +502,13 @@ struct ReviewFilter: Equatable {
     }
 
     /// Whether `item` (whose commune's code is `communeCode`) passes.
-    func admits(_ item: ConflictView, communeCode: String?, names: ReviewPage.Names) -> Bool {
+    func admits(_ item: ConflictView, communeCode: String?, names: ReviewPage.Names, now: Date = Date()) -> Bool {
         if !kind.isEmpty && item.kind != kind { return false }
+        if let days = olderThanDays {
+            guard let opened = item.opened.flatMap({ try? Date($0, strategy: .iso8601) }),
+                now.timeIntervalSince(opened) >= Double(days) * 86_400
+            else { return false }
+        }
         if !commune.isEmpty && communeCode != commune { return false }
         guard !text.isEmpty else { return true }
         let wanted = Self.folded(text)

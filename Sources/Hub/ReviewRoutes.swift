@@ -84,7 +84,7 @@ public enum ReviewRoutes {
             let query = request.uri.queryParameters
             let after = query["after"].map(String.init)
             let filter = ReviewFilter(kind: query["kind"].map(String.init) ?? "", commune: query["commune"].map(String.init) ?? "",
-                                      text: query["q"].map(String.init) ?? "")
+                                      text: query["q"].map(String.init) ?? "", olderThanDays: query["age"].flatMap { Int(String($0)) })
             let (open, next) = try await store.reviewPage(filter, after: after, size: ReviewPage.pageSize, for: session.reviewer)
             let settled = after == nil && filter.isEmpty
                 ? try await store.conflicts(state: "settled", limit: ReviewPage.pageSize, for: session.reviewer) : []

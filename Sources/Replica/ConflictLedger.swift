@@ -52,6 +52,8 @@ public struct ConflictRecord: Sendable, Equatable {
     public static let seatColumn = "*holders"
 
     public let kind: Kind
+    /// The stamp (hybrid timestamp) of the item's latest opening, where read.
+    public var openedHLC: UInt64? = nil
 
     public init(
         table: String, row: String, column: String, kind: Kind, rule: String, sidesJSON: String, chosen: String, state: State
@@ -183,7 +185,7 @@ extension Replica {
         state: ConflictRecord.State? = nil, column: String? = nil, kind: ConflictRecord.Kind? = nil,
         after: String? = nil, limit: Int? = nil, id: String? = nil
     ) throws -> [ConflictRecord] {
-        var sql = "SELECT tbl, pk, col, kind, rule, sides, chosen, state FROM _sync_conflicts WHERE 1"
+        var sql = "SELECT tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc FROM _sync_conflicts WHERE 1"
         var parameters: [Value] = []
         if let id {
             sql += " AND tbl || '/' || pk || '/' || col = ?"
@@ -208,11 +210,13 @@ extension Replica {
         let order = after != nil || limit != nil ? " ORDER BY tbl || '/' || pk || '/' || col" : " ORDER BY tbl, pk, col"
         let page = limit.map { " LIMIT \(max(0, $0))" } ?? ""
         return try database.query(sql + order + page, parameters).map { row in
-            ConflictRecord(
+            var record = ConflictRecord(
                 table: row[0].description, row: row[1].description, column: row[2].description,
                 kind: ConflictRecord.Kind(rawValue: row[3].description) ?? .field,
                 rule: row[4].description, sidesJSON: row[5].description, chosen: row[6].description,
                 state: ConflictRecord.State(rawValue: row[7].description) ?? .open)
+            record.openedHLC = row.count > 8 ? row[8].integerValue.map { UInt64(bitPattern: $0) } : nil
+            return record
         }
     }
 }

@@ -286,6 +286,8 @@ public struct ConflictView: Codable, Sendable, Equatable {
     /// How many sides there are in all when `sides` lists only the first of them (a
     /// duplicate item of a citizen id shared by many records); absent when all are listed.
     public let count: Int?
+    /// When the item opened (its latest opening), ISO 8601 UTC, where the hub knows it.
+    public var opened: String? = nil
 
     public init(
         id: String, kind: String, table: String, row: String, column: String, rule: String, sides: [Side], chosen: String, state: String,

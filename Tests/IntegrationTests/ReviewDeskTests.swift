@@ -387,6 +387,13 @@ import TestSupport
         #expect(cards(found) == 1 && found.contains("Người A 015"), "a name found without its accents")
         try browser.open(cluster.hub.url + "/review?kind=seat")
         #expect(try browser.source.contains("id=\"none-open\""), "no seat items here")
+        // By age: one item opened 40 days ago, the rest today.
+        let longAgo = (UInt64(Date().timeIntervalSince1970 * 1000) - 40 * 86_400_000) << 16
+        try SQLiteShell.run(cluster.hub.database, "UPDATE _sync_conflicts SET opened_hlc = \(longAgo) WHERE pk = 'p007';")
+        try browser.open(cluster.hub.url + "/review?age=30")
+        let old = try browser.source
+        #expect(cards(old) == 1 && people(old) == ["A 007"], "\(people(old))")
+        #expect(try browser.source.contains("Mở từ"), "each card says since when it is open")
 
         try browser.open(cluster.hub.url + "/review?q=p200")
         try browser.click(".item-link")
