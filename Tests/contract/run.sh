@@ -66,7 +66,7 @@ run() {
 }
 status=0
 run commune "$commune" '^/(v1/(push|pull|snapshot|own|digest|rows)|health|metrics)$' || status=1
-run reviewer "$reviewer" '^/v1/conflicts' || status=1
+run reviewer "$reviewer" '^/v1/(conflicts|reviews)' || status=1
 if ! kill -0 "$hub_pid" 2> /dev/null; then
   echo "contract: synchub died during the run; its log:" >&2; tail -50 "$work/hub.log" >&2; status=1
 fi
