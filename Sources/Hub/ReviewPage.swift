@@ -33,11 +33,7 @@ enum ReviewPage {
     }
 
     /// An ISO date as dd/mm/yyyy.
-    static func day(_ iso: String?) -> String {
-        guard let iso, iso.count >= 10 else { return iso ?? "?" }
-        let parts = iso.prefix(10).split(separator: "-")
-        return parts.count == 3 ? "\(parts[2])/\(parts[1])/\(parts[0])" : iso
-    }
+    static func day(_ iso: String?) -> String { RegisterDate.shown(iso) }
 
     /// The page's only style sheet, inline; the Content-Security-Policy allows it by its hash
     /// (`ReviewRoutes.contentSecurityPolicy`), and no script at all.
@@ -322,14 +318,7 @@ enum ReviewPage {
         """
 
     /// An ISO 8601 instant as reviewers read it: dd/mm/yyyy HH:mm in the hub's time zone.
-    static func localTime(_ iso: String) -> String {
-        guard let date = try? Date(iso, strategy: .iso8601) else { return iso }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: date)
-    }
+    static func localTime(_ iso: String) -> String { RegisterDate.localTime(iso) }
 
     /// Decisions made, newest first, each with who, when, why and what it wrote; one not yet
     /// undone has a form to revert it (with a reason, as every decision). `next`: the number

@@ -20,4 +20,22 @@ public enum RegisterDate {
         guard let day = try? Date(date, strategy: style) else { return nil }
         return day.addingTimeInterval(Double(days) * 86_400).formatted(style)
     }
+
+    /// An ISO 8601 instant as people in the district read it: dd/mm/yyyy HH:mm on this
+    /// computer's clock (the hub's or the office's time zone); the text itself if it is none.
+    public static func localTime(_ iso: String) -> String {
+        guard let instant = try? Date(iso, strategy: .iso8601) else { return iso }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "dd/MM/yyyy HH:mm"
+        return formatter.string(from: instant)
+    }
+
+    /// An ISO date as dd/mm/yyyy; the text itself if it is none.
+    public static func shown(_ date: String?) -> String {
+        guard let date, date.count >= 10 else { return date ?? "?" }
+        let parts = date.prefix(10).split(separator: "-")
+        return parts.count == 3 ? "\(parts[2])/\(parts[1])/\(parts[0])" : date
+    }
 }

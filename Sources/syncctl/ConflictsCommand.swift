@@ -81,13 +81,5 @@ struct ConflictsCommand: ParsableCommand {
         return "decision #\(decision.id): \(outcome); decided by \(decision.reviewer) on \(localTime(decision.at)); why: \(decision.reason)"
     }
 
-    /// An ISO 8601 instant as dd/mm/yyyy HH:mm on this computer's clock.
-    static func localTime(_ iso: String) -> String {
-        guard let date = try? Date(iso, strategy: .iso8601) else { return iso }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: date)
-    }
+    static func localTime(_ iso: String) -> String { RegisterDate.localTime(iso) }
 }

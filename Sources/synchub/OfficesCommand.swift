@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hub
+import Replica
 import SyncConfig
 import SyncCore
 import SyncProtocol
@@ -56,13 +57,5 @@ struct OfficesCommand: AsyncParsableCommand {
         }
     }
 
-    /// dd/mm/yyyy HH:mm on this computer's clock.
-    static func local(_ iso: String) -> String {
-        guard let date = try? Date(iso, strategy: .iso8601) else { return iso }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone.current
-        formatter.dateFormat = "dd/MM/yyyy HH:mm"
-        return formatter.string(from: date)
-    }
+    static func local(_ iso: String) -> String { RegisterDate.localTime(iso) }
 }
