@@ -524,7 +524,7 @@ public actor HubStore {
     }
 
     /// The column of a `deletion` item: a delete of a moved row by the office it left.
-    static let deletionColumn = "*deleted_by_former_office"
+    static let deletionColumn = ConflictRecord.deletionColumn
 
     /// Why a value cannot go into a column, or nil. SQLite keeps whatever it is given, so the
     /// hub checks what its columns are declared to hold; a NUL byte would cut text short.

@@ -116,7 +116,7 @@ extension HubStore {
     }
 
     /// The column of a split unit's placement item (on its `units` row).
-    static let placementColumn = "*placement"
+    static let placementColumn = ConflictRecord.placementColumn
 
     /// An office of an ended unit may still deliver what it typed (push), but is no longer
     /// served the register: 410 with the successor's name and what to do. Whether the unit

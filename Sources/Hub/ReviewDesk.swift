@@ -260,6 +260,12 @@ extension HubStore {
             // Its sides name the unit (units.id) that keeps each record.
             units.formUnion(DuplicatePersons.sidesAndCount(record.sidesJSON).0.compactMap(\.commune))
         }
+        if record.kind == .placement {
+            // Its sides name the successors by code: their offices keep what was placed.
+            for code in DuplicatePersons.sidesAndCount(record.sidesJSON).0.compactMap(\.commune) {
+                if let unit = try await store.communeUnit(code: code) { units.insert(unit) }
+            }
+        }
         return units.sorted()
     }
 

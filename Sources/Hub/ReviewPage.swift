@@ -238,7 +238,7 @@ enum ReviewPage {
         }
         if seat {
             row("Người giữ chức danh <span class=\"en\">holder</span>", conflict.sides.map { escape(names.people[$0.person ?? ""] ?? $0.person ?? "?") })
-            row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape("\($0.decisionNo ?? "?") (\($0.decisionDate ?? "?"))") })
+            row("Quyết định <span class=\"en\">decision</span>", conflict.sides.map { escape("\($0.decisionNo ?? "?") (\(day($0.decisionDate)))") })
         } else {
             row("Giá trị <span class=\"en\">value</span>", conflict.sides.map { valueCell($0.value, column: conflict.column) })
             row("Thời điểm ghi <span class=\"en\">written</span>", conflict.sides.map { side in

@@ -50,6 +50,11 @@ public struct ConflictRecord: Sendable, Equatable {
 
     /// The column a seat conflict is recorded under.
     public static let seatColumn = "*holders"
+    /// The columns of the items the hub opens itself: a former office's delete, a place after
+    /// a reorganisation, one person recorded twice.
+    public static let deletionColumn = "*deleted_by_former_office"
+    public static let placementColumn = "*placement"
+    public static let duplicateColumn = "*duplicate"
 
     public let kind: Kind
     /// The stamp (hybrid timestamp) of the item's latest opening, where read.

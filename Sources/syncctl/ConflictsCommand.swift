@@ -65,13 +65,13 @@ struct ConflictsCommand: ParsableCommand {
             outcome = "kept the value \(value)"
         } else if item.hasSuffix("/" + ConflictRecord.seatColumn) {
             outcome = "assignment \(decision.pick ?? "?") keeps the seat; the other holders end"
-        } else if item.hasSuffix("/*duplicate") {
+        } else if item.hasSuffix("/" + ConflictRecord.duplicateColumn) {
             outcome = "record \(decision.pick ?? "?") is kept; the others are merged into it"
-        } else if item.hasSuffix("/*deletion") {
+        } else if item.hasSuffix("/" + ConflictRecord.deletionColumn) {
             outcome = decision.pick == "delete" ? "the record is deleted everywhere" : "the record is kept"
-        } else if item.contains("/*") && !item.hasSuffix("/*placement") {
+        } else if item.contains("/*") && !item.hasSuffix("/" + ConflictRecord.placementColumn) {
             outcome = "assignment(s) \(decision.pick ?? "?") end"
-        } else if item.hasSuffix("/*placement") {
+        } else if item.hasSuffix("/" + ConflictRecord.placementColumn) {
             outcome = "placement in \(decision.pick ?? "?") confirmed"
         } else if let pick = decision.pick, let side = record?.fieldSides.first(where: { $0.dot.description == pick }) {
             outcome = "kept the value \(side.value) (written at \(side.dot.replica))"

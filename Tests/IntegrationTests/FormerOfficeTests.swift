@@ -89,6 +89,11 @@ import TestSupport
         #expect(decided.status == 200, "\(decided.body)")
         #expect(try Self.hub(cluster, "SELECT state FROM _sync_conflicts WHERE tbl = 'evaluations' AND pk = 'e-1';") != "open")
         #expect(try Self.hub(cluster, "SELECT count(*) FROM evaluations WHERE id = 'e-1';") == "1")
+        // The office that keeps the record now is told the outcome.
+        #expect(try new.syncOnce().status == 0)
+        let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", new.config]).output
+        #expect(told.contains("decided  evaluations/e-1/*deleted_by_former_office") && told.contains("the record is kept")
+                && told.contains("why: the new office keeps it"), "\(told)")
     }
 
     /// A merged commune's office delivers what it typed before the merger, and nothing
