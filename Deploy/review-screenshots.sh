@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes a picture of every page kind of the review desk (login, the desk with one item of
 # each common kind, a filtered page, a duplicate, one item's own page, a refused pick, a
-# decision to confirm, the history) with headless Chromium against a real synchub, into DIR (default
+# decision to confirm, the history, the offices, the reports) with headless Chromium against a real synchub, into DIR (default
 # ./review-screenshots). Needs what the tests need (Deploy/setup-debian.sh) and a debug build.
 # Usage: Deploy/review-screenshots.sh [DIR]
 set -euo pipefail

@@ -313,7 +313,9 @@ enum ReviewPage {
     /// Links between the desk's pages.
     static let navigation = """
         <p class="nav"><a id="nav-open" href="/review">Chờ quyết định <span class="en">Awaiting decision</span></a> · \
-        <a id="nav-history" href="/review/history">Lịch sử quyết định <span class="en">Decisions made</span></a></p>
+        <a id="nav-history" href="/review/history">Lịch sử quyết định <span class="en">Decisions made</span></a> · \
+        <a id="nav-offices" href="/review/offices">Các xã <span class="en">Offices</span></a> · \
+        <a id="nav-reports" href="/review/reports">Báo cáo <span class="en">Reports</span></a></p>
 
         """
 
@@ -418,6 +420,74 @@ enum ReviewPage {
 
             """
         return html
+    }
+
+    /// The page head of the desk's other pages: who is logged in, the title, the links.
+    static func deskHead(_ title: String, reviewer: String, csrf: String) -> String {
+        head() + """
+            <form class="logout" method="post" action="/review/logout">
+            <input type="hidden" name="csrf" value="\(escape(csrf))">\(escape(reviewer))
+            <button type="submit" id="logout">Đăng xuất <span class="en">Log out</span></button></form>
+            <h1>\(title)</h1>
+
+            """ + navigation
+    }
+
+    /// The district's offices at a glance, trouble first (`HubStore.offices`).
+    static func officesPage(_ offices: [OfficeView], reviewer: String, csrf: String) -> String {
+        var html = deskHead("Các xã <span class=\"en\">Offices</span>", reviewer: reviewer, csrf: csrf)
+        html += "<table id=\"offices\"><tr><th>Mã <span class=\"en\">office</span></th><th>Xã <span class=\"en\">commune</span></th>"
+            + "<th>Đồng bộ lần cuối <span class=\"en\">last synced</span></th><th>Chưa gửi <span class=\"en\">unsent</span></th>"
+            + "<th>Bị từ chối <span class=\"en\">refused rows</span></th><th>Đồng hồ <span class=\"en\">clock</span></th>"
+            + "<th>Đĩa trống <span class=\"en\">disk free</span></th><th>Phiên bản <span class=\"en\">release</span></th>"
+            + "<th>Vấn đề <span class=\"en\">trouble</span></th></tr>\n"
+        for office in offices {
+            let facts = office.facts
+            let trouble = office.trouble.isEmpty ? "ổn <span class=\"en\">ok</span>" : office.trouble.map(escape).joined(separator: "<br>")
+            html += "<tr id=\"office-\(escape(office.replica.rawValue))\"\(office.trouble.isEmpty ? "" : " class=\"trouble\"")><td>\(escape(office.replica.rawValue))</td>"
+                + "<td>\(escape(office.commune ?? office.scope))</td><td>\(escape(office.seenAt.map(localTime) ?? "chưa bao giờ / never"))</td>"
+                + "<td>\(facts.map { String($0.unsent) } ?? "–")</td><td>\(facts.map { String($0.refusedRows) } ?? "–")</td>"
+                + "<td>\(facts?.clockOffsetS.map { String(format: "%+.0f s", $0) } ?? "–")</td>"
+                + "<td>\(facts?.freeDiskBytes.map { String(format: "%.1f GB", Double($0) / 1e9) } ?? "–")</td>"
+                + "<td>\(escape(facts?.version ?? "–"))</td><td>\(trouble)</td></tr>\n"
+        }
+        return html + "</table>\n</body></html>\n"
+    }
+
+    /// Staffing against quotas and concurrent holding as of a date, as tables, with a bar per
+    /// commune (server-drawn SVG: no script) and the figures as CSV to download.
+    static func reportsPage(
+        staffing: [RegisterReports.Staffing], concurrent: RegisterReports.Concurrent, day: String, unit: String?, reviewer: String, csrf: String
+    ) -> String {
+        var html = deskHead("Báo cáo <span class=\"en\">Reports</span>", reviewer: reviewer, csrf: csrf)
+        html += "<form id=\"report-filter\" method=\"get\" action=\"/review/reports\"><label>Ngày <span class=\"en\">as of</span> "
+            + "<input type=\"date\" name=\"as_of\" value=\"\(escape(day))\"></label> <label>Mã xã <span class=\"en\">commune code</span> "
+            + "<input type=\"text\" name=\"unit\" size=\"6\" value=\"\(escape(unit ?? ""))\"></label> "
+            + "<button type=\"submit\" id=\"apply-report\">Xem <span class=\"en\">Show</span></button></form>\n"
+        let query = "as_of=\(day)" + (unit.map { "&unit=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? "")
+        html += "<h2>Biên chế so với định biên <span class=\"en\">Staffing against quotas</span>, \(escape(RegisterDate.shown(day)))</h2>\n"
+            + "<p><a id=\"staffing-csv\" href=\"/review/reports.csv?\(query)\">Tải CSV <span class=\"en\">download CSV</span></a></p>\n"
+            + "<table id=\"staffing\"><tr><th>Xã <span class=\"en\">commune</span></th><th>Loại <span class=\"en\">category</span></th>"
+            + "<th>Số người <span class=\"en\">people</span></th><th>Định biên <span class=\"en\">quota</span></th><th></th></tr>\n"
+        for line in staffing where line.people > 0 || line.quota != nil {
+            let most = max(line.quota ?? 0, line.people, 1)
+            let width = 200.0
+            let bar = """
+                <svg width="\(Int(width) + 2)" height="14" role="img" aria-label="\(line.people) / \(line.quota.map(String.init) ?? "-")">\
+                <rect x="1" y="1" width="\(Int(width))" height="12" fill="#eee" stroke="#999"/>\
+                <rect x="1" y="1" width="\(Int(width * Double(line.people) / Double(most)))" height="12" fill="\(line.quota.map { line.people > $0 } == true ? "#c33" : "#48a")"/>\
+                \(line.quota.map { "<line x1=\"\(1 + Int(width * Double($0) / Double(most)))\" y1=\"0\" x2=\"\(1 + Int(width * Double($0) / Double(most)))\" y2=\"14\" stroke=\"#000\"/>" } ?? "")</svg>
+                """
+            html += "<tr><td>\(escape(line.communeCode == "*" ? "Tổng cộng (total)" : "\(line.commune) (\(line.communeCode))"))</td>"
+                + "<td>\(escape(line.categoryVi))</td><td>\(line.people)</td>"
+                + "<td>\(line.quota.map(String.init) ?? "–")\(line.legalBasis.map { " (\(escape($0)))" } ?? "")</td><td>\(bar)</td></tr>\n"
+        }
+        html += "</table>\n<h2>Kiêm nhiệm <span class=\"en\">Concurrent holding</span></h2>\n<ul id=\"concurrent\">\n"
+            + "<li>Bí thư đảng ủy kiêm chủ tịch UBND: \(concurrent.secretaryChairsCommittee) / \(concurrent.communes) xã</li>\n"
+            + "<li>Bí thư đảng ủy kiêm chủ tịch HĐND: \(concurrent.secretaryChairsCouncil) / \(concurrent.communes) xã</li>\n"
+            + "<li>Bí thư chi bộ kiêm trưởng thôn: \(concurrent.cellSecretaryIsHamletHead) / \(concurrent.hamlets) thôn</li>\n"
+            + "<li>Bí thư chi bộ kiêm trưởng ban công tác Mặt trận: \(concurrent.cellSecretaryHeadsFront) / \(concurrent.hamlets) thôn</li>\n</ul>\n"
+        return html + "</body></html>\n"
     }
 
     /// A refused request, with the way back to the desk.

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Replica
 import SyncCore
 import SyncProtocol
 
@@ -43,6 +44,9 @@ public enum ReviewRoutes {
         HubRoute(method: "POST", path: "/review/resolve"),
         HubRoute(method: "GET", path: "/review/history"),
         HubRoute(method: "GET", path: "/review/item"),
+        HubRoute(method: "GET", path: "/review/offices"),
+        HubRoute(method: "GET", path: "/review/reports"),
+        HubRoute(method: "GET", path: "/review/reports.csv"),
         HubRoute(method: "POST", path: "/review/revert"),
         HubRoute(method: "GET", path: "/"),
     ]
@@ -58,6 +62,9 @@ public enum ReviewRoutes {
         router.post("/review/resolve") { request, _ in await desk.guarded { try await desk.resolve(request) } }
         router.get("/review/history") { request, _ in await desk.guarded { try await desk.history(request) } }
         router.get("/review/item") { request, _ in await desk.guarded { try await desk.item(request) } }
+        router.get("/review/offices") { request, _ in await desk.guarded { try await desk.offices(request) } }
+        router.get("/review/reports") { request, _ in await desk.guarded { try await desk.reports(request, csv: false) } }
+        router.get("/review/reports.csv") { request, _ in await desk.guarded { try await desk.reports(request, csv: true) } }
         router.post("/review/revert") { request, _ in await desk.guarded { try await desk.revert(request) } }
         // The hub's address alone leads to the desk (login first, when no session is open).
         router.get("/") { _, _ in await desk.guarded { Self.Desk.redirect("/review") } }
@@ -198,6 +205,40 @@ public enum ReviewRoutes {
             _ = try await store.resolve(decision, by: session.reviewer)
             logger.info("review", metadata: ["conflict": "\(decision.id)", "reviewer": "\(session.reviewer.replica)", "via": "page"])
             return Self.redirect("/review?done=" + (decision.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        }
+
+        func offices(_ request: Request) async throws -> Response {
+            guard let session = try await liveSession(request) else { return Self.redirect("/review") }
+            return Self.html(ReviewPage.officesPage(try await store.offices(), reviewer: session.reviewer.replica.rawValue, csrf: session.csrf),
+                             status: .ok)
+        }
+
+        func reports(_ request: Request, csv: Bool) async throws -> Response {
+            guard let session = try await liveSession(request) else { return Self.redirect("/review") }
+            let query = request.uri.queryParameters
+            let day = query["as_of"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil } ?? RegisterDate.today()
+            let unit = query["unit"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let rows = try await store.registerRows()
+            let staffing = RegisterReports.staffing(rows, asOf: day, unit: unit)
+            if csv {
+                var text = "commune_code,commune,category,people,quota,legal_basis,assignments\n"
+                func field(_ value: String) -> String {
+                    value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+                }
+                for line in staffing {
+                    let quota: String = line.quota.map(String.init) ?? ""
+                    let fields: [String] = [line.communeCode, line.commune, line.category, String(line.people), quota, line.legalBasis ?? "",
+                                            String(line.assignments)]
+                    text += fields.map(field).joined(separator: ",") + "\n"
+                }
+                return Response(status: .ok, headers: [
+                    .contentType: "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"bien-che-\(day).csv\"",
+                ], body: .init(byteBuffer: ByteBuffer(string: text)))
+            }
+            let html = ReviewPage.reportsPage(staffing: staffing, concurrent: RegisterReports.concurrent(rows, asOf: day, unit: unit), day: day,
+                                              unit: unit, reviewer: session.reviewer.replica.rawValue, csrf: session.csrf)
+            return Self.html(html, status: .ok)
         }
 
         func history(_ request: Request) async throws -> Response {

@@ -455,4 +455,44 @@ import TestSupport
         #expect(refused.status == 401 && refused.cookieValue("review_session") == nil)
         #expect(try reviewer(["remove", "06913"]).status != 0, "an office's credential is not a reviewer account")
     }
+
+    /// The desk's offices and reports pages: every office with its trouble, staffing against
+    /// quotas with a bar per line and concurrent holding as of a date, and the CSV to download.
+    @Test func theOfficesAndReportsPagesShowTheDistrictsFigures() throws {
+        let cluster = try SyncCluster(label: "reviewdesk-reports")
+        try SQLiteShell.run(cluster.hub.database, HubReportRegister.sql)
+        let office = try cluster.addCommune("06913")
+        #expect(try office.syncOnce().status == 0)
+        try cluster.hub.issueCredential(for: "06910", into: cluster.directory.path("06910.credential"))
+        let added = try Programs.execute(Programs.path("synchub"), ["reviewer", "add", "lan.nguyen", "--config", cluster.hub.config],
+                                         input: Data("Đầm Hà xem xét 2026\n".utf8))
+        #expect(added.status == 0, "\(added.output)")
+        let browser = try WebDriver(log: cluster.directory.path("chromedriver.log"))
+        try browser.open(cluster.hub.url + "/review")
+        try browser.type("lan.nguyen", into: "#name")
+        try browser.type("Đầm Hà xem xét 2026", into: "#password")
+        try browser.click("#login-password")
+        try browser.click("#nav-offices")
+        let offices = try browser.source
+        #expect(offices.contains("id=\"office-06913\"") && offices.contains("Xã Quảng Tân (06913)"), "\(offices)")
+        #expect(offices.contains("id=\"office-06910\" class=\"trouble\"") && offices.contains("never synced"), "\(offices)")
+
+        try browser.open(cluster.hub.url + "/review/reports?as_of=2025-01-01&unit=11111")
+        let reports = try browser.source
+        #expect(reports.contains("Xã A (11111)") && reports.contains("<svg") && reports.contains("01/01/2025"), "\(reports)")
+        #expect(reports.contains("Bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn"), "\(reports)")
+        try browser.screenshot(to: cluster.directory.path("reports.png"))
+        try? FileManager.default.removeItem(atPath: "/tmp/communesync-review-reports.png")
+        try? FileManager.default.copyItem(atPath: cluster.directory.path("reports.png"), toPath: "/tmp/communesync-review-reports.png")
+
+        let form = try CurlTool.send("GET", cluster.hub.url + "/review")
+        let posted = try CurlTool.send("POST", cluster.hub.url + "/review/login",
+                                       form: [("csrf", Self.csrf(in: form.body) ?? ""), ("name", "lan.nguyen"), ("password", "Đầm Hà xem xét 2026")],
+                                       cookies: ["review_login": form.cookieValue("review_login") ?? ""])
+        let session = try #require(posted.cookieValue("review_session"))
+        let csv = try CurlTool.send("GET", cluster.hub.url + "/review/reports.csv?as_of=2025-01-01&unit=11111", cookies: ["review_session": session])
+        #expect(csv.status == 200 && csv.header("content-type")?.hasPrefix("text/csv") == true, "\(csv.status)")
+        #expect(csv.body.contains("11111,Xã A,cadre_civil_servant,3,5,NĐ 33/2023,4"), "\(csv.body)")
+        #expect(try CurlTool.send("GET", cluster.hub.url + "/review/reports.csv").body.isEmpty, "no figures without a session")
+    }
 }

@@ -88,6 +88,10 @@ import TestSupport
         try browser.click("#confirm")
         try browser.click("#nav-history")
         try shoot("8-history")
+        try browser.click("#nav-offices")
+        try shoot("9-offices")
+        try browser.open(cluster.hub.url + "/review/reports")
+        try shoot("10-reports")
 
         for path in taken {
             let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
