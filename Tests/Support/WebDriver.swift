@@ -44,12 +44,44 @@ public final class WebDriver: @unchecked Sendable {
 
     /// Types into the field that `selector` (CSS) finds.
     public func type(_ text: String, into selector: String) throws {
-        _ = try command("POST", "/element/\(try element(selector))/value", ["text": text])
+        try settled { _ = try command("POST", "/element/\(try element(selector))/value", ["text": text]) }
     }
 
-    /// Clicks what `selector` finds (a button: the browser submits its form and follows the redirect).
-    public func click(_ selector: String) throws {
-        _ = try command("POST", "/element/\(try element(selector))/click", [:])
+    /// Clicks what `selector` finds. A button or link (anything but an `input[...]` box,
+    /// unless `navigates` says otherwise) leads to another page: the click returns once the
+    /// page clicked on is gone, so what is read next is the page it led to.
+    public func click(_ selector: String, navigates: Bool? = nil) throws {
+        let leaving = (navigates ?? !selector.hasPrefix("input[")) ? try element("html") : nil
+        try settled { _ = try command("POST", "/element/\(try element(selector))/click", [:]) }
+        guard let leaving else { return }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            do {
+                _ = try command("GET", "/element/\(leaving)/name", nil)
+            } catch let error as ClusterError where Self.isGone(error) {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ClusterError("clicking \(selector) led to no other page within 15 s")
+    }
+
+    /// Whether chromedriver said the element belongs to a page no longer shown (it words it
+    /// two ways, depending on where in the page's replacement the command landed).
+    static func isGone(_ error: ClusterError) -> Bool {
+        error.description.contains("stale element") || error.description.contains("does not belong to the document")
+    }
+
+    /// Runs `action` on an element found afresh, again (a few times) when the page was still
+    /// being replaced by the one a click led to and the element found went stale with it.
+    private func settled(_ action: () throws -> Void) throws {
+        for attempt in 0..<10 {
+            do {
+                return try action()
+            } catch let error as ClusterError where Self.isGone(error) && attempt < 9 {
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
     }
 
     /// The browser's cookies for the current page, as WebDriver reports them (name, value,
