@@ -154,14 +154,23 @@ public final class SyncSession {
         return report
     }
 
+    /// The facts told with the last pulls, and when they were read: read again at most
+    /// every 30 s (the hub keeps them no more often), or when a round failed or came right.
+    private var toldFacts: (facts: OfficeFacts, at: Date)?
+
     /// What this office tells the hub about itself with a pull (`OfficeFacts`).
     func officeFacts() -> OfficeFacts? {
+        if let told = toldFacts, clock().timeIntervalSince(told.at) < 30, told.facts.lastError == lastFailure {
+            return told.facts
+        }
         guard let health = try? ReplicaHealth.read(path: replica.database.path) else { return nil }
-        return OfficeFacts(
+        let facts = OfficeFacts(
             version: Release.version, unsent: health.unackedChanges,
             oldestUnsentS: health.oldestUnackedWrittenAt.map { Int(max(0, clock().timeIntervalSince($0))) },
             refusedRows: health.refusedRows, clockOffsetS: lastClockOffset, freeDiskBytes: health.freeDiskBytes,
             rulesVersion: Int(health.rulesVersion), lastError: lastFailure)
+        toldFacts = (facts, clock())
+        return facts
     }
 
     /// Sends every folded change the hub has not settled, oldest first. Refused changes are
