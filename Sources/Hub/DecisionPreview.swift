@@ -47,14 +47,7 @@ extension HubStore {
                                       endDate: AssignmentTerm.endDate(start: holder.startDate, givingWayTo: keeper.startDate, decidedOn: today)))
                 }
             case .holding, .quota:
-                let picks = (request.pick ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let offered = Set(record.holdings.map(\.assignment))
-                guard !picks.isEmpty, picks.allSatisfy(offered.contains) else {
-                    throw HubError.badRequest("pick the assignment(s) to end, separated by commas (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
-                }
-                if let reason = HoldingCheck.unsettled(record, ending: Set(picks), rules: try await store.rules().holding, names: names) {
-                    throw HubError(status: 409, code: "would_not_settle", message: reason + " Nothing was written.")
-                }
+                let picks = try await Self.settlingPicks(request.pick, of: record, names: names, in: store)
                 for holding in record.holdings where picks.contains(holding.assignment) {
                     let start = try await store.values(table: "assignments", row: holding.assignment, columns: ["start_date"])["start_date"]?.textValue
                     ends.append(.init(assignment: holding.assignment, person: name(holding.person), title: holding.title,

@@ -137,19 +137,12 @@ extension HubStore {
             case .holding, .quota:
                 // One or more assignments to end, separated by commas: a quota over by two
                 // people is settled in one decision.
-                let picks = (request.pick ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                let offered = Set(record.holdings.map(\.assignment))
-                guard !picks.isEmpty, picks.allSatisfy(offered.contains) else {
-                    throw HubError.badRequest("pick the assignment(s) to end, separated by commas (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
-                }
                 var names: [String: String] = [:]
                 for person in Set(record.holdings.map(\.person)) where !person.isEmpty {
                     names[person] = try await store.personName(person)
                 }
-                if let reason = HoldingCheck.unsettled(record, ending: Set(picks), rules: try await store.rules().holding, names: names) {
-                    throw HubError(status: 409, code: "would_not_settle", message: reason + " Nothing was written.")
-                }
-                for pick in Set(picks).sorted() {
+                let picks = try await Self.settlingPicks(request.pick, of: record, names: names, in: store)
+                for pick in picks.sorted() {
                     let start = try await store.values(table: "assignments", row: pick, columns: ["start_date"])["start_date"]?.textValue
                     writes.append(Self.ending(pick, start: start, givingWayTo: nil, reviewer: caller, reason: request.reason))
                 }
@@ -238,6 +231,23 @@ extension HubStore {
         return try await store.recordReview(ReviewRecord(
             conflict: conflict, reviewer: reviewer.replica, at: Date().formatted(.iso8601), reason: reason, pick: pick, value: value,
             wrote: writes.count, previous: String(decoding: try encoder.encode(previous), as: UTF8.self), reverts: reverts, scopes: scopes))
+    }
+
+    /// The assignments a pick on a holding or quota item ends (comma-separated ids), once
+    /// checked: each one of the item's, and together settling it (`HoldingCheck.unsettled`),
+    /// else refused with the reason. The one check behind a decision and its preview.
+    nonisolated(nonsending) static func settlingPicks(
+        _ pick: String?, of record: ConflictRecord, names: [String: String], in store: any HubTransaction
+    ) async throws -> Set<String> {
+        let picks = Set((pick ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let offered = Set(record.holdings.map(\.assignment))
+        guard !picks.isEmpty, picks.isSubset(of: offered) else {
+            throw HubError.badRequest("pick the assignment(s) to end, separated by commas (\(record.holdings.map(\.assignment).joined(separator: ", ")))")
+        }
+        if let reason = HoldingCheck.unsettled(record, ending: picks, rules: try await store.rules().holding, names: names) {
+            throw HubError(status: 409, code: "would_not_settle", message: reason + " Nothing was written.")
+        }
+        return picks
     }
 
     /// The communes (units.id) whose records an item names, whose offices are told of its
