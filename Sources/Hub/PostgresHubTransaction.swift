@@ -465,7 +465,7 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws {
-        try await PostgresConflictLedger(session: session, now: try await meta.clock()).close([(table, row, column)])
+        try await PostgresConflictLedger(session: session, now: try await meta.clock()).close([ConflictKey(table: table, row: row, column: column)])
     }
 
     nonisolated(nonsending) func closeStaleDuplicateItems() async throws {

@@ -292,16 +292,15 @@ extension PostgresHubTransaction {
         let now = try await meta.clock()
         let outcomes = batch.outcomes(policy: rules.policy(districtReplicas: [district]))
         try await mergeState.save(outcomes)
-        let ledger = PostgresConflictLedger(session: session, now: now)
-        try await ledger.reconcileFields(outcomes.filter(\.reconcileConflicts))
         var materialised = 0
         for table in schema.tables {
             let written = outcomes.filter { $0.materialise && $0.key.table == table.name }
             materialised += written.count
             try await writeRegisterRows(table, written)
         }
-        let touched = Array(batch.rows.keys)
-        try await PostgresRuleChecks(session: session, ledger: ledger, rules: rules, district: district).run(touching: touched)
+        let run = RuleRun(touching: batch.rows.keys, rules: rules, district: [district], writtenHere: district)
+        let writes = try LedgerWrites.fields(of: outcomes) + (try await run.run(on: PostgresRuleData(session: session)))
+        try await PostgresConflictLedger(session: session, now: now).write(writes)
         return materialised
     }
 

@@ -101,38 +101,39 @@ public struct ConflictRecord: Sendable, Equatable {
     }
 }
 
-/// `_sync_conflicts`: keeps the recorded conflicts in step with the merge state of each row.
+/// `_sync_conflicts` of a SQLite register: writes what a merge decided (`LedgerWrites`).
 struct ConflictLedger {
     let database: SQLiteDatabase
 
-    func reconcile(table: String, row: String, with current: [FieldConflict], at now: HybridTimestamp) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for conflict in current {
-            let sides = String(decoding: try encoder.encode(conflict.sides), as: UTF8.self)
+    /// Writes a merge's ledger changes at clock stamp `now`: records opened or refreshed (a
+    /// closed one opens again from now, a standing one keeps its opening), records closed.
+    func write(_ writes: LedgerWrites, at now: HybridTimestamp) throws {
+        var closes = writes.closes
+        if !writes.reconciledRows.isEmpty {
+            var standing: [ConflictKey] = []
+            try database.forEachRow(
+                """
+                SELECT tbl, pk, col FROM _sync_conflicts WHERE state <> 'closed' AND kind = 'field'
+                    AND (tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+                """, [.text(try ConflictEntry.json(writes.reconciledRows.map { [$0.table, $0.row] }))]
+            ) { row in
+                standing.append(ConflictKey(table: row[0].description, row: row[1].description, column: row[2].description))
+            }
+            closes += writes.fieldClosures(standing: standing)
+        }
+        for record in writes.records {
             try database.run(
                 """
                 INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
-                VALUES (?, ?, ?, 'field', ?, ?, ?, ?, ?, NULL)
-                ON CONFLICT(tbl, pk, col) DO UPDATE SET rule = excluded.rule, sides = excluded.sides,
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+                ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
                     chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
-                    opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc
-                                      ELSE _sync_conflicts.opened_hlc END
+                    opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
                 """,
-                [.text(table), .text(row), .text(conflict.column), .text(conflict.rule.rawValue), .text(sides),
-                 .text(conflict.chosen.description),
-                 .text(conflict.needsReview ? ConflictRecord.State.open.rawValue : ConflictRecord.State.settled.rawValue),
-                 .integer(Int64(now.rawValue))])
+                [.text(record.table), .text(record.row), .text(record.column), .text(record.kind.rawValue), .text(record.rule),
+                 .text(record.sides), .text(record.chosen), .text(record.state.rawValue), .integer(Int64(now.rawValue))])
         }
-        let stillOpen = Set(current.map(\.column))
-        // Records of the other kinds are the domain rules' (SeatCheck, HoldingCheck): not ours.
-        for column in try database.query(
-            "SELECT col FROM _sync_conflicts WHERE tbl = ? AND pk = ? AND state <> 'closed' AND kind = 'field'", [.text(table), .text(row)]
-        ).compactMap({ $0.first?.textValue }) where !stillOpen.contains(column) {
-            try database.run(
-                "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ?",
-                [.integer(Int64(now.rawValue)), .text(table), .text(row), .text(column)])
-        }
+        for key in closes { try close(table: key.table, row: key.row, column: key.column, at: now) }
     }
 }
 
@@ -151,27 +152,6 @@ extension ConflictLedger {
             if ids.contains(where: { sides.contains("\"\($0)\"") }) { found.append((row[0].description, row[1].description)) }
         }
         return found
-    }
-
-    /// Records (or refreshes) a conflict found by a rule across rows (`column` starts with
-    /// `*`): `sides` is encoded as JSON, `chosen` says what the rule chose or what is wrong.
-    func record<Sides: Encodable>(
-        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sides: Sides, chosen: String,
-        state: ConflictRecord.State, at now: HybridTimestamp
-    ) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try database.run(
-            """
-            INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
-            ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides, chosen = excluded.chosen,
-                state = excluded.state, closed_hlc = NULL,
-                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
-            """,
-            [.text(table), .text(row), .text(column), .text(kind.rawValue), .text(rule),
-             .text(String(decoding: try encoder.encode(sides), as: UTF8.self)),
-             .text(chosen), .text(state.rawValue), .integer(Int64(now.rawValue))])
     }
 
     /// Closes a conflict the data no longer shows.

@@ -25,12 +25,13 @@ public struct Holding: Codable, Sendable, Hashable {
     }
 }
 
-/// The holding and quota rules, evaluated after every merge on every replica for the people
-/// and units the merge touched: a person's active titles (kiêm nhiệm) must be an allowed
-/// combination within the allowed count; a unit's active head-count per quota category within
-/// its quota. Violations are review items (`*titles` on the person, `*quota:CATEGORY` on the
-/// unit), closed once the data no longer violates the rule.
-public struct HoldingCheck {
+/// The holding, quota and hamlet rules' verdicts (`RuleRun` runs them after every merge on
+/// every replica and store, for the people and units the merge touched): a person's active
+/// titles (kiêm nhiệm) must be an allowed combination within the allowed count; a unit's
+/// active head-count per quota category within its quota; a hamlet's distinct hamlet titles
+/// within the limit. Violations are review items (`*titles` on the person, `*quota:CATEGORY`
+/// or `*hamlet_titles` on the unit), closed once the data no longer violates the rule.
+public enum HoldingCheck {
     public static let titlesColumn = "*titles"
     public static let hamletColumn = "*hamlet_titles"
     public static let quotaPrefix = "*quota:"
@@ -40,8 +41,6 @@ public struct HoldingCheck {
         "nonspecialised_commune": ["nonspecialised_commune"],
         "nonspecialised_hamlet": ["nonspecialised_hamlet"],
     ]
-
-    let replica: Replica
 
     /// The holdings of a unit (and its hamlets) that count against its quota of `category`:
     /// the ones to record with the item, and what is wrong, or nil.
@@ -142,105 +141,17 @@ public struct HoldingCheck {
         "SELECT a.id, a.person_id FROM assignments a WHERE a.position_id IN (\(positions)) AND \(AssignmentTerm.isActive("a"))"
     }
 
-    private static let activeHoldings = """
+    /// The active holdings (id, person, title code, title category, decision number, seat's
+    /// unit) as every store selects them; a store adds its own conditions after `AND`.
+    public static let activeHoldingsSQL = """
         SELECT a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
         FROM assignments a JOIN positions p ON p.id = a.position_id LEFT JOIN titles t ON t.id = p.title_id
         WHERE \(AssignmentTerm.isActive("a"))
         """
 
-    func run(touching rows: [RowKey], at now: HybridTimestamp) throws {
-        let database = replica.database
-        var people = Set(rows.filter { $0.table == "persons" }.map(\.row))
-        var units = Set(rows.filter { $0.table == "quotas" }.compactMap {
-            try? database.scalar("SELECT unit_id FROM quotas WHERE id = ?", [.text($0.row)])?.textValue
-        })
-        for key in rows where key.table == "positions" {
-            if let unit = try database.scalar("SELECT unit_id FROM positions WHERE id = ?", [.text(key.row)])?.textValue { units.insert(unit) }
-        }
-        for key in rows where key.table == "assignments" {
-            if let row = try database.query(
-                "SELECT a.person_id, p.unit_id FROM assignments a LEFT JOIN positions p ON p.id = a.position_id WHERE a.id = ?",
-                [.text(key.row)]).first {
-                if let person = row[0].textValue { people.insert(person) }
-                if let unit = row[1].textValue { units.insert(unit) }
-            }
-        }
-        var listed = Set(rows.filter { $0.table == "positions" || $0.table == "assignments" }.map(\.row))
-        for key in rows where key.table == "positions" {
-            try database.forEachRow(Self.touchedSeatHolders(in: "?"), [.text(key.row)]) { row in
-                listed.insert(row[0].description)
-                if let person = row[1].textValue { people.insert(person) }
-            }
-        }
-        // A deleted seat or assignment cannot name its person or unit any more: the open items
-        // that list it, or its holders, can.
-        for (table, row) in try ConflictLedger(database: database).standing(Self.namingKinds, naming: listed) {
-            if table == "persons" { people.insert(row) } else if table == "units" { units.insert(row) }
-        }
-        guard !people.isEmpty || !units.isEmpty else { return }
-        let rules = try replica.rules.holding
-        for person in people.sorted() {
-            let holdings = try holdings(Self.activeHoldings + " AND a.person_id = ? ORDER BY a.id", [.text(person)])
-            let problem = rules.violation(holdings.compactMap(\.title))
-            try record(table: "persons", row: person, column: Self.titlesColumn, holdings: holdings, problem: problem, at: now)
-        }
-        for unit in units.sorted() {
-            try checkHamletTitles(unit, limit: rules.maxHamletTitles, at: now)
-            var quotas: [(String, Int)] = []
-            try database.forEachRow(
-                "SELECT category, max_headcount FROM quotas WHERE unit_id = ? AND (effective_to IS NULL OR effective_to = '')", [.text(unit)]
-            ) { row in
-                if let category = row[0].textValue, let limit = row[1].integerValue { quotas.append((category, Int(limit))) }
-            }
-            for (category, limit) in quotas {
-                let (counted, problem) = Self.quota(category, limit: limit, of: try holdings(
-                    Self.activeHoldings + " AND (p.unit_id = ?1 OR p.unit_id IN (SELECT id FROM units WHERE parent_id = ?1) OR p.unit_id IN ("
-                        + Self.predecessors("?1") + ")) ORDER BY a.person_id, a.id",
-                    [.text(unit)]))
-                try record(table: "units", row: unit, column: Self.quotaPrefix + category, holdings: counted, problem: problem, at: now)
-            }
-        }
-    }
-
-    /// A hamlet or residential group may have at most `limit` distinct hamlet-level titles.
-    private func checkHamletTitles(_ unit: String, limit: Int, at now: HybridTimestamp) throws {
-        let kind = try replica.database.scalar("SELECT kind FROM units WHERE id = ?", [.text(unit)])?.textValue
-        guard kind == "hamlet" || kind == "residential_group" else { return }
-        var seats: [Holding] = []
-        try replica.database.forEachRow(
-            """
-            SELECT p.id, t.code, t.category FROM positions p JOIN titles t ON t.id = p.title_id
-            WHERE p.unit_id = ? AND t.level = 'hamlet' ORDER BY t.code, p.id
-            """, [.text(unit)]
-        ) { row in
-            seats.append(Holding(assignment: row[0].description, person: "", title: row[1].textValue, category: row[2].textValue,
-                                 decisionNo: nil, unit: unit))
-        }
-        let problem = Self.hamletProblem(seats, limit: limit)
-        try record(table: "units", row: unit, column: Self.hamletColumn, holdings: seats, problem: problem, at: now)
-    }
-
-    private func holdings(_ sql: String, _ parameters: [Value]) throws -> [Holding] {
-        try replica.database.query(sql, parameters).map { row in
-            Holding(assignment: row[0].description, person: row[1].textValue ?? "", title: row[2].textValue, category: row[3].textValue,
-                    decisionNo: row[4].textValue, unit: row[5].textValue)
-        }
-    }
-
     /// The kind of this check's record under `column`: a unit's quota, or a person's titles or
     /// a hamlet's (holding).
     public static func conflictKind(recordedUnder column: String) -> ConflictRecord.Kind {
         column.hasPrefix(quotaPrefix) ? .quota : .holding
-    }
-
-    private func record(table: String, row: String, column: String, holdings: [Holding], problem: String?, at now: HybridTimestamp) throws {
-        let ledger = ConflictLedger(database: replica.database)
-        guard let problem else {
-            try ledger.close(table: table, row: row, column: column, at: now)
-            return
-        }
-        try ledger.record(
-            table: table, row: row, column: column, kind: Self.conflictKind(recordedUnder: column), rule: "review",
-            sides: holdings, chosen: problem, state: .open, at: now)
     }
 }

@@ -116,16 +116,12 @@ extension MergeBatch {
     /// conflict records. Returns how many register rows were written or removed.
     func save(replica: Replica, policy: MergePolicy) throws -> Int {
         let store = replica.mergeStore
-        let conflicts = ConflictLedger(database: replica.database)
         let now = try replica.clock
         var materialised = 0
         let outcomes = outcomes(policy: policy)
         try store.save(outcomes.map { ($0.key, $0.state, $0.dirtyColumns) })
         for outcome in outcomes {
             let key = outcome.key
-            if outcome.reconcileConflicts {
-                try conflicts.reconcile(table: key.table, row: key.row, with: outcome.resolved.conflicts, at: now)
-            }
             guard outcome.materialise, let table = replica.schema.table(named: key.table) else { continue }
             if let values = outcome.resolved.values {
                 try replica.database.run(table.upsertSQL, [.text(key.row)] + table.columns.map { values[$0.name] ?? .null })
@@ -134,8 +130,9 @@ extension MergeBatch {
             }
             materialised += 1
         }
-        try SeatCheck(replica: replica).run(touching: Array(rows.keys), at: now)
-        try HoldingCheck(replica: replica).run(touching: Array(rows.keys), at: now)
+        let rules = RuleRun(touching: rows.keys, rules: try replica.rules, district: try replica.districtReplicas, writtenHere: replica.id)
+        let writes = try LedgerWrites.fields(of: outcomes) + rules.run(on: SQLiteRuleData(database: replica.database))
+        try ConflictLedger(database: replica.database).write(writes, at: now)
         return materialised
     }
 }
