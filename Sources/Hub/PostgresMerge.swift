@@ -156,8 +156,9 @@ extension PostgresHubTransaction {
                 guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(block)") }
                 return value
             }
+            guard let folded = WriteFold.Operation(rawValue: operation) else { throw PostgresMergeState.damaged("district write \(block)") }
             changes += districtChanges(
-                block: block, table: table, row: key, operation: operation, context: context, slots: Self.slots(of: columns),
+                block: block, table: table, row: key, operation: folded, context: context, slots: Self.slots(of: columns),
                 values: values, timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))
             ).filter { $0.dot.counter > fed }
         }
@@ -210,21 +211,11 @@ extension PostgresHubTransaction {
             guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
             let rowKey = RowKey(table: tableName, row: key)
             let row = current[rowKey]
-            var operation = written
-            let slots: [Int]
-            switch written {
-            case "delete" where batch.rows[rowKey]!.state == RowState():
-                // Typed and deleted before any fold: nothing anywhere to delete.
-                operation = "void"
-                slots = []
-            case "delete":
-                slots = []
-            case "update" where preset:
-                slots = Self.slots(of: columns)
-            default:
-                // Deleted since: its values are gone, and the delete that follows says it all.
-                slots = row == nil ? [] : Self.slots(of: columns)
-            }
+            guard let captured = WriteFold.Operation(rawValue: written) else { throw PostgresMergeState.damaged("district write \(seq)") }
+            let (operation, slots) = WriteFold.settle(
+                captured, heldAnywhere: batch.rows[rowKey]!.state != RowState(), rowExists: row != nil,
+                preset: preset ? WriteFold.slots(of: columns) : nil
+            ) { WriteFold.slots(of: columns) }
             let values = slots.map { row?[$0] ?? .null }
             let stamp = clock.now(physicalMillis: UInt64(max(0, at)))
             block += 1
@@ -235,8 +226,8 @@ extension PostgresHubTransaction {
             }
             seqs.append(seq)
             blocks.append(block)
-            operations.append(operation)
-            masks.append(slots.reduce(0) { $0 | Int64(1) << $1 })
+            operations.append(operation.rawValue)
+            masks.append(WriteFold.mask(of: slots))
             stamps.append(Int64(bitPattern: stamp.rawValue))
             vals.append(String(decoding: try encoder.encode(values.map(PostgresValueText.tag)), as: UTF8.self))
         }
@@ -251,27 +242,17 @@ extension PostgresHubTransaction {
         return batch
     }
 
-    /// The changes of one district write: column `slot` of the write folded into `block` has
-    /// dot `block * 64 + slot`, a delete `block * 64 + 63`; each has seen the row as it was written.
+    /// The changes of one district write (`WriteFold.changes`), with the district's dots.
     private func districtChanges(
-        block: Int64, table: TableSchema, row: String, operation: String, context: String?, slots: [Int], values: [Value],
+        block: Int64, table: TableSchema, row: String, operation: WriteFold.Operation, context: String?, slots: [Int], values: [Value],
         timestamp: HybridTimestamp
     ) -> [Change] {
-        let seen = context.flatMap(VersionVector.init(text:)) ?? VersionVector()
-        func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
-            let dot = Dot(replica: district, counter: UInt64(block) * DotBlock.size + slot)
-            return Change(table: table.name, row: row, operation: operation, dot: dot,
-                          context: CompactContext(seen, origin: district).context(of: dot), timestamp: timestamp)
-        }
-        switch operation {
-        case "void": return []
-        case "delete": return [change(DotBlock.size - 1, .delete)]
-        default:
-            return zip(slots, values).map { slot, value in change(UInt64(slot), .set(column: table.columns[slot].name, value: value)) }
-        }
+        WriteFold.changes(
+            block: UInt64(block), replica: district, table: table, row: row, operation: operation,
+            context: context.flatMap(VersionVector.init(text:)) ?? VersionVector(), slots: slots, values: values, timestamp: timestamp)
     }
 
-    static func slots(of mask: Int64) -> [Int] { (0..<63).filter { mask & (Int64(1) << $0) != 0 } }
+    static func slots(of mask: Int64) -> [Int] { WriteFold.slots(of: mask) }
 
     static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 

@@ -15,18 +15,10 @@ public enum DotBlock {
 /// One row of `_sync_log`: one row written on this replica. Once folded, it is one change per
 /// changed column (or one delete), each with its own dot.
 struct LogEntry {
-    enum Operation: String {
-        case insert, update, delete
-        /// Not a write: holds counters up to its seq that the hub already has (`reserveCounters`).
-        case reserve
-        /// A delete of a row no replica ever held (typed and deleted before syncd folded it):
-        /// set at fold time; nothing is sent, as there is nothing anywhere for it to remove.
-        case void
-    }
+    typealias Operation = WriteFold.Operation
 
-    /// Column slots a change mask holds; slot 63 names a delete.
-    static let maxColumns = 63
-    static let deleteSlot: UInt64 = 63
+    static let maxColumns = WriteFold.maxColumns
+    static let deleteSlot = WriteFold.deleteSlot
 
     let seq: Int64
     let table: String
@@ -99,9 +91,7 @@ struct LogEntry {
         }
     }
 
-    static func slots(of columns: Int64) -> [Int] {
-        (0..<maxColumns).filter { columns & (Int64(1) << $0) != 0 }
-    }
+    static func slots(of columns: Int64) -> [Int] { WriteFold.slots(of: columns) }
 
     /// The same entry as its fold settled it (a delete may turn out void).
     func with(operation: Operation) -> LogEntry {
@@ -115,19 +105,11 @@ struct LogEntry {
         Dot(replica: replica, counter: UInt64(seq) * DotBlock.size + slot)
     }
 
-    /// The changes this entry records, given what its fold settled.
+    /// The changes this entry records, given what its fold settled (`WriteFold.changes`).
     func changes(replica: ReplicaID, schema: TableSchema, folded: Folded) -> [Change] {
-        func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
-            let dot = dot(replica, slot: slot)
-            // Everything this replica wrote before is implied: its writes are sequential.
-            let seen = CompactContext(context, origin: replica).context(of: dot)
-            return Change(table: table, row: row, operation: operation, dot: dot, context: seen, timestamp: folded.timestamp)
-        }
-        if operation == .reserve || operation == .void { return [] }
-        if operation == .delete { return [change(LogEntry.deleteSlot, .delete)] }
-        return zip(LogEntry.slots(of: folded.columns), folded.values).map { slot, value in
-            change(UInt64(slot), .set(column: schema.columns[slot].name, value: value))
-        }
+        WriteFold.changes(
+            block: UInt64(seq), replica: replica, table: schema, row: row, operation: operation, context: context,
+            slots: LogEntry.slots(of: folded.columns), values: folded.values, timestamp: folded.timestamp)
     }
 }
 

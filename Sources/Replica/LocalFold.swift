@@ -36,33 +36,18 @@ extension Replica {
             let key = RowKey(table: entry.table, row: entry.row)
             try batch.load(key, store: mergeStore)
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
-            let slots: [Int]
-            var operation = entry.operation
-            switch entry.operation {
-            case .delete where batch.rows[key]!.state == RowState():
-                // Typed and deleted before any fold: no replica holds the row, so there is
-                // nothing to delete anywhere, and no field write to send (its values are gone).
-                operation = .void
-                slots = []
-            case .delete, .reserve, .void:
-                slots = []
-            case .insert where current == nil:
-                // Deleted since: its values are gone, and the delete that follows says it all.
-                slots = []
-            case .insert:
-                slots = Array(table.columns.indices)
-            case .update where entry.presetColumns != nil:
-                slots = LogEntry.slots(of: entry.presetColumns!)
-            case .update:
+            let (operation, slots) = WriteFold.settle(
+                entry.operation, heldAnywhere: batch.rows[key]!.state != RowState(), rowExists: current != nil,
+                preset: entry.presetColumns.map(LogEntry.slots(of:))
+            ) {
+                guard entry.operation == .update, let current else { return Array(table.columns.indices) }
+                // The columns whose value now differs from what the merge state shows.
                 let shown = policy.resolve(batch.rows[key]!.state, table: table.name, row: entry.row).values
-                slots = table.columns.indices.filter { slot in
-                    guard let current else { return false }  // deleted since: the delete says it all
-                    return shown?[table.columns[slot].name] ?? .null != current[slot] || shown == nil
-                }
+                return table.columns.indices.filter { shown?[table.columns[$0].name] ?? .null != current[$0] || shown == nil }
             }
             let values = slots.map { current?[$0] ?? .null }
             let settled = LogEntry.Folded(
-                columns: slots.reduce(0) { $0 | Int64(1) << $1 }, values: values,
+                columns: WriteFold.mask(of: slots), values: values,
                 timestamp: clock.now(physicalMillis: entry.writtenAtMillis))
             // SQLite builds the JSON array from typed values, and json_each reads it back typed.
             let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
