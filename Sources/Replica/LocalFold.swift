@@ -31,10 +31,10 @@ extension Replica {
         guard let last = entries.last?.seq else { return batch }
         var clock = HybridLogicalClock(last: try self.clock)
         let policy = try self.policy
+        try batch.load(entries.map { RowKey(table: $0.table, row: $0.row) }, store: mergeStore)
         for entry in entries {
             guard let table = schema.table(named: entry.table) else { throw ApplyError.unknownTable(entry.table) }
             let key = RowKey(table: entry.table, row: entry.row)
-            try batch.load(key, store: mergeStore)
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
             let (operation, slots) = WriteFold.settle(
                 entry.operation, heldAnywhere: batch.rows[key]!.state != RowState(), rowExists: current != nil,

@@ -13,24 +13,37 @@ struct MergeStateStore {
     }
 
     func load(table: String, row: String) throws -> RowState {
-        let key: [Value] = [.text(table), .text(row)]
-        guard let header = try database.query("SELECT clock, deletes FROM _sync_rows WHERE tbl = ? AND pk = ?", key).first
-        else { return RowState() }
-        var fields: [String: FieldState] = [:]
-        try database.forEachRow("SELECT col, seen, dot, hlc, val, more FROM _sync_fields WHERE tbl = ? AND pk = ?", key) { field in
-            guard let column = field[0].textValue, let seen = field[1].textValue.flatMap(VersionVector.init(text:)),
-                let dot = field[2].textValue.flatMap(Dot.init(text:)), case .integer(let hlc) = field[3]
-            else { throw ReplicaError.damagedMeta(path: database.path, key: "_sync_fields \(table)/\(row)") }
-            var writes = [FieldWrite(dot: dot, timestamp: HybridTimestamp(rawValue: UInt64(hlc)), value: field[4])]
-            if let more = field[5].textValue {
+        try load([RowKey(table: table, row: row)])[RowKey(table: table, row: row)] ?? RowState()
+    }
+
+    /// The merge states of `keys` in two queries however many (the keys travel as one JSON
+    /// parameter); a row the replica holds nothing of is left out.
+    func load(_ keys: some Collection<RowKey>) throws -> [RowKey: RowState] {
+        guard !keys.isEmpty else { return [:] }
+        let pairs = String(decoding: try encoder.encode(keys.map { [$0.table, $0.row] }), as: UTF8.self)
+        let named = "(tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        var headers: [RowKey: (clock: VersionVector, deletes: VersionVector)] = [:]
+        var fields: [RowKey: [String: FieldState]] = [:]
+        try database.forEachRow("SELECT tbl, pk, clock, deletes FROM _sync_rows WHERE \(named)", [.text(pairs)]) { header in
+            headers[RowKey(table: header[0].description, row: header[1].description)] = (
+                header[2].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector(),
+                header[3].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector())
+        }
+        try database.forEachRow("SELECT tbl, pk, col, seen, dot, hlc, val, more FROM _sync_fields WHERE \(named)", [.text(pairs)]) { field in
+            let key = RowKey(table: field[0].description, row: field[1].description)
+            guard headers[key] != nil else { return }  // no header: the row holds no state (as one load finds)
+            guard let column = field[2].textValue, let seen = field[3].textValue.flatMap(VersionVector.init(text:)),
+                let dot = field[4].textValue.flatMap(Dot.init(text:)), case .integer(let hlc) = field[5]
+            else { throw ReplicaError.damagedMeta(path: database.path, key: "_sync_fields \(key.table)/\(key.row)") }
+            var writes = [FieldWrite(dot: dot, timestamp: HybridTimestamp(rawValue: UInt64(hlc)), value: field[6])]
+            if let more = field[7].textValue {
                 writes += try decoder.decode([FieldWrite].self, from: Data(more.utf8))
             }
-            fields[column] = FieldState(writes: writes, seen: seen)
+            fields[key, default: [:]][column] = FieldState(writes: writes, seen: seen)
         }
-        return RowState(
-            fields: fields,
-            deletes: header[1].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector(),
-            clock: header[0].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector())
+        return headers.reduce(into: [:]) { states, header in
+            states[header.key] = RowState(fields: fields[header.key] ?? [:], deletes: header.value.deletes, clock: header.value.clock)
+        }
     }
 
     /// Saves each row's header and its named fields (the others did not change), many rows

@@ -58,7 +58,7 @@ extension Replica {
         return try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (?)", [.integer(Int64(try clock.rawValue))])
             var batch = try foldLocalChanges()
-            for change in changes { try batch.load(RowKey(table: change.table, row: change.row), store: mergeStore) }
+            try batch.load(changes.map { RowKey(table: $0.table, row: $0.row) }, store: mergeStore)
             var (report, latest) = batch.apply(changes)
             for row in arriving { try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore) }
             // The clock moves past every stamp seen, so later local writes order after them.
@@ -103,6 +103,13 @@ extension MergeBatch {
     /// change `rows[key]!` in place.
     mutating func load(_ key: RowKey, store: MergeStateStore) throws {
         if !holds(key) { add(key, loaded: try store.load(table: key.table, row: key.row)) }
+    }
+
+    /// `load` of many rows: the states not held yet, in two queries.
+    mutating func load(_ keys: [RowKey], store: MergeStateStore) throws {
+        let missing = Set(keys.filter { !holds($0) })
+        let loaded = try store.load(missing)
+        for key in missing { add(key, loaded: loaded[key] ?? RowState()) }
     }
 
     /// Merges a row state from elsewhere (a snapshot page, a repair) into `rows[key]`; its
