@@ -41,18 +41,25 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // The register itself, whatever stores it: its tables, dates, assignment terms, row
+        // scope, the rules' verdicts, labels and reports. No storage, no SQL dialect of its own.
+        .target(name: "Register", dependencies: ["SyncCore"]),
+        // The merge around the core, once for every store: a batch of row states merged
+        // (MergeBatch), captured writes folded (WriteFold), the rules across rows run (RuleRun)
+        // and what the conflict ledger must record. A store only loads and saves in batches.
+        .target(name: "MergeEngine", dependencies: ["SyncCore", "Register"]),
         // A SQLite replica of the register: schema, capture triggers, applying remote changes.
-        .target(name: "Replica", dependencies: ["SyncCore", "CSQLite"]),
+        .target(name: "Replica", dependencies: ["SyncCore", "Register", "MergeEngine", "CSQLite"]),
 
         // The /v1 wire: message types, compact change groups, gzip.
         .target(name: "SyncProtocol", dependencies: ["SyncCore", "CZlib"]),
         // One sync round over libcurl: push, pull, snapshot, backoff.
-        .target(name: "SyncClient", dependencies: ["SyncProtocol", "Replica", "CCurl", "SyncConfig"]),
+        .target(name: "SyncClient", dependencies: ["SyncProtocol", "Replica", "Register", "MergeEngine", "CCurl", "SyncConfig"]),
         // The district hub: store, credentials and scope, HTTP routes.
         .target(
             name: "Hub",
             dependencies: [
-                "SyncProtocol", "Replica", "SyncConfig",
+                "SyncProtocol", "Replica", "Register", "MergeEngine", "SyncConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -75,14 +82,14 @@ let package = Package(
         .executableTarget(
             name: "syncd",
             dependencies: [
-                "Replica", "SyncClient", "SyncConfig",
+                "Replica", "Register", "MergeEngine", "SyncClient", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "synchub",
             dependencies: [
-                "Replica", "Hub", "SyncConfig",
+                "Replica", "Register", "MergeEngine", "Hub", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -90,13 +97,13 @@ let package = Package(
         .executableTarget(
             name: "syncctl",
             dependencies: [
-                "Replica", "SyncClient", "SyncConfig", "SyncCore", "SyncProtocol",
+                "Replica", "Register", "MergeEngine", "SyncClient", "SyncConfig", "SyncCore", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "syncbench",
             dependencies: [
-                "CSQLite", "Replica", "Hub", "SyncClient", "SyncProtocol",
+                "CSQLite", "Replica", "Register", "MergeEngine", "Hub", "SyncClient", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -107,13 +114,13 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]),
         // What the test suites share: temporary files, the sqlite3 shell, processes.
-        .target(name: "TestSupport", dependencies: ["Replica", "SyncCore"], path: "Tests/Support"),
-        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "SyncCore", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Replica", "Register", "MergeEngine", "SyncCore"], path: "Tests/Support"),
+        .testTarget(name: "ReplicaTests", dependencies: ["Replica", "Register", "MergeEngine", "SyncCore", "TestSupport"]),
         // The hub in-process: its logic on the storage it runs on, its routes over HTTP.
         .testTarget(
             name: "HubTests",
             dependencies: [
-                "Hub", "Replica", "SyncCore", "SyncProtocol", "TestSupport",
+                "Hub", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
@@ -128,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TestSupport", "Replica", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl", "syncbench",
+                "TestSupport", "Replica", "Register", "MergeEngine", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl", "syncbench",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ]

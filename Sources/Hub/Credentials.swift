@@ -1,6 +1,8 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 

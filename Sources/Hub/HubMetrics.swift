@@ -1,5 +1,7 @@
 import Foundation
 import Prometheus
+import MergeEngine
+import Register
 import Replica
 import SyncProtocol
 

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import Replica
 
 /// The hub's own bookkeeping, beside the district replica's tables in the same SQLite file.

@@ -3,6 +3,8 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import MergeEngine
+import Register
 import Replica
 import Synchronization
 import SyncCore

@@ -1,5 +1,7 @@
 import Foundation
 import PostgresNIO
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 

@@ -1,4 +1,6 @@
 import PostgresNIO
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 

@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 import SyncProtocol

@@ -3,6 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 import SyncProtocol

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import Replica
 
 /// A row the district moved from one commune to another: a merger or split of units, or a

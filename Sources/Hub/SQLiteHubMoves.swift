@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 

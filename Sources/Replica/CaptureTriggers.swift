@@ -1,3 +1,5 @@
+import Register
+
 /// The triggers that capture every write to the register, made by any SQLite client, in the
 /// writer's own transaction, using built-in SQL only.
 ///

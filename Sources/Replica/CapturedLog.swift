@@ -1,16 +1,7 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
-
-/// How a replica numbers its dots: each captured row (one `_sync_log` row) owns a block of
-/// counters, one per column slot (`seq * 64 + slot`; slot 63 is a delete). A block's changes
-/// are always sent together, so a hub that holds any counter of a block holds the whole block,
-/// and a change of a block it holds under other contents reveals a replica re-using counters.
-public enum DotBlock {
-    public static let size: UInt64 = 64
-
-    /// The block (the log row's seq) a counter belongs to.
-    public static func of(_ counter: UInt64) -> UInt64 { counter / size }
-}
 
 /// One row of `_sync_log`: one row written on this replica. Once folded, it is one change per
 /// changed column (or one delete), each with its own dot.

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import SyncCore
 
 /// A decision of the district's review desk on an item naming this office's records, as the

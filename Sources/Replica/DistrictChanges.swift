@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import SyncCore
 
 /// The district's changes an office pulled, kept with the hub's seal on each: the office

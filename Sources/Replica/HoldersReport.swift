@@ -1,3 +1,5 @@
+import Register
+
 /// Who held which title on a date, by the commune-level units in force that day: the
 /// register's history read back, across mergers and splits. Units are effective-dated
 /// (`effective_from`, `effective_to` = the last day in force) and keep their successor; a

@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// Folding: turning captured writes (`_sync_log` rows the triggers left) into changes with

@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// The merge state of rows (`RowState` of the core) as kept in `_sync_rows` and

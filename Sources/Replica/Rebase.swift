@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// What rebuilding a replica from the hub kept and brought back.

@@ -1,3 +1,4 @@
+import Register
 import Foundation
 
 /// When a replica file was rebuilt from the hub during the last day, kept in `_sync_meta`

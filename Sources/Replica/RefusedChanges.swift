@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// A change of this replica that the hub refused, kept where a technician sees it

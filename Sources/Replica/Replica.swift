@@ -1,5 +1,7 @@
 import CSQLite
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// Whose replica it is: a commune office's, or the district hub's.

@@ -1,3 +1,5 @@
+import Register
+
 /// How a program opens an existing replica file, so that only the programs that own the file
 /// ever change its layout.
 public enum ReplicaAccess: Sendable {

@@ -1,3 +1,5 @@
+import Register
+
 /// Why a replica file could not be used, said so that a technician can act on it.
 public enum ReplicaError: Error, CustomStringConvertible, Equatable {
     case notAReplica(path: String)

@@ -1,3 +1,4 @@
+import Register
 import Foundation
 
 /// The permissions a new replica file gets, whatever the creating process's umask: read and

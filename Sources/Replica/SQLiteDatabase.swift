@@ -1,6 +1,8 @@
 import CSQLite
 import Glibc
 import Synchronization
+import MergeEngine
+import Register
 import SyncCore
 
 /// One connection to a SQLite file: a thin layer over the C API that keeps prepared
@@ -211,20 +213,6 @@ public final class SQLiteDatabase {
             let count = Int(sqlite3_column_bytes(statement, index))
             return .text(String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self))
         }
-    }
-}
-
-extension Value {
-    /// The integer, or nil for any other kind.
-    public var integerValue: Int64? {
-        if case .integer(let value) = self { return value }
-        return nil
-    }
-
-    /// The text, or nil for any other kind.
-    public var textValue: String? {
-        if case .text(let value) = self { return value }
-        return nil
     }
 }
 

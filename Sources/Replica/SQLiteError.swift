@@ -1,3 +1,4 @@
+import Register
 import CSQLite
 
 /// A failed SQLite call, with the result code, SQLite's own message and the SQL involved.

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import SyncCore
 
 /// The batch reads of `RuleRun` on a SQLite register (an office's replica, or the hub's):

@@ -1,3 +1,5 @@
+import Register
+
 /// SQL generated from the register description: the register tables themselves and the
 /// sync bookkeeping beside them (tables whose names start with `_sync`).
 extension RegisterSchema {

@@ -1,4 +1,6 @@
 import Foundation
+import MergeEngine
+import Register
 import SyncCore
 
 /// A summary of the merge state of every row in a scope, to compare two replicas by content

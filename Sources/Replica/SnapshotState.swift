@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import SyncCore
 
 /// Row merge states in bulk: what the hub serves as a snapshot of a scope, and how a new or

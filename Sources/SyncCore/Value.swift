@@ -14,3 +14,17 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension Value {
+    /// The integer, or nil for any other kind.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
+    /// The text, or nil for any other kind.
+    public var textValue: String? {
+        if case .text(let value) = self { return value }
+        return nil
+    }
+}

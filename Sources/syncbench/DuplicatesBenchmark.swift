@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Hub
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 

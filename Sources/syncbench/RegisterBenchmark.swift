@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hub
 import Logging
+import MergeEngine
+import Register
 import Replica
 import SyncClient
 import SyncCore

@@ -1,5 +1,7 @@
 import CSQLite
 import Foundation
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 import SyncProtocol

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import Replica
 
 /// Assignments in this replica that the district ended, by a seat rule or a reviewer's

@@ -1,4 +1,6 @@
 import ArgumentParser
+import MergeEngine
+import Register
 import Replica
 
 struct SchemaCommand: ParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MergeEngine
+import Register
 import Replica
 import SyncClient
 import SyncConfig

@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import MergeEngine
+import Register
 import Replica
 import SyncClient
 import SyncConfig

@@ -1,5 +1,7 @@
 import Foundation
 import Hub
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 import SyncProtocol

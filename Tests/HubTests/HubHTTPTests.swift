@@ -4,6 +4,8 @@ import Hub
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import MergeEngine
+import Register
 import Replica
 import SyncConfig
 import SyncCore

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import MergeEngine
+import Register
 import Replica
 import SyncClient
 import SyncCore

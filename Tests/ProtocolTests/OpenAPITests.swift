@@ -1,6 +1,8 @@
 import Foundation
 import Hub
 import OpenAPIKit
+import MergeEngine
+import Register
 import Replica
 import SyncCore
 import SyncProtocol

@@ -1,3 +1,5 @@
+import MergeEngine
+import Register
 import Replica
 
 /// What a commune should hold, read with the sqlite3 shell: its own rows of every register

@@ -1,4 +1,5 @@
 import Foundation
+import Register
 import SyncCore
 
 /// One record a merge writes to a conflict ledger: a field's concurrent writes, or a rule's

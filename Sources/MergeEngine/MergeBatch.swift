@@ -1,3 +1,4 @@
+import Register
 import SyncCore
 
 /// A register row named across backends: its table and its id.
@@ -25,7 +26,7 @@ public struct MergeBatch {
         public var materialise = false
     }
 
-    public internal(set) var rows: [RowKey: Entry] = [:]
+    public package(set) var rows: [RowKey: Entry] = [:]
 
     public init() {}
 

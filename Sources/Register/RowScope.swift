@@ -59,15 +59,7 @@ public enum RowScope: Hashable, Sendable {
     /// The SQL condition selecting the `_sync_fields` rows (of table alias `fields`) that give
     /// a row the scope `parameter` (a placeholder): the stored `val` is the first write's, as
     /// `init(table:state:)` reads it.
-    static func condition(fields: String, is parameter: String) -> String {
+    package static func condition(fields: String, is parameter: String) -> String {
         "\(fields).col = '\(column)' AND \(fields).val = \(parameter)"
-    }
-}
-
-extension Replica {
-    /// The value a row's merge state holds for the scope column (see `RowScope`).
-    public func scopeValue(table: String, row: String) throws -> Value? {
-        try database.scalar(
-            "SELECT f.val FROM _sync_fields f WHERE f.tbl = ? AND f.pk = ? AND f.col = '\(RowScope.column)'", [.text(table), .text(row)])
     }
 }

@@ -1,3 +1,4 @@
+import Register
 import SyncCore
 
 /// How a write captured where a store is (an office's user, or district staff at the hub)
@@ -62,4 +63,15 @@ public enum WriteFold {
             return zip(slots, values).map { slot, value in change(UInt64(slot), .set(column: table.columns[slot].name, value: value)) }
         }
     }
+}
+
+/// How a replica numbers its dots: each captured row (one `_sync_log` row) owns a block of
+/// counters, one per column slot (`seq * 64 + slot`; slot 63 is a delete). A block's changes
+/// are always sent together, so a hub that holds any counter of a block holds the whole block,
+/// and a change of a block it holds under other contents reveals a replica re-using counters.
+public enum DotBlock {
+    public static let size: UInt64 = 64
+
+    /// The block (the log row's seq) a counter belongs to.
+    public static func of(_ counter: UInt64) -> UInt64 { counter / size }
 }
