@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
-        // Test-only: parse and validate Sources/Hub/openapi.yaml. External loading (async
+        // Test-only: parse and validate Sources/HubHTTP/openapi.yaml. External loading (async
         // reference fetching) is not needed and slows the build, so its trait is off.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -55,25 +55,49 @@ let package = Package(
         .target(name: "SyncProtocol", dependencies: ["SyncCore", "CZlib"]),
         // One sync round over libcurl: push, pull, snapshot, backoff.
         .target(name: "SyncClient", dependencies: ["SyncProtocol", "Replica", "Register", "MergeEngine", "CCurl", "SyncConfig"]),
-        // The district hub: store, credentials and scope, HTTP routes.
+        // The district hub's logic, whatever stores it and however it is reached: push and
+        // serve, credentials and scope, review decisions, reorganisation, duplicates, reports;
+        // and the storage seam (HubStorage) the stores implement. No HTTP server, no database
+        // driver, no SQLite: it does not depend on them, so it cannot import them.
         .target(
-            name: "Hub",
+            name: "HubCore",
             dependencies: [
-                "SyncProtocol", "Replica", "Register", "MergeEngine", "SyncConfig",
+                "SyncCore", "SyncProtocol", "SyncConfig", "Register", "MergeEngine",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The hub's store on a SQLite file: the district register is a replica (Replica).
+        .target(name: "HubSQLite", dependencies: ["HubCore", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "SyncConfig"]),
+        // The hub's store on PostgreSQL, for several hub processes on one database.
+        .target(
+            name: "HubPostgres",
+            dependencies: [
+                "HubCore", "Register", "MergeEngine", "SyncCore", "SyncProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The review desk's pages: what district reviewers read and decide from (HTML).
+        .target(name: "ReviewDesk", dependencies: ["HubCore", "Register", "MergeEngine", "SyncCore", "SyncProtocol"]),
+        // The hub over HTTP: routes, middleware, TLS, metrics, the desk's routes and sessions.
+        .target(
+            name: "HubHTTP",
+            dependencies: [
+                "HubCore", "ReviewDesk", "SyncProtocol", "Register", "MergeEngine", "SyncConfig", "SyncCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["openapi.yaml"]),
         // Reading commune.toml and hub.toml.
@@ -89,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "synchub",
             dependencies: [
-                "Replica", "Register", "MergeEngine", "Hub", "SyncConfig",
+                "Replica", "Register", "MergeEngine", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "SyncConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -103,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "syncbench",
             dependencies: [
-                "CSQLite", "Replica", "Register", "MergeEngine", "Hub", "SyncClient", "SyncProtocol",
+                "CSQLite", "Replica", "Register", "MergeEngine", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "SyncClient", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -120,14 +144,14 @@ let package = Package(
         .testTarget(
             name: "HubTests",
             dependencies: [
-                "Hub", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "TestSupport",
+                "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(
             name: "ProtocolTests",
             dependencies: [
-                "SyncProtocol", "SyncClient", "Hub", "SyncConfig", "SyncCore",
+                "SyncProtocol", "SyncClient", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "SyncConfig", "SyncCore",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Yams", package: "Yams"),
             ]),

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 
 /// Which store a benchmark's hub runs on.
 enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 import MergeEngine
 import Register
 import Replica

@@ -1,4 +1,7 @@
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 import SyncConfig
 import SyncCore
 

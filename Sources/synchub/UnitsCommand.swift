@@ -1,5 +1,8 @@
 import ArgumentParser
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 
 struct UnitsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

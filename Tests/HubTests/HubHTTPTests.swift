@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,5 +1,8 @@
 import Foundation
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 import MergeEngine
 import Register
 import Replica

@@ -1,5 +1,8 @@
 import Foundation
-import Hub
+import HubCore
+import HubHTTP
+import HubPostgres
+import HubSQLite
 import OpenAPIKit
 import MergeEngine
 import Register
@@ -9,13 +12,13 @@ import SyncProtocol
 import Testing
 import Yams
 
-/// Sources/Hub/openapi.yaml, read by a real OpenAPI parser: it must be a valid document, name
+/// Sources/HubHTTP/openapi.yaml, read by a real OpenAPI parser: it must be a valid document, name
 /// exactly the routes the hub serves, and describe the messages the code really encodes.
 /// (Tests/contract/run.sh checks it against a live hub with Schemathesis.)
 @Suite struct OpenAPITests {
     static let document: Result<OpenAPI.Document, any Error> = Result {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let text = try String(contentsOf: root.appendingPathComponent("Sources/Hub/openapi.yaml"), encoding: .utf8)
+        let text = try String(contentsOf: root.appendingPathComponent("Sources/HubHTTP/openapi.yaml"), encoding: .utf8)
         return try YAMLDecoder().decode(OpenAPI.Document.self, from: text)
     }
 

@@ -1,5 +1,9 @@
 import Foundation
-@testable import Hub
+@testable import HubCore
+@testable import HubHTTP
+@testable import HubPostgres
+@testable import HubSQLite
+@testable import ReviewDesk
 import SyncClient
 import SyncCore
 import Testing

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The API contract against a live hub: Schemathesis generates requests from
-# Sources/Hub/openapi.yaml (valid ones and invalid ones) and checks every answer against the
+# Sources/HubHTTP/openapi.yaml (valid ones and invalid ones) and checks every answer against the
 # document: no server error, a documented status, content type, headers and body schema, and
 # invalid input refused. Runs once with a commune's credential over the sync routes and once
 # with a reviewer's over the review API.
@@ -58,7 +58,7 @@ run() {
   local who=$1 token=$2 paths=$3
   echo "== contract: $who credential, $paths"
   # From the temporary folder: Schemathesis keeps its example cache in the current one.
-  (cd "$work" && "$venv/bin/st" run "$root/Sources/Hub/openapi.yaml" --url "$url" \
+  (cd "$work" && "$venv/bin/st" run "$root/Sources/HubHTTP/openapi.yaml" --url "$url" \
     --checks all --max-examples "$examples" --seed "$seed" --no-color \
     --header "Authorization: Bearer $token" \
     --include-path-regex "$paths" \

@@ -1,0 +1,538 @@
+import HubCore
+import Foundation
+import MergeEngine
+import Register
+import Replica
+import SyncConfig
+import SyncCore
+import SyncProtocol
+
+/// The hub's storage in one SQLite file, the embedded default: the district's own replica of
+/// the register (the same replica a commune runs, whose capture triggers let district staff
+/// edit with plain SQL) and the hub's tables beside it (`HubTables`).
+///
+/// One connection. Every use of it (each transaction, and the check for district edits) takes
+/// a turn (`TransactionTurns`), so two transactions never interleave on it, whatever actor or
+/// thread their bodies run on; `SQLiteDatabase` stops any use from two threads at once.
+public final class SQLiteHubStorage: HubStorage {
+    let replica: Replica
+    private let turns = TransactionTurns()
+    public let district: ReplicaID
+    public var schema: RegisterSchema { replica.schema }
+
+    /// Opens the hub database at `path`, creating it (as the replica of `district`) on first
+    /// use, and adopts `rules` (nil: keep the rules it holds).
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil) throws {
+        let replica = try Replica.openOrCreate(at: path, id: district, role: .district)
+        guard replica.id == district, replica.role == .district else {
+            throw HubError(status: 500, code: "wrong_database",
+                           message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
+        }
+        try replica.database.execute(HubTables.sql)
+        // Decisions name the communes they concern (offices learn them with their pulls);
+        // a hub file from before keeps its earlier decisions unnamed.
+        if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_reviews') WHERE name = 'scopes'") == nil {
+            try replica.database.execute("ALTER TABLE _sync_hub_reviews ADD COLUMN scopes TEXT NOT NULL DEFAULT ''")
+        }
+        if let rules, try replica.rules != rules { try replica.adopt(rules) }
+        self.replica = replica
+        self.district = district
+    }
+
+    public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await transaction("BEGIN DEFERRED", body)
+    }
+
+    public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await transaction("BEGIN IMMEDIATE", body)
+    }
+
+    private nonisolated(nonsending) func transaction<T>(_ begin: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await turns.inTurn {
+            let database = replica.database
+            try database.execute(begin)
+            do {
+                let result = try await body(SQLiteHubTransaction(replica: replica))
+                try database.execute("COMMIT")
+                return result
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool {
+        try await turns.inTurn {
+            let fed = UInt64(try replica.meta(Self.fedCounter)?.integerValue ?? 0)
+            return try replica.hasUnfoldedWrites || replica.counter > fed
+        }
+    }
+
+    /// `_sync_meta` key: the district's own counter up to which its writes are in the feed.
+    static let fedCounter = "fed_counter"
+}
+
+/// A transaction on the hub's SQLite file: the SQL of every hub read and write.
+struct SQLiteHubTransaction: HubTransaction {
+    let replica: Replica
+    var database: SQLiteDatabase { replica.database }
+
+    // MARK: The district register
+
+    nonisolated(nonsending) func rules() async throws -> RuleSet { try replica.rules }
+
+    nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport { try replica.apply(changes) }
+
+    nonisolated(nonsending) func districtCounter() async throws -> UInt64 { try replica.counter }
+
+    nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
+        try replica.write(table: table, row: row, values: values)
+    }
+
+    nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws {
+        // A local file takes each write at once: no need to batch them.
+        for row in rows { try replica.write(table: table, row: row.id, values: row.values) }
+    }
+
+    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String> {
+        guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
+        var present: Set<String> = []
+        for id in ids where try database.scalar("SELECT 1 FROM \(table) WHERE id = ?", [.text(id)]) != nil { present.insert(id) }
+        return present
+    }
+
+    nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws {
+        guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
+        let names = values.keys.sorted()
+        // The capture triggers record it, as any insert by district staff.
+        try database.run(
+            "INSERT INTO \(table)(id\(names.map { ", \($0)" }.joined())) VALUES (?\(String(repeating: ", ?", count: names.count)))",
+            [.text(row)] + names.map { values[$0]! })
+    }
+
+    nonisolated(nonsending) func districtDelete(table: String, row: String) async throws {
+        guard schema(table) != nil else { throw ApplyError.unknownTable(table) }
+        // The capture triggers record it, as any delete by district staff.
+        try database.run("DELETE FROM \(table) WHERE id = ?", [.text(row)])
+    }
+
+    private func schema(_ table: String) -> TableSchema? { replica.schema.table(named: table) }
+
+    nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
+        try replica.fold()
+        let fed = UInt64(try replica.meta(SQLiteHubStorage.fedCounter)?.integerValue ?? 0)
+        return try replica.capturedChanges(after: fed)
+    }
+
+    nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws {
+        try replica.setMeta(SQLiteHubStorage.fedCounter, .integer(Int64(counter)))
+    }
+
+    nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value? { try replica.scopeValue(table: table, row: row) }
+
+    nonisolated(nonsending) func scopeValues(of rows: Set<RowKey>) async throws -> [RowKey: Value] {
+        // A local file answers each lookup at once: no need to batch them.
+        var values: [RowKey: Value] = [:]
+        for key in rows { values[key] = try replica.scopeValue(table: key.table, row: key.row) }
+        return values
+    }
+
+    nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value] {
+        let values = try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE id = ?", [.text(row)]).first
+        return Dictionary(uniqueKeysWithValues: zip(columns, values ?? columns.map { _ in .null }))
+    }
+
+    nonisolated(nonsending) func tableRows(table: String, columns: [String]) async throws -> [[Value]] {
+        guard let described = schema(table) else { throw ApplyError.unknownTable(table) }
+        for column in columns where column != "id" && !described.columns.contains(where: { $0.name == column }) {
+            throw ApplyError.unknownColumn(table: table, column: column)
+        }
+        return try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table)")
+    }
+
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
+        guard let described = schema(table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }
+        return try database.query("SELECT id FROM \(table) WHERE \(column) = ? ORDER BY id LIMIT ?", [.text(value), .integer(Int64(limit))])
+            .compactMap { $0[0].textValue }
+    }
+
+    nonisolated(nonsending) func isActiveAssignment(_ id: String) async throws -> Bool {
+        try database.scalar("SELECT 1 FROM assignments a WHERE a.id = ? AND \(AssignmentTerm.isActive("a"))", [.text(id)]) != nil
+    }
+
+    nonisolated(nonsending) func communeUnit(code: String) async throws -> String? {
+        try database.scalar(
+            "SELECT id FROM units WHERE code = ? AND kind IN ('commune', 'ward', 'township') AND effective_to IS NULL",
+            [.text(code)])?.textValue
+    }
+
+    nonisolated(nonsending) func personName(_ id: String) async throws -> String? {
+        try database.scalar("SELECT full_name FROM persons WHERE id = ?", [.text(id)])?.textValue
+    }
+
+    nonisolated(nonsending) func unitName(code: String) async throws -> String? {
+        try database.scalar("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", [.text(code)])?.textValue
+    }
+
+    // MARK: Incarnations
+
+    nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws {
+        try replica.fold()
+        try replica.reserveCounters(through: incarnation.floor)
+        let floor = Int64(incarnation.floor)
+        if try await feedEnd() < floor {
+            // A mark, seen by no office (scope '' is nobody's): the next entry is numbered after it.
+            try database.run(
+                "INSERT INTO _sync_hub_feed(seq, scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES (?, '', '', ?, '', '', NULL, NULL, 0, '')",
+                [.integer(floor), .integer(floor)])
+        }
+        try database.run(
+            "INSERT OR IGNORE INTO _sync_hub_incarnations(floor, previous, at) VALUES (?, ?, ?)",
+            [.integer(floor), .integer(Int64(incarnation.previous)), .text(incarnation.at)])
+    }
+
+    nonisolated(nonsending) func incarnations() async throws -> [HubIncarnation] {
+        try database.query("SELECT floor, previous, at FROM _sync_hub_incarnations ORDER BY floor").compactMap { row in
+            guard case .integer(let floor) = row[0], case .integer(let previous) = row[1] else { return nil }
+            return HubIncarnation(floor: UInt64(floor), previous: UInt64(previous), at: row[2].textValue ?? "")
+        }
+    }
+
+    // MARK: Merge state of rows
+
+    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)] {
+        try replica.rowStates(table: table, after: row, scope: scope, limit: limit)
+    }
+
+    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)] {
+        try replica.rowStates(table: table, scope: scope, buckets: buckets)
+    }
+
+    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState? { try replica.rowState(table: table, row: row) }
+
+    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest { try replica.digest(scope: scope) }
+
+    // MARK: The feed
+
+    nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws {
+        try database.runRows(entries.map { scope, change in
+            [.text(scope), .text(change.dot.replica.rawValue), .integer(Int64(change.dot.counter)),
+             .text(change.table), .text(change.row), change.column.map(Value.text) ?? .null, change.operation.value ?? .null,
+             .integer(Int64(change.timestamp.rawValue)), .text(change.compactContext.text)]
+        }) { "INSERT INTO _sync_hub_feed(scope, origin, counter, tbl, pk, col, val, hlc, ctx) VALUES \($0)" }
+    }
+
+    private static let feedColumns = "seq, origin, counter, tbl, pk, col, val, hlc, ctx"
+
+    nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)] {
+        var entries: [(seq: Int64, change: Change)] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE scope IN (?, '*') AND seq > ? AND origin <> ? ORDER BY seq LIMIT ?",
+            [.text(scope), .integer(seq), .text(origin.rawValue), .integer(Int64(limit))]
+        ) { row in entries.append((row[0].integerValue ?? seq, try Self.feedChange(row))) }
+        return entries
+    }
+
+    nonisolated(nonsending) func feedEnd() async throws -> Int64 {
+        try database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
+    }
+
+    nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change] {
+        var changes: [Change] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter > ? ORDER BY counter LIMIT ?",
+            [.text(origin.rawValue), .integer(Int64(min(counter, UInt64(Int64.max)))), .integer(Int64(limit))]
+        ) { row in changes.append(try Self.feedChange(row)) }
+        return changes
+    }
+
+    private static func feedChange(_ row: [Value]) throws -> Change {
+        guard let origin = row[1].textValue.flatMap(ReplicaID.init(rawValue:)), case .integer(let counter) = row[2],
+            let table = row[3].textValue, let key = row[4].textValue, case .integer(let hlc) = row[7],
+            let context = row[8].textValue.flatMap(CompactContext.init(text:))
+        else { throw HubError(status: 500, code: "damaged_feed", message: "a feed row is damaged: run 'syncctl doctor' on the hub") }
+        let dot = Dot(replica: origin, counter: UInt64(counter))
+        let operation: Change.Operation = row[5].textValue.map { .set(column: $0, value: row[6]) } ?? .delete
+        return Change(table: table, row: key, operation: operation, dot: dot, context: context.context(of: dot),
+                      timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
+    }
+
+    nonisolated(nonsending) func rowHistory(table: String, row: String, limit: Int) async throws -> [Change] {
+        var changes: [Change] = []
+        try database.forEachRow(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE tbl = ? AND pk = ? ORDER BY seq DESC LIMIT ?",
+            [.text(table), .text(row), .integer(Int64(limit))]
+        ) { row in changes.append(try Self.feedChange(row)) }
+        return changes
+    }
+
+    nonisolated(nonsending) func feedCount() async throws -> Int {
+        Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
+    }
+
+    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws {
+        try database.run("INSERT OR REPLACE INTO _sync_hub_offices(replica, seen_at, facts) VALUES (?, ?, ?)",
+                         [.text(replica.rawValue), .text(seenAt), .text(facts)])
+    }
+
+    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {
+        try database.query("SELECT replica, seen_at, facts FROM _sync_hub_offices ORDER BY replica").compactMap { row in
+            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)) else { return nil }
+            return (replica, row[1].textValue ?? "", row[2].textValue ?? "")
+        }
+    }
+
+    // MARK: What replicas delivered
+
+    nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64 {
+        UInt64(try database.scalar("SELECT counter FROM _sync_hub_received WHERE origin = ?", [.text(origin.rawValue)])?.integerValue ?? 0)
+    }
+
+    nonisolated(nonsending) func recordReceived(_ origin: ReplicaID, counter: UInt64) async throws {
+        try database.run(
+            """
+            INSERT INTO _sync_hub_received(origin, counter) VALUES (?, ?)
+            ON CONFLICT(origin) DO UPDATE SET counter = max(counter, excluded.counter)
+            """, [.text(origin.rawValue), .integer(Int64(counter))])
+    }
+
+    nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange] {
+        guard !counters.isEmpty else { return [:] }
+        let wanted: Value = .text("[" + counters.map(String.init).joined(separator: ",") + "]")
+        var settled: [UInt64: SettledChange] = [:]
+        for row in try database.query(
+            "SELECT counter, tbl, pk, col, code, message FROM _sync_hub_refused WHERE origin = ? AND counter IN (SELECT value FROM json_each(?))",
+            [.text(origin.rawValue), wanted]) {
+            guard case .integer(let counter) = row[0] else { continue }
+            settled[UInt64(counter)] = .refused(Refusal(
+                counter: UInt64(counter), table: row[1].textValue ?? "", row: row[2].textValue ?? "", column: row[3].textValue,
+                code: row[4].textValue ?? "refused", message: row[5].textValue ?? ""))
+        }
+        for row in try database.query(
+            "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = ? AND counter IN (SELECT value FROM json_each(?))",
+            [.text(origin.rawValue), wanted]) {
+            let change = try Self.feedChange(row)
+            settled[change.dot.counter] = .held(change)
+        }
+        return settled
+    }
+
+    nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws {
+        for refusal in refusals {
+            try database.run(
+                """
+                INSERT OR IGNORE INTO _sync_hub_refused(origin, counter, tbl, pk, col, code, message, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [.text(origin.rawValue), .integer(Int64(refusal.counter)), .text(refusal.table), .text(refusal.row),
+                 refusal.column.map(Value.text) ?? .null, .text(refusal.code), .text(refusal.message), .text(time)])
+        }
+    }
+
+    // MARK: Credentials
+
+    nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential? {
+        guard let row = try database.query(
+            """
+            SELECT c.scope, c.role, c.sha256, c.issued_at, u.effective_to,
+                   (SELECT f.hlc FROM _sync_fields f WHERE f.tbl = 'units' AND f.pk = c.scope AND f.col = 'effective_to')
+            FROM _sync_hub_credentials c LEFT JOIN units u ON u.id = c.scope WHERE c.replica = ?
+            """, [.text(replica.rawValue)]).first,
+            let scope = row[0].textValue, let role = row[1].textValue.flatMap(Caller.Role.init(rawValue:)),
+            let sha256 = row[2].textValue, let issuedAt = row[3].textValue
+        else { return nil }
+        return StoredCredential(
+            replica: replica, scope: scope, role: role, sha256: sha256, issuedAt: issuedAt, scopeLastDay: row[4].textValue,
+            scopeEndRecorded: row[5].integerValue.map { HybridTimestamp(rawValue: UInt64(bitPattern: $0)) })
+    }
+
+    nonisolated(nonsending) func credentials() async throws -> [IssuedCredential] {
+        try database.query("SELECT replica, scope, role, issued_at FROM _sync_hub_credentials ORDER BY role, replica").compactMap { row in
+            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)), let scope = row[1].textValue,
+                let role = row[2].textValue.flatMap(Caller.Role.init(rawValue:)), let at = row[3].textValue
+            else { return nil }
+            return IssuedCredential(replica: replica, scope: scope, role: role, issuedAt: at)
+        }
+    }
+
+    nonisolated(nonsending) func saveCredential(_ credential: StoredCredential) async throws {
+        try database.run(
+            """
+            INSERT INTO _sync_hub_credentials(replica, scope, role, sha256, issued_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(replica) DO UPDATE SET scope = excluded.scope, role = excluded.role, sha256 = excluded.sha256,
+                issued_at = excluded.issued_at
+            """,
+            [.text(credential.replica.rawValue), .text(credential.scope), .text(credential.role.rawValue),
+             .text(credential.sha256), .text(credential.issuedAt)])
+    }
+
+    nonisolated(nonsending) func deleteCredential(of replica: ReplicaID) async throws -> Bool {
+        try database.run("DELETE FROM _sync_hub_credentials WHERE replica = ?", [.text(replica.rawValue)])
+        return database.changes > 0
+    }
+
+    // MARK: Conflicts and reviews
+
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord] {
+        try replica.conflicts(state: state, column: column)
+    }
+
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord] {
+        try replica.conflicts(state: state, after: after, limit: limit)
+    }
+
+    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord? {
+        try replica.conflicts(id: id).first
+    }
+
+    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int) {
+        let row = try database.query("SELECT count(*), coalesce(sum(state = 'open'), 0) FROM _sync_conflicts WHERE state <> 'closed'").first
+        return (Int(row?[0].integerValue ?? 0), Int(row?[1].integerValue ?? 0))
+    }
+
+    nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord? {
+        try database.query(
+            "SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews WHERE id = ?",
+            [.integer(id)]).first.flatMap(Self.reviewRecord)
+    }
+
+    nonisolated(nonsending) func reviews(before: Int64?, limit: Int) async throws -> [ReviewRecord] {
+        try database.query(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id < ? ORDER BY id DESC LIMIT ?
+            """,
+            [.integer(before ?? Int64.max), .integer(Int64(limit))]).compactMap(Self.reviewRecord)
+    }
+
+    nonisolated(nonsending) func decisions(inScope scope: String, after: Int64, limit: Int) async throws -> (decisions: [ReviewRecord], through: Int64) {
+        let found = try database.query(
+            """
+            SELECT id, conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, reverted_by FROM _sync_hub_reviews
+            WHERE id > ? AND instr(scopes, ?) > 0 ORDER BY id LIMIT ?
+            """,
+            [.integer(after), .text("," + scope + ","), .integer(Int64(limit))]).compactMap(Self.reviewRecord)
+        if found.count == limit, let last = found.last?.id { return (found, last) }
+        return (found, max(after, try database.scalar("SELECT max(id) FROM _sync_hub_reviews")?.integerValue ?? 0))
+    }
+
+    private static func reviewRecord(_ row: [Value]) -> ReviewRecord? {
+        guard let id = row[0].integerValue, let conflict = row[1].textValue, let reviewer = row[2].textValue.flatMap(ReplicaID.init(rawValue:)),
+            let previous = row[8].textValue
+        else { return nil }
+        return ReviewRecord(
+            id: id, conflict: conflict, reviewer: reviewer, at: row[3].textValue ?? "", reason: row[4].textValue ?? "",
+            pick: row[5].textValue, value: row[6] == .null ? nil : row[6], wrote: Int(row[7].integerValue ?? 0),
+            previous: previous, reverts: row[9].integerValue, revertedBy: row[10].integerValue)
+    }
+
+    nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64 {
+        // The number the insert itself gave the decision, as PostgreSQL's store reads it back.
+        let inserted = try database.query(
+            """
+            INSERT INTO _sync_hub_reviews(conflict, reviewer, at, reason, pick, value, wrote, previous, reverts, scopes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            [.text(review.conflict), .text(review.reviewer.rawValue), .text(review.at), .text(review.reason),
+             review.pick.map(Value.text) ?? .null, review.value ?? .null, .integer(Int64(review.wrote)),
+             .text(review.previous), review.reverts.map(Value.integer) ?? .null, .text(ReviewRecord.scopesText(review.scopes))])
+        guard let id = inserted.first?.first?.integerValue else {
+            throw HubError(status: 500, code: "review_not_kept",
+                           message: "the hub's reviews table gave the decision no number, so nothing was written: run 'syncctl doctor' on the hub")
+        }
+        return id
+    }
+
+    nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws {
+        try database.run("UPDATE _sync_hub_reviews SET reverted_by = ? WHERE id = ?", [.integer(revert), .integer(id)])
+    }
+
+    // MARK: Review items the hub opens itself
+
+    nonisolated(nonsending) func openReviewItem(
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String
+    ) async throws -> Bool {
+        try database.run(
+            """
+            INSERT INTO _sync_conflicts(tbl, pk, col, kind, rule, sides, chosen, state, opened_hlc, closed_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, '', 'open', ?, NULL)
+            ON CONFLICT(tbl, pk, col) DO UPDATE SET kind = excluded.kind, rule = excluded.rule, sides = excluded.sides,
+                chosen = excluded.chosen, state = excluded.state, closed_hlc = NULL,
+                opened_hlc = CASE WHEN _sync_conflicts.state = 'closed' THEN excluded.opened_hlc ELSE _sync_conflicts.opened_hlc END
+            WHERE _sync_conflicts.state = 'closed' OR _sync_conflicts.sides <> excluded.sides
+            """,
+            [.text(table), .text(row), .text(column), .text(kind.rawValue), .text(rule), .text(sidesJSON),
+             .integer(Int64(try replica.clock.rawValue))])
+        return database.changes > 0
+    }
+
+    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws {
+        try database.run(
+            "UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ? WHERE tbl = ? AND pk = ? AND col = ? AND state <> 'closed'",
+            [.integer(Int64(try replica.clock.rawValue)), .text(table), .text(row), .text(column)])
+    }
+
+    nonisolated(nonsending) func closeStaleDuplicateItems() async throws {
+        try database.run(
+            """
+            UPDATE _sync_conflicts SET state = 'closed', closed_hlc = ?
+            WHERE kind = 'duplicate' AND tbl = 'persons' AND state <> 'closed' AND CASE
+                WHEN col = ? THEN (SELECT count(*) FROM persons p WHERE p.citizen_id = _sync_conflicts.pk
+                                   AND trim(coalesce(p.merged_into, '')) = '') < 2
+                WHEN substr(col, 1, ?) = ? THEN NOT EXISTS (
+                    SELECT 1 FROM persons a JOIN persons b ON b.citizen_id = a.citizen_id
+                    WHERE a.id = _sync_conflicts.pk AND b.id = substr(_sync_conflicts.col, ?)
+                      AND trim(a.citizen_id) <> '' AND trim(coalesce(a.merged_into, '')) = '' AND trim(coalesce(b.merged_into, '')) = '')
+                ELSE 0 END
+            """,
+            [.integer(Int64(try replica.clock.rawValue)), .text(DuplicatePersons.column),
+             .integer(Int64(DuplicatePersons.pairPrefix.count)), .text(DuplicatePersons.pairPrefix),
+             .integer(Int64(DuplicatePersons.pairPrefix.count + 1))])
+    }
+
+    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord] {
+        try personRecords(where: "p.citizen_id = ?", [.text(citizenID)])
+    }
+
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
+        guard let described = replica.schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }
+        return try database.query("SELECT id FROM \(table) WHERE \(column) = ? ORDER BY id", [.text(value)]).compactMap { $0.first?.textValue }
+    }
+
+    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord] {
+        guard !ids.isEmpty else { return [] }
+        // The ids travel as one JSON array: a batch may name more persons than SQLite takes parameters.
+        let list = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
+        return try personRecords(
+            where: "p.citizen_id IN (SELECT citizen_id FROM persons WHERE id IN (SELECT value FROM json_each(?)) AND trim(citizen_id) <> '')",
+            [.text(list)])
+    }
+
+    /// Persons records matching `condition` (on `persons p`), ordered by id, with the replica
+    /// whose write of the citizen id stands.
+    private func personRecords(where condition: String, _ parameters: [Value]) throws -> [PersonRecord] {
+        try database.query(
+            """
+            SELECT p.id, p.citizen_id, p.full_name, p.birth_date, p.commune_id, p.merged_into, f.dot
+            FROM persons p LEFT JOIN _sync_fields f ON f.tbl = 'persons' AND f.pk = p.id AND f.col = 'citizen_id'
+            WHERE \(condition) ORDER BY p.id
+            """, parameters
+        ).compactMap { row in
+            guard let id = row[0].textValue, let citizenID = row[1].textValue else { return nil }
+            return PersonRecord(id: id, citizenID: citizenID, fullName: row[2].textValue, birthDate: row[3].textValue,
+                                communeID: row[4].textValue, mergedInto: row[5].textValue,
+                                origin: row[6].textValue.flatMap(Dot.init(text:))?.replica)
+        }
+    }
+}
+
+extension HubStore {
+    /// The hub on the SQLite file at `path` (`SQLiteHubStorage`), created as the replica of
+    /// `district` on first use, adopting `rules` (nil: keep the rules it holds).
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil, endedOfficeDays: Int = HubLimits().endedOfficeDays) throws {
+        self.init(storage: try SQLiteHubStorage(path: path, district: district, rules: rules), endedOfficeDays: endedOfficeDays)
+    }
+}
