@@ -46,6 +46,13 @@ import TestSupport
             let officesHave = try offices.allSatisfy { try count($0.database) == 40 + ($0.code == "06913" ? 1 : 0) }
             return try officesHave && count(cluster.hub.database) == 81
         }, "every office's rows reach the hub before the restore")
+        // The district's person reached the first office by a pull (so it keeps the change, sealed,
+        // to give back), not only by a digest repair, which installs the row's state and keeps no
+        // change: a hub put back inside that window cannot take the row back, and the office
+        // stays DEGRADED naming it (see the README, "Backups").
+        #expect(eventually(timeout: 60) {
+            try count(offices[0].database, "SELECT count(*) FROM _sync_district_changes WHERE pk = 'p-district';") > 0
+        }, "the first office pulled the district's person")
         let atCopy = try count(copy)
         #expect(atCopy < 81, "the copy was taken while offices typed (it holds \(atCopy) persons)")
 
