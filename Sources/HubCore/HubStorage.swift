@@ -29,12 +29,13 @@ public protocol HubStorage: AnyObject {
     nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool
 }
 
-/// One transaction of a `HubStorage`. Valid only inside the body it was handed to.
-public protocol HubTransaction {
-    // MARK: The district register
+/// One transaction of a `HubStorage`: the three sides of one store, valid only inside the
+/// body it was handed to.
+public typealias HubTransaction = HubBookkeeping & HubMergeStore & HubRegisterReads
 
-    /// The merge rules the hub's register is merged with.
-    nonisolated(nonsending) func rules() async throws -> RuleSet
+/// The district register merged: the merge itself (`MergeEngine` inside each store), the
+/// district's own writes, the rows' merge states and digests, and the conflict ledger.
+public protocol HubMergeStore {
     /// Merges changes of other replicas into the register (merge state, register rows and
     /// conflict records, the seat and holding checks), as the replica's `apply` does.
     nonisolated(nonsending) func merge(_ changes: [Change]) async throws -> ApplyReport
@@ -45,8 +46,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws
     /// `districtWrite` of many rows of one table (each with its own columns), in few statements.
     nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws
-    /// Which of `ids` are rows of `table` in the register now (not deleted).
-    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String>
     /// A district insert of a new register row with the named columns (the others NULL).
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws
     /// A district delete of a register row (a reviewer's decision), reaching every replica.
@@ -55,6 +54,45 @@ public protocol HubTransaction {
     /// first; they count as fed once `markDistrictEditsFed(through:)` is called.
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change]
     nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws
+    /// Rows of `table` after `row` in id order, in `scope` (any row when nil), at most `limit`.
+    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)]
+    /// Rows of `table` in `scope` that fall into digest `buckets`.
+    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)]
+    /// One row's merge state; nil when the hub holds nothing of it.
+    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState?
+    /// The digest of `scope` (`ScopeDigest`).
+    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord]
+    /// At most `limit` conflicts (in `state` if given) whose id (`table/row/column`) sorts
+    /// after `after`, in id order: a page of what a district may hold by the thousand.
+    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord]
+    /// The conflict whose id is `id`, in any state.
+    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord?
+    /// Counts of conflicts not closed, and of those awaiting review.
+    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int)
+    /// Opens a review item found by the hub's own logic (`duplicate`, `placement`) under the
+    /// stable key `table/row/column` (its id), waiting for a reviewer. `sidesJSON` is what
+    /// reviewers are shown (`ConflictView.Side` objects), kept as it is. Finding the same
+    /// thing again opens nothing twice: an item standing under that key only takes the new
+    /// sides; a closed one opens again with them. True if it opened or took new sides.
+    @discardableResult
+    nonisolated(nonsending) func openReviewItem(
+        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String) async throws -> Bool
+    /// Closes the item under `table/row/column` unless it is closed already.
+    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws
+    /// Closes, in one statement, the `duplicate` items whose records no longer share a
+    /// citizen id standing on their own: fewer than two standing records of the item's
+    /// citizen id, or (an item of an earlier version, `DuplicatePersons.pairPrefix`) its pair
+    /// no longer two standing records of one citizen id.
+    nonisolated(nonsending) func closeStaleDuplicateItems() async throws
+}
+
+/// The register as it is now, read: what checks, the desk and reports build on.
+public protocol HubRegisterReads {
+    /// The merge rules the hub's register is merged with.
+    nonisolated(nonsending) func rules() async throws -> RuleSet
+    /// Which of `ids` are rows of `table` in the register now (not deleted).
+    nonisolated(nonsending) func presentRows(table: String, ids: [String]) async throws -> Set<String>
     /// The value the merge state holds for the row's scope column (`RowScope.column`): the
     /// first write's, so deleted rows still have one. Nil when it holds none.
     nonisolated(nonsending) func scopeValue(table: String, row: String) async throws -> Value?
@@ -75,29 +113,25 @@ public protocol HubTransaction {
     /// Names to show people: a person's full name, a unit's name by its code.
     nonisolated(nonsending) func personName(_ id: String) async throws -> String?
     nonisolated(nonsending) func unitName(code: String) async throws -> String?
+    /// Persons whose citizen id is `citizenID`, ordered by id.
+    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord]
+    /// Ids of the rows of `table` whose `column` (a text column of the register) holds `value`.
+    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String]
+    /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one
+    /// included), ordered by id: the records that may be one person created twice.
+    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord]
+}
 
-    // MARK: Incarnations (HubIncarnation)
-
+/// Sync bookkeeping: incarnations, the feed, rows that changed commune, replica ids, what
+/// each replica delivered or had refused, what offices say of themselves, credentials and
+/// reviewers' decisions.
+public protocol HubBookkeeping {
     /// Raises the district's counter and the feed's end to `incarnation.floor` (the next
     /// district change and the next feed entry are numbered above it) and keeps the
     /// incarnation. Unfed district edits are fed before.
     nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws
     /// The incarnations kept, oldest first.
     nonisolated(nonsending) func incarnations() async throws -> [HubIncarnation]
-
-    // MARK: Merge state of rows
-
-    /// Rows of `table` after `row` in id order, in `scope` (any row when nil), at most `limit`.
-    nonisolated(nonsending) func rowStates(table: String, after row: String, scope: String?, limit: Int) async throws -> [(String, RowState)]
-    /// Rows of `table` in `scope` that fall into digest `buckets`.
-    nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)]
-    /// One row's merge state; nil when the hub holds nothing of it.
-    nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState?
-    /// The digest of `scope` (`ScopeDigest`).
-    nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest
-
-    // MARK: The feed
-
     /// Appends changes to the feed, each with the scope of its row (`RowScope.feedScope`).
     nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws
     /// Feed entries after `seq` visible to `scope` (its own and everyone's), not of `origin`,
@@ -111,9 +145,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func rowHistory(table: String, row: String, limit: Int) async throws -> [Change]
     /// How many changes the feed holds.
     nonisolated(nonsending) func feedCount() async throws -> Int
-
-    // MARK: Rows that changed commune (RowMove)
-
     /// The scope each row was last published under by a change of its scope column (its
     /// latest `commune_id` entry in the feed); rows never published are left out.
     nonisolated(nonsending) func publishedScopes(of rows: Set<RowKey>) async throws -> [RowKey: String]
@@ -130,9 +161,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func recordTold(_ replica: ReplicaID, through seq: Int64, counter: UInt64) async throws
     /// What `recordTold` kept of `replica`, by feed position.
     nonisolated(nonsending) func told(_ replica: ReplicaID) async throws -> [(seq: Int64, counter: UInt64)]
-
-    // MARK: Replica ids (never reused)
-
     /// The units.id a replica id was issued for, "" when the hub only received changes under
     /// it; nil when the id was never used.
     nonisolated(nonsending) func replicaUse(_ replica: ReplicaID) async throws -> String?
@@ -140,9 +168,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func recordReplica(_ replica: ReplicaID, scope: String, at time: String) async throws
     /// Replica ids issued for unit `scope`, oldest first.
     nonisolated(nonsending) func replicas(serving scope: String) async throws -> [ReplicaID]
-
-    // MARK: What replicas delivered
-
     /// The highest counter of `origin`'s changes the hub settled (held or refused); 0 for none.
     nonisolated(nonsending) func received(_ origin: ReplicaID) async throws -> UInt64
     /// Raises what the hub settled of `origin` to `counter` (never lowers it).
@@ -153,33 +178,16 @@ public protocol HubTransaction {
     nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange]
     /// Keeps refusals of `origin`'s changes (one already kept under the same dot stays).
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws
-
-    // MARK: Offices at a glance
-
     /// Keeps what an office said of itself with its latest pull (`OfficeFacts` as JSON).
     nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws
     /// What every office said of itself last, and when.
     nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)]
-
-    // MARK: Credentials
-
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential?
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential]
     /// Stores a credential, replacing the one `replica` held.
     nonisolated(nonsending) func saveCredential(_ credential: StoredCredential) async throws
     /// Deletes `replica`'s credential; true if there was one.
     nonisolated(nonsending) func deleteCredential(of replica: ReplicaID) async throws -> Bool
-
-    // MARK: Conflicts and reviews
-
-    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord]
-    /// At most `limit` conflicts (in `state` if given) whose id (`table/row/column`) sorts
-    /// after `after`, in id order: a page of what a district may hold by the thousand.
-    nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, after: String, limit: Int) async throws -> [ConflictRecord]
-    /// The conflict whose id is `id`, in any state.
-    nonisolated(nonsending) func conflict(id: String) async throws -> ConflictRecord?
-    /// Counts of conflicts not closed, and of those awaiting review.
-    nonisolated(nonsending) func conflictCounts() async throws -> (standing: Int, open: Int)
     nonisolated(nonsending) func review(_ id: Int64) async throws -> ReviewRecord?
     /// Keeps a decision and returns its number.
     nonisolated(nonsending) func recordReview(_ review: ReviewRecord) async throws -> Int64
@@ -190,31 +198,6 @@ public protocol HubTransaction {
     nonisolated(nonsending) func decisions(inScope scope: String, after: Int64, limit: Int) async throws -> (decisions: [ReviewRecord], through: Int64)
     /// Marks decision `id` as undone by decision `revert`.
     nonisolated(nonsending) func markReverted(_ id: Int64, by revert: Int64) async throws
-
-    // MARK: Review items the hub opens itself
-
-    /// Opens a review item found by the hub's own logic (`duplicate`, `placement`) under the
-    /// stable key `table/row/column` (its id), waiting for a reviewer. `sidesJSON` is what
-    /// reviewers are shown (`ConflictView.Side` objects), kept as it is. Finding the same
-    /// thing again opens nothing twice: an item standing under that key only takes the new
-    /// sides; a closed one opens again with them. True if it opened or took new sides.
-    @discardableResult
-    nonisolated(nonsending) func openReviewItem(
-        table: String, row: String, column: String, kind: ConflictRecord.Kind, rule: String, sidesJSON: String) async throws -> Bool
-    /// Closes the item under `table/row/column` unless it is closed already.
-    nonisolated(nonsending) func closeReviewItem(table: String, row: String, column: String) async throws
-    /// Closes, in one statement, the `duplicate` items whose records no longer share a
-    /// citizen id standing on their own: fewer than two standing records of the item's
-    /// citizen id, or (an item of an earlier version, `DuplicatePersons.pairPrefix`) its pair
-    /// no longer two standing records of one citizen id.
-    nonisolated(nonsending) func closeStaleDuplicateItems() async throws
-    /// Persons whose citizen id is `citizenID`, ordered by id.
-    nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord]
-    /// Ids of the rows of `table` whose `column` (a text column of the register) holds `value`.
-    nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String]
-    /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one
-    /// included), ordered by id: the records that may be one person created twice.
-    nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord]
 }
 
 /// What the hub settled under one dot of a replica: the change it holds, or its refusal.
