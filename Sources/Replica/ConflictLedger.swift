@@ -17,7 +17,7 @@ struct ConflictLedger {
                 """
                 SELECT tbl, pk, col FROM _sync_conflicts WHERE state <> 'closed' AND kind = 'field'
                     AND (tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
-                """, [.text(try ConflictEntry.json(writes.reconciledRows.map { [$0.table, $0.row] }))]
+                """, [.text(JSONText.pairs(writes.reconciledRows.map { ($0.table, $0.row) }))]
             ) { row in
                 standing.append(ConflictKey(table: row[0].description, row: row[1].description, column: row[2].description))
             }

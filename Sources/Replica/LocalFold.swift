@@ -11,7 +11,7 @@ extension Replica {
     /// the newest writes in `capturedChanges` or `conflicts`.
     public func fold() throws {
         try database.transaction {
-            _ = try foldLocalChanges().save(replica: self, policy: policy)
+            _ = try foldLocalChanges().save(replica: self)
         }
     }
 

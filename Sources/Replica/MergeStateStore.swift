@@ -22,16 +22,20 @@ struct MergeStateStore {
     /// parameter); a row the replica holds nothing of is left out.
     func load(_ keys: some Collection<RowKey>) throws -> [RowKey: RowState] {
         guard !keys.isEmpty else { return [:] }
-        let pairs = String(decoding: try encoder.encode(keys.map { [$0.table, $0.row] }), as: UTF8.self)
-        let named = "(tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+        // One row (most of an office's writes, each push of one record): plain equality.
+        let named = keys.count == 1
+            ? "tbl = ?1 AND pk = ?2" : "(tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))"
+        let parameters: [Value] = keys.count == 1
+            ? [.text(keys.first!.table), .text(keys.first!.row)] : [.text(JSONText.pairs(keys.map { ($0.table, $0.row) }))]
         var headers: [RowKey: (clock: VersionVector, deletes: VersionVector)] = [:]
         var fields: [RowKey: [String: FieldState]] = [:]
-        try database.forEachRow("SELECT tbl, pk, clock, deletes FROM _sync_rows WHERE \(named)", [.text(pairs)]) { header in
+        try database.forEachRow("SELECT tbl, pk, clock, deletes FROM _sync_rows WHERE \(named)", parameters) { header in
             headers[RowKey(table: header[0].description, row: header[1].description)] = (
                 header[2].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector(),
                 header[3].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector())
         }
-        try database.forEachRow("SELECT tbl, pk, col, seen, dot, hlc, val, more FROM _sync_fields WHERE \(named)", [.text(pairs)]) { field in
+        guard !headers.isEmpty else { return [:] }
+        try database.forEachRow("SELECT tbl, pk, col, seen, dot, hlc, val, more FROM _sync_fields WHERE \(named)", parameters) { field in
             let key = RowKey(table: field[0].description, row: field[1].description)
             guard headers[key] != nil else { return }  // no header: the row holds no state (as one load finds)
             guard let column = field[2].textValue, let seen = field[3].textValue.flatMap(VersionVector.init(text:)),

@@ -76,7 +76,7 @@ extension Replica {
         for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
         return try database.transaction {
             // Every unsent write gets its values into the log first.
-            _ = try foldLocalChanges().save(replica: self, policy: policy)
+            _ = try foldLocalChanges().save(replica: self)
             var report = RebaseReport()
             let acked = UInt64(try meta("push_acked")?.integerValue ?? 0)
             // A log row the hub holds change for change (same dot, row, column, value and stamp)
@@ -146,7 +146,7 @@ extension Replica {
             } else {
                 try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
             }
-            _ = try batch.save(replica: self, policy: policy)
+            _ = try batch.save(replica: self)
             try database.run("DELETE FROM _sync_applying")
             for key in ["snapshot_cursor", "snapshot_checkpoint"] {
                 try database.run("DELETE FROM _sync_meta WHERE key = ?", [.text(key)])

@@ -142,7 +142,7 @@ extension Replica {
                 try database.run("UPDATE _sync_refused SET state = 'cleared' WHERE tbl = ? AND pk = ? AND state IN ('open', 'clearing')",
                                  [.text(row.table), .text(row.row)])
             }
-            _ = try batch.save(replica: self, policy: policy)
+            _ = try batch.save(replica: self)
             try database.run("DELETE FROM _sync_applying")
         }
     }

@@ -18,7 +18,6 @@ extension Replica {
         _ changes: [Change], arriving: [(table: String, row: String, state: RowState)] = [], leaving: [RowKey] = [],
         alongside: () throws -> Void = {}
     ) throws -> ApplyReport {
-        let policy = try self.policy
         for row in arriving where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
         for change in changes {
             guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
@@ -36,7 +35,7 @@ extension Replica {
             // Never further than the clock bound ahead of this computer's time (HybridLogicalClock).
             latest = min(latest, HybridLogicalClock.bound(physicalMillis: Replica.physicalMillis()))
             try database.run("UPDATE _sync_clock SET hlc = max(hlc, ?)", [.integer(Int64(latest.rawValue))])
-            report.rowsMaterialised = try batch.save(replica: self, policy: policy)
+            report.rowsMaterialised = try batch.save(replica: self)
             try drop(leaving)
             try alongside()
             try database.run("DELETE FROM _sync_applying")
@@ -92,9 +91,12 @@ extension MergeBatch {
 
     /// Saves merge state, rewrites register rows touched by remote changes and reconciles
     /// conflict records. Returns how many register rows were written or removed.
-    func save(replica: Replica, policy: MergePolicy) throws -> Int {
+    func save(replica: Replica) throws -> Int {
         let store = replica.mergeStore
         let now = try replica.clock
+        let rules = try replica.rules
+        let district = try replica.districtReplicas
+        let policy = rules.policy(districtReplicas: district)
         var materialised = 0
         let outcomes = outcomes(policy: policy)
         try store.save(outcomes.map { ($0.key, $0.state, $0.dirtyColumns) })
@@ -108,8 +110,8 @@ extension MergeBatch {
             }
             materialised += 1
         }
-        let rules = RuleRun(touching: rows.keys, rules: try replica.rules, district: try replica.districtReplicas, writtenHere: replica.id)
-        let writes = try LedgerWrites.fields(of: outcomes) + rules.run(on: SQLiteRuleData(database: replica.database))
+        let run = RuleRun(touching: rows.keys, rules: rules, district: district, writtenHere: replica.id)
+        let writes = try LedgerWrites.fields(of: outcomes) + run.run(on: SQLiteRuleData(database: replica.database))
         try ConflictLedger(database: replica.database).write(writes, at: now)
         return materialised
     }

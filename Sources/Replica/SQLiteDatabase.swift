@@ -271,3 +271,34 @@ extension SQLiteDatabase {
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 }
+
+/// Arrays of text as one JSON parameter, for statements that read them back with `json_each`
+/// (one statement for a batch of ids, whatever its size). Written by hand: only strings,
+/// escaped as JSON requires, and far cheaper than an encoder on every statement.
+enum JSONText {
+    static func array(_ strings: some Sequence<String>) -> String {
+        "[" + strings.map(quoted).joined(separator: ",") + "]"
+    }
+
+    /// `[[a, b], ...]`: pairs such as (table, row).
+    static func pairs(_ pairs: some Sequence<(String, String)>) -> String {
+        "[" + pairs.map { "[" + quoted($0.0) + "," + quoted($0.1) + "]" }.joined(separator: ",") + "]"
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let control where control.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count) + String(control.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -8,10 +8,8 @@ import SyncCore
 struct SQLiteRuleData: RuleData {
     let database: SQLiteDatabase
 
-    /// Ids as one JSON array parameter (encoding strings cannot fail).
-    private static func ids(_ ids: some Collection<String>) -> Value {
-        .text((try? ConflictEntry.json(Array(ids))) ?? "[]")
-    }
+    /// Ids as one JSON array parameter.
+    private static func ids(_ ids: some Collection<String>) -> Value { .text(JSONText.array(ids)) }
 
     private static let each = "SELECT value FROM json_each(?)"
 

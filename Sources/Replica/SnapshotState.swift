@@ -34,7 +34,7 @@ extension Replica {
             for row in rows {
                 try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore)
             }
-            _ = try batch.save(replica: self, policy: policy)
+            _ = try batch.save(replica: self)
             try alongside()
             try database.run("DELETE FROM _sync_applying")
         }
