@@ -43,6 +43,11 @@ public enum WriteFold {
         }
     }
 
+    /// The dot of column `slot` (or of a delete, `deleteSlot`) of the write in `block`.
+    public static func dot(_ replica: ReplicaID, block: UInt64, slot: UInt64) -> Dot {
+        Dot(replica: replica, counter: block * DotBlock.size + slot)
+    }
+
     /// The changes of one folded write: column `slot` of the write in `block` has dot
     /// `block * 64 + slot`, a delete `block * 64 + 63` (so a replica's dots only grow with
     /// its blocks); each has seen the row as it was when written (`context`), and everything
@@ -52,7 +57,7 @@ public enum WriteFold {
         slots: [Int], values: [Value], timestamp: HybridTimestamp
     ) -> [Change] {
         func change(_ slot: UInt64, _ operation: Change.Operation) -> Change {
-            let dot = Dot(replica: replica, counter: block * DotBlock.size + slot)
+            let dot = Self.dot(replica, block: block, slot: slot)
             return Change(table: table.name, row: row, operation: operation, dot: dot,
                           context: CompactContext(context, origin: replica).context(of: dot), timestamp: timestamp)
         }

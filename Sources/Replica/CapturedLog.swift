@@ -93,7 +93,7 @@ struct LogEntry {
 
     /// The dot of one slot: `seq * 64 + slot`. Increasing with seq, so a replica's dots only grow.
     func dot(_ replica: ReplicaID, slot: UInt64) -> Dot {
-        Dot(replica: replica, counter: UInt64(seq) * DotBlock.size + slot)
+        WriteFold.dot(replica, block: UInt64(seq), slot: slot)
     }
 
     /// The changes this entry records, given what its fold settled (`WriteFold.changes`).

@@ -45,7 +45,8 @@ extension Replica {
     /// file never made.
     public var counterCeiling: UInt64 {
         get throws {
-            UInt64(try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0) * DotBlock.size + LogEntry.deleteSlot
+            let block = UInt64(try database.scalar("SELECT max(seq) FROM _sync_log")?.integerValue ?? 0)
+            return WriteFold.dot(id, block: block, slot: WriteFold.deleteSlot).counter
         }
     }
 
