@@ -23,6 +23,9 @@ public actor HubStore {
     var seal: DistrictSeal?
     /// When each office's facts were last written, and what they were (`noteOffice`).
     var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts)] = [:]
+    /// What offices said of themselves, not written yet (`noteOffice`), and the task that will.
+    var officesWaiting: [ReplicaID: (seenAt: String, facts: String)] = [:]
+    var officesWriter: Task<Void, Never>?
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024
     /// How far past the last counter the hub settled of a replica a pushed counter may be.

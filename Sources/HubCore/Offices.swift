@@ -26,6 +26,12 @@ extension HubStore {
     public static let officeClockOffsetSeconds = 60.0
     public static let officeLowDiskBytes: Int64 = 1 << 30
 
+    /// How long what offices said of themselves waits in memory before it is written, all
+    /// of it in one transaction: a district's offices pulling at once cost one write, not one
+    /// each. The desk's list of offices writes what waits first; `synchub offices`, which
+    /// reads the store from another process, sees it this much later.
+    public static let officeFactsDelay: Duration = .seconds(2)
+
     /// Keeps what `caller` said of itself with a pull (the `X-CommuneSync-Office` header):
     /// when it tells something new, else at most twice a minute per office, so a busy
     /// district's pulls stay reads. A header that is absent or unreadable is ignored: it
@@ -37,7 +43,31 @@ extension HubStore {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let json = try? encoder.encode(facts) else { return }
-        try? await storage.write { try await $0.saveOfficeFacts(caller.replica, seenAt: now.formatted(.iso8601), facts: String(decoding: json, as: UTF8.self)) }
+        officesWaiting[caller.replica] = (now.formatted(.iso8601), String(decoding: json, as: UTF8.self))
+        scheduleOfficeFacts()
+    }
+
+    private func scheduleOfficeFacts() {
+        guard officesWriter == nil, !officesWaiting.isEmpty else { return }
+        officesWriter = Task {
+            try? await Task.sleep(for: Self.officeFactsDelay)
+            await self.writeOfficeFacts()
+        }
+    }
+
+    /// Writes what offices said of themselves that waits in memory, in one transaction. On
+    /// failure (the disk full, the database away) it waits for the next try.
+    public func writeOfficeFacts() async {
+        officesWriter = nil
+        guard !officesWaiting.isEmpty else { return }
+        let waiting = officesWaiting
+        officesWaiting = [:]
+        do {
+            try await storage.write { try await $0.saveOfficeFacts(waiting.map { ($0.key, $0.value.seenAt, $0.value.facts) }) }
+        } catch {
+            for (replica, facts) in waiting where officesWaiting[replica] == nil { officesWaiting[replica] = facts }
+            scheduleOfficeFacts()
+        }
     }
 
     /// Whether two reports of one office would show the same at a glance (ages, clock and
@@ -50,6 +80,7 @@ extension HubStore {
 
     /// Every office holding a commune credential, with its latest facts, those in trouble first.
     public func offices(now: Date = Date()) async throws -> [OfficeView] {
+        await writeOfficeFacts()
         let (issued, kept, names) = try await storage.read { store in
             let issued = try await store.credentials().filter { $0.role == .commune }
             let kept = try await store.officeFacts()

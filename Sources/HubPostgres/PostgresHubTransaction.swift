@@ -231,12 +231,15 @@ struct PostgresHubTransaction: HubTransaction {
         Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
     }
 
-    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws {
+    nonisolated(nonsending) func saveOfficeFacts(_ offices: [(replica: ReplicaID, seenAt: String, facts: String)]) async throws {
+        guard !offices.isEmpty else { return }
         try await session.run(
             """
-            INSERT INTO _sync_hub_offices(replica, seen_at, facts) VALUES ($1, $2, $3)
+            INSERT INTO _sync_hub_offices(replica, seen_at, facts)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
             ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, facts = excluded.facts
-            """, [replica.rawValue, seenAt, facts])
+                WHERE excluded.seen_at >= _sync_hub_offices.seen_at
+            """, [offices.map(\.replica.rawValue), offices.map(\.seenAt), offices.map(\.facts)])
     }
 
     nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {

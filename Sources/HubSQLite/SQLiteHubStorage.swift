@@ -272,9 +272,14 @@ struct SQLiteHubTransaction: HubTransaction {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
 
-    nonisolated(nonsending) func saveOfficeFacts(_ replica: ReplicaID, seenAt: String, facts: String) async throws {
-        try database.run("INSERT OR REPLACE INTO _sync_hub_offices(replica, seen_at, facts) VALUES (?, ?, ?)",
-                         [.text(replica.rawValue), .text(seenAt), .text(facts)])
+    nonisolated(nonsending) func saveOfficeFacts(_ offices: [(replica: ReplicaID, seenAt: String, facts: String)]) async throws {
+        try database.runRows(offices.map { [.text($0.replica.rawValue), .text($0.seenAt), .text($0.facts)] }) {
+            """
+            INSERT INTO _sync_hub_offices(replica, seen_at, facts) VALUES \($0)
+            ON CONFLICT(replica) DO UPDATE SET seen_at = excluded.seen_at, facts = excluded.facts
+                WHERE excluded.seen_at >= _sync_hub_offices.seen_at
+            """
+        }
     }
 
     nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {

@@ -19,7 +19,16 @@ import TestSupport
         #expect(try refusing.syncOnce().status == 1)
         #expect(try refusing.syncOnce().status == 0, "the next round sends nothing again and reports the refusal to the hub")
 
-        let listed = try Programs.run("synchub", ["offices", "--format", "json", "--config", cluster.hub.config])
+        // The hub writes what offices say of themselves a moment later, many at once
+        // (`HubStore.officeFactsDelay`); `synchub offices` reads the store.
+        func list() throws -> (status: Int32, output: String) {
+            try Programs.run("synchub", ["offices", "--format", "json", "--config", cluster.hub.config])
+        }
+        #expect(eventually(timeout: 20) {
+            let output = try list().output
+            return output.contains("\"refused_rows\" : 1") || output.contains("\"refused_rows\":1")
+        }, "\((try? list().output) ?? "")")
+        let listed = try list()
         #expect(listed.status == 0, "\(listed.output)")
         let offices = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]], "\(listed.output)")
         let byCode = Dictionary(offices.compactMap { office in (office["office"] as? String).map { ($0, office) } }, uniquingKeysWith: { $1 })
@@ -50,6 +59,9 @@ import TestSupport
                                  clockOffsetS: 1e300, freeDiskBytes: -1, rulesVersion: 1, lastError: String(repeating: "e", count: 1000))
         #expect(try RawHTTP.send("GET", cluster.hub.url + "/v1/pull?after=0&limit=1",
                                  headers: headers.merging([OfficeFacts.header: forged.headerValue]) { $1 }).status == 200)
+        #expect(eventually(timeout: 20) {
+            try SQLiteShell.run(cluster.hub.database, "SELECT facts FROM _sync_hub_offices WHERE replica = '06913';").contains("\"unsent\":3")
+        }, "the forged facts are written, bounded")
         let kept = try SQLiteShell.run(cluster.hub.database, "SELECT facts FROM _sync_hub_offices WHERE replica = '06913';")
         let stored = try JSONDecoder().decode(OfficeFacts.self, from: Data(kept.utf8))
         #expect(stored.version.count <= 32 && (stored.lastError?.count ?? 0) <= 300 && stored.oldestUnsentS == 0
