@@ -80,18 +80,80 @@ public enum Programs {
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        if exited.wait(timeout: .now() + timeout) == .timedOut {
+        var ending = Ending(pid: process.processIdentifier, exited: exited) { process.terminationStatus }
+        if !ending.wait(until: Date().addingTimeInterval(timeout)) {
             kill(process.processIdentifier, SIGKILL)
-            exited.wait()
+            _ = ending.wait(until: Date().addingTimeInterval(30))
             let printed = String(decoding: (FileManager.default.contents(atPath: outPath) ?? Data()).suffix(4000), as: UTF8.self)
             let command = ([executable] + arguments).joined(separator: " ")
             FileHandle.standardError.write(Data("TIMED OUT after \(Int(timeout)) s, killed: \(command)\n".utf8))
             throw ClusterError("\(command) did not finish within \(Int(timeout)) s and was killed; it printed:\n\(printed)")
         }
         return Completed(
-            status: process.terminationStatus,
+            status: ending.status,
             output: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
             errors: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+
+    /// Waiting for a child to end without trusting Foundation alone to notice: on Linux it
+    /// learns of an exit from SIGCHLD, and a signal it misses (two children ending at once
+    /// under load) left a test waiting for ever on a child long gone (a zombie). The child's
+    /// state is also read directly, without reaping it (`waitid` with `WNOWAIT`); one that
+    /// ended and that Foundation still has not noticed two seconds later is reaped here.
+    public struct Ending {
+        let pid: pid_t
+        /// Signalled by Foundation's termination handler.
+        let exited: DispatchSemaphore
+        /// The exit status as Foundation kept it.
+        let noticedStatus: () -> Int32
+        private var reaped: Int32?
+        private var noticed = false
+
+        public init(pid: pid_t, exited: DispatchSemaphore, noticedStatus: @escaping () -> Int32) {
+            self.pid = pid
+            self.exited = exited
+            self.noticedStatus = noticedStatus
+        }
+
+        /// Whether the child ended by `deadline`.
+        public mutating func wait(until deadline: Date) -> Bool {
+            if noticed || reaped != nil { return true }
+            while Date() < deadline {
+                if exited.wait(timeout: .now() + 0.05) == .success {
+                    noticed = true
+                    return true
+                }
+                guard Programs.hasEnded(pid) else { continue }
+                if exited.wait(timeout: .now() + 2) == .success {
+                    noticed = true
+                    return true
+                }
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) == pid {
+                    // Exited: its code; killed by a signal: 128 + the signal, as a shell says.
+                    reaped = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                    return true
+                }
+                // Reaped by Foundation meanwhile: its handler follows.
+                if exited.wait(timeout: .now() + 2) == .success {
+                    noticed = true
+                    return true
+                }
+                reaped = -1
+                return true
+            }
+            return false
+        }
+
+        public var status: Int32 { reaped ?? noticedStatus() }
+    }
+
+    /// Whether child `pid` has ended (waiting to be reaped, or reaped already), read without
+    /// reaping it.
+    public static func hasEnded(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == -1 { return errno == ECHILD }
+        return info._sifields._sigchld.si_pid == pid
     }
 
     /// Waits up to `timeout` for `process` to end; false when it had to be killed (SIGKILL).
@@ -99,11 +161,13 @@ public enum Programs {
     @discardableResult
     public static func finish(_ process: Process, within timeout: Double = 30) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard process.isRunning else { return true }
+        // `hasEnded` as well as `isRunning`: Foundation may miss the exit (see `Ending`).
+        while process.isRunning && !hasEnded(process.processIdentifier) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        guard process.isRunning && !hasEnded(process.processIdentifier) else { return true }
         FileHandle.standardError.write(Data("process \(process.processIdentifier) (\(process.executableURL?.lastPathComponent ?? "?")) did not end within \(Int(timeout)) s: killed\n".utf8))
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let killed = Date().addingTimeInterval(30)
+        while process.isRunning && !hasEnded(process.processIdentifier) && Date() < killed { Thread.sleep(forTimeInterval: 0.02) }
         return false
     }
 

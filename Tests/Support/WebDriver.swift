@@ -33,7 +33,7 @@ public final class WebDriver: @unchecked Sendable {
         // SIGKILL: chromedriver started from the test runner does not stop on SIGTERM.
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            Programs.finish(process, within: 10)
         }
     }
 
