@@ -12,7 +12,6 @@ import SyncCore
 /// Recorded as `_sync_conflicts` row (positions, POSITION, *holders): settled under
 /// district-wins or later-decision-wins (the hub then ends the losers), open under review.
 public enum SeatCheck {
-    static let column = ConflictRecord.seatColumn
     /// The tables whose changes can fill a seat, or free one.
     public static let tables: Set<String> = ["positions", "assignments"]
 
@@ -20,8 +19,8 @@ public enum SeatCheck {
     /// assignment's `position_id`, nil when that write is not folded yet. A write not folded
     /// yet was made where the rule runs, by that store's own replica `writtenHere`: at an
     /// office the office, just written; at the hub district staff's plain SQL (on PostgreSQL,
-    /// one committed after the merge folded staff's writes), so the district. Both hub stores
-    /// read their holders through this, so they cannot disagree on who such a holder is.
+    /// one committed after the merge folded staff's writes), so the district. `RuleRun` reads
+    /// every store's holders through this, so no two stores disagree on who such a holder is.
     public static func holder(
         assignment: String, person: String?, decisionNo: String?, decisionDate: String?, startDate: String?, dot: String?,
         writtenHere: ReplicaID
