@@ -18,10 +18,10 @@ extension Replica {
             """
         var parameters: [Value] = [.text(table), .text(row), .integer(Int64(limit))]
         if let scope { parameters.append(.text(scope)) }
-        let store = mergeStore
-        return try database.query(sql, parameters).compactMap { $0.first?.textValue }.map { key in
-            (key, try store.load(table: table, row: key))
-        }
+        let keys = try database.query(sql, parameters).compactMap { $0.first?.textValue }
+        // The page's states in two queries, not two per row.
+        let states = try mergeStore.load(keys.map { RowKey(table: table, row: $0) })
+        return keys.map { ($0, states[RowKey(table: table, row: $0)] ?? RowState()) }
     }
 
     /// Merges row states from elsewhere (a snapshot page) into this replica and writes the
@@ -31,6 +31,7 @@ extension Replica {
         try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
             var batch = try foldLocalChanges()
+            try batch.load(rows.map { RowKey(table: $0.table, row: $0.row) }, store: mergeStore)
             for row in rows {
                 try batch.merge(row.state, into: RowKey(table: row.table, row: row.row), store: mergeStore)
             }
