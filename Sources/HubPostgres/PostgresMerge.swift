@@ -160,7 +160,7 @@ extension PostgresHubTransaction {
             }
             guard let folded = WriteFold.Operation(rawValue: operation) else { throw PostgresMergeState.damaged("district write \(block)") }
             changes += districtChanges(
-                block: block, table: table, row: key, operation: folded, context: context, slots: Self.slots(of: columns),
+                block: block, table: table, row: key, operation: folded, context: context, slots: WriteFold.slots(of: columns),
                 values: values, timestamp: HybridTimestamp(rawValue: UInt64(bitPattern: hlc))
             ).filter { $0.dot.counter > fed }
         }
@@ -254,7 +254,6 @@ extension PostgresHubTransaction {
             context: context.flatMap(VersionVector.init(text:)) ?? VersionVector(), slots: slots, values: values, timestamp: timestamp)
     }
 
-    static func slots(of mask: Int64) -> [Int] { WriteFold.slots(of: mask) }
 
     static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 

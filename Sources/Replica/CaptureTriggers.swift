@@ -1,3 +1,4 @@
+import MergeEngine
 import Register
 
 /// The triggers that capture every write to the register, made by any SQLite client, in the
@@ -15,7 +16,7 @@ enum CaptureTriggers {
     static let notApplying = "NOT EXISTS (SELECT 1 FROM _sync_applying)"
 
     static func sql(for table: TableSchema, role: ReplicaRole) -> String {
-        precondition(table.columns.count <= LogEntry.maxColumns, "\(table.name): more columns than a change mask holds")
+        precondition(table.columns.count <= WriteFold.maxColumns, "\(table.name): more columns than a change mask holds")
         var statements = [capture(table), pinPrimaryKey(table)]
         if role == .commune && table.owner == .district {
             statements.append(refuseLocalWrites(table))

@@ -8,9 +8,6 @@ import SyncCore
 struct LogEntry {
     typealias Operation = WriteFold.Operation
 
-    static let maxColumns = WriteFold.maxColumns
-    static let deleteSlot = WriteFold.deleteSlot
-
     let seq: Int64
     let table: String
     let row: String
@@ -73,7 +70,7 @@ struct LogEntry {
         writtenAtMillis = UInt64(max(at, 0))
         context = row[5].textValue.flatMap(VersionVector.init(text:)) ?? VersionVector()
         if case .integer(let columns) = row[6], case .integer(let hlc) = row[7] {
-            guard values.count == LogEntry.slots(of: columns).count else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log.vals") }
+            guard values.count == WriteFold.slots(of: columns).count else { throw ReplicaError.damagedMeta(path: path, key: "_sync_log.vals") }
             folded = Folded(columns: columns, values: values, timestamp: HybridTimestamp(rawValue: UInt64(hlc)))
             presetColumns = nil
         } else {
@@ -81,8 +78,6 @@ struct LogEntry {
             presetColumns = row[6].integerValue
         }
     }
-
-    static func slots(of columns: Int64) -> [Int] { WriteFold.slots(of: columns) }
 
     /// The same entry as its fold settled it (a delete may turn out void).
     func with(operation: Operation) -> LogEntry {
@@ -100,7 +95,7 @@ struct LogEntry {
     func changes(replica: ReplicaID, schema: TableSchema, folded: Folded) -> [Change] {
         WriteFold.changes(
             block: UInt64(seq), replica: replica, table: schema, row: row, operation: operation, context: context,
-            slots: LogEntry.slots(of: folded.columns), values: folded.values, timestamp: folded.timestamp)
+            slots: WriteFold.slots(of: folded.columns), values: folded.values, timestamp: folded.timestamp)
     }
 }
 
@@ -146,7 +141,7 @@ extension Replica {
             guard let seq = try database.scalar("SELECT seq FROM _sync_log WHERE hlc IS NOT NULL ORDER BY seq DESC LIMIT 1")?.integerValue,
                 let entry = try logEntries(fromSeq: seq, limit: 1).first
             else { return 0 }
-            let slot = entry.operation == .delete ? LogEntry.deleteSlot : UInt64(entry.folded.flatMap { LogEntry.slots(of: $0.columns).last } ?? 0)
+            let slot = entry.operation == .delete ? WriteFold.deleteSlot : UInt64(entry.folded.flatMap { WriteFold.slots(of: $0.columns).last } ?? 0)
             return entry.dot(id, slot: slot).counter
         }
     }

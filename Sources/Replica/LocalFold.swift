@@ -40,7 +40,7 @@ extension Replica {
             let current = try database.query(table.selectRowSQL, [.text(entry.row)]).first
             let (operation, slots) = WriteFold.settle(
                 entry.operation, heldAnywhere: batch.rows[key]!.state != RowState(), rowExists: current != nil,
-                preset: entry.presetColumns.map(LogEntry.slots(of:))
+                preset: entry.presetColumns.map(WriteFold.slots(of:))
             ) {
                 guard entry.operation == .update, let current else { return Array(table.columns.indices) }
                 // The columns whose value now differs from what the merge state shows.
