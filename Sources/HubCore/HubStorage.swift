@@ -12,9 +12,10 @@ import SyncProtocol
 /// back when it throws, so what a body writes lands together or not at all; `read` sees one
 /// consistent state. A backend may run several transactions of several hub processes at
 /// once (PostgreSQL): the hub's logic never relies on being the only writer between two
-/// transactions. Calls stay on the caller's actor (`nonisolated(nonsending)`), so a backend
-/// needs no locking of its own for one hub.
-public protocol HubStorage: AnyObject {
+/// transactions. Calls stay on the caller's actor (`nonisolated(nonsending)`). Reads may come
+/// from several tasks at once (pulls are served beside a push), so a backend runs them side
+/// by side or in turns as it can; writes come from the hub's actor.
+public protocol HubStorage: AnyObject, Sendable {
     /// The district replica whose register this is.
     var district: ReplicaID { get }
     /// The register schema the hub serves.

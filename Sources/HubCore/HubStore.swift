@@ -543,7 +543,7 @@ public actor HubStore {
         }
     }
 
-    func require(_ role: Caller.Role, _ caller: Caller) throws {
+    nonisolated func require(_ role: Caller.Role, _ caller: Caller) throws {
         guard caller.role == role else {
             throw HubError.forbidden("the credential of \(caller.replica) is a \(caller.role.rawValue)'s; this needs a \(role.rawValue)'s")
         }
@@ -638,10 +638,10 @@ public actor HubStore {
     /// Decisions an office is told of with one pull, at most.
     static let decisionsPerPull = 100
 
-    public func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil, decided: Int64? = nil) async throws -> PullResponse {
+    public nonisolated func pull(for caller: Caller, after: Int64, limit: Int, rulesVersion: Int? = nil, decided: Int64? = nil) async throws -> PullResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
-        let seal = self.seal
+        let seal = await self.seal
         let response = try await serve(caller) { store in
             let rules = try await store.rules()
             let entries = try await store.feed(scope: caller.scope, after: after, notFrom: caller.replica, limit: limit)
@@ -681,7 +681,7 @@ public actor HubStore {
     /// That refusal tells the office where every record of its unit went, and an office asks
     /// only once it has pushed what it held: it is kept as told (`recordTold`), so the
     /// office's changes numbered above what the hub holds of it now were made knowing.
-    func serve<Result>(
+    nonisolated func serve<Result>(
         _ caller: Caller, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> Result
     ) async throws -> Result {
         do {
@@ -699,7 +699,7 @@ public actor HubStore {
 
     /// A page of the current merge state of the caller's scope. The cursor is `table/row` of
     /// the last row sent; reference tables come first, whole.
-    public func snapshot(for caller: Caller, cursor: String?, checkpoint: Int64?, limit: Int) async throws -> SnapshotPage {
+    public nonisolated func snapshot(for caller: Caller, cursor: String?, checkpoint: Int64?, limit: Int) async throws -> SnapshotPage {
         try require(.commune, caller)
         try await ingestLocalEdits()
         var (tableIndex, after) = (0, "")
@@ -738,7 +738,7 @@ public actor HubStore {
     }
 
     /// The caller's own changes the hub holds above counter `after`, in counter order.
-    public func ownChanges(for caller: Caller, after: UInt64, limit: Int) async throws -> OwnChangesResponse {
+    public nonisolated func ownChanges(for caller: Caller, after: UInt64, limit: Int) async throws -> OwnChangesResponse {
         try require(.commune, caller)
         return try await storage.read { store in
             let changes = try await store.feed(of: caller.replica, after: after, limit: limit)
@@ -750,7 +750,7 @@ public actor HubStore {
     // MARK: Anti-entropy
 
     /// The digest of the caller's scope as the hub holds it.
-    public func digest(for caller: Caller) async throws -> DigestResponse {
+    public nonisolated func digest(for caller: Caller) async throws -> DigestResponse {
         try require(.commune, caller)
         try await ingestLocalEdits()
         let digest = try await serve(caller) { try await $0.digest(scope: caller.scope) }
@@ -762,7 +762,7 @@ public actor HubStore {
 
     /// The merge state of rows of the caller's scope, by id or by digest bucket. Rows outside
     /// the scope are left out, as if they did not exist.
-    public func rows(_ request: RowsRequest, for caller: Caller) async throws -> RowsResponse {
+    public nonisolated func rows(_ request: RowsRequest, for caller: Caller) async throws -> RowsResponse {
         try require(.commune, caller)
         guard let table = schema.table(named: request.table) else {
             throw HubError.badRequest("unknown table '\(request.table)': the sender's register schema differs from the hub's")
@@ -793,7 +793,7 @@ public actor HubStore {
     // MARK: For people and tests
 
     /// Everything the hub holds for one replica's changes.
-    public func receivedCounter(of origin: ReplicaID) async throws -> UInt64 {
+    public nonisolated func receivedCounter(of origin: ReplicaID) async throws -> UInt64 {
         try await storage.read { try await $0.received(origin) }
     }
 }

@@ -79,7 +79,7 @@ extension HubStore {
     static let communeKinds: Set<String> = ["commune", "ward", "township"]
 
     /// The unit `unit` if it has ended: its `effective_to`, its last day in force, is past.
-    func endedUnit(_ unit: String, in store: any HubTransaction) async throws -> EndedUnit? {
+    nonisolated(nonsending) func endedUnit(_ unit: String, in store: any HubTransaction) async throws -> EndedUnit? {
         let values = try await store.values(table: "units", row: unit, columns: ["code", "name", "effective_to", "successor_id"])
         guard case .text(let endedOn)? = values["effective_to"], endedOn < RegisterDate.today() else { return nil }
         var successor: [String: Value] = [:]
@@ -122,7 +122,7 @@ extension HubStore {
     /// An office of an ended unit may still deliver what it typed (push), but is no longer
     /// served the register: 410 with the successor's name and what to do. Whether the unit
     /// ended is read with the credential, so a request of an office in force costs nothing.
-    func refuseIfEnded(_ caller: Caller, in store: any HubTransaction) async throws {
+    nonisolated(nonsending) func refuseIfEnded(_ caller: Caller, in store: any HubTransaction) async throws {
         guard let lastDay = caller.scopeLastDay, lastDay < RegisterDate.today(),
             let ended = try await endedUnit(caller.scope, in: store)
         else { return }
@@ -131,7 +131,7 @@ extension HubStore {
 
     /// The rows that moved into or out of the caller's commune in feed positions
     /// `after+1...through`: those now in it, and those now elsewhere.
-    func moves(of caller: Caller, after: Int64, through: Int64, in store: any HubTransaction) async throws -> ([RowRef], [RowRef]) {
+    nonisolated(nonsending) func moves(of caller: Caller, after: Int64, through: Int64, in store: any HubTransaction) async throws -> ([RowRef], [RowRef]) {
         guard through > after else { return ([], []) }
         var last: [RowKey: RowMove] = [:]
         for (_, move) in try await store.moves(touching: caller.scope, after: after, through: through) { last[move.key] = move }

@@ -6,17 +6,27 @@ import Replica
 import SyncConfig
 import SyncCore
 import SyncProtocol
+import Synchronization
 
 /// The hub's storage in one SQLite file, the embedded default: the district's own replica of
 /// the register (the same replica a commune runs, whose capture triggers let district staff
 /// edit with plain SQL) and the hub's tables beside it (`HubTables`).
 ///
-/// One connection. Every use of it (each transaction, and the check for district edits) takes
-/// a turn (`TransactionTurns`), so two transactions never interleave on it, whatever actor or
-/// thread their bodies run on; `SQLiteDatabase` stops any use from two threads at once.
-public final class SQLiteHubStorage: HubStorage {
+/// One writer and readers beside it, as WAL allows: a read never queues behind a push.
+/// - The writer connection: every write transaction (and the fold of district staff's edits)
+///   takes a turn on it (`TransactionTurns`), so two transactions never interleave on it,
+///   whatever actor or thread their bodies run on.
+/// - Read-only connections, one per read running at once, kept for the next read
+///   (`Readers`): a read sees one consistent snapshot of what was committed when it began.
+///
+/// `SQLiteDatabase` stops any use of one connection from two threads at once, so a slip in
+/// that discipline stops the hub instead of damaging the file.
+public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
+    // Unchecked: `replica` (the writer) is used only inside a turn, and a reader only by the
+    // read that took it from `readers`.
     let replica: Replica
     private let turns = TransactionTurns()
+    private let readers: Readers
     public let district: ReplicaID
     public var schema: RegisterSchema { replica.schema }
 
@@ -37,35 +47,67 @@ public final class SQLiteHubStorage: HubStorage {
         if let rules, try replica.rules != rules { try replica.adopt(rules) }
         self.replica = replica
         self.district = district
+        readers = Readers(path: path, schema: replica.schema)
     }
 
     public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
-        try await transaction("BEGIN DEFERRED", body)
+        let reader = try readers.take()
+        defer { readers.giveBack(reader) }
+        return try await Self.transaction(on: reader, "BEGIN DEFERRED", body)
     }
 
     public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
-        try await transaction("BEGIN IMMEDIATE", body)
+        try await turns.inTurn { try await Self.transaction(on: replica, "BEGIN IMMEDIATE", body) }
     }
 
-    private nonisolated(nonsending) func transaction<T>(_ begin: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
-        try await turns.inTurn {
-            let database = replica.database
-            try database.execute(begin)
-            do {
-                let result = try await body(SQLiteHubTransaction(replica: replica))
-                try database.execute("COMMIT")
-                return result
-            } catch {
-                try? database.execute("ROLLBACK")
-                throw error
-            }
+    private nonisolated(nonsending) static func transaction<T>(
+        on replica: Replica, _ begin: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T {
+        let database = replica.database
+        try database.execute(begin)
+        do {
+            let result = try await body(SQLiteHubTransaction(replica: replica))
+            try database.execute("COMMIT")
+            return result
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
         }
     }
 
     public nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool {
-        try await turns.inTurn {
+        try await read { store in
+            let replica = (store as! SQLiteHubTransaction).replica
             let fed = UInt64(try replica.meta(Self.fedCounter)?.integerValue ?? 0)
             return try replica.hasUnfoldedWrites || replica.counter > fed
+        }
+    }
+
+    /// The read-only connections to the hub file not in use, opened as reads need them.
+    final class Readers: @unchecked Sendable {
+        // Unchecked: the idle connections are reached only under the mutex, and a taken one
+        // belongs to its read alone until given back.
+        private let idle = Mutex<[Connection]>([])
+        struct Connection: @unchecked Sendable { let replica: Replica }
+        private let path: String
+        private let schema: RegisterSchema
+        /// Idle connections kept, at most: more reads than this at once open and close their own.
+        static let kept = 8
+
+        init(path: String, schema: RegisterSchema) {
+            self.path = path
+            self.schema = schema
+        }
+
+        func take() throws -> Replica {
+            if let reader = idle.withLock({ $0.popLast() }) { return reader.replica }
+            return try Replica(openingExisting: path, schema: schema, access: .readOnly)
+        }
+
+        func giveBack(_ reader: Replica) {
+            idle.withLock { idle in
+                if idle.count < Self.kept { idle.append(Connection(replica: reader)) }
+            }
         }
     }
 
