@@ -179,12 +179,12 @@ public protocol HubBookkeeping {
     nonisolated(nonsending) func settled(_ origin: ReplicaID, counters: [UInt64]) async throws -> [UInt64: SettledChange]
     /// Keeps refusals of `origin`'s changes (one already kept under the same dot stays).
     nonisolated(nonsending) func recordRefusals(_ refusals: [Refusal], of origin: ReplicaID, at time: String) async throws
-    /// Keeps what offices said of themselves with their latest pulls (`OfficeFacts` as JSON),
-    /// many at once; what an office said is never replaced by what it said earlier (several
-    /// hub processes write their own).
-    nonisolated(nonsending) func saveOfficeFacts(_ offices: [(replica: ReplicaID, seenAt: String, facts: String)]) async throws
-    /// What every office said of itself last, and when.
-    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)]
+    /// Keeps what the hub saw of offices' latest pulls (when, how far, what they said of
+    /// themselves), many at once; what an office said is never replaced by what it said
+    /// earlier (several hub processes write their own), nor by a pull that said nothing.
+    nonisolated(nonsending) func saveOfficesSeen(_ offices: [OfficeSeen]) async throws
+    /// Every replica the hub knows, with how far it has come (`ReplicaProgress`), in one read.
+    nonisolated(nonsending) func progress() async throws -> [ReplicaProgress]
     nonisolated(nonsending) func credential(of replica: ReplicaID) async throws -> StoredCredential?
     nonisolated(nonsending) func credentials() async throws -> [IssuedCredential]
     /// Stores a credential, replacing the one `replica` held.

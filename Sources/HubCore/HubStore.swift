@@ -22,9 +22,9 @@ public actor HubStore {
     /// are sealed, none taken back). `useSeal` sets it.
     var seal: DistrictSeal?
     /// When each office's facts were last written, and what they were (`noteOffice`).
-    var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts)] = [:]
+    var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts?)] = [:]
     /// What offices said of themselves, not written yet (`noteOffice`), and the task that will.
-    var officesWaiting: [ReplicaID: (seenAt: String, facts: String)] = [:]
+    var officesWaiting: [ReplicaID: OfficeSeen] = [:]
     var officesWriter: Task<Void, Never>?
     /// Largest text value accepted in one field.
     public static let maxValueBytes = 64 * 1024

@@ -32,18 +32,21 @@ extension HubStore {
     /// reads the store from another process, sees it this much later.
     public static let officeFactsDelay: Duration = .seconds(2)
 
-    /// Keeps what `caller` said of itself with a pull (the `X-CommuneSync-Office` header):
-    /// when it tells something new, else at most twice a minute per office, so a busy
-    /// district's pulls stay reads. A header that is absent or unreadable is ignored: it
-    /// never stops a pull.
-    public func noteOffice(_ caller: Caller, header: String?, at now: Date = Date()) async {
-        guard caller.role == .commune, let header, let facts = OfficeFacts.parse(header) else { return }
+    /// Keeps what the hub saw of `caller`'s pull: how far it had pulled (`pulledThrough`,
+    /// the pull's `after`) and what it said of itself (the `X-CommuneSync-Office` header), for
+    /// `ReplicaProgress`. Kept when the office tells something new, else at most twice a
+    /// minute per office, so a busy district's pulls stay reads. A header that is absent or
+    /// unreadable is left out: it never stops a pull.
+    public func noteOffice(_ caller: Caller, header: String?, pulledThrough: Int64, at now: Date = Date()) async {
+        guard caller.role == .commune else { return }
+        let facts = header.flatMap(OfficeFacts.parse)
         if let last = officeNoted[caller.replica], now.timeIntervalSince(last.at) < 30, Self.sameAtAGlance(last.facts, facts) { return }
         officeNoted[caller.replica] = (now, facts)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let json = try? encoder.encode(facts) else { return }
-        officesWaiting[caller.replica] = (now.formatted(.iso8601), String(decoding: json, as: UTF8.self))
+        let json = facts.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        officesWaiting[caller.replica] = OfficeSeen(replica: caller.replica, seenAt: now.formatted(.iso8601),
+                                                    pulledThrough: pulledThrough, facts: json)
         scheduleOfficeFacts()
     }
 
@@ -63,7 +66,7 @@ extension HubStore {
         let waiting = officesWaiting
         officesWaiting = [:]
         do {
-            try await storage.write { try await $0.saveOfficeFacts(waiting.map { ($0.key, $0.value.seenAt, $0.value.facts) }) }
+            try await storage.write { try await $0.saveOfficesSeen(Array(waiting.values)) }
         } catch {
             for (replica, facts) in waiting where officesWaiting[replica] == nil { officesWaiting[replica] = facts }
             scheduleOfficeFacts()
@@ -72,33 +75,38 @@ extension HubStore {
 
     /// Whether two reports of one office would show the same at a glance (ages, clock and
     /// disk move a little with every pull).
-    static func sameAtAGlance(_ a: OfficeFacts, _ b: OfficeFacts) -> Bool {
-        a.version == b.version && a.unsent == b.unsent && a.refusedRows == b.refusedRows && a.rulesVersion == b.rulesVersion
+    static func sameAtAGlance(_ a: OfficeFacts?, _ b: OfficeFacts?) -> Bool {
+        guard let a, let b else { return a == nil && b == nil }
+        return a.version == b.version && a.unsent == b.unsent && a.refusedRows == b.refusedRows && a.rulesVersion == b.rulesVersion
             && a.lastError == b.lastError && a.clockOffsetS.map { Int($0 / 10) } == b.clockOffsetS.map { Int($0 / 10) }
             && a.freeDiskBytes.map { $0 >> 27 } == b.freeDiskBytes.map { $0 >> 27 }
+    }
+
+    /// Every replica the hub knows, with how far it has come (what waits in memory written first).
+    public func progress() async throws -> [ReplicaProgress] {
+        await writeOfficeFacts()
+        return try await storage.read { try await $0.progress() }
     }
 
     /// Every office holding a commune credential, with its latest facts, those in trouble first.
     public func offices(now: Date = Date()) async throws -> [OfficeView] {
         await writeOfficeFacts()
-        let (issued, kept, names) = try await storage.read { store in
+        let (issued, progress, names) = try await storage.read { store in
             let issued = try await store.credentials().filter { $0.role == .commune }
-            let kept = try await store.officeFacts()
+            let progress = try await store.progress()
             var names: [String: String] = [:]
             for scope in Set(issued.map(\.scope)) {
                 let unit = try await store.values(table: "units", row: scope, columns: ["name", "code"])
                 if let name = unit["name"]?.textValue { names[scope] = "\(name) (\(unit["code"]?.textValue ?? "?"))" }
             }
-            return (issued, kept, names)
+            return (issued, progress, names)
         }
-        let facts = Dictionary(kept.map { ($0.replica, ($0.seenAt, $0.facts)) }, uniquingKeysWith: { $1 })
+        let seen = Dictionary(progress.map { ($0.replica, $0) }, uniquingKeysWith: { $1 })
         var offices = issued.map { credential -> OfficeView in
             var office = OfficeView(replica: credential.replica, scope: credential.scope, commune: names[credential.scope],
                                     acceptedUntil: credential.acceptedUntil)
-            if let (seenAt, json) = facts[credential.replica] {
-                office.seenAt = seenAt
-                office.facts = try? JSONDecoder().decode(OfficeFacts.self, from: Data(json.utf8))
-            }
+            office.seenAt = seen[credential.replica]?.seenAt
+            office.facts = seen[credential.replica]?.facts
             office.trouble = Self.trouble(of: office, now: now)
             return office
         }

@@ -70,7 +70,7 @@ struct SyncRoutes {
         let rules = try wire.integer("rules", in: request).map(Int.init)
         let decided = try wire.integer("decided", in: request)
         let response = try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided)
-        await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!])
+        await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!], pulledThrough: after)
         return try wire.reply(response, to: request)
     }
 

@@ -231,21 +231,34 @@ struct PostgresHubTransaction: HubTransaction {
         Int(try await session.rows("SELECT count(*) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0)
     }
 
-    nonisolated(nonsending) func saveOfficeFacts(_ offices: [(replica: ReplicaID, seenAt: String, facts: String)]) async throws {
+    nonisolated(nonsending) func saveOfficesSeen(_ offices: [OfficeSeen]) async throws {
         guard !offices.isEmpty else { return }
         try await session.run(
             """
-            INSERT INTO _sync_hub_offices(replica, seen_at, facts)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-            ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, facts = excluded.facts
+            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, facts)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
+            ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled,
+                facts = CASE excluded.facts WHEN '' THEN _sync_hub_offices.facts ELSE excluded.facts END
                 WHERE excluded.seen_at >= _sync_hub_offices.seen_at
-            """, [offices.map(\.replica.rawValue), offices.map(\.seenAt), offices.map(\.facts)])
+            """, [offices.map(\.replica.rawValue), offices.map(\.seenAt), offices.map(\.pulledThrough), offices.map { $0.facts ?? "" }])
     }
 
-    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {
-        try await session.rows("SELECT replica, seen_at, facts FROM _sync_hub_offices ORDER BY replica").compactMap { row in
-            let (replica, seenAt, facts) = try row.decode((String, String, String).self)
-            return ReplicaID(rawValue: replica).map { ($0, seenAt, facts) }
+    nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
+        try await session.rows(
+            """
+            SELECT r.replica, r.scope, coalesce(received.counter, 0), seen.pulled, seen.seen_at, seen.facts,
+                (SELECT max(seq) FROM _sync_hub_told WHERE replica = r.replica)
+            FROM _sync_hub_replicas r
+            LEFT JOIN _sync_hub_received received ON received.origin = r.replica
+            LEFT JOIN _sync_hub_offices seen ON seen.replica = r.replica
+            ORDER BY r.replica
+            """
+        ).compactMap { row in
+            let (replica, scope, settled, pulled, seenAt, facts, told) = try row.decode((String, String, Int64, Int64?, String?, String?, Int64?).self)
+            guard let id = ReplicaID(rawValue: replica) else { return nil }
+            return ReplicaProgress(
+                replica: id, scope: scope, settled: UInt64(max(0, settled)), pulledThrough: pulled, toldThrough: told, seenAt: seenAt,
+                facts: facts.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(OfficeFacts.self, from: Data($0.utf8)) })
         }
     }
 

@@ -209,6 +209,7 @@ enum PostgresRegisterSQL {
             SELECT replica, scope, issued_at FROM _sync_hub_credentials WHERE role = 'commune' ON CONFLICT DO NOTHING;
         INSERT INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received ON CONFLICT DO NOTHING;
         CREATE TABLE IF NOT EXISTS _sync_hub_offices(replica \(key) PRIMARY KEY, seen_at text NOT NULL, facts text NOT NULL);
+        ALTER TABLE _sync_hub_offices ADD COLUMN IF NOT EXISTS pulled bigint;
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id bigserial PRIMARY KEY, conflict text NOT NULL, reviewer text NOT NULL, at text NOT NULL,
             reason text NOT NULL, pick text, value text, wrote bigint NOT NULL, previous text NOT NULL,

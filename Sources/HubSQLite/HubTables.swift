@@ -69,7 +69,9 @@ enum HubTables {
         -- Every reviewer decision: who, when, why, what was written, and the values it
         -- overwrote (previous, JSON) so that it can be reverted; a revert is a decision too
         -- (reverts = the decision it undid; that one's reverted_by points back).
-        -- What each office said of itself with its latest pull (OfficeFacts), for the district.
+        -- Each office's latest pull (ReplicaProgress): when, the feed position it had pulled
+        -- through, and what it said of itself (OfficeFacts, '' if nothing). pulled is added by
+        -- SQLiteHubStorage to files from before it.
         CREATE TABLE IF NOT EXISTS _sync_hub_offices(replica TEXT PRIMARY KEY NOT NULL, seen_at TEXT NOT NULL, facts TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id INTEGER PRIMARY KEY, conflict TEXT NOT NULL, reviewer TEXT NOT NULL, at TEXT NOT NULL,

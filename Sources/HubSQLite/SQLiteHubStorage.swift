@@ -44,6 +44,11 @@ public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
         if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_reviews') WHERE name = 'scopes'") == nil {
             try replica.database.execute("ALTER TABLE _sync_hub_reviews ADD COLUMN scopes TEXT NOT NULL DEFAULT ''")
         }
+        // How far each office had pulled is kept with what it said (ReplicaProgress); a hub
+        // file from before has it from the next pull on.
+        if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_offices') WHERE name = 'pulled'") == nil {
+            try replica.database.execute("ALTER TABLE _sync_hub_offices ADD COLUMN pulled INTEGER")
+        }
         if let rules, try replica.rules != rules { try replica.adopt(rules) }
         self.replica = replica
         self.district = district
@@ -314,20 +319,33 @@ struct SQLiteHubTransaction: HubTransaction {
         Int(try database.scalar("SELECT count(*) FROM _sync_hub_feed")?.integerValue ?? 0)
     }
 
-    nonisolated(nonsending) func saveOfficeFacts(_ offices: [(replica: ReplicaID, seenAt: String, facts: String)]) async throws {
-        try database.runRows(offices.map { [.text($0.replica.rawValue), .text($0.seenAt), .text($0.facts)] }) {
+    nonisolated(nonsending) func saveOfficesSeen(_ offices: [OfficeSeen]) async throws {
+        try database.runRows(offices.map { [.text($0.replica.rawValue), .text($0.seenAt), .integer($0.pulledThrough), .text($0.facts ?? "")] }) {
             """
-            INSERT INTO _sync_hub_offices(replica, seen_at, facts) VALUES \($0)
-            ON CONFLICT(replica) DO UPDATE SET seen_at = excluded.seen_at, facts = excluded.facts
+            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, facts) VALUES \($0)
+            ON CONFLICT(replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled,
+                facts = CASE excluded.facts WHEN '' THEN _sync_hub_offices.facts ELSE excluded.facts END
                 WHERE excluded.seen_at >= _sync_hub_offices.seen_at
             """
         }
     }
 
-    nonisolated(nonsending) func officeFacts() async throws -> [(replica: ReplicaID, seenAt: String, facts: String)] {
-        try database.query("SELECT replica, seen_at, facts FROM _sync_hub_offices ORDER BY replica").compactMap { row in
+    nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
+        try database.query(
+            """
+            SELECT r.replica, r.scope, coalesce(received.counter, 0), seen.pulled, seen.seen_at, seen.facts,
+                (SELECT max(seq) FROM _sync_hub_told WHERE replica = r.replica)
+            FROM _sync_hub_replicas r
+            LEFT JOIN _sync_hub_received received ON received.origin = r.replica
+            LEFT JOIN _sync_hub_offices seen ON seen.replica = r.replica
+            ORDER BY r.replica
+            """
+        ).compactMap { row in
             guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)) else { return nil }
-            return (replica, row[1].textValue ?? "", row[2].textValue ?? "")
+            return ReplicaProgress(
+                replica: replica, scope: row[1].textValue ?? "", settled: UInt64(max(0, row[2].integerValue ?? 0)),
+                pulledThrough: row[3].integerValue, toldThrough: row[6].integerValue, seenAt: row[4].textValue,
+                facts: row[5].textValue.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(OfficeFacts.self, from: Data($0.utf8)) })
         }
     }
 

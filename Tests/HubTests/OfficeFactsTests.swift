@@ -25,7 +25,7 @@ import TestSupport
             let code = ReplicaID(rawValue: String(format: "%05d", 10_000 + index))!
             callers.append(try await bench.office(code, scope: "unit-\(index)").1)
         }
-        for (index, caller) in callers.enumerated() { await bench.store.noteOffice(caller, header: Self.facts(unsent: index)) }
+        for (index, caller) in callers.enumerated() { await bench.store.noteOffice(caller, header: Self.facts(unsent: index), pulledThrough: 0) }
         // Not written yet, one by one: the store holds none of them until the delay passes.
         #expect(try Self.count(bench) == 0, "offices written before the delay")
         // The desk's list writes what waits first, and sees every office.
@@ -34,7 +34,7 @@ import TestSupport
         #expect(offices.first { $0.replica.rawValue == "10039" }?.facts?.unsent == 39)
         // Written by the delay alone too, without anyone reading.
         let late = try await bench.office("20000", scope: "unit-late").1
-        await bench.store.noteOffice(late, header: Self.facts(unsent: 7))
+        await bench.store.noteOffice(late, header: Self.facts(unsent: 7), pulledThrough: 0)
         try await Task.sleep(for: HubStore.officeFactsDelay)
         // The delay is a floor, not a promise: a busy machine may take a little longer.
         var kept: Value?
@@ -54,13 +54,48 @@ import TestSupport
         let bench = try Bench(backend)
         let office = try await bench.office("11111", scope: "unit-a").1
         let now = Date()
-        await bench.store.noteOffice(office, header: Self.facts(unsent: 2), at: now)
+        await bench.store.noteOffice(office, header: Self.facts(unsent: 2), pulledThrough: 0, at: now)
         await bench.store.writeOfficeFacts()
         // What another hub process kept from an earlier pull, written after.
-        await bench.store.noteOffice(office, header: Self.facts(unsent: 9), at: now.addingTimeInterval(-5))
+        await bench.store.noteOffice(office, header: Self.facts(unsent: 9), pulledThrough: 0, at: now.addingTimeInterval(-5))
         await bench.store.writeOfficeFacts()
         let kept = try bench.backend.scalar("SELECT facts FROM _sync_hub_offices WHERE replica = '11111'", in: bench.directory)
         #expect(kept?.textValue?.contains("\"unsent\":2") == true, "\(String(describing: kept))")
         #expect(try Self.count(bench) == 1)
+    }
+}
+
+/// One record per replica of how far it has come (`ReplicaProgress`), read in one query on
+/// each storage: what the hub settled of its changes, how far it pulled, which moves it was
+/// told of, when it was seen and what it said.
+@Suite struct ReplicaProgressTests {
+    typealias Bench = HubStoreTests.Bench
+
+    @Test(arguments: HubBackend.allCases)
+    func eachReplicaHasOneRecordOfHowFarItHasCome(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let a = try await bench.office("11111", scope: "unit-a")
+        let b = try await bench.office("22222", scope: "unit-b")
+        try a.0.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('pa1', 'unit-a', 'An'), ('pa2', 'unit-a', 'Ba')")
+        let pushed = try await bench.push(a)
+        let pulled = try await bench.store.pull(for: a.1, after: 0, limit: 100)
+        await bench.store.noteOffice(a.1, header: OfficeFactsTests.facts(unsent: 0), pulledThrough: pulled.next)
+        // B pulls without saying anything of itself (an older syncd): its position is kept.
+        _ = try await bench.store.snapshot(for: b.1, cursor: nil, checkpoint: nil, limit: 100)
+        await bench.store.noteOffice(b.1, header: nil, pulledThrough: 7)
+
+        let progress = Dictionary(try await bench.store.progress().map { ($0.replica, $0) }, uniquingKeysWith: { $1 })
+        let ofA = try #require(progress["11111"])
+        #expect(ofA.scope == "unit-a" && ofA.settled == pushed.acknowledged && ofA.settled > 0)
+        #expect(ofA.pulledThrough == pulled.next && ofA.seenAt != nil && ofA.facts?.unsent == 0)
+        #expect(ofA.toldThrough == nil, "A was never told of moves")
+        let ofB = try #require(progress["22222"])
+        #expect(ofB.settled == 0 && ofB.pulledThrough == 7 && ofB.facts == nil)
+        #expect(ofB.toldThrough != nil, "a snapshot tells of every move up to its checkpoint")
+
+        // A later pull that says nothing keeps what the office said before, and moves on.
+        await bench.store.noteOffice(a.1, header: nil, pulledThrough: pulled.next + 5, at: Date().addingTimeInterval(60))
+        let later = try #require(try await bench.store.progress().first { $0.replica == "11111" })
+        #expect(later.pulledThrough == pulled.next + 5 && later.facts?.unsent == 0)
     }
 }

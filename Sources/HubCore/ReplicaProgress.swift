@@ -1,0 +1,54 @@
+import SyncCore
+import SyncProtocol
+
+/// How far one replica has come, as the hub knows it, in one record: what the hub holds of
+/// the replica's changes, how far into the feed the replica has taken the hub's, which moves
+/// it was told of, and when it was last seen. What log and feed compaction will rest on: a
+/// feed entry every replica has pulled past, or a replica change the hub has settled, is
+/// needed by no one any more.
+public struct ReplicaProgress: Sendable, Equatable {
+    public let replica: ReplicaID
+    /// The unit its credential was issued for ('' when the hub only ever received changes
+    /// under its id).
+    public var scope: String
+    /// The highest counter of its changes the hub has settled (held in the feed or refused):
+    /// everything it numbered at or below is at the hub.
+    public var settled: UInt64
+    /// The feed position its latest pull said it had taken in (`after`): it holds every feed
+    /// entry of its scope up to there. nil: it has not pulled since the hub kept this. Kept
+    /// with what it says of itself (`HubStore.noteOffice`), so it may lag its real position by
+    /// up to half a minute, never run ahead of it.
+    public var pulledThrough: Int64?
+    /// The feed position up to which it was told of the moves of rows out of its scope.
+    public var toldThrough: Int64?
+    /// When it last pulled, ISO 8601 UTC, and what it said of itself then (`OfficeFacts`).
+    public var seenAt: String?
+    public var facts: OfficeFacts?
+
+    package init(replica: ReplicaID, scope: String, settled: UInt64, pulledThrough: Int64? = nil, toldThrough: Int64? = nil,
+                 seenAt: String? = nil, facts: OfficeFacts? = nil) {
+        self.replica = replica
+        self.scope = scope
+        self.settled = settled
+        self.pulledThrough = pulledThrough
+        self.toldThrough = toldThrough
+        self.seenAt = seenAt
+        self.facts = facts
+    }
+}
+
+/// A pull as the hub keeps it for `ReplicaProgress`: when, how far the office had pulled,
+/// and what it said of itself (JSON of `OfficeFacts`; nil when it said nothing).
+public struct OfficeSeen: Sendable {
+    public let replica: ReplicaID
+    public let seenAt: String
+    public let pulledThrough: Int64
+    public let facts: String?
+
+    package init(replica: ReplicaID, seenAt: String, pulledThrough: Int64, facts: String?) {
+        self.replica = replica
+        self.seenAt = seenAt
+        self.pulledThrough = pulledThrough
+        self.facts = facts
+    }
+}
