@@ -22,7 +22,7 @@ public actor HubStore {
     /// are sealed, none taken back). `useSeal` sets it.
     var seal: DistrictSeal?
     /// When each office's facts were last written, and what they were (`noteOffice`).
-    var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts?)] = [:]
+    var officeNoted: [ReplicaID: (at: Date, facts: OfficeFacts?, pulled: Int64)] = [:]
     /// What offices said of themselves, not written yet (`noteOffice`), and the task that will.
     var officesWaiting: [ReplicaID: OfficeSeen] = [:]
     var officesWriter: Task<Void, Never>?

@@ -14,6 +14,10 @@ public struct OfficeView: Sendable, Equatable {
     /// When it last pulled, ISO 8601 UTC; nil: never since the hub kept facts.
     public var seenAt: String?
     public var facts: OfficeFacts?
+    /// The highest counter of its changes the hub has settled, and the feed position its
+    /// latest pull said it had taken in (`ReplicaProgress`).
+    public var settled: UInt64 = 0
+    public var pulledThrough: Int64?
     /// What looks wrong, worst first, in the district's words; empty when nothing does.
     public var trouble: [String] = []
 }
@@ -34,14 +38,16 @@ extension HubStore {
 
     /// Keeps what the hub saw of `caller`'s pull: how far it had pulled (`pulledThrough`,
     /// the pull's `after`) and what it said of itself (the `X-CommuneSync-Office` header), for
-    /// `ReplicaProgress`. Kept when the office tells something new, else at most twice a
-    /// minute per office, so a busy district's pulls stay reads. A header that is absent or
-    /// unreadable is left out: it never stops a pull.
+    /// `ReplicaProgress`. Kept when the office tells something new or has pulled further,
+    /// else at most twice a minute per office; what is kept waits and is written with every
+    /// other office's (`officeFactsDelay`), so a busy district's pulls stay reads. A header
+    /// that is absent or unreadable is left out: it never stops a pull.
     public func noteOffice(_ caller: Caller, header: String?, pulledThrough: Int64, at now: Date = Date()) async {
         guard caller.role == .commune else { return }
         let facts = header.flatMap(OfficeFacts.parse)
-        if let last = officeNoted[caller.replica], now.timeIntervalSince(last.at) < 30, Self.sameAtAGlance(last.facts, facts) { return }
-        officeNoted[caller.replica] = (now, facts)
+        if let last = officeNoted[caller.replica], now.timeIntervalSince(last.at) < 30, last.pulled == pulledThrough,
+            Self.sameAtAGlance(last.facts, facts) { return }
+        officeNoted[caller.replica] = (now, facts, pulledThrough)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = facts.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
@@ -107,6 +113,8 @@ extension HubStore {
                                     acceptedUntil: credential.acceptedUntil)
             office.seenAt = seen[credential.replica]?.seenAt
             office.facts = seen[credential.replica]?.facts
+            office.settled = seen[credential.replica]?.settled ?? 0
+            office.pulledThrough = seen[credential.replica]?.pulledThrough
             office.trouble = Self.trouble(of: office, now: now)
             return office
         }

@@ -15,9 +15,9 @@ public struct ReplicaProgress: Sendable, Equatable {
     /// everything it numbered at or below is at the hub.
     public var settled: UInt64
     /// The feed position its latest pull said it had taken in (`after`): it holds every feed
-    /// entry of its scope up to there. nil: it has not pulled since the hub kept this. Kept
-    /// with what it says of itself (`HubStore.noteOffice`), so it may lag its real position by
-    /// up to half a minute, never run ahead of it.
+    /// entry of its scope up to there. nil: it has not pulled since the hub kept this. Written
+    /// with what it says of itself (`HubStore.noteOffice`) a few seconds after the pull, so it
+    /// may lag the office's real position, never run ahead of it.
     public var pulledThrough: Int64?
     /// The feed position up to which it was told of the moves of rows out of its scope.
     public var toldThrough: Int64?

@@ -28,7 +28,9 @@ struct OfficesCommand: AsyncParsableCommand {
         let offices = try await store.offices()
         if format == "json" {
             let rows: [[String: Any]] = offices.map { office in
-                var row: [String: Any] = ["office": office.replica.rawValue, "scope": office.scope, "trouble": office.trouble]
+                var row: [String: Any] = ["office": office.replica.rawValue, "scope": office.scope, "trouble": office.trouble,
+                                          "settled_counter": office.settled]
+                if let pulled = office.pulledThrough { row["pulled_through"] = pulled }
                 if let commune = office.commune { row["commune"] = commune }
                 if let seen = office.seenAt { row["seen_at"] = seen }
                 if let until = office.acceptedUntil { row["accepted_until"] = until }

@@ -39,6 +39,8 @@ import TestSupport
         #expect((good["trouble"] as? [String])?.isEmpty == true && good["unsent"] as? Int == 0 && good["refused_rows"] as? Int == 0, "\(good)")
         #expect(good["version"] as? String == Release.version && (good["free_disk_bytes"] as? Int ?? 0) > 0 && good["seen_at"] != nil, "\(good)")
         #expect(good["commune"] as? String == "Xã Quảng Tân (06913)", "\(good)")
+        // How far it has come, from its real pulls: it pulled past the start of the feed.
+        #expect((good["pulled_through"] as? Int ?? 0) > 0 && good["settled_counter"] != nil, "\(good)")
         let bad = try #require(byCode["06916"])
         #expect(bad["refused_rows"] as? Int == 1 && (bad["trouble"] as? [String] ?? []).contains("1 row(s) refused by the hub"), "\(bad)")
         let silent = try #require(byCode["06910"])
