@@ -97,7 +97,35 @@ public struct HubMetrics: Sendable {
             .set(Double(figures.awaitingReview))
         registry.makeGauge(descriptor: name("feed_changes", help: "Changes in the hub's feed."))
             .set(Double(figures.feedChanges))
+        for office in try await store.progress() {
+            guard let facts = office.facts, let seenAt = office.seenAt, let seen = try? Date(seenAt, strategy: .iso8601) else { continue }
+            officeGauges(office.replica.rawValue, facts, said: seen)
+        }
         return registry.emitToString() + (ProcessFigures.read()?.exposition ?? "")
+    }
+}
+
+extension HubMetrics {
+    /// What one office said of itself with its latest pull (`OfficeFacts`), one series per
+    /// office that ever said anything (as many as the district has credentials), so that
+    /// alerts see unsent changes, clocks and disks at the offices without anyone logging in.
+    /// `office_facts_timestamp_seconds` says when: an office that stopped syncing keeps its
+    /// last figures, which the not-seen alerts cover.
+    func officeGauges(_ replica: String, _ facts: OfficeFacts, said: Date) {
+        func gauge(_ metric: String, unit: String = "", _ help: String, _ value: Double) {
+            registry.makeGauge(descriptor: name("office_" + metric, unit: unit, help: help), labels: [("replica", replica)]).set(value)
+        }
+        gauge("facts", unit: "timestamp_seconds", "Unix time of the pull with which each office last said the figures below.",
+              said.timeIntervalSince1970)
+        gauge("unsent_changes", "Changes typed at each office not yet at the hub, as it said with its latest pull.", Double(facts.unsent))
+        gauge("oldest_unsent", unit: "seconds", "Age of the oldest change each office has not sent yet (0: none waits).",
+              Double(facts.unsent > 0 ? facts.oldestUnsentS ?? 0 : 0))
+        gauge("refused_rows", "Rows each office holds that the hub refused.", Double(facts.refusedRows))
+        gauge("clock_offset", unit: "seconds", "How far each office's clock is from the hub's (positive: ahead).", facts.clockOffsetS ?? 0)
+        if let free = facts.freeDiskBytes {
+            gauge("free_disk", unit: "bytes", "Free space where each office keeps its replica file.", Double(free))
+        }
+        gauge("round_failing", "1 when each office's latest sync round failed, else 0.", facts.lastError == nil ? 0 : 1)
     }
 }
 

@@ -53,6 +53,8 @@ public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
         self.replica = replica
         self.district = district
         readers = Readers(path: path, schema: replica.schema)
+        // The first office's read finds a connection ready.
+        readers.giveBack(try readers.take())
     }
 
     public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
@@ -106,8 +108,16 @@ public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
 
         func take() throws -> Replica {
             if let reader = idle.withLock({ $0.popLast() }) { return reader.replica }
-            return try Replica(openingExisting: path, schema: schema, access: .readOnly)
+            let reader = try Replica(openingExisting: path, schema: schema, access: .readOnly)
+            // A reader's page cache is dropped whenever the writer commits, which on a busy hub
+            // is between any two reads: pages mapped from the file are read where the kernel
+            // keeps them, without being copied in again.
+            try reader.database.execute("PRAGMA mmap_size = \(Self.mappedBytes)")
+            return reader
         }
+
+        /// How much of the file a reader maps (SQLite maps at most the file's size).
+        static let mappedBytes = 1 << 30
 
         func giveBack(_ reader: Replica) {
             idle.withLock { idle in

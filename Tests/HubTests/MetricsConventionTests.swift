@@ -4,6 +4,7 @@ import Foundation
 @testable import HubPostgres
 @testable import HubSQLite
 @testable import ReviewDesk
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SyncProtocol
@@ -20,7 +21,12 @@ import TestSupport
         let bench = try await HubHTTPTests.Bench()
         let page = Page()
         try await bench.test { client in
-            _ = try await client.execute(uri: "/v1/pull?after=0&limit=3", method: .get, headers: HubHTTPTests.headers(bench.communeA))
+            // The office says what it holds, as syncd does with every pull.
+            var said = HubHTTPTests.headers(bench.communeA)
+            said[HTTPField.Name(OfficeFacts.header)!] = OfficeFacts(
+                version: "1.0", unsent: 3, oldestUnsentS: 7_200, refusedRows: 1, clockOffsetS: -75, freeDiskBytes: 5 << 30,
+                rulesVersion: 1, lastError: "hub unreachable").headerValue
+            _ = try await client.execute(uri: "/v1/pull?after=0&limit=3", method: .get, headers: said)
             _ = try await client.execute(uri: "/v1/pull?after=0", method: .get, headers: HubHTTPTests.headers(nil))
             _ = try await client.execute(uri: "/v1/conflicts", method: .get, headers: HubHTTPTests.headers(bench.reviewer))
             let response = try await client.execute(uri: "/metrics", method: .get)
@@ -95,6 +101,21 @@ import TestSupport
 }
 
 extension MetricsConventionTests {
+    /// What an office said of itself with its pull is served per office (the figures alerts
+    /// on unsent changes, clocks and disks read), with only the office as label.
+    @Test func whatEachOfficeSaidIsServedPerOffice() async throws {
+        let metrics = try await Self.exposition()
+        func value(_ name: String) -> Double? {
+            let samples = metrics.samples(named: "communesync_hub_office_" + name)
+            #expect(samples.allSatisfy { $0.labels == ["replica": "11111"] }, "\(samples)")
+            return samples.first?.value
+        }
+        #expect(value("unsent_changes") == 3 && value("oldest_unsent_seconds") == 7_200 && value("refused_rows") == 1)
+        #expect(value("clock_offset_seconds") == -75 && value("free_disk_bytes") == Double(5 << 30) && value("round_failing") == 1)
+        let said = try #require(value("facts_timestamp_seconds"))
+        #expect(abs(said - Date().timeIntervalSince1970) < 600)
+    }
+
     /// The alert rules and the dashboard in `Deploy/monitoring/` read only series the hub
     /// serves: a renamed metric fails here, not silently on a district's wall.
     @Test func theAlertRulesAndTheDashboardNameOnlySeriesTheHubServes() async throws {
