@@ -555,7 +555,8 @@ public actor HubStore {
     func endSeatLosers(in store: any HubTransaction) async throws -> Int {
         var ended = 0
         for conflict in try await store.conflicts(state: .settled, column: ConflictRecord.seatColumn) {
-            let keepers = Set(conflict.chosen.split(separator: " ").map(String.init))
+            guard case .keep(let kept) = conflict.decision else { continue }
+            let keepers = Set(kept)
             let holders = conflict.seatSides
             guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
             for loser in holders where !keepers.contains(loser.assignment) {

@@ -82,6 +82,60 @@ public struct ConflictRecord: Sendable, Equatable {
         return .field
     }
 
+    /// What a record is about, typed. The ledger keys a record by `table/row/column`, with a
+    /// column of its own for items a rule found (`*holders`, `*titles`, `*quota:X`, ...); that
+    /// key is the id reviewers and the API see, and this is what it means.
+    public enum Subject: Sendable, Equatable {
+        /// Concurrent writes of one column of one row.
+        case field(table: String, row: String, column: String)
+        /// More active holders than a position's capacity.
+        case seat(position: String)
+        /// A person's concurrent titles outside the holding rules.
+        case titles(person: String)
+        /// A hamlet's seats of hamlet titles over the limit.
+        case hamletTitles(unit: String)
+        /// A unit's head-count of one quota category over its quota.
+        case quota(unit: String, category: String)
+        /// One person maybe recorded twice (the record kept under one of the two).
+        case duplicate(person: String)
+        /// A record's place in the units after a reorganisation.
+        case placement(table: String, row: String)
+        /// A record's delete sent by the office it was moved away from.
+        case deletion(table: String, row: String)
+    }
+
+    public var subject: Subject {
+        switch kind {
+        case .field: return .field(table: table, row: row, column: column)
+        case .seat: return .seat(position: row)
+        case .holding where column == HoldingCheck.hamletColumn: return .hamletTitles(unit: row)
+        case .holding: return .titles(person: row)
+        case .quota: return .quota(unit: row, category: String(column.dropFirst(HoldingCheck.quotaPrefix.count)))
+        case .duplicate: return .duplicate(person: row)
+        case .placement: return .placement(table: table, row: row)
+        case .deletion: return .deletion(table: table, row: row)
+        }
+    }
+
+    /// What the rule (or, for items it could not settle, the hub) put on the record, typed:
+    /// `chosen` holds it as text whose reading depends on the kind.
+    public enum Decision: Sendable, Equatable {
+        /// A field: the dot of the write the rule chose.
+        case write(dot: String)
+        /// A seat: the assignments kept (the others give way).
+        case keep(assignments: [String])
+        /// Every other kind: what is wrong, in words (a quota's also says its limit).
+        case problem(String)
+    }
+
+    public var decision: Decision {
+        switch kind {
+        case .field: return .write(dot: chosen)
+        case .seat: return .keep(assignments: chosen.split(separator: " ").map(String.init))
+        case .holding, .quota, .duplicate, .placement, .deletion: return .problem(chosen)
+        }
+    }
+
     /// A stable id: `table/row/column`.
     public var id: String { "\(table)/\(row)/\(column)" }
 

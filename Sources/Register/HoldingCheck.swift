@@ -70,7 +70,7 @@ public enum HoldingCheck {
     ) -> String? {
         let holdings = record.holdings
         func who(_ person: String) -> String { names[person].map { "\($0) (\(person))" } ?? person }
-        if record.column == hamletColumn {
+        if case .hamletTitles = record.subject {
             return "Mục này đếm vị trí chức danh của thôn, không phải người giữ: kết thúc một phân công không thay đổi nó. "
                 + "This item counts a hamlet's seats of hamlet titles, not the people holding them: ending an assignment changes "
                 + "nothing. Remove the extra seat (its positions row) or change its title at the district; the item closes by itself."
@@ -79,7 +79,8 @@ public enum HoldingCheck {
         if record.kind == .quota {
             let before = Set(holdings.map(\.person))
             let after = Set(remaining.map(\.person))
-            let limit = quotaLimit(in: record.chosen) ?? (before.count - 1)
+            let problem = if case .problem(let text) = record.decision { text } else { "" }
+            let limit = quotaLimit(in: problem) ?? (before.count - 1)
             if after.count == before.count {
                 let kept = Set(holdings.filter { picks.contains($0.assignment) }.map(\.person)).sorted()
                 func still(_ verb: String) -> String {

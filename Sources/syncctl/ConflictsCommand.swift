@@ -35,7 +35,9 @@ struct ConflictsCommand: ParsableCommand {
             let what: String
             switch record.kind {
             case .seat: what = "\(record.seatSides.count) active holders: " + record.seatSides.map { "\($0.assignment) (\($0.origin))" }.joined(separator: ", ")
-            case .holding, .quota: what = record.chosen + ": " + record.holdings.map { "\($0.assignment) \($0.title ?? "?")" }.joined(separator: ", ")
+            case .holding, .quota:
+                let problem = if case .problem(let text) = record.decision { text } else { "" }
+                what = problem + ": " + record.holdings.map { "\($0.assignment) \($0.title ?? "?")" }.joined(separator: ", ")
             case .field: what = record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
             // Opened by the hub for its reviewers; an office's replica holds none of its own.
             case .duplicate, .placement, .deletion: what = "\(record.kind.rawValue) item of the district's review desk"
