@@ -8,8 +8,10 @@ import SyncProtocol
 /// The district hub: what it does with what replicas send and ask, written once above its
 /// storage (`HubStorage`). Every check of a push (dots, contexts, scope, schema, values), the
 /// seat rule's enforcement, paging and scope of what is served live here; the storage keeps
-/// and reads. One actor per hub process: its requests take turns on the storage it owns, and
-/// every push is one transaction.
+/// and reads. One actor per hub process: what writes (a push, a decision, district edits fed)
+/// takes turns on it, and every push is one transaction; what an office only reads (pull,
+/// snapshot page, digest, rows) is served outside it, beside the writes, each in one read
+/// transaction of the storage.
 public actor HubStore {
     package let storage: any HubStorage
     public nonisolated let district: ReplicaID
