@@ -9,11 +9,11 @@ extension HubStore {
     /// The register's tables a report reads, in one read transaction.
     public func registerRows() async throws -> RegisterRows {
         try await ingestLocalEdits()
-        let tables = try await storage.read { store in
+        let (tables, open) = try await storage.read { store in
             var tables: [String: [[Value]]] = [:]
             for (table, columns) in RegisterRows.columns { tables[table] = try await store.tableRows(table: table, columns: columns) }
-            return tables
+            return (tables, try await store.conflicts(state: .open, column: nil))
         }
-        return RegisterRows(tables: tables)
+        return RegisterRows(tables: tables, openItems: open)
     }
 }

@@ -224,14 +224,14 @@ public enum ReviewRoutes {
             let rows = try await store.registerRows()
             let staffing = RegisterReports.staffing(rows, asOf: day, unit: unit)
             if csv {
-                var text = "commune_code,commune,category,people,quota,legal_basis,assignments\n"
+                var text = "commune_code,commune,category,people,quota,legal_basis,assignments,open_items\n"
                 func field(_ value: String) -> String {
                     value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
                 }
                 for line in staffing {
                     let quota: String = line.quota.map(String.init) ?? ""
                     let fields: [String] = [line.communeCode, line.commune, line.category, String(line.people), quota, line.legalBasis ?? "",
-                                            String(line.assignments)]
+                                            String(line.assignments), String(line.openItems)]
                     text += fields.map(field).joined(separator: ",") + "\n"
                 }
                 return Response(status: .ok, headers: [
@@ -239,8 +239,15 @@ public enum ReviewRoutes {
                     .contentDisposition: "attachment; filename=\"bien-che-\(day).csv\"",
                 ], body: .init(byteBuffer: ByteBuffer(string: text)))
             }
-            let html = ReviewPage.reportsPage(staffing: staffing, concurrent: RegisterReports.concurrent(rows, asOf: day, unit: unit), day: day,
-                                              unit: unit, reviewer: session.reviewer.replica.rawValue, csrf: session.csrf)
+            // Ratings of the year before the date, trainings of the five years before it, unless asked.
+            let year = query["year"].flatMap { Int(String($0)) } ?? (Int(day.prefix(4)) ?? 2025) - 1
+            let since = query["since"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil }
+                ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
+            let html = ReviewPage.reportsPage(
+                staffing: staffing, concurrent: RegisterReports.concurrent(rows, asOf: day, unit: unit),
+                qualifications: RegisterReports.qualifications(rows, asOf: day, unit: unit), ratings: RegisterReports.ratings(rows, year: year, unit: unit),
+                trainings: RegisterReports.trainings(rows, since: since, asOf: day, unit: unit), day: day,
+                unit: unit, reviewer: session.reviewer.replica.rawValue, csrf: session.csrf)
             return Self.html(html, status: .ok)
         }
 

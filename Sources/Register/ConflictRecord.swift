@@ -136,6 +136,22 @@ public struct ConflictRecord: Sendable, Equatable {
         }
     }
 
+    /// The register rows the record names, as `table/row`: its own row, and the persons and
+    /// assignments its sides list (a seat's holders, a person's or a quota's holdings, the two
+    /// records of a duplicate). What a report asks to know which figures an item touches.
+    public var namedRows: Set<String> {
+        var rows: Set<String> = ["\(table)/\(row)"]
+        // A bare array of sides, or (a duplicate listing fewer records than it names)
+        // `{"count": N, "sides": [...]}`.
+        let read = try? JSONSerialization.jsonObject(with: Data(sidesJSON.utf8))
+        let sides = read as? [[String: Any]] ?? (read as? [String: Any])?["sides"] as? [[String: Any]] ?? []
+        for side in sides {
+            if let person = side["person"] as? String { rows.insert("persons/\(person)") }
+            if let assignment = side["assignment"] as? String { rows.insert("assignments/\(assignment)") }
+        }
+        return rows
+    }
+
     /// A stable id: `table/row/column`.
     public var id: String { "\(table)/\(row)/\(column)" }
 

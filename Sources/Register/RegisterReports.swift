@@ -33,9 +33,13 @@ public struct RegisterRows: Sendable {
     var persons: [String: Person] = [:]
     var evaluations: [Evaluation] = []
     var trainings: [Training] = []
+    /// The register rows each review item still waiting for the district names
+    /// (`ConflictRecord.namedRows`): a figure resting on any of them says so.
+    var openItems: [Set<String>] = []
 
-    /// From the rows of each table read with `columns`.
-    public init(tables: [String: [[Value]]]) {
+    /// From the rows of each table read with `columns`, and the review items still open.
+    public init(tables: [String: [[Value]]], openItems: [ConflictRecord] = []) {
+        self.openItems = openItems.filter { $0.state == .open }.map(\.namedRows)
         func text(_ row: [Value], _ index: Int) -> String? {
             guard index < row.count, let text = row[index].textValue, !text.isEmpty else { return nil }
             return text
@@ -74,6 +78,11 @@ public struct RegisterRows: Sendable {
         }
     }
 
+    /// How many open review items name any of `rows` (`table/row`).
+    func openItems(naming rows: Set<String>) -> Int {
+        openItems.filter { !$0.isDisjoint(with: rows) }.count
+    }
+
     /// In force on `day` (ISO dates compare as text): begun by then, not ended before.
     static func inForce(from: String?, to: String?, on day: String) -> Bool {
         (from ?? "") <= day && (to.map { $0 >= day } ?? true)
@@ -99,10 +108,14 @@ public enum RegisterReports {
         public let legalBasis: String?
         /// Active assignments the count rests on.
         public let assignments: Int
+        /// Review items still open that name a record the line rests on (a contested seat, a
+        /// person maybe recorded twice, a quota or a holding item): until they are decided the
+        /// figure may change.
+        public let openItems: Int
 
         enum CodingKeys: String, CodingKey {
             case communeCode = "commune_code", commune, category, categoryVi = "category_vi", people, quota
-            case legalBasis = "legal_basis", assignments
+            case legalBasis = "legal_basis", assignments, openItems = "open_items"
         }
     }
 
@@ -131,7 +144,7 @@ public enum RegisterReports {
         let active = active(rows, on: day)
         let byUnit = Dictionary(grouping: active, by: { $0.position.unit })
         var lines: [Staffing] = []
-        var totals: [String: (people: Int, quota: Int?, assignments: Int)] = [:]
+        var totals: [String: (people: Int, quota: Int?, assignments: Int, rows: Set<String>)] = [:]
         for (commune, hamlets) in scope {
             for (category, titleCategories) in HoldingCheck.quotaCategories.sorted(by: { $0.key < $1.key }) {
                 // Hamlet-level staff are counted in the commune's hamlets; the others in the commune itself.
@@ -141,12 +154,15 @@ public enum RegisterReports {
                     $0.unit == commune.id && $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
                 }
                 let people = Set(counted.map(\.assignment.person)).count
+                let rested = Self.rows(of: counted).union(units.map { "units/\($0)" })
                 lines.append(Staffing(communeCode: commune.code, commune: commune.name, category: category,
                                       categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: people,
-                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count))
-                var total = totals[category] ?? (0, nil, 0)
+                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count,
+                                      openItems: rows.openItems(naming: rested)))
+                var total = totals[category] ?? (0, nil, 0, [])
                 total.people += people
                 total.assignments += counted.count
+                total.rows.formUnion(rested)
                 if let max = quota?.max { total.quota = (total.quota ?? 0) + max }
                 totals[category] = total
             }
@@ -154,9 +170,21 @@ public enum RegisterReports {
         for (category, total) in totals.sorted(by: { $0.key < $1.key }) {
             lines.append(Staffing(communeCode: "*", commune: "Tổng cộng", category: category,
                                   categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: total.people,
-                                  quota: total.quota, legalBasis: nil, assignments: total.assignments))
+                                  quota: total.quota, legalBasis: nil, assignments: total.assignments,
+                                  openItems: rows.openItems(naming: total.rows)))
         }
         return lines
+    }
+
+    /// The rows active assignments rest on: each assignment, its person and its seat.
+    static func rows(of active: [(assignment: RegisterRows.Assignment, position: RegisterRows.Position, title: RegisterRows.Title)]) -> Set<String> {
+        var rows: Set<String> = []
+        for entry in active {
+            rows.insert("assignments/\(entry.assignment.id)")
+            rows.insert("persons/\(entry.assignment.person)")
+            rows.insert("positions/\(entry.position.id)")
+        }
+        return rows
     }
 
     /// Concurrent holding (kiêm nhiệm) on a date: the pairs of titles people hold together,
@@ -177,9 +205,11 @@ public enum RegisterReports {
         /// the Front's work committee.
         public let cellSecretaryIsHamletHead: Int
         public let cellSecretaryHeadsFront: Int
+        /// Review items still open that name an assignment, person, seat or unit counted here.
+        public let openItems: Int
 
         enum CodingKeys: String, CodingKey {
-            case pairs, communes, hamlets
+            case pairs, communes, hamlets, openItems = "open_items"
             case secretaryChairsCommittee = "secretary_chairs_committee", secretaryChairsCouncil = "secretary_chairs_council"
             case cellSecretaryIsHamletHead = "cell_secretary_is_hamlet_head", cellSecretaryHeadsFront = "cell_secretary_heads_front"
         }
@@ -215,7 +245,8 @@ public enum RegisterReports {
             secretaryChairsCouncil: units(communeIDs, holding: "bi_thu_dang_uy", and: "chu_tich_hdnd"),
             hamlets: hamletIDs.count,
             cellSecretaryIsHamletHead: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_thon"),
-            cellSecretaryHeadsFront: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_ban_cong_tac_mat_tran"))
+            cellSecretaryHeadsFront: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_ban_cong_tac_mat_tran"),
+            openItems: rows.openItems(naming: Self.rows(of: active).union(covered.map { "units/\($0)" })))
     }
 
     /// The level a person works at on a date: "commune" when any title they hold is at the
@@ -262,10 +293,13 @@ public enum RegisterReports {
         public let intermediateOrAbove: Double
         public let politicalTheory: Breakdown
         public let stateManagementTrained: Double
+        /// Review items still open that name a person counted here.
+        public let openItems: Int
 
         enum CodingKeys: String, CodingKey {
             case level, degree, politicalTheory = "political_theory", universityOrAbove = "university_or_above"
             case intermediateOrAbove = "intermediate_or_above", stateManagementTrained = "state_management_trained"
+            case openItems = "open_items"
         }
     }
 
@@ -273,7 +307,8 @@ public enum RegisterReports {
         let levels = levels(rows, on: day, unit: unit)
         func percent(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : (Double(part) * 10_000 / Double(whole)).rounded() / 100 }
         return ["commune", "hamlet"].map { level in
-            let people = levels.filter { $0.value == level }.keys.compactMap { rows.persons[$0] }
+            let ids = levels.filter { $0.value == level }.keys
+            let people = ids.compactMap { rows.persons[$0] }
             let degrees = people.map { $0.degree ?? "unknown" }
             let university = degrees.filter { ["university", "master", "doctor"].contains($0) }.count
             let intermediate = degrees.filter { ["intermediate", "college", "university", "master", "doctor"].contains($0) }.count
@@ -281,7 +316,8 @@ public enum RegisterReports {
             return Qualifications(level: level, degree: Breakdown(degrees), universityOrAbove: percent(university, people.count),
                                   intermediateOrAbove: percent(intermediate, people.count),
                                   politicalTheory: Breakdown(people.map { $0.politicalTheory ?? "unknown" }),
-                                  stateManagementTrained: percent(managed, people.count))
+                                  stateManagementTrained: percent(managed, people.count),
+                                  openItems: rows.openItems(naming: Set(ids.map { "persons/\($0)" })))
         }
     }
 
@@ -292,8 +328,10 @@ public enum RegisterReports {
         public let ratings: Breakdown
         public let meetingOrBetter: Int
         public let rated: Int
+        /// Review items still open that name a person counted here.
+        public let openItems: Int
 
-        enum CodingKeys: String, CodingKey { case level, year, ratings, meetingOrBetter = "meeting_or_better", rated }
+        enum CodingKeys: String, CodingKey { case level, year, ratings, meetingOrBetter = "meeting_or_better", rated, openItems = "open_items" }
     }
 
     /// The people at work on the year's last day, rated that year (the decided rating, else the proposed one).
@@ -301,9 +339,11 @@ public enum RegisterReports {
         let levels = levels(rows, on: "\(year)-12-31", unit: unit)
         let ofYear = Dictionary(rows.evaluations.filter { $0.year == year }.map { ($0.person, $0.rating ?? "unrated") }, uniquingKeysWith: { $1 })
         return ["commune", "hamlet"].map { level in
-            let rated = levels.filter { $0.value == level }.keys.compactMap { ofYear[$0] }
+            let ids = levels.filter { $0.value == level }.keys
+            let rated = ids.compactMap { ofYear[$0] }
             return Ratings(level: level, year: year, ratings: Breakdown(rated),
-                           meetingOrBetter: rated.filter { ["excellent", "good", "completed"].contains($0) }.count, rated: rated.count)
+                           meetingOrBetter: rated.filter { ["excellent", "good", "completed"].contains($0) }.count, rated: rated.count,
+                           openItems: rows.openItems(naming: Set(ids.filter { ofYear[$0] != nil }.map { "persons/\($0)" })))
         }
     }
 
@@ -315,8 +355,10 @@ public enum RegisterReports {
         public let attendances: Int
         public let people: Int
         public let byField: [String: Int]
+        /// Review items still open that name a person counted here.
+        public let openItems: Int
 
-        enum CodingKeys: String, CodingKey { case level, since, attendances, people, byField = "by_field" }
+        enum CodingKeys: String, CodingKey { case level, since, attendances, people, byField = "by_field", openItems = "open_items" }
     }
 
     public static func trainings(_ rows: RegisterRows, since: String, asOf day: String, unit: String? = nil) -> [Trainings] {
@@ -325,7 +367,9 @@ public enum RegisterReports {
             let attended = rows.trainings.filter { levels[$0.person] == level && ($0.end ?? $0.start ?? "") >= since }
             var byField: [String: Int] = [:]
             for training in attended { byField[training.field, default: 0] += 1 }
-            return Trainings(level: level, since: since, attendances: attended.count, people: Set(attended.map(\.person)).count, byField: byField)
+            let people = Set(attended.map(\.person))
+            return Trainings(level: level, since: since, attendances: attended.count, people: people.count, byField: byField,
+                             openItems: rows.openItems(naming: Set(people.map { "persons/\($0)" })))
         }
     }
 }

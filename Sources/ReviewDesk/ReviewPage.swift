@@ -461,7 +461,8 @@ package enum ReviewPage {
     /// Staffing against quotas and concurrent holding as of a date, as tables, with a bar per
     /// commune (server-drawn SVG: no script) and the figures as CSV to download.
     package static func reportsPage(
-        staffing: [RegisterReports.Staffing], concurrent: RegisterReports.Concurrent, day: String, unit: String?, reviewer: String, csrf: String
+        staffing: [RegisterReports.Staffing], concurrent: RegisterReports.Concurrent, qualifications: [RegisterReports.Qualifications],
+        ratings: [RegisterReports.Ratings], trainings: [RegisterReports.Trainings], day: String, unit: String?, reviewer: String, csrf: String
     ) -> String {
         var html = deskHead("Báo cáo <span class=\"en\">Reports</span>", reviewer: reviewer, csrf: csrf)
         html += "<form id=\"report-filter\" method=\"get\" action=\"/review/reports\"><label>Ngày <span class=\"en\">as of</span> "
@@ -484,14 +485,58 @@ package enum ReviewPage {
                 """
             html += "<tr><td>\(escape(line.communeCode == "*" ? "Tổng cộng (total)" : "\(line.commune) (\(line.communeCode))"))</td>"
                 + "<td>\(escape(line.categoryVi))</td><td>\(line.people)</td>"
-                + "<td>\(line.quota.map(String.init) ?? "–")\(line.legalBasis.map { " (\(escape($0)))" } ?? "")</td><td>\(bar)</td></tr>\n"
+                + "<td>\(line.quota.map(String.init) ?? "–")\(line.legalBasis.map { " (\(escape($0)))" } ?? "")</td><td>\(bar)"
+                + (line.openItems > 0 ? " <a class=\"open-items\" href=\"/review\">⚠ \(line.openItems) mục chờ xem xét <span class=\"en\">open items</span></a>" : "")
+                + "</td></tr>\n"
         }
         html += "</table>\n<h2>Kiêm nhiệm <span class=\"en\">Concurrent holding</span></h2>\n<ul id=\"concurrent\">\n"
             + "<li>Bí thư đảng ủy kiêm chủ tịch UBND: \(concurrent.secretaryChairsCommittee) / \(concurrent.communes) xã</li>\n"
             + "<li>Bí thư đảng ủy kiêm chủ tịch HĐND: \(concurrent.secretaryChairsCouncil) / \(concurrent.communes) xã</li>\n"
             + "<li>Bí thư chi bộ kiêm trưởng thôn: \(concurrent.cellSecretaryIsHamletHead) / \(concurrent.hamlets) thôn</li>\n"
             + "<li>Bí thư chi bộ kiêm trưởng ban công tác Mặt trận: \(concurrent.cellSecretaryHeadsFront) / \(concurrent.hamlets) thôn</li>\n</ul>\n"
+        html += levelTables(qualifications: qualifications, ratings: ratings, trainings: trainings)
         return html + "</body></html>\n"
+    }
+
+    /// Qualifications, ratings of a year and trainings since a date, a row per level.
+    static func levelTables(
+        qualifications: [RegisterReports.Qualifications], ratings: [RegisterReports.Ratings], trainings: [RegisterReports.Trainings]
+    ) -> String {
+        func level(_ code: String) -> String { code == "commune" ? "Cấp xã <span class=\"en\">commune</span>" : "Thôn, tổ dân phố <span class=\"en\">hamlet</span>" }
+        func percent(_ value: Double) -> String { String(format: "%.2f", value).replacingOccurrences(of: ".", with: ",") + " %" }
+        func open(_ items: Int) -> String {
+            items == 0 ? "" : " <a class=\"open-items\" href=\"/review\">⚠ \(items) mục chờ xem xét <span class=\"en\">open items</span></a>"
+        }
+        func counts(_ counts: [String: Int], of column: String) -> String {
+            counts.sorted { $0.key < $1.key }.map { "\(escape(RegisterLabels.value($0.key, of: column) ?? $0.key)): \($0.value)" }
+                .joined(separator: ", ")
+        }
+        var html = "<h2>Trình độ <span class=\"en\">Qualifications</span></h2>\n<table id=\"qualifications\"><tr><th>Cấp <span class=\"en\">level</span></th>"
+            + "<th>Số người <span class=\"en\">people</span></th><th>Đại học trở lên <span class=\"en\">university or above</span></th>"
+            + "<th>Trung cấp trở lên <span class=\"en\">secondary vocational or above</span></th>"
+            + "<th>Đã bồi dưỡng QLNN <span class=\"en\">state management trained</span></th><th></th></tr>\n"
+        for figure in qualifications {
+            html += "<tr><td>\(level(figure.level))</td><td>\(figure.degree.people)</td><td>\(percent(figure.universityOrAbove))</td>"
+                + "<td>\(percent(figure.intermediateOrAbove))</td><td>\(percent(figure.stateManagementTrained))</td><td>\(open(figure.openItems))</td></tr>\n"
+        }
+        let year = ratings.first.map { String($0.year) } ?? ""
+        html += "</table>\n<h2>Đánh giá năm \(year) <span class=\"en\">Ratings of \(year)</span></h2>\n<table id=\"ratings\"><tr>"
+            + "<th>Cấp <span class=\"en\">level</span></th><th>Được đánh giá <span class=\"en\">rated</span></th>"
+            + "<th>Hoàn thành nhiệm vụ trở lên <span class=\"en\">meeting requirements or better</span></th>"
+            + "<th>Xếp loại <span class=\"en\">ratings</span></th><th></th></tr>\n"
+        for figure in ratings {
+            html += "<tr><td>\(level(figure.level))</td><td>\(figure.rated)</td><td>\(figure.meetingOrBetter)</td>"
+                + "<td>\(counts(figure.ratings.counts, of: "rating"))</td><td>\(open(figure.openItems))</td></tr>\n"
+        }
+        let since = trainings.first.map { RegisterDate.shown($0.since) } ?? ""
+        html += "</table>\n<h2>Bồi dưỡng từ \(escape(since)) <span class=\"en\">Trainings since \(escape(since))</span></h2>\n"
+            + "<table id=\"trainings\"><tr><th>Cấp <span class=\"en\">level</span></th><th>Số người <span class=\"en\">people</span></th>"
+            + "<th>Lượt <span class=\"en\">attendances</span></th><th>Lĩnh vực <span class=\"en\">by field</span></th><th></th></tr>\n"
+        for figure in trainings {
+            html += "<tr><td>\(level(figure.level))</td><td>\(figure.people)</td><td>\(figure.attendances)</td>"
+                + "<td>\(counts(figure.byField, of: "field"))</td><td>\(open(figure.openItems))</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     /// A refused request, with the way back to the desk.

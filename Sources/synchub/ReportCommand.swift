@@ -63,6 +63,7 @@ struct ReportCommand: AsyncParsableCommand {
                     flat.append((figure.level, "university_or_above_percent", String(format: "%.2f", figure.universityOrAbove)))
                     flat.append((figure.level, "intermediate_or_above_percent", String(format: "%.2f", figure.intermediateOrAbove)))
                     flat.append((figure.level, "state_management_trained_percent", String(format: "%.2f", figure.stateManagementTrained)))
+                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
                     for (degree, count) in figure.degree.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "degree:" + degree, String(count))) }
                     for (level, count) in figure.politicalTheory.counts.sorted(by: { $0.key < $1.key }) {
                         flat.append((figure.level, "political_theory:" + level, String(count)))
@@ -74,6 +75,7 @@ struct ReportCommand: AsyncParsableCommand {
                 for figure in figures {
                     flat.append((figure.level, "rated \(rated)", String(figure.rated)))
                     flat.append((figure.level, "meeting_or_better", String(figure.meetingOrBetter)))
+                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
                     for (rating, count) in figure.ratings.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "rating:" + rating, String(count))) }
                 }
             default:
@@ -82,6 +84,7 @@ struct ReportCommand: AsyncParsableCommand {
                 for figure in figures {
                     flat.append((figure.level, "people trained since \(from)", String(figure.people)))
                     flat.append((figure.level, "attendances", String(figure.attendances)))
+                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
                     for (field, count) in figure.byField.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "field:" + field, String(count))) }
                 }
             }
@@ -104,17 +107,17 @@ struct ReportCommand: AsyncParsableCommand {
             switch format {
             case "json": print(String(decoding: try encoder.encode(lines), as: UTF8.self))
             case "csv":
-                print("commune_code,commune,category,people,quota,legal_basis,assignments")
+                print("commune_code,commune,category,people,quota,legal_basis,assignments,open_items")
                 for line in lines {
                     print([line.communeCode, line.commune, line.category, String(line.people), line.quota.map(String.init) ?? "",
-                           line.legalBasis ?? "", String(line.assignments)].map(Self.csv).joined(separator: ","))
+                           line.legalBasis ?? "", String(line.assignments), String(line.openItems)].map(Self.csv).joined(separator: ","))
                 }
             default:
                 print("Biên chế so với định biên ngày \(day) — staffing against quotas as of \(day)")
                 for line in lines {
                     let quota = line.quota.map { " / \($0)" + (line.legalBasis.map { " (\($0))" } ?? "") } ?? " / chưa có định biên (no quota recorded)"
                     print("  \(line.communeCode.padding(toLength: 6, withPad: " ", startingAt: 0)) \(line.commune.padding(toLength: 24, withPad: " ", startingAt: 0)) "
-                        + "\(line.categoryVi.padding(toLength: 40, withPad: " ", startingAt: 0)) \(line.people)\(quota)")
+                        + "\(line.categoryVi.padding(toLength: 40, withPad: " ", startingAt: 0)) \(line.people)\(quota)\(Self.open(line.openItems))")
                 }
             }
         } else {
@@ -131,8 +134,14 @@ struct ReportCommand: AsyncParsableCommand {
                 print("  bí thư chi bộ kiêm trưởng thôn: \(figures.cellSecretaryIsHamletHead) / \(figures.hamlets) thôn")
                 print("  bí thư chi bộ kiêm trưởng ban công tác Mặt trận: \(figures.cellSecretaryHeadsFront) / \(figures.hamlets) thôn")
                 for pair in figures.pairs { print("  \(pair.titles.joined(separator: " + ")): \(pair.people) người") }
+                if figures.openItems > 0 { print(" " + Self.open(figures.openItems)) }
             }
         }
+    }
+
+    /// After a figure that open review items touch: how many, so nobody reads it as final.
+    static func open(_ items: Int) -> String {
+        items == 0 ? "" : "  ⚠ \(items) mục chờ huyện xem xét liên quan (open review items touch this figure)"
     }
 
     static func csv(_ field: String) -> String {

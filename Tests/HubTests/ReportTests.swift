@@ -135,6 +135,34 @@ import TestSupport
         #expect(trained.first { $0.level == "hamlet" }.map { ($0.attendances, $0.people) } ?? (0, 0) == (2, 2))
     }
 
+    /// A figure says how many review items still open name a record it rests on: here one
+    /// person recorded twice, whom the hub found when an office pushed the second record.
+    @Test(arguments: HubBackend.allCases)
+    func aFigureSaysWhenOpenReviewItemsTouchIt(on backend: HubBackend) async throws {
+        let bench = try Bench(backend)
+        let office = try await bench.office("11111", scope: "unit-a")
+        try bench.districtSQL(Self.register + Self.people + "UPDATE persons SET citizen_id = '001090000001' WHERE id = 'p1';")
+        try office.0.database.execute(
+            "INSERT INTO persons(id, commune_id, full_name, citizen_id) VALUES ('p1-again', 'unit-a', 'Một', '001090000001')")
+        try await bench.push(office)
+        let rows = try await bench.store.registerRows()
+
+        let staffing = RegisterReports.staffing(rows, asOf: "2025-01-01")
+        func open(_ code: String, _ category: String) -> Int? {
+            staffing.first { $0.communeCode == code && $0.category == category }?.openItems
+        }
+        #expect(open("11111", "cadre_civil_servant") == 1 && open("*", "cadre_civil_servant") == 1, "p1 holds two cadre titles in Xã A")
+        #expect(open("11112", "cadre_civil_servant") == 0 && open("11111", "nonspecialised_hamlet") == 0, "figures p1 is not in")
+        #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01").openItems == 1)
+        #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01", unit: "11112").openItems == 0)
+        let qualified = RegisterReports.qualifications(rows, asOf: "2025-01-01")
+        #expect(qualified.map(\.openItems) == [1, 0], "commune level, hamlet level")
+        #expect(RegisterReports.ratings(rows, year: 2024).map(\.openItems) == [1, 0])
+        #expect(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01").map(\.openItems) == [1, 0])
+        // Before p1 held anything, no figure rests on p1.
+        #expect(RegisterReports.staffing(rows, asOf: "2021-01-01").allSatisfy { $0.openItems == 0 })
+    }
+
     /// Both stores give the very same report, byte for byte.
     @Test func bothStoresGiveTheSameReports() async throws {
         let encoder = JSONEncoder()

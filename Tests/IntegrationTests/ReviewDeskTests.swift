@@ -481,6 +481,11 @@ import TestSupport
         let reports = try browser.source
         #expect(reports.contains("Xã A (11111)") && reports.contains("<svg") && reports.contains("01/01/2025"), "\(reports)")
         #expect(reports.contains("Bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn"), "\(reports)")
+        // Per level: at work in the commune p1, p2, p3 (two with a degree), in the hamlets p6, p7 (one).
+        #expect(reports.contains("id=\"qualifications\"") && reports.contains("<td>3</td><td>66,67 %</td>")
+                    && reports.contains("<td>2</td><td>50,00 %</td>"), "\(reports)")
+        #expect(reports.contains("id=\"ratings\"") && reports.contains("Đánh giá năm 2024") && reports.contains("id=\"trainings\""),
+                "\(reports)")
         try browser.screenshot(to: cluster.directory.path("reports.png"))
         try? FileManager.default.removeItem(atPath: "/tmp/communesync-review-reports.png")
         try? FileManager.default.copyItem(atPath: cluster.directory.path("reports.png"), toPath: "/tmp/communesync-review-reports.png")
