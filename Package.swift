@@ -31,6 +31,8 @@ let package = Package(
         // reference fetching) is not needed and slows the build, so its trait is off.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The reports as an Excel workbook (.xlsx is a ZIP of XML parts).
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // Pure and deterministic: causality, the merge, the rules. Standard library only.
@@ -39,7 +41,7 @@ let package = Package(
         // System libraries with tiny typed shims (variadic C calls are invisible to Swift).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGzip", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The register itself, whatever stores it: its tables, dates, assignment terms, row
         // scope, the rules' verdicts, labels and reports. No storage, no SQL dialect of its own.
@@ -52,7 +54,7 @@ let package = Package(
         .target(name: "Replica", dependencies: ["SyncCore", "Register", "MergeEngine", "CSQLite"]),
 
         // The /v1 wire: message types, compact change groups, gzip.
-        .target(name: "SyncProtocol", dependencies: ["SyncCore", "CZlib"]),
+        .target(name: "SyncProtocol", dependencies: ["SyncCore", "CGzip"]),
         // One sync round over libcurl: push, pull, snapshot, backoff.
         .target(name: "SyncClient", dependencies: ["SyncProtocol", "Replica", "Register", "MergeEngine", "CCurl", "SyncConfig"]),
         // The district hub's logic, whatever stores it and however it is reached: push and
@@ -79,13 +81,15 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The register's reports as an Excel workbook, the format district offices exchange.
+        .target(name: "Workbook", dependencies: ["Register", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // The review desk's pages: what district reviewers read and decide from (HTML).
         .target(name: "ReviewDesk", dependencies: ["HubCore", "Register", "MergeEngine", "SyncCore", "SyncProtocol"]),
         // The hub over HTTP: routes, middleware, TLS, metrics, the desk's routes and sessions.
         .target(
             name: "HubHTTP",
             dependencies: [
-                "HubCore", "ReviewDesk", "SyncProtocol", "Register", "MergeEngine", "SyncConfig", "SyncCore",
+                "HubCore", "ReviewDesk", "SyncProtocol", "Register", "MergeEngine", "SyncConfig", "SyncCore", "Workbook",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -113,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "synchub",
             dependencies: [
-                "Replica", "Register", "MergeEngine", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "SyncConfig",
+                "Replica", "Register", "MergeEngine", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "SyncConfig", "Workbook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -145,8 +149,10 @@ let package = Package(
             name: "HubTests",
             dependencies: [
                 "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "TestSupport",
+                "Workbook",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .testTarget(
             name: "ProtocolTests",

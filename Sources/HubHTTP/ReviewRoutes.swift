@@ -9,6 +9,7 @@ import MergeEngine
 import Register
 import SyncCore
 import SyncProtocol
+import Workbook
 
 /// The review desk in a browser: `/review` and its forms. A reviewer logs in by posting the
 /// reviewer credential once; the hub answers with a session cookie (HttpOnly, SameSite=Strict,
@@ -50,6 +51,7 @@ public enum ReviewRoutes {
         HubRoute(method: "GET", path: "/review/offices"),
         HubRoute(method: "GET", path: "/review/reports"),
         HubRoute(method: "GET", path: "/review/reports.csv"),
+        HubRoute(method: "GET", path: "/review/reports.xlsx"),
         HubRoute(method: "POST", path: "/review/revert"),
         HubRoute(method: "GET", path: "/"),
     ]
@@ -68,6 +70,7 @@ public enum ReviewRoutes {
         router.get("/review/offices") { request, _ in await desk.guarded { try await desk.offices(request) } }
         router.get("/review/reports") { request, _ in await desk.guarded { try await desk.reports(request, csv: false) } }
         router.get("/review/reports.csv") { request, _ in await desk.guarded { try await desk.reports(request, csv: true) } }
+        router.get("/review/reports.xlsx") { request, _ in await desk.guarded { try await desk.reportsWorkbook(request) } }
         router.post("/review/revert") { request, _ in await desk.guarded { try await desk.revert(request) } }
         // The hub's address alone leads to the desk (login first, when no session is open).
         router.get("/") { _, _ in await desk.guarded { Self.Desk.redirect("/review") } }
@@ -218,9 +221,7 @@ public enum ReviewRoutes {
 
         func reports(_ request: Request, csv: Bool) async throws -> Response {
             guard let session = try await liveSession(request) else { return Self.redirect("/review") }
-            let query = request.uri.queryParameters
-            let day = query["as_of"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil } ?? RegisterDate.today()
-            let unit = query["unit"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let (day, unit, year, since) = Self.reportQuery(request)
             let rows = try await store.registerRows()
             let staffing = RegisterReports.staffing(rows, asOf: day, unit: unit)
             if csv {
@@ -239,16 +240,35 @@ public enum ReviewRoutes {
                     .contentDisposition: "attachment; filename=\"bien-che-\(day).csv\"",
                 ], body: .init(byteBuffer: ByteBuffer(string: text)))
             }
-            // Ratings of the year before the date, trainings of the five years before it, unless asked.
-            let year = query["year"].flatMap { Int(String($0)) } ?? (Int(day.prefix(4)) ?? 2025) - 1
-            let since = query["since"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil }
-                ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
             let html = ReviewPage.reportsPage(
                 staffing: staffing, concurrent: RegisterReports.concurrent(rows, asOf: day, unit: unit),
                 qualifications: RegisterReports.qualifications(rows, asOf: day, unit: unit), ratings: RegisterReports.ratings(rows, year: year, unit: unit),
                 trainings: RegisterReports.trainings(rows, since: since, asOf: day, unit: unit), day: day,
                 unit: unit, reviewer: session.reviewer.replica.rawValue, csrf: session.csrf)
             return Self.html(html, status: .ok)
+        }
+
+        /// Every report as an Excel workbook, for the same date, commune, year and start as the page.
+        func reportsWorkbook(_ request: Request) async throws -> Response {
+            guard try await liveSession(request) != nil else { return Self.redirect("/review") }
+            let (day, unit, year, since) = Self.reportQuery(request)
+            let data = try Workbook.reports(try await store.registerRows(), asOf: day, unit: unit, year: year, since: since).data()
+            return Response(status: .ok, headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"bao-cao-\(day).xlsx\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+
+        /// The date, commune, ratings year and trainings start a reports request asks for, with
+        /// their defaults: today, every commune, the year before the date, five years before it.
+        static func reportQuery(_ request: Request) -> (day: String, unit: String?, year: Int, since: String) {
+            let query = request.uri.queryParameters
+            let day = query["as_of"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil } ?? RegisterDate.today()
+            let unit = query["unit"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            let year = query["year"].flatMap { Int(String($0)) } ?? (Int(day.prefix(4)) ?? 2025) - 1
+            let since = query["since"].map(String.init).flatMap { RegisterDate.isDate($0) ? $0 : nil }
+                ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
+            return (day, unit, year, since)
         }
 
         func history(_ request: Request) async throws -> Response {

@@ -471,7 +471,8 @@ package enum ReviewPage {
             + "<button type=\"submit\" id=\"apply-report\">Xem <span class=\"en\">Show</span></button></form>\n"
         let query = "as_of=\(day)" + (unit.map { "&unit=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? "")
         html += "<h2>Biên chế so với định biên <span class=\"en\">Staffing against quotas</span>, \(escape(RegisterDate.shown(day)))</h2>\n"
-            + "<p><a id=\"staffing-csv\" href=\"/review/reports.csv?\(query)\">Tải CSV <span class=\"en\">download CSV</span></a></p>\n"
+            + "<p><a id=\"staffing-csv\" href=\"/review/reports.csv?\(query)\">Tải CSV <span class=\"en\">download CSV</span></a> · "
+            + "<a id=\"reports-xlsx\" href=\"/review/reports.xlsx?\(query)\">Tải Excel, mọi báo cáo <span class=\"en\">download every report as Excel</span></a></p>\n"
             + "<table id=\"staffing\"><tr><th>Xã <span class=\"en\">commune</span></th><th>Loại <span class=\"en\">category</span></th>"
             + "<th>Số người <span class=\"en\">people</span></th><th>Định biên <span class=\"en\">quota</span></th><th></th></tr>\n"
         for line in staffing where line.people > 0 || line.quota != nil {

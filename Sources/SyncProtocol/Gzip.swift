@@ -1,4 +1,4 @@
-import CZlib
+import CGzip
 
 /// gzip bodies over zlib: every request and response body of the sync API is compressed.
 public enum Gzip {

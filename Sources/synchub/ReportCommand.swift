@@ -8,6 +8,7 @@ import MergeEngine
 import Register
 import Replica
 import SyncConfig
+import Workbook
 
 /// `synchub report`: the figures district staff read off the register, as of any date, for
 /// the whole hub or one commune; computed the same on SQLite and PostgreSQL.
@@ -33,19 +34,33 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Only this commune (its official code) and its hamlets.")
     var unit: String?
 
-    @Option(help: "table (for people), json or csv.")
+    @Option(help: "table (for people), json, csv, or xlsx (every report in one Excel workbook, a sheet each; needs --output).")
     var format = "table"
+
+    @Option(help: "xlsx: the file to write the workbook to.")
+    var output: String?
 
     func run() async throws {
         guard ["staffing", "concurrent", "qualifications", "ratings", "trainings"].contains(kind) else {
             throw ValidationError("the reports are staffing, concurrent, qualifications, ratings and trainings, not '\(kind)'")
         }
-        guard ["table", "json", "csv"].contains(format) else { throw ValidationError("--format is table, json or csv, not '\(format)'") }
+        guard ["table", "json", "csv", "xlsx"].contains(format) else { throw ValidationError("--format is table, json, csv or xlsx, not '\(format)'") }
         let day = asOf ?? RegisterDate.today()
         guard day.count == 10, (try? Date(day + "T00:00:00Z", strategy: .iso8601)) != nil else {
             throw ValidationError("--as-of is a date as YYYY-MM-DD, not '\(day)'")
         }
+        guard format != "xlsx" || output != nil else {
+            throw ValidationError("--format xlsx writes a file: name it with --output, e.g. --output bao-cao-\(day).xlsx")
+        }
         let rows = try await location.openStore().registerRows()
+        if format == "xlsx", let output {
+            // The workbook holds every report, whichever KIND was named.
+            let rated = year ?? (Int(day.prefix(4)) ?? 2025) - 1
+            let from = since ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
+            try Workbook.reports(rows, asOf: day, unit: unit, year: rated, since: from).data().write(to: URL(fileURLWithPath: output))
+            print("wrote \(output): staffing, concurrent holding, qualifications, ratings of \(rated), trainings since \(from), as of \(day)")
+            return
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         if ["qualifications", "ratings", "trainings"].contains(kind) {

@@ -21,6 +21,13 @@ import TestSupport
         #expect(table.contains("bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn") && table.contains("bí thư đảng ủy kiêm chủ tịch UBND: 1 / 1 xã"), "\(table)")
         let qualified = try report(["qualifications", "--as-of", "2025-01-01", "--format", "csv"])
         #expect(qualified.status == 0 && qualified.output.hasPrefix("level,figure,value\n") && qualified.output.contains("commune,people,3"), "\(qualified.output)")
+        // Every report in one workbook, to a file; a workbook without a file to write is refused.
+        let book = cluster.directory.path("bao-cao.xlsx")
+        let written = try report(["staffing", "--as-of", "2025-01-01", "--format", "xlsx", "--output", book])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: book))
+        #expect(written.status == 0 && bytes.starts(with: Array("PK".utf8)) && bytes.count > 1_000, "\(written.output)")
+        let unnamed = try report(["staffing", "--format", "xlsx"])
+        #expect(unnamed.status != 0 && unnamed.output.contains("--output"), "\(unnamed.output)")
         let wrong = try report(["salaries"])
         #expect(wrong.status != 0 && wrong.output.contains("the reports are staffing, concurrent, qualifications, ratings and trainings"), "\(wrong.output)")
     }
