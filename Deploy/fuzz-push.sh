@@ -7,13 +7,13 @@
 # Tests/Fuzz/corpus/push, where PushBodyTests replays it on every `swift test`.
 #
 # `-sanitize=fuzzer` must not reach the normal build, so this compiles SyncCore and
-# SyncProtocol (with the CZlib shim) itself with swiftc into .build-fuzz.
+# SyncProtocol (with the CGzip shim over zlib) itself with swiftc into .build-fuzz.
 # Usage: Deploy/fuzz-push.sh [SECONDS] (default 60).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 out="$root/.build-fuzz"
-flags=(-sanitize=fuzzer,address -O -g -parse-as-library -swift-version 6 -I "$out" -I "$root/Sources/CZlib")
+flags=(-sanitize=fuzzer,address -O -g -parse-as-library -swift-version 6 -I "$out" -I "$root/Sources/CGzip")
 mkdir -p "$out" "$out/corpus"
 
 echo "== building the push fuzzer in $out"
