@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 import SyncProtocol
 
@@ -34,6 +35,28 @@ public struct ReplicaProgress: Sendable, Equatable {
         self.toldThrough = toldThrough
         self.seenAt = seenAt
         self.facts = facts
+    }
+}
+
+extension ReplicaProgress {
+    /// The one query behind `HubBookkeeping.progress()`: plain SQL that SQLite and PostgreSQL
+    /// both run as it is, a row per replica the hub knows, in the order of `init(row...)`.
+    package static let query = """
+        SELECT r.replica, r.scope, coalesce(received.counter, 0), seen.pulled, seen.seen_at, seen.facts,
+            (SELECT max(seq) FROM _sync_hub_told WHERE replica = r.replica)
+        FROM _sync_hub_replicas r
+        LEFT JOIN _sync_hub_received received ON received.origin = r.replica
+        LEFT JOIN _sync_hub_offices seen ON seen.replica = r.replica
+        ORDER BY r.replica
+        """
+
+    /// A record from one row of `query`, as a store decodes its columns; nil for a replica id
+    /// the hub could not have issued. Facts are kept as JSON ('' when the office said nothing).
+    package init?(row replica: String, scope: String, settled: Int64, pulled: Int64?, seenAt: String?, factsJSON: String?, told: Int64?) {
+        guard let id = ReplicaID(rawValue: replica) else { return nil }
+        let facts = factsJSON.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(OfficeFacts.self, from: Data($0.utf8)) }
+        self.init(replica: id, scope: scope, settled: UInt64(max(0, settled)), pulledThrough: pulled, toldThrough: told, seenAt: seenAt,
+                  facts: facts)
     }
 }
 

@@ -244,21 +244,9 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
-        try await session.rows(
-            """
-            SELECT r.replica, r.scope, coalesce(received.counter, 0), seen.pulled, seen.seen_at, seen.facts,
-                (SELECT max(seq) FROM _sync_hub_told WHERE replica = r.replica)
-            FROM _sync_hub_replicas r
-            LEFT JOIN _sync_hub_received received ON received.origin = r.replica
-            LEFT JOIN _sync_hub_offices seen ON seen.replica = r.replica
-            ORDER BY r.replica
-            """
-        ).compactMap { row in
+        try await session.rows(ReplicaProgress.query).compactMap { row in
             let (replica, scope, settled, pulled, seenAt, facts, told) = try row.decode((String, String, Int64, Int64?, String?, String?, Int64?).self)
-            guard let id = ReplicaID(rawValue: replica) else { return nil }
-            return ReplicaProgress(
-                replica: id, scope: scope, settled: UInt64(max(0, settled)), pulledThrough: pulled, toldThrough: told, seenAt: seenAt,
-                facts: facts.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(OfficeFacts.self, from: Data($0.utf8)) })
+            return ReplicaProgress(row: replica, scope: scope, settled: settled, pulled: pulled, seenAt: seenAt, factsJSON: facts, told: told)
         }
     }
 

@@ -336,21 +336,9 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
-        try database.query(
-            """
-            SELECT r.replica, r.scope, coalesce(received.counter, 0), seen.pulled, seen.seen_at, seen.facts,
-                (SELECT max(seq) FROM _sync_hub_told WHERE replica = r.replica)
-            FROM _sync_hub_replicas r
-            LEFT JOIN _sync_hub_received received ON received.origin = r.replica
-            LEFT JOIN _sync_hub_offices seen ON seen.replica = r.replica
-            ORDER BY r.replica
-            """
-        ).compactMap { row in
-            guard let replica = row[0].textValue.flatMap(ReplicaID.init(rawValue:)) else { return nil }
-            return ReplicaProgress(
-                replica: replica, scope: row[1].textValue ?? "", settled: UInt64(max(0, row[2].integerValue ?? 0)),
-                pulledThrough: row[3].integerValue, toldThrough: row[6].integerValue, seenAt: row[4].textValue,
-                facts: row[5].textValue.flatMap { $0.isEmpty ? nil : try? JSONDecoder().decode(OfficeFacts.self, from: Data($0.utf8)) })
+        try database.query(ReplicaProgress.query).compactMap { row in
+            ReplicaProgress(row: row[0].textValue ?? "", scope: row[1].textValue ?? "", settled: row[2].integerValue ?? 0,
+                            pulled: row[3].integerValue, seenAt: row[4].textValue, factsJSON: row[5].textValue, told: row[6].integerValue)
         }
     }
 
