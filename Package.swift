@@ -82,6 +82,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The register's reports as an Excel workbook, the format district offices exchange.
+        // Registers built from the source articles' figures, as SQL (syncbench fixture, the report tests).
+        .target(name: "ArticleRegisters"),
         .target(name: "Workbook", dependencies: ["Register", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // The review desk's pages: what district reviewers read and decide from (HTML).
         .target(name: "ReviewDesk", dependencies: ["HubCore", "Register", "MergeEngine", "SyncCore", "SyncProtocol"]),
@@ -132,6 +134,7 @@ let package = Package(
             name: "syncbench",
             dependencies: [
                 "CSQLite", "Replica", "Register", "MergeEngine", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "SyncClient", "SyncProtocol",
+                "ArticleRegisters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -149,7 +152,7 @@ let package = Package(
             name: "HubTests",
             dependencies: [
                 "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "Replica", "Register", "MergeEngine", "SyncCore", "SyncProtocol", "TestSupport",
-                "Workbook",
+                "Workbook", "ArticleRegisters", "SyncConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -166,6 +169,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Replica", "Register", "MergeEngine", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl", "syncbench",
+                "ArticleRegisters",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ]

@@ -225,16 +225,7 @@ public enum ReviewRoutes {
             let rows = try await store.registerRows()
             let staffing = RegisterReports.staffing(rows, asOf: day, unit: unit)
             if csv {
-                var text = "commune_code,commune,category,people,quota,legal_basis,assignments,open_items\n"
-                func field(_ value: String) -> String {
-                    value.contains(where: { ",\"\n".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-                }
-                for line in staffing {
-                    let quota: String = line.quota.map(String.init) ?? ""
-                    let fields: [String] = [line.communeCode, line.commune, line.category, String(line.people), quota, line.legalBasis ?? "",
-                                            String(line.assignments), String(line.openItems)]
-                    text += fields.map(field).joined(separator: ",") + "\n"
-                }
+                let text = RegisterReports.csv(staffing)
                 return Response(status: .ok, headers: [
                     .contentType: "text/csv; charset=utf-8",
                     .contentDisposition: "attachment; filename=\"bien-che-\(day).csv\"",

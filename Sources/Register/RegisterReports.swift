@@ -108,6 +108,10 @@ public enum RegisterReports {
         public let legalBasis: String?
         /// Active assignments the count rests on.
         public let assignments: Int
+        /// What the quota is set in ("people", or "posts" for hamlet-level titles: up to three
+        /// posts a hamlet, one person may fill two), and how many of it are filled.
+        public let measure: String
+        public let filled: Int
         /// Review items still open that name a record the line rests on (a contested seat, a
         /// person maybe recorded twice, a quota or a holding item): until they are decided the
         /// figure may change.
@@ -115,7 +119,7 @@ public enum RegisterReports {
 
         enum CodingKeys: String, CodingKey {
             case communeCode = "commune_code", commune, category, categoryVi = "category_vi", people, quota
-            case legalBasis = "legal_basis", assignments, openItems = "open_items"
+            case legalBasis = "legal_basis", assignments, measure, filled, openItems = "open_items"
         }
     }
 
@@ -154,11 +158,12 @@ public enum RegisterReports {
                     $0.unit == commune.id && $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
                 }
                 let people = Set(counted.map(\.assignment.person)).count
+                let measure = category == "nonspecialised_hamlet" ? "posts" : "people"
                 let rested = Self.rows(of: counted).union(units.map { "units/\($0)" })
                 lines.append(Staffing(communeCode: commune.code, commune: commune.name, category: category,
                                       categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: people,
-                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count,
-                                      openItems: rows.openItems(naming: rested)))
+                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count, measure: measure,
+                                      filled: measure == "posts" ? counted.count : people, openItems: rows.openItems(naming: rested)))
                 var total = totals[category] ?? (0, nil, 0, [])
                 total.people += people
                 total.assignments += counted.count
@@ -171,9 +176,27 @@ public enum RegisterReports {
             lines.append(Staffing(communeCode: "*", commune: "Tổng cộng", category: category,
                                   categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: total.people,
                                   quota: total.quota, legalBasis: nil, assignments: total.assignments,
-                                  openItems: rows.openItems(naming: total.rows)))
+                                  measure: category == "nonspecialised_hamlet" ? "posts" : "people",
+                                  filled: category == "nonspecialised_hamlet" ? total.assignments : total.people, openItems: rows.openItems(naming: total.rows)))
         }
         return lines
+    }
+
+    /// Staffing lines as CSV (a header line, then a line each), as `synchub report` and the
+    /// desk's download give them.
+    public static func csv(_ lines: [Staffing]) -> String {
+        var text = "commune_code,commune,category,people,quota,legal_basis,assignments,measure,filled,open_items\n"
+        for line in lines {
+            let fields = [line.communeCode, line.commune, line.category, String(line.people), line.quota.map(String.init) ?? "",
+                          line.legalBasis ?? "", String(line.assignments), line.measure, String(line.filled), String(line.openItems)]
+            text += fields.map(csvField).joined(separator: ",") + "\n"
+        }
+        return text
+    }
+
+    /// One CSV field, quoted when it holds a comma, a quote or a line break.
+    public static func csvField(_ value: String) -> String {
+        value.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
     }
 
     /// The rows active assignments rest on: each assignment, its person and its seat.
@@ -249,22 +272,55 @@ public enum RegisterReports {
             openItems: rows.openItems(naming: Self.rows(of: active).union(covered.map { "units/\($0)" })))
     }
 
-    /// The level a person works at on a date: "commune" when any title they hold is at the
-    /// commune (cadre, civil servant, non-specialised commune), "hamlet" when they hold only
-    /// hamlet-level ones; people in scope only.
-    static func levels(_ rows: RegisterRows, on day: String, unit: String?) -> [String: String] {
+    /// Where a person works on a date, people in scope only: at the commune when any title
+    /// they hold is a commune one (cadre, civil servant, non-specialised commune), else in a
+    /// hamlet; and whether any title they hold is a cadre's or a civil servant's.
+    struct Placement: Equatable {
+        var level: String
+        var cadre: Bool
+    }
+
+    static func placements(_ rows: RegisterRows, on day: String, unit: String?) -> [String: Placement] {
         let scope = scope(rows, on: day, unit: unit)
         let communes = Set(scope.map(\.commune.id))
         let hamlets = Set(scope.flatMap(\.hamlets).map(\.id))
-        var level: [String: String] = [:]
+        var placed: [String: Placement] = [:]
         for entry in active(rows, on: day) {
-            if communes.contains(entry.position.unit), entry.title.category != "nonspecialised_hamlet" {
-                level[entry.assignment.person] = "commune"
-            } else if hamlets.contains(entry.position.unit) || (communes.contains(entry.position.unit) && entry.title.category == "nonspecialised_hamlet") {
-                if level[entry.assignment.person] == nil { level[entry.assignment.person] = "hamlet" }
-            }
+            let unit = entry.position.unit, hamletTitle = entry.title.category == "nonspecialised_hamlet"
+            let atCommune = communes.contains(unit) && !hamletTitle
+            guard atCommune || hamlets.contains(unit) || communes.contains(unit) else { continue }
+            var placement = placed[entry.assignment.person] ?? Placement(level: "hamlet", cadre: false)
+            if atCommune { placement.level = "commune" }
+            if entry.title.category == "cadre" || entry.title.category == "civil_servant" { placement.cadre = true }
+            placed[entry.assignment.person] = placement
         }
-        return level.filter { rows.persons[$0.key]?.status != "merged" }
+        return placed.filter { rows.persons[$0.key]?.status != "merged" }
+    }
+
+    /// The groups qualifications, ratings and trainings are given for, a line each: everyone
+    /// at commune level, everyone in hamlets, the commune's cadres and civil servants, and
+    /// the non-specialised at both levels (the articles' figures are read off these).
+    public static let groups: [(level: String, group: String)] = [
+        ("commune", "all"), ("hamlet", "all"), ("commune", "cadre_civil_servant"), ("all", "nonspecialised"),
+    ]
+
+    /// The people of a line (`groups`).
+    static func members(_ placed: [String: Placement], level: String, group: String) -> [String] {
+        placed.filter { entry in
+            (level == "all" || entry.value.level == level)
+                && (group == "all" || (group == "cadre_civil_servant") == entry.value.cadre)
+        }.map(\.key).sorted()
+    }
+
+    /// What a line counts, in Vietnamese and in English.
+    public static func groupLabel(level: String, group: String) -> (vi: String, en: String) {
+        switch (level, group) {
+        case ("commune", "all"): ("Cấp xã", "commune level")
+        case ("hamlet", "all"): ("Thôn, tổ dân phố", "hamlets and residential groups")
+        case ("commune", "cadre_civil_servant"): ("Cán bộ, công chức cấp xã", "commune cadres and civil servants")
+        case ("all", "nonspecialised"): ("Không chuyên trách ở xã, thôn, tổ dân phố", "non-specialised, commune and hamlet")
+        default: ("\(level) \(group)", "\(level) \(group)")
+        }
     }
 
     /// Counts of a coded value among people, with shares to two decimals.
@@ -284,46 +340,54 @@ public enum RegisterReports {
         }
     }
 
-    /// Qualifications of the people at work on a date, by level.
+    /// Qualifications of the people at work on a date, a line per group (`groups`).
     public struct Qualifications: Codable, Sendable, Equatable {
         public let level: String
+        public let group: String
         public let degree: Breakdown
         /// University or above (đại học trở lên), and secondary-vocational or above (trung cấp trở lên), in percent.
         public let universityOrAbove: Double
         public let intermediateOrAbove: Double
         public let politicalTheory: Breakdown
+        /// Trained in political theory at any level, and in state management, in percent.
+        public let politicalTheoryTrained: Double
         public let stateManagementTrained: Double
         /// Review items still open that name a person counted here.
         public let openItems: Int
 
         enum CodingKeys: String, CodingKey {
-            case level, degree, politicalTheory = "political_theory", universityOrAbove = "university_or_above"
+            case level, group, degree, politicalTheory = "political_theory", universityOrAbove = "university_or_above"
+            case politicalTheoryTrained = "political_theory_trained"
             case intermediateOrAbove = "intermediate_or_above", stateManagementTrained = "state_management_trained"
             case openItems = "open_items"
         }
     }
 
     public static func qualifications(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> [Qualifications] {
-        let levels = levels(rows, on: day, unit: unit)
+        let placed = placements(rows, on: day, unit: unit)
         func percent(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : (Double(part) * 10_000 / Double(whole)).rounded() / 100 }
-        return ["commune", "hamlet"].map { level in
-            let ids = levels.filter { $0.value == level }.keys
+        return groups.map { level, group in
+            let ids = members(placed, level: level, group: group)
             let people = ids.compactMap { rows.persons[$0] }
             let degrees = people.map { $0.degree ?? "unknown" }
             let university = degrees.filter { ["university", "master", "doctor"].contains($0) }.count
             let intermediate = degrees.filter { ["intermediate", "college", "university", "master", "doctor"].contains($0) }.count
+            let theory = people.filter { !["none", "unknown"].contains($0.politicalTheory ?? "unknown") }.count
             let managed = people.filter { ($0.stateManagement ?? "none") != "none" }.count
-            return Qualifications(level: level, degree: Breakdown(degrees), universityOrAbove: percent(university, people.count),
+            return Qualifications(level: level, group: group, degree: Breakdown(degrees), universityOrAbove: percent(university, people.count),
                                   intermediateOrAbove: percent(intermediate, people.count),
                                   politicalTheory: Breakdown(people.map { $0.politicalTheory ?? "unknown" }),
+                                  politicalTheoryTrained: percent(theory, people.count),
                                   stateManagementTrained: percent(managed, people.count),
                                   openItems: rows.openItems(naming: Set(ids.map { "persons/\($0)" })))
         }
     }
 
-    /// Ratings of a year by level: the four ratings, and meeting requirements or better.
+    /// Ratings of a year, a line per group (`groups`): the four ratings, and meeting
+    /// requirements or better.
     public struct Ratings: Codable, Sendable, Equatable {
         public let level: String
+        public let group: String
         public let year: Int
         public let ratings: Breakdown
         public let meetingOrBetter: Int
@@ -331,26 +395,27 @@ public enum RegisterReports {
         /// Review items still open that name a person counted here.
         public let openItems: Int
 
-        enum CodingKeys: String, CodingKey { case level, year, ratings, meetingOrBetter = "meeting_or_better", rated, openItems = "open_items" }
+        enum CodingKeys: String, CodingKey { case level, group, year, ratings, meetingOrBetter = "meeting_or_better", rated, openItems = "open_items" }
     }
 
     /// The people at work on the year's last day, rated that year (the decided rating, else the proposed one).
     public static func ratings(_ rows: RegisterRows, year: Int, unit: String? = nil) -> [Ratings] {
-        let levels = levels(rows, on: "\(year)-12-31", unit: unit)
+        let placed = placements(rows, on: "\(year)-12-31", unit: unit)
         let ofYear = Dictionary(rows.evaluations.filter { $0.year == year }.map { ($0.person, $0.rating ?? "unrated") }, uniquingKeysWith: { $1 })
-        return ["commune", "hamlet"].map { level in
-            let ids = levels.filter { $0.value == level }.keys
+        return groups.map { level, group in
+            let ids = members(placed, level: level, group: group)
             let rated = ids.compactMap { ofYear[$0] }
-            return Ratings(level: level, year: year, ratings: Breakdown(rated),
+            return Ratings(level: level, group: group, year: year, ratings: Breakdown(rated),
                            meetingOrBetter: rated.filter { ["excellent", "good", "completed"].contains($0) }.count, rated: rated.count,
                            openItems: rows.openItems(naming: Set(ids.filter { ofYear[$0] != nil }.map { "persons/\($0)" })))
         }
     }
 
     /// Trainings since a date: attendances (a training row each) and people, by field, for
-    /// the people at work on `day`, by level.
+    /// the people at work on `day`, a line per group (`groups`).
     public struct Trainings: Codable, Sendable, Equatable {
         public let level: String
+        public let group: String
         public let since: String
         public let attendances: Int
         public let people: Int
@@ -358,17 +423,18 @@ public enum RegisterReports {
         /// Review items still open that name a person counted here.
         public let openItems: Int
 
-        enum CodingKeys: String, CodingKey { case level, since, attendances, people, byField = "by_field", openItems = "open_items" }
+        enum CodingKeys: String, CodingKey { case level, group, since, attendances, people, byField = "by_field", openItems = "open_items" }
     }
 
     public static func trainings(_ rows: RegisterRows, since: String, asOf day: String, unit: String? = nil) -> [Trainings] {
-        let levels = levels(rows, on: day, unit: unit)
-        return ["commune", "hamlet"].map { level in
-            let attended = rows.trainings.filter { levels[$0.person] == level && ($0.end ?? $0.start ?? "") >= since }
+        let placed = placements(rows, on: day, unit: unit)
+        let byPerson = Dictionary(grouping: rows.trainings.filter { ($0.end ?? $0.start ?? "") >= since }, by: \.person)
+        return groups.map { level, group in
+            let attended = members(placed, level: level, group: group).flatMap { byPerson[$0] ?? [] }
             var byField: [String: Int] = [:]
             for training in attended { byField[training.field, default: 0] += 1 }
             let people = Set(attended.map(\.person))
-            return Trainings(level: level, since: since, attendances: attended.count, people: people.count, byField: byField,
+            return Trainings(level: level, group: group, since: since, attendances: attended.count, people: people.count, byField: byField,
                              openItems: rows.openItems(naming: Set(people.map { "persons/\($0)" })))
         }
     }

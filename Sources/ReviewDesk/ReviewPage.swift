@@ -474,18 +474,19 @@ package enum ReviewPage {
             + "<p><a id=\"staffing-csv\" href=\"/review/reports.csv?\(query)\">Tải CSV <span class=\"en\">download CSV</span></a> · "
             + "<a id=\"reports-xlsx\" href=\"/review/reports.xlsx?\(query)\">Tải Excel, mọi báo cáo <span class=\"en\">download every report as Excel</span></a></p>\n"
             + "<table id=\"staffing\"><tr><th>Xã <span class=\"en\">commune</span></th><th>Loại <span class=\"en\">category</span></th>"
-            + "<th>Số người <span class=\"en\">people</span></th><th>Định biên <span class=\"en\">quota</span></th><th></th></tr>\n"
-        for line in staffing where line.people > 0 || line.quota != nil {
-            let most = max(line.quota ?? 0, line.people, 1)
+            + "<th>Đã bố trí <span class=\"en\">filled</span></th><th>Định biên <span class=\"en\">quota</span></th><th></th></tr>\n"
+        for line in staffing where line.filled > 0 || line.quota != nil {
+            let most = max(line.quota ?? 0, line.filled, 1)
             let width = 200.0
             let bar = """
-                <svg width="\(Int(width) + 2)" height="14" role="img" aria-label="\(line.people) / \(line.quota.map(String.init) ?? "-")">\
+                <svg width="\(Int(width) + 2)" height="14" role="img" aria-label="\(line.filled) / \(line.quota.map(String.init) ?? "-")">\
                 <rect x="1" y="1" width="\(Int(width))" height="12" fill="#eee" stroke="#999"/>\
-                <rect x="1" y="1" width="\(Int(width * Double(line.people) / Double(most)))" height="12" fill="\(line.quota.map { line.people > $0 } == true ? "#c33" : "#48a")"/>\
+                <rect x="1" y="1" width="\(Int(width * Double(line.filled) / Double(most)))" height="12" fill="\(line.quota.map { line.filled > $0 } == true ? "#c33" : "#48a")"/>\
                 \(line.quota.map { "<line x1=\"\(1 + Int(width * Double($0) / Double(most)))\" y1=\"0\" x2=\"\(1 + Int(width * Double($0) / Double(most)))\" y2=\"14\" stroke=\"#000\"/>" } ?? "")</svg>
                 """
             html += "<tr><td>\(escape(line.communeCode == "*" ? "Tổng cộng (total)" : "\(line.commune) (\(line.communeCode))"))</td>"
-                + "<td>\(escape(line.categoryVi))</td><td>\(line.people)</td>"
+                + "<td>\(escape(line.categoryVi))</td><td>\(line.filled)"
+                + (line.measure == "posts" ? " chức danh <span class=\"en\">posts</span> (\(line.people) người)" : " người") + "</td>"
                 + "<td>\(line.quota.map(String.init) ?? "–")\(line.legalBasis.map { " (\(escape($0)))" } ?? "")</td><td>\(bar)"
                 + (line.openItems > 0 ? " <a class=\"open-items\" href=\"/review\">⚠ \(line.openItems) mục chờ xem xét <span class=\"en\">open items</span></a>" : "")
                 + "</td></tr>\n"
@@ -503,7 +504,10 @@ package enum ReviewPage {
     static func levelTables(
         qualifications: [RegisterReports.Qualifications], ratings: [RegisterReports.Ratings], trainings: [RegisterReports.Trainings]
     ) -> String {
-        func level(_ code: String) -> String { code == "commune" ? "Cấp xã <span class=\"en\">commune</span>" : "Thôn, tổ dân phố <span class=\"en\">hamlet</span>" }
+        func level(_ level: String, _ group: String) -> String {
+            let label = RegisterReports.groupLabel(level: level, group: group)
+            return "\(escape(label.vi)) <span class=\"en\">\(escape(label.en))</span>"
+        }
         func percent(_ value: Double) -> String { String(format: "%.2f", value).replacingOccurrences(of: ".", with: ",") + " %" }
         func open(_ items: Int) -> String {
             items == 0 ? "" : " <a class=\"open-items\" href=\"/review\">⚠ \(items) mục chờ xem xét <span class=\"en\">open items</span></a>"
@@ -512,29 +516,31 @@ package enum ReviewPage {
             counts.sorted { $0.key < $1.key }.map { "\(escape(RegisterLabels.value($0.key, of: column) ?? $0.key)): \($0.value)" }
                 .joined(separator: ", ")
         }
-        var html = "<h2>Trình độ <span class=\"en\">Qualifications</span></h2>\n<table id=\"qualifications\"><tr><th>Cấp <span class=\"en\">level</span></th>"
+        var html = "<h2>Trình độ <span class=\"en\">Qualifications</span></h2>\n<table id=\"qualifications\"><tr><th>Nhóm <span class=\"en\">group</span></th>"
             + "<th>Số người <span class=\"en\">people</span></th><th>Đại học trở lên <span class=\"en\">university or above</span></th>"
             + "<th>Trung cấp trở lên <span class=\"en\">secondary vocational or above</span></th>"
+            + "<th>Có trình độ LLCT <span class=\"en\">political theory trained</span></th>"
             + "<th>Đã bồi dưỡng QLNN <span class=\"en\">state management trained</span></th><th></th></tr>\n"
         for figure in qualifications {
-            html += "<tr><td>\(level(figure.level))</td><td>\(figure.degree.people)</td><td>\(percent(figure.universityOrAbove))</td>"
-                + "<td>\(percent(figure.intermediateOrAbove))</td><td>\(percent(figure.stateManagementTrained))</td><td>\(open(figure.openItems))</td></tr>\n"
+            html += "<tr><td>\(level(figure.level, figure.group))</td><td>\(figure.degree.people)</td><td>\(percent(figure.universityOrAbove))</td>"
+                + "<td>\(percent(figure.intermediateOrAbove))</td><td>\(percent(figure.politicalTheoryTrained))</td>"
+                + "<td>\(percent(figure.stateManagementTrained))</td><td>\(open(figure.openItems))</td></tr>\n"
         }
         let year = ratings.first.map { String($0.year) } ?? ""
         html += "</table>\n<h2>Đánh giá năm \(year) <span class=\"en\">Ratings of \(year)</span></h2>\n<table id=\"ratings\"><tr>"
-            + "<th>Cấp <span class=\"en\">level</span></th><th>Được đánh giá <span class=\"en\">rated</span></th>"
+            + "<th>Nhóm <span class=\"en\">group</span></th><th>Được đánh giá <span class=\"en\">rated</span></th>"
             + "<th>Hoàn thành nhiệm vụ trở lên <span class=\"en\">meeting requirements or better</span></th>"
             + "<th>Xếp loại <span class=\"en\">ratings</span></th><th></th></tr>\n"
         for figure in ratings {
-            html += "<tr><td>\(level(figure.level))</td><td>\(figure.rated)</td><td>\(figure.meetingOrBetter)</td>"
+            html += "<tr><td>\(level(figure.level, figure.group))</td><td>\(figure.rated)</td><td>\(figure.meetingOrBetter)</td>"
                 + "<td>\(counts(figure.ratings.counts, of: "rating"))</td><td>\(open(figure.openItems))</td></tr>\n"
         }
         let since = trainings.first.map { RegisterDate.shown($0.since) } ?? ""
         html += "</table>\n<h2>Bồi dưỡng từ \(escape(since)) <span class=\"en\">Trainings since \(escape(since))</span></h2>\n"
-            + "<table id=\"trainings\"><tr><th>Cấp <span class=\"en\">level</span></th><th>Số người <span class=\"en\">people</span></th>"
+            + "<table id=\"trainings\"><tr><th>Nhóm <span class=\"en\">group</span></th><th>Số người <span class=\"en\">people</span></th>"
             + "<th>Lượt <span class=\"en\">attendances</span></th><th>Lĩnh vực <span class=\"en\">by field</span></th><th></th></tr>\n"
         for figure in trainings {
-            html += "<tr><td>\(level(figure.level))</td><td>\(figure.people)</td><td>\(figure.attendances)</td>"
+            html += "<tr><td>\(level(figure.level, figure.group))</td><td>\(figure.people)</td><td>\(figure.attendances)</td>"
                 + "<td>\(counts(figure.byField, of: "field"))</td><td>\(open(figure.openItems))</td></tr>\n"
         }
         return html + "</table>\n"

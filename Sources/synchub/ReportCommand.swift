@@ -64,55 +64,56 @@ struct ReportCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         if ["qualifications", "ratings", "trainings"].contains(kind) {
-            // Per level (commune, hamlet): the figures as JSON, a line per count in CSV and the table.
+            // Per group (RegisterReports.groups): the figures as JSON, a line per count in CSV and the table.
             let rated = year ?? (Int(day.prefix(4)) ?? 2025) - 1
             let from = since ?? "\((Int(day.prefix(4)) ?? 2025) - 5)\(day.dropFirst(4))"
             let data: Data
-            var flat: [(level: String, key: String, value: String)] = []
+            var flat: [(level: String, group: String, key: String, value: String)] = []
             switch kind {
             case "qualifications":
                 let figures = RegisterReports.qualifications(rows, asOf: day, unit: unit)
                 data = try encoder.encode(figures)
                 for figure in figures {
-                    flat.append((figure.level, "people", String(figure.degree.people)))
-                    flat.append((figure.level, "university_or_above_percent", String(format: "%.2f", figure.universityOrAbove)))
-                    flat.append((figure.level, "intermediate_or_above_percent", String(format: "%.2f", figure.intermediateOrAbove)))
-                    flat.append((figure.level, "state_management_trained_percent", String(format: "%.2f", figure.stateManagementTrained)))
-                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
-                    for (degree, count) in figure.degree.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "degree:" + degree, String(count))) }
+                    flat.append((figure.level, figure.group, "people", String(figure.degree.people)))
+                    flat.append((figure.level, figure.group, "university_or_above_percent", String(format: "%.2f", figure.universityOrAbove)))
+                    flat.append((figure.level, figure.group, "intermediate_or_above_percent", String(format: "%.2f", figure.intermediateOrAbove)))
+                    flat.append((figure.level, figure.group, "political_theory_trained_percent", String(format: "%.2f", figure.politicalTheoryTrained)))
+                    flat.append((figure.level, figure.group, "state_management_trained_percent", String(format: "%.2f", figure.stateManagementTrained)))
+                    flat.append((figure.level, figure.group, "open_review_items", String(figure.openItems)))
+                    for (degree, count) in figure.degree.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, figure.group, "degree:" + degree, String(count))) }
                     for (level, count) in figure.politicalTheory.counts.sorted(by: { $0.key < $1.key }) {
-                        flat.append((figure.level, "political_theory:" + level, String(count)))
+                        flat.append((figure.level, figure.group, "political_theory:" + level, String(count)))
                     }
                 }
             case "ratings":
                 let figures = RegisterReports.ratings(rows, year: rated, unit: unit)
                 data = try encoder.encode(figures)
                 for figure in figures {
-                    flat.append((figure.level, "rated \(rated)", String(figure.rated)))
-                    flat.append((figure.level, "meeting_or_better", String(figure.meetingOrBetter)))
-                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
-                    for (rating, count) in figure.ratings.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "rating:" + rating, String(count))) }
+                    flat.append((figure.level, figure.group, "rated \(rated)", String(figure.rated)))
+                    flat.append((figure.level, figure.group, "meeting_or_better", String(figure.meetingOrBetter)))
+                    flat.append((figure.level, figure.group, "open_review_items", String(figure.openItems)))
+                    for (rating, count) in figure.ratings.counts.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, figure.group, "rating:" + rating, String(count))) }
                 }
             default:
                 let figures = RegisterReports.trainings(rows, since: from, asOf: day, unit: unit)
                 data = try encoder.encode(figures)
                 for figure in figures {
-                    flat.append((figure.level, "people trained since \(from)", String(figure.people)))
-                    flat.append((figure.level, "attendances", String(figure.attendances)))
-                    flat.append((figure.level, "open_review_items", String(figure.openItems)))
-                    for (field, count) in figure.byField.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, "field:" + field, String(count))) }
+                    flat.append((figure.level, figure.group, "people trained since \(from)", String(figure.people)))
+                    flat.append((figure.level, figure.group, "attendances", String(figure.attendances)))
+                    flat.append((figure.level, figure.group, "open_review_items", String(figure.openItems)))
+                    for (field, count) in figure.byField.sorted(by: { $0.key < $1.key }) { flat.append((figure.level, figure.group, "field:" + field, String(count))) }
                 }
             }
             switch format {
             case "json": print(String(decoding: data, as: UTF8.self))
             case "csv":
-                print("level,figure,value")
-                for line in flat { print([line.level, line.key, line.value].map(Self.csv).joined(separator: ",")) }
+                print("level,group,figure,value")
+                for line in flat { print([line.level, line.group, line.key, line.value].map(RegisterReports.csvField).joined(separator: ",")) }
             default:
                 print("\(kind) as of \(day)")
                 for line in flat {
-                    let level = line.level == "commune" ? "cấp xã (commune)" : "thôn, tổ dân phố (hamlet)"
-                    print("  \(level.padding(toLength: 28, withPad: " ", startingAt: 0)) \(line.key.padding(toLength: 36, withPad: " ", startingAt: 0)) \(line.value)")
+                    let label = RegisterReports.groupLabel(level: line.level, group: line.group).vi
+                    print("  \(label.padding(toLength: 42, withPad: " ", startingAt: 0)) \(line.key.padding(toLength: 36, withPad: " ", startingAt: 0)) \(line.value)")
                 }
             }
             return
@@ -122,17 +123,14 @@ struct ReportCommand: AsyncParsableCommand {
             switch format {
             case "json": print(String(decoding: try encoder.encode(lines), as: UTF8.self))
             case "csv":
-                print("commune_code,commune,category,people,quota,legal_basis,assignments,open_items")
-                for line in lines {
-                    print([line.communeCode, line.commune, line.category, String(line.people), line.quota.map(String.init) ?? "",
-                           line.legalBasis ?? "", String(line.assignments), String(line.openItems)].map(Self.csv).joined(separator: ","))
-                }
+                print(RegisterReports.csv(lines), terminator: "")
             default:
                 print("Biên chế so với định biên ngày \(day) — staffing against quotas as of \(day)")
                 for line in lines {
                     let quota = line.quota.map { " / \($0)" + (line.legalBasis.map { " (\($0))" } ?? "") } ?? " / chưa có định biên (no quota recorded)"
+                    let measure = line.measure == "posts" ? " chức danh (posts), \(line.people) người" : " người"
                     print("  \(line.communeCode.padding(toLength: 6, withPad: " ", startingAt: 0)) \(line.commune.padding(toLength: 24, withPad: " ", startingAt: 0)) "
-                        + "\(line.categoryVi.padding(toLength: 40, withPad: " ", startingAt: 0)) \(line.people)\(quota)\(Self.open(line.openItems))")
+                        + "\(line.categoryVi.padding(toLength: 40, withPad: " ", startingAt: 0)) \(line.filled)\(quota)\(measure)\(Self.open(line.openItems))")
                 }
             }
         } else {
@@ -141,7 +139,7 @@ struct ReportCommand: AsyncParsableCommand {
             case "json": print(String(decoding: try encoder.encode(figures), as: UTF8.self))
             case "csv":
                 print("titles,people")
-                for pair in figures.pairs { print("\(Self.csv(pair.titles.joined(separator: "+"))),\(pair.people)") }
+                for pair in figures.pairs { print("\(RegisterReports.csvField(pair.titles.joined(separator: "+"))),\(pair.people)") }
             default:
                 print("Kiêm nhiệm ngày \(day) — concurrent holding as of \(day)")
                 print("  bí thư đảng ủy kiêm chủ tịch UBND: \(figures.secretaryChairsCommittee) / \(figures.communes) xã")
@@ -159,7 +157,4 @@ struct ReportCommand: AsyncParsableCommand {
         items == 0 ? "" : "  ⚠ \(items) mục chờ huyện xem xét liên quan (open review items touch this figure)"
     }
 
-    static func csv(_ field: String) -> String {
-        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
-    }
 }

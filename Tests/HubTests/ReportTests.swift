@@ -123,6 +123,11 @@ import TestSupport
         #expect(commune.stateManagementTrained == 20.0 && commune.politicalTheory.counts["advanced"] == 2, "\(commune)")
         #expect(hamlet.degree.people == 4 && hamlet.universityOrAbove == 25.0 && hamlet.intermediateOrAbove == 75.0, "\(hamlet)")
         #expect(hamlet.degree.shares["unknown"] == 25.0)
+        // p1, p9 advanced, p2 intermediate, p3 elementary, p10 none recorded.
+        #expect(commune.politicalTheoryTrained == 80.0, "\(commune)")
+        // Every title at the commune here is a cadre's or a civil servant's; the hamlets' staff are the non-specialised.
+        #expect(qualified.map { "\($0.level)/\($0.group)=\($0.degree.people)" }
+            == ["commune/all=5", "hamlet/all=4", "commune/cadre_civil_servant=5", "all/nonspecialised=4"])
 
         let rated = RegisterReports.ratings(rows, year: 2024)
         let communeRatings = try #require(rated.first { $0.level == "commune" })
@@ -156,9 +161,10 @@ import TestSupport
         #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01").openItems == 1)
         #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01", unit: "11112").openItems == 0)
         let qualified = RegisterReports.qualifications(rows, asOf: "2025-01-01")
-        #expect(qualified.map(\.openItems) == [1, 0], "commune level, hamlet level")
-        #expect(RegisterReports.ratings(rows, year: 2024).map(\.openItems) == [1, 0])
-        #expect(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01").map(\.openItems) == [1, 0])
+        // Commune level, hamlet level, the commune's cadres and civil servants, the non-specialised.
+        #expect(qualified.map(\.openItems) == [1, 0, 1, 0])
+        #expect(RegisterReports.ratings(rows, year: 2024).map(\.openItems) == [1, 0, 1, 0])
+        #expect(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01").map(\.openItems) == [1, 0, 1, 0])
         // Before p1 held anything, no figure rests on p1.
         #expect(RegisterReports.staffing(rows, asOf: "2021-01-01").allSatisfy { $0.openItems == 0 })
     }

@@ -16,11 +16,11 @@ import TestSupport
         let cadres = try #require(lines.first { $0["commune_code"] as? String == "11111" && $0["category"] as? String == "cadre_civil_servant" })
         #expect(cadres["people"] as? Int == 3 && cadres["quota"] as? Int == 5 && cadres["legal_basis"] as? String == "NĐ 33/2023", "\(cadres)")
         let csv = try report(["staffing", "--as-of", "2025-01-01", "--unit", "11111", "--format", "csv"]).output
-        #expect(csv.hasPrefix("commune_code,commune,category,people,quota,legal_basis,assignments,open_items\n") && csv.contains("11111,Xã A,cadre_civil_servant,3,5,"), "\(csv)")
+        #expect(csv.hasPrefix("commune_code,commune,category,people,quota,legal_basis,assignments,measure,filled,open_items\n") && csv.contains("11111,Xã A,cadre_civil_servant,3,5,"), "\(csv)")
         let table = try report(["concurrent", "--as-of", "2025-01-01", "--unit", "11111"]).output
         #expect(table.contains("bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn") && table.contains("bí thư đảng ủy kiêm chủ tịch UBND: 1 / 1 xã"), "\(table)")
         let qualified = try report(["qualifications", "--as-of", "2025-01-01", "--format", "csv"])
-        #expect(qualified.status == 0 && qualified.output.hasPrefix("level,figure,value\n") && qualified.output.contains("commune,people,3"), "\(qualified.output)")
+        #expect(qualified.status == 0 && qualified.output.hasPrefix("level,group,figure,value\n") && qualified.output.contains("commune,all,people,3"), "\(qualified.output)")
         // Every report in one workbook, to a file; a workbook without a file to write is refused.
         let book = cluster.directory.path("bao-cao.xlsx")
         let written = try report(["staffing", "--as-of", "2025-01-01", "--format", "xlsx", "--output", book])

@@ -56,8 +56,16 @@ public enum PostgresTestServer {
     /// Runs SQL with psql, as district staff would, and returns its unaligned output.
     @discardableResult
     public static func psql(_ url: String, _ sql: String) throws -> String {
-        let run = try Programs.runSystem(psqlPath, [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-tA", "-c", sql])
-        guard run.status == 0 else { throw Unavailable(description: "psql failed (\(run.status)) on \(sql): \(run.output)") }
+        var input = ["-c", sql]
+        // A script too long for one argument goes in a file, run as one transaction as -c runs it.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("psql-\(UUID().uuidString).sql")
+        if sql.utf8.count > 64 * 1024 {
+            try sql.write(to: file, atomically: true, encoding: .utf8)
+            input = ["-1", "-f", file.path]
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try Programs.runSystem(psqlPath, [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-tA"] + input)
+        guard run.status == 0 else { throw Unavailable(description: "psql failed (\(run.status)) on \(sql.prefix(2000)): \(run.output)") }
         return run.output
     }
 }

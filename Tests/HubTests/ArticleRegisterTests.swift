@@ -1,0 +1,112 @@
+import ArticleRegisters
+import Foundation
+import HubCore
+import Register
+import SyncConfig
+import SyncCore
+import Testing
+
+/// The registers built from the two source articles (`ArticleRegister`), typed at a hub as
+/// district staff type them, give back every figure of the articles through the hub's
+/// reports, the same on SQLite and on PostgreSQL, byte for byte.
+@Suite struct ArticleRegisterTests {
+    typealias Bench = HubStoreTests.Bench
+
+    /// The district's own rules (Config/rules.toml), so that a figure touched by a review item
+    /// would say so.
+    static func rules() throws -> RuleSet {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try RulesFile.load(root.appendingPathComponent("Config/rules.toml").path)
+    }
+
+    /// The register loaded at a new hub on `backend`, read back as the reports read it.
+    static func rows(of register: ArticleRegister, on backend: HubBackend) async throws -> RegisterRows {
+        let bench = try Bench(backend, rules: try rules())
+        // The hub makes its tables when it first serves (on PostgreSQL, at its first transaction).
+        _ = try await bench.store.registerRows()
+        try bench.districtSQL(register.sql)
+        return try await bench.store.registerRows()
+    }
+
+    /// Every report of the register on its article's dates, as the JSON `synchub report` prints.
+    static func json(_ rows: RegisterRows, _ register: ArticleRegister) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let day = register.asOf
+        return [
+            try encoder.encode(RegisterReports.staffing(rows, asOf: day)), try encoder.encode(RegisterReports.concurrent(rows, asOf: day)),
+            try encoder.encode(RegisterReports.qualifications(rows, asOf: day)),
+            try encoder.encode(RegisterReports.ratings(rows, year: register.ratingYear)),
+            try encoder.encode(RegisterReports.trainings(rows, since: register.trainingsSince, asOf: day)),
+        ].map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+    }
+
+    static func filled(_ lines: [RegisterReports.Staffing], _ code: String, _ category: String) -> String? {
+        lines.first { $0.communeCode == code && $0.category == category }.map {
+            "\($0.filled)/\($0.quota.map(String.init) ?? "-") \($0.measure)"
+        }
+    }
+
+    /// Đầm Hà 2017: every figure of the article.
+    static func checkDamHa(_ rows: RegisterRows) {
+        let day = "2017-12-31"
+        let staffing = RegisterReports.staffing(rows, asOf: day)
+        #expect(Set(staffing.map(\.communeCode)).subtracting(["*"]).count == 10, "10 commune-level units in 2017, Quảng Lợi among them")
+        #expect(filled(staffing, "*", "cadre_civil_servant") == "214/234 people")
+        #expect(filled(staffing, "*", "nonspecialised_commune") == "104/206 people")
+        #expect(filled(staffing, "*", "nonspecialised_hamlet") == "156/228 posts")
+        #expect(filled(staffing, "06916", "cadre_civil_servant") == "19/23 people")
+        #expect(filled(staffing, "06916", "nonspecialised_commune") == "11/12 people")
+        #expect(staffing.first { $0.communeCode == "06916" && $0.category == "cadre_civil_servant" }?.legalBasis == "NĐ 92/2009/NĐ-CP")
+
+        let held = RegisterReports.concurrent(rows, asOf: day)
+        #expect((held.secretaryChairsCommittee, held.secretaryChairsCouncil, held.communes) == (5, 3, 10), "\(held)")
+        #expect((held.cellSecretaryIsHamletHead, held.hamlets) == (76, 76), "\(held)")
+        let damHa = RegisterReports.concurrent(rows, asOf: day, unit: "06916")
+        #expect((damHa.cellSecretaryIsHamletHead, damHa.hamlets) == (9, 9), "\(damHa)")
+
+        let trained = RegisterReports.trainings(rows, since: "2015-01-01", asOf: day)
+        let byGroup = Dictionary(uniqueKeysWithValues: trained.map { ("\($0.level)/\($0.group)", $0.attendances) })
+        #expect(byGroup["commune/all"].map { $0 + (byGroup["hamlet/all"] ?? 0) } == 736, "\(byGroup)")
+        #expect(byGroup["hamlet/all"] == 264, "\(byGroup)")
+
+        let cadres = RegisterReports.qualifications(rows, asOf: day).first { $0.group == "cadre_civil_servant" }
+        #expect(cadres?.degree.people == 214)
+        #expect(cadres.map { $0.intermediateOrAbove > 95 && $0.intermediateOrAbove == 96.26 } == true, "\(String(describing: cadres))")
+        #expect(cadres.map { $0.politicalTheoryTrained > 90 && $0.stateManagementTrained > 90 } == true, "\(String(describing: cadres))")
+
+        #expect(staffing.allSatisfy { $0.openItems == 0 } && held.openItems == 0, "nothing in the register is waiting for review")
+        // Two years on Quảng Lợi has merged into Quảng Tân and its titles have ended with it.
+        #expect(Set(RegisterReports.staffing(rows, asOf: "2020-06-30").map(\.communeCode)).subtracting(["*"]).count == 9)
+    }
+
+    /// Long Biên 2023: every figure of the article.
+    static func checkLongBien(_ rows: RegisterRows) {
+        let held = RegisterReports.concurrent(rows, asOf: "2023-06-30")
+        #expect(held.communes == 14, "14 wards in 2023")
+        let rated = RegisterReports.ratings(rows, year: 2022).first { $0.group == "nonspecialised" }
+        #expect(rated.map { "\($0.meetingOrBetter) of \($0.rated)" } == "238 of 238", "\(String(describing: rated))")
+        let qualified = RegisterReports.qualifications(rows, asOf: "2023-06-30")
+        #expect(qualified.first { $0.level == "commune" && $0.group == "all" }?.universityOrAbove == 71.28)
+        #expect(qualified.first { $0.level == "hamlet" && $0.group == "all" }?.universityOrAbove == 54.16)
+        // The cadres' ratings are not all meeting requirements: the 238 are the non-specialised alone.
+        let commune = RegisterReports.ratings(rows, year: 2022).first { $0.level == "commune" && $0.group == "all" }
+        #expect(commune.map { $0.meetingOrBetter < $0.rated } == true, "\(String(describing: commune))")
+        // Sài Đồng was dissolved before 2025.
+        #expect(RegisterReports.concurrent(rows, asOf: "2025-03-01").communes == 13)
+    }
+
+    @Test(arguments: HubBackend.allCases)
+    func theArticleRegistersGiveBackEveryFigure(on backend: HubBackend) async throws {
+        Self.checkDamHa(try await Self.rows(of: .damHa2017, on: backend))
+        Self.checkLongBien(try await Self.rows(of: .longBien2023, on: backend))
+    }
+
+    @Test func bothStoresGiveTheSameReportsOfTheArticleRegisters() async throws {
+        for register in ArticleRegister.all {
+            var outputs: [String] = []
+            for backend in HubBackend.allCases { outputs.append(try Self.json(try await Self.rows(of: register, on: backend), register)) }
+            #expect(outputs.count == 2 && Set(outputs).count == 1, "\(register.name): \(outputs.map { $0.prefix(400) })")
+        }
+    }
+}
