@@ -298,10 +298,10 @@ public enum RegisterReports {
     }
 
     /// The groups qualifications, ratings and trainings are given for, a line each: everyone
-    /// at commune level, everyone in hamlets, the commune's cadres and civil servants, and
-    /// the non-specialised at both levels (the articles' figures are read off these).
+    /// at commune level, everyone in hamlets, the commune's cadres and civil servants, the
+    /// non-specialised at both levels, and everyone (the articles' figures are read off these).
     public static let groups: [(level: String, group: String)] = [
-        ("commune", "all"), ("hamlet", "all"), ("commune", "cadre_civil_servant"), ("all", "nonspecialised"),
+        ("commune", "all"), ("hamlet", "all"), ("commune", "cadre_civil_servant"), ("all", "nonspecialised"), ("all", "all"),
     ]
 
     /// The people of a line (`groups`).
@@ -319,6 +319,7 @@ public enum RegisterReports {
         case ("hamlet", "all"): ("Thôn, tổ dân phố", "hamlets and residential groups")
         case ("commune", "cadre_civil_servant"): ("Cán bộ, công chức cấp xã", "commune cadres and civil servants")
         case ("all", "nonspecialised"): ("Không chuyên trách ở xã, thôn, tổ dân phố", "non-specialised, commune and hamlet")
+        case ("all", "all"): ("Tổng cộng (xã và thôn, tổ dân phố)", "everyone, commune and hamlet")
         default: ("\(level) \(group)", "\(level) \(group)")
         }
     }

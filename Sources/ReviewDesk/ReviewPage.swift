@@ -468,8 +468,13 @@ package enum ReviewPage {
         html += "<form id=\"report-filter\" method=\"get\" action=\"/review/reports\"><label>Ngày <span class=\"en\">as of</span> "
             + "<input type=\"date\" name=\"as_of\" value=\"\(escape(day))\"></label> <label>Mã xã <span class=\"en\">commune code</span> "
             + "<input type=\"text\" name=\"unit\" size=\"6\" value=\"\(escape(unit ?? ""))\"></label> "
+            + "<label>Đánh giá năm <span class=\"en\">ratings of</span> <input type=\"number\" name=\"year\" min=\"1990\" max=\"2100\" "
+            + "value=\"\(ratings.first.map { String($0.year) } ?? "")\"></label> "
+            + "<label>Bồi dưỡng từ <span class=\"en\">trainings since</span> <input type=\"date\" name=\"since\" "
+            + "value=\"\(escape(trainings.first?.since ?? ""))\"></label> "
             + "<button type=\"submit\" id=\"apply-report\">Xem <span class=\"en\">Show</span></button></form>\n"
         let query = "as_of=\(day)" + (unit.map { "&unit=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? "")
+            + (ratings.first.map { "&year=\($0.year)" } ?? "") + (trainings.first.map { "&since=\($0.since)" } ?? "")
         html += "<h2>Biên chế so với định biên <span class=\"en\">Staffing against quotas</span>, \(escape(RegisterDate.shown(day)))</h2>\n"
             + "<p><a id=\"staffing-csv\" href=\"/review/reports.csv?\(query)\">Tải CSV <span class=\"en\">download CSV</span></a> · "
             + "<a id=\"reports-xlsx\" href=\"/review/reports.xlsx?\(query)\">Tải Excel, mọi báo cáo <span class=\"en\">download every report as Excel</span></a></p>\n"

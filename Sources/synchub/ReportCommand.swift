@@ -110,7 +110,11 @@ struct ReportCommand: AsyncParsableCommand {
                 print("level,group,figure,value")
                 for line in flat { print([line.level, line.group, line.key, line.value].map(RegisterReports.csvField).joined(separator: ",")) }
             default:
-                print("\(kind) as of \(day)")
+                switch kind {
+                case "qualifications": print("Trình độ ngày \(RegisterDate.shown(day)) — qualifications as of \(day)")
+                case "ratings": print("Đánh giá, xếp loại năm \(rated) — ratings of \(rated), people at work on \(rated)-12-31")
+                default: print("Bồi dưỡng từ \(RegisterDate.shown(from)) đến ngày \(RegisterDate.shown(day)) — trainings since \(from), as of \(day)")
+                }
                 for line in flat {
                     let label = RegisterReports.groupLabel(level: line.level, group: line.group).vi
                     print("  \(label.padding(toLength: 42, withPad: " ", startingAt: 0)) \(line.key.padding(toLength: 36, withPad: " ", startingAt: 0)) \(line.value)")

@@ -67,7 +67,7 @@ import Testing
 
         let trained = RegisterReports.trainings(rows, since: "2015-01-01", asOf: day)
         let byGroup = Dictionary(uniqueKeysWithValues: trained.map { ("\($0.level)/\($0.group)", $0.attendances) })
-        #expect(byGroup["commune/all"].map { $0 + (byGroup["hamlet/all"] ?? 0) } == 736, "\(byGroup)")
+        #expect(byGroup["all/all"] == 736 && byGroup["commune/all"].map { $0 + (byGroup["hamlet/all"] ?? 0) } == 736, "\(byGroup)")
         #expect(byGroup["hamlet/all"] == 264, "\(byGroup)")
 
         let cadres = RegisterReports.qualifications(rows, asOf: day).first { $0.group == "cadre_civil_servant" }

@@ -127,7 +127,7 @@ import TestSupport
         #expect(commune.politicalTheoryTrained == 80.0, "\(commune)")
         // Every title at the commune here is a cadre's or a civil servant's; the hamlets' staff are the non-specialised.
         #expect(qualified.map { "\($0.level)/\($0.group)=\($0.degree.people)" }
-            == ["commune/all=5", "hamlet/all=4", "commune/cadre_civil_servant=5", "all/nonspecialised=4"])
+            == ["commune/all=5", "hamlet/all=4", "commune/cadre_civil_servant=5", "all/nonspecialised=4", "all/all=9"])
 
         let rated = RegisterReports.ratings(rows, year: 2024)
         let communeRatings = try #require(rated.first { $0.level == "commune" })
@@ -161,10 +161,10 @@ import TestSupport
         #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01").openItems == 1)
         #expect(RegisterReports.concurrent(rows, asOf: "2025-01-01", unit: "11112").openItems == 0)
         let qualified = RegisterReports.qualifications(rows, asOf: "2025-01-01")
-        // Commune level, hamlet level, the commune's cadres and civil servants, the non-specialised.
-        #expect(qualified.map(\.openItems) == [1, 0, 1, 0])
-        #expect(RegisterReports.ratings(rows, year: 2024).map(\.openItems) == [1, 0, 1, 0])
-        #expect(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01").map(\.openItems) == [1, 0, 1, 0])
+        // Commune level, hamlet level, the commune's cadres and civil servants, the non-specialised, everyone.
+        #expect(qualified.map(\.openItems) == [1, 0, 1, 0, 1])
+        #expect(RegisterReports.ratings(rows, year: 2024).map(\.openItems) == [1, 0, 1, 0, 1])
+        #expect(RegisterReports.trainings(rows, since: "2020-01-01", asOf: "2025-01-01").map(\.openItems) == [1, 0, 1, 0, 1])
         // Before p1 held anything, no figure rests on p1.
         #expect(RegisterReports.staffing(rows, asOf: "2021-01-01").allSatisfy { $0.openItems == 0 })
     }

@@ -100,4 +100,44 @@ import TestSupport
         }
         print("review desk screenshots: \(output.path)")
     }
+
+    /// The Đầm Hà 2017 register typed at a hub by `Deploy/fixtures/load.sh` (which prints the
+    /// article's figures with `synchub report`), and the desk's reports page showing the same
+    /// figures, photographed.
+    @Test func theArticleRegisterReadsTheSameOnTheDesk() throws {
+        let directory = try TemporaryDirectory("article-desk")
+        let output = ProcessInfo.processInfo.environment["COMMUNESYNC_SCREENSHOTS"].map { URL(fileURLWithPath: $0) } ?? directory.url
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let hub = try HubNode(directory: directory, rules: try String(contentsOf: root.appendingPathComponent("Config/rules.toml"), encoding: .utf8))
+        try hub.start()
+        defer { hub.stop() }
+        let load = try Programs.execute(
+            "/bin/bash", [root.appendingPathComponent("Deploy/fixtures/load.sh").path, "dam-ha-2017", "--config", hub.config],
+            environment: ["BIN": URL(fileURLWithPath: Programs.path("synchub")).deletingLastPathComponent().path])
+        #expect(load.status == 0, "\(load.output)")
+        for figure in ["214 / 234 người", "104 / 206 người", "156 / 228 chức danh", "19 / 23", "11 / 12", "chủ tịch UBND: 5 / 10 xã",
+                       "chủ tịch HĐND: 3 / 10 xã", "kiêm trưởng thôn: 76 / 76 thôn", "kiêm trưởng thôn: 9 / 9 thôn", "736", "96.26", "92.06", "91.12"] {
+            #expect(load.output.contains(figure), "load.sh prints \(figure): \(load.output)")
+        }
+
+        let password = Data("Đầm Hà xem xét 2026\n".utf8)
+        let added = try Programs.execute(Programs.path("synchub"), ["reviewer", "add", "lan.nguyen", "--config", hub.config], input: password)
+        #expect(added.status == 0, "\(added.output)")
+        let browser = try WebDriver(log: directory.path("chromedriver.log"))
+        try browser.open(hub.url + "/")
+        try browser.type("lan.nguyen", into: "#name")
+        try browser.type("Đầm Hà xem xét 2026", into: "#password")
+        try browser.click("#login-password")
+        try browser.open(hub.url + "/review/reports?as_of=2017-12-31&since=2015-01-01&year=2017")
+        let page = try browser.source
+        for figure in ["<td>214 người</td><td>234", "<td>104 người</td><td>206", "<td>156 chức danh", "<td>228", "5 / 10 xã", "3 / 10 xã",
+                       "76 / 76 thôn", "<td>736</td>", "96,26 %", "92,06 %", "91,12 %"] {
+            #expect(page.contains(figure), "the reports page shows \(figure)")
+        }
+        let path = output.appendingPathComponent("11-reports-dam-ha-2017.png").path
+        try browser.screenshot(to: path)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        #expect(size > 10_000, "\(path): \(size) bytes")
+    }
 }
