@@ -287,9 +287,23 @@ extension HubStore {
                 try await store.districtWrite(table: "units", row: old.id, values: [
                     "effective_to": .text(lastDay), "successor_id": .text(defaultTarget),
                 ])
-                for (hamlet, record) in units where record.parent == old.id && record.effectiveTo == nil {
+                for (hamlet, record) in units.sorted(by: { $0.key < $1.key }) where record.parent == old.id && record.effectiveTo == nil {
                     try await store.districtWrite(table: "units", row: hamlet, values: ["parent_id": .text(placed[hamlet] ?? defaultTarget)])
                     report.moved["units", default: 0] += 1
+                    // Where the hamlet was until now, kept as an ended row naming it as successor
+                    // (a placement, `UnitLineage`): a report of an earlier day finds it under the
+                    // commune it was in then, and only there.
+                    let placedBefore = units.values.filter { $0.successor == hamlet && $0.kind == record.kind }.compactMap(\.effectiveTo).max()
+                    var placement: [String: Value] = [
+                        "kind": .text(record.kind ?? "hamlet"), "parent_id": .text(old.id), "effective_to": .text(lastDay),
+                        "successor_id": .text(hamlet),
+                    ]
+                    if let code = record.code { placement["code"] = .text(code) }
+                    if let name = record.name { placement["name"] = .text(name) }
+                    if let from = placedBefore.flatMap({ RegisterDate.day(after: $0, by: 1) }) ?? record.effectiveFrom {
+                        placement["effective_from"] = .text(from)
+                    }
+                    try await store.districtInsert(table: "units", row: "\(hamlet)@\(lastDay)", values: placement)
                 }
                 // A seat follows its hamlet; a person follows where the district placed them,
                 // else the hamlet of a seat they hold; their records follow them.
@@ -352,7 +366,9 @@ extension HubStore {
         let name: String?
         let kind: String?
         let parent: String?
+        let effectiveFrom: String?
         let effectiveTo: String?
+        let successor: String?
     }
 
     /// Every unit the hub holds, by units.id.
@@ -362,11 +378,13 @@ extension HubStore {
         while true {
             let page = try await store.rowStates(table: "units", after: after, scope: nil, limit: 1000)
             for (id, _) in page {
-                let present = try await store.values(table: "units", row: id, columns: ["code", "name", "kind", "parent_id", "effective_to"])
+                let present = try await store.values(
+                    table: "units", row: id, columns: ["code", "name", "kind", "parent_id", "effective_from", "effective_to", "successor_id"])
                 guard case .text? = present["code"] ?? .null else { continue }  // deleted
                 units[id] = UnitRecord(
                     code: present["code"]?.textValue, name: present["name"]?.textValue, kind: present["kind"]?.textValue,
-                    parent: present["parent_id"]?.textValue, effectiveTo: present["effective_to"]?.textValue)
+                    parent: present["parent_id"]?.textValue, effectiveFrom: present["effective_from"]?.textValue,
+                    effectiveTo: present["effective_to"]?.textValue, successor: present["successor_id"]?.textValue)
             }
             guard let last = page.last, page.count == 1000 else { break }
             after = last.0

@@ -4,7 +4,7 @@ import SyncCore
 /// The register's rows a report reads, whole tables at a time (a store reads them once, in
 /// bulk, on either kind of store), and what is in force on a date.
 public struct RegisterRows: Sendable {
-    public struct Unit: Sendable { let id, code, name, kind: String; let parent, from, to: String? }
+    public struct Unit: Sendable { let id, code, name, kind: String; let parent, from, to, successor: String? }
     public struct Title: Sendable { let id, code, category: String }
     public struct Position: Sendable { let id, unit, title: String }
     public struct Assignment: Sendable { let id, person, position: String; let start, end: String? }
@@ -12,7 +12,7 @@ public struct RegisterRows: Sendable {
 
     /// The columns each table is read with, in order.
     public static let columns: [(table: String, columns: [String])] = [
-        ("units", ["id", "code", "name", "kind", "parent_id", "effective_from", "effective_to"]),
+        ("units", ["id", "code", "name", "kind", "parent_id", "effective_from", "effective_to", "successor_id"]),
         ("titles", ["id", "code", "category"]),
         ("positions", ["id", "unit_id", "title_id"]),
         ("assignments", ["id", "person_id", "position_id", "start_date", "end_date"]),
@@ -23,6 +23,8 @@ public struct RegisterRows: Sendable {
     ]
 
     var units: [Unit] = []
+    /// Where each unit stood on a date (mergers, splits, hamlets that followed their commune).
+    let lineage: UnitLineage
     var titles: [String: Title] = [:]
     var positions: [String: Position] = [:]
     var assignments: [Assignment] = []
@@ -47,8 +49,9 @@ public struct RegisterRows: Sendable {
         units = (tables["units"] ?? []).compactMap { row in
             guard let id = text(row, 0) else { return nil }
             return Unit(id: id, code: text(row, 1) ?? "", name: text(row, 2) ?? "", kind: text(row, 3) ?? "", parent: text(row, 4),
-                        from: text(row, 5), to: text(row, 6))
+                        from: text(row, 5), to: text(row, 6), successor: text(row, 7))
         }
+        lineage = UnitLineage(units.map { UnitLineage.Unit(id: $0.id, kind: $0.kind, parent: $0.parent, from: $0.from, to: $0.to, successor: $0.successor) })
         for row in tables["titles"] ?? [] {
             if let id = text(row, 0) { titles[id] = Title(id: id, code: text(row, 1) ?? "", category: text(row, 2) ?? "") }
         }
@@ -92,8 +95,8 @@ public struct RegisterRows: Sendable {
 /// The figures district staff read off the register (DOMAIN.md), computed once from
 /// `RegisterRows` whichever store they came from, as of any date.
 public enum RegisterReports {
-    static let communeKinds: Set<String> = ["commune", "ward", "township"]
-    static let hamletKinds: Set<String> = ["hamlet", "residential_group"]
+    static let communeKinds = UnitLineage.communeKinds
+    static let hamletKinds = UnitLineage.hamletKinds
 
     /// One commune's (or, with code "*", the total's) head-count of one quota category.
     public struct Staffing: Codable, Sendable, Equatable {
@@ -124,21 +127,29 @@ public enum RegisterReports {
     }
 
     /// Which units a report covers on `day`: the communes in force (or the one coded `unit`),
-    /// each with its hamlets in force.
+    /// each with the hamlets in force that were under it that day (`UnitLineage`).
     static func scope(_ rows: RegisterRows, on day: String, unit: String?) -> [(commune: RegisterRows.Unit, hamlets: [RegisterRows.Unit])] {
         let inForce = rows.units.filter { RegisterRows.inForce(from: $0.from, to: $0.to, on: day) }
         let communes = inForce.filter { communeKinds.contains($0.kind) && (unit == nil || $0.code == unit) }.sorted { $0.code < $1.code }
-        let hamlets = Dictionary(grouping: inForce.filter { hamletKinds.contains($0.kind) && $0.parent != nil }, by: { $0.parent! })
+        var hamlets: [String: [RegisterRows.Unit]] = [:]
+        for hamlet in inForce where hamletKinds.contains(hamlet.kind) && !rows.lineage.isPlacement(hamlet.id) {
+            if let commune = rows.lineage.place(of: hamlet.id, on: day)?.commune { hamlets[commune, default: []].append(hamlet) }
+        }
         return communes.map { ($0, (hamlets[$0.id] ?? []).sorted { $0.code < $1.code }) }
     }
 
-    /// Assignments active on `day`, with their position and title.
-    static func active(_ rows: RegisterRows, on day: String) -> [(assignment: RegisterRows.Assignment, position: RegisterRows.Position, title: RegisterRows.Title)] {
+    /// An assignment active on a date, its seat and title, and where the seat counts that day:
+    /// its hamlet, or the commune-level unit in force (`UnitLineage.place`).
+    typealias Active = (assignment: RegisterRows.Assignment, position: RegisterRows.Position, title: RegisterRows.Title, unit: String)
+
+    /// Assignments active on `day`, with their position, title and where they count.
+    static func active(_ rows: RegisterRows, on day: String) -> [Active] {
         rows.assignments.compactMap { assignment in
             guard RegisterRows.inForce(from: assignment.start, to: assignment.end, on: day),
-                let position = rows.positions[assignment.position], let title = rows.titles[position.title]
+                let position = rows.positions[assignment.position], let title = rows.titles[position.title],
+                let place = rows.lineage.place(of: position.unit, on: day)
             else { return nil }
-            return (assignment, position, title)
+            return (assignment, position, title, place.hamlet ?? place.commune)
         }
     }
 
@@ -146,7 +157,7 @@ public enum RegisterReports {
     public static func staffing(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> [Staffing] {
         let scope = scope(rows, on: day, unit: unit)
         let active = active(rows, on: day)
-        let byUnit = Dictionary(grouping: active, by: { $0.position.unit })
+        let byUnit = Dictionary(grouping: active, by: \.unit)
         var lines: [Staffing] = []
         var totals: [String: (people: Int, quota: Int?, assignments: Int, rows: Set<String>)] = [:]
         for (commune, hamlets) in scope {
@@ -200,7 +211,7 @@ public enum RegisterReports {
     }
 
     /// The rows active assignments rest on: each assignment, its person and its seat.
-    static func rows(of active: [(assignment: RegisterRows.Assignment, position: RegisterRows.Position, title: RegisterRows.Title)]) -> Set<String> {
+    static func rows(of active: [Active]) -> Set<String> {
         var rows: Set<String> = []
         for entry in active {
             rows.insert("assignments/\(entry.assignment.id)")
@@ -241,10 +252,10 @@ public enum RegisterReports {
     public static func concurrent(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> Concurrent {
         let scope = scope(rows, on: day, unit: unit)
         let covered = Set(scope.flatMap { [$0.commune.id] + $0.hamlets.map(\.id) })
-        let active = active(rows, on: day).filter { covered.contains($0.position.unit) }
+        let active = active(rows, on: day).filter { covered.contains($0.unit) }
         // Titles per person per unit: a pair is held together in one unit.
         var held: [String: [String: Set<String>]] = [:]
-        for entry in active { held[entry.position.unit, default: [:]][entry.assignment.person, default: []].insert(entry.title.code) }
+        for entry in active { held[entry.unit, default: [:]][entry.assignment.person, default: []].insert(entry.title.code) }
         var pairs: [[String]: Set<String>] = [:]
         for (_, people) in held {
             for (person, titles) in people where titles.count > 1 {
@@ -286,7 +297,7 @@ public enum RegisterReports {
         let hamlets = Set(scope.flatMap(\.hamlets).map(\.id))
         var placed: [String: Placement] = [:]
         for entry in active(rows, on: day) {
-            let unit = entry.position.unit, hamletTitle = entry.title.category == "nonspecialised_hamlet"
+            let unit = entry.unit, hamletTitle = entry.title.category == "nonspecialised_hamlet"
             let atCommune = communes.contains(unit) && !hamletTitle
             guard atCommune || hamlets.contains(unit) || communes.contains(unit) else { continue }
             var placement = placed[entry.assignment.person] ?? Placement(level: "hamlet", cadre: false)

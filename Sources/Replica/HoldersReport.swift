@@ -5,7 +5,8 @@ import Register
 /// (`effective_from`, `effective_to` = the last day in force) and keep their successor; a
 /// seat stays in the unit it was created in, so a date before a reorganisation shows the old
 /// units and who held what there, and a later date shows the same seats under the
-/// successor. Hamlet seats are shown under the hamlet's commune as it is now.
+/// successor. Hamlet seats are shown under the commune the hamlet was under that day: a
+/// reorganisation keeps where a hamlet was before (`UnitLineage`).
 public struct HoldersReport: Codable, Sendable, Equatable {
     public struct Holder: Codable, Sendable, Equatable {
         public let assignment: String
@@ -67,10 +68,17 @@ public struct HoldersReport: Codable, Sendable, Equatable {
                 code: row[1].textValue, name: row[2].textValue, kind: row[3].textValue, parent: row[4].textValue,
                 from: row[5].textValue, to: row[6].textValue, successor: row[7].textValue)
         }
-        /// The commune-level unit in force on `date` a seat of `unit` counts under.
+        let lineage = UnitLineage(units.map {
+            UnitLineage.Unit(id: $0.key, kind: $0.value.kind ?? "", parent: $0.value.parent, from: $0.value.from, to: $0.value.to,
+                             successor: $0.value.successor)
+        })
+        /// The commune-level unit in force on `date` a seat of `unit` counts under: a hamlet's
+        /// is the commune it was under that day (`UnitLineage`).
         func commune(of unit: String) -> String {
             var current = unit
-            if let row = units[current], !row.isCommuneLevel, let parent = row.parent { current = parent }
+            if let row = units[current], !row.isCommuneLevel, let parent = lineage.parent(ofHamlet: current, on: date) ?? row.parent {
+                current = parent
+            }
             var seen: Set<String> = [current]
             while let row = units[current], !row.inForce(on: date), let to = row.to, to < date, let next = row.successor,
                 seen.insert(next).inserted
@@ -99,6 +107,7 @@ public struct HoldersReport: Codable, Sendable, Equatable {
                 startDate: row[7].textValue, endDate: row[8].textValue))
         }
         let shown = Set(units.filter { $0.value.isCommuneLevel && $0.value.inForce(on: date) }.keys).union(byUnit.keys)
+            .filter { !lineage.isPlacement($0) }
         let report = shown.map { id in
             let row = units[id]
             return Unit(

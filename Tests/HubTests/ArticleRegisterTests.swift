@@ -15,17 +15,23 @@ import Testing
     /// The district's own rules (Config/rules.toml), so that a figure touched by a review item
     /// would say so.
     static func rules() throws -> RuleSet {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return try RulesFile.load(root.appendingPathComponent("Config/rules.toml").path)
     }
 
-    /// The register loaded at a new hub on `backend`, read back as the reports read it.
-    static func rows(of register: ArticleRegister, on backend: HubBackend) async throws -> RegisterRows {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A new hub on `backend` with the register loaded.
+    static func hub(with register: ArticleRegister, on backend: HubBackend) async throws -> Bench {
         let bench = try Bench(backend, rules: try rules())
         // The hub makes its tables when it first serves (on PostgreSQL, at its first transaction).
         _ = try await bench.store.registerRows()
         try bench.districtSQL(register.sql)
-        return try await bench.store.registerRows()
+        return bench
+    }
+
+    /// The register loaded at a new hub on `backend`, read back as the reports read it.
+    static func rows(of register: ArticleRegister, on backend: HubBackend) async throws -> RegisterRows {
+        try await hub(with: register, on: backend).store.registerRows()
     }
 
     /// Every report of the register on its article's dates, as the JSON `synchub report` prints.
@@ -39,6 +45,12 @@ import Testing
             try encoder.encode(RegisterReports.ratings(rows, year: register.ratingYear)),
             try encoder.encode(RegisterReports.trainings(rows, since: register.trainingsSince, asOf: day)),
         ].map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+    }
+
+    /// Where two reports part: the text around the first character that differs.
+    static func difference(_ one: String, _ other: String) -> String {
+        let at = zip(one, other).prefix { $0 == $1 }.count
+        return "…\(one.dropFirst(max(0, at - 200)).prefix(400))… became …\(other.dropFirst(max(0, at - 200)).prefix(400))…"
     }
 
     static func filled(_ lines: [RegisterReports.Staffing], _ code: String, _ category: String) -> String? {
@@ -108,5 +120,40 @@ import Testing
             for backend in HubBackend.allCases { outputs.append(try Self.json(try await Self.rows(of: register, on: backend), register)) }
             #expect(outputs.count == 2 && Set(outputs).count == 1, "\(register.name): \(outputs.map { $0.prefix(400) })")
         }
+    }
+
+    /// Long Biên's wards reorganised on 2025-07-01 by the official mapping: a report of 2023
+    /// reads as it did before, figure for figure (the hamlets' earlier places are kept), and a
+    /// report of the day after counts the same seats under the successors.
+    @Test(arguments: HubBackend.allCases)
+    func aReorganisationLeavesEarlierFiguresAsTheyWere(on backend: HubBackend) async throws {
+        let register = ArticleRegister.longBien2023
+        let bench = try await Self.hub(with: register, on: backend)
+        let before = try await bench.store.registerRows()
+        let mapping = try MappingFile.successions(at: Self.root.appendingPathComponent("Deploy/data/commune_mapping_2025.csv").path)
+        let report = try await bench.store.reorganise(mapping, on: "2025-07-01")
+        // Việt Hưng, Phúc Lợi and Long Biên go on under their code and name; the groups of the other ten follow them.
+        #expect(report.moved["units"] == 10 * 14, "\(report)")
+        let after = try await bench.store.registerRows()
+        // Figure for figure: only `open_items` may differ, as the merged wards are now over the
+        // quotas of their successors (which the district has yet to set) and those items name
+        // records the 2023 figures rest on.
+        func figures(_ rows: RegisterRows) throws -> String {
+            try Self.json(rows, register).replacingOccurrences(of: #""open_items":[0-9]+"#, with: "", options: .regularExpression)
+        }
+        let (was, now) = (try figures(before), try figures(after))
+        #expect(now == was, "as of \(register.asOf), nothing changed: \(Self.difference(was, now))")
+        Self.checkLongBien(after)
+
+        let day = "2025-07-01"
+        let staffing = RegisterReports.staffing(after, asOf: day)
+        let old = Set(["00115", "00118", "00121", "00124", "00127", "00130", "00133", "00136", "00139", "00142", "00145", "00148", "00151", "00154"])
+        let codes = Set(staffing.map(\.communeCode)).subtracting(["*"])
+        #expect(codes.isDisjoint(with: old.subtracting(["00118", "00127", "00136", "00145"])) && !codes.isEmpty,
+                "on \(day) only the successors are in force (four of them took over an old code): \(codes.sorted())")
+        // Sài Đồng's 17 ended with it at the end of 2024; the 13 other wards' 219 count under their successors.
+        #expect(Self.filled(staffing, "*", "cadre_civil_servant")?.hasPrefix("219/") == true, "\(staffing.filter { $0.communeCode == "*" })")
+        #expect(Self.filled(staffing, "*", "nonspecialised_hamlet")?.hasPrefix("\(397 - 28)/") == true)
+        #expect(RegisterReports.concurrent(after, asOf: day).hamlets == 13 * 14)
     }
 }

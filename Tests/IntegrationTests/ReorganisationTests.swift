@@ -87,7 +87,10 @@ import TestSupport
         #expect(reorganised.output.contains("goes on  06913 Xã Quảng Tân"), "\(reorganised.output)")
         let newDamHa = try hubs.sql("SELECT id FROM units WHERE code = '06895' AND effective_to IS NULL;")
         #expect(!newDamHa.isEmpty && newDamHa != "unit-06895")
-        #expect(try hubs.sql("SELECT count(*) FROM units WHERE effective_to = '2025-06-30' AND successor_id IS NOT NULL;") == "8")
+        #expect(try hubs.sql("SELECT count(*) FROM units WHERE effective_to = '2025-06-30' AND successor_id IS NOT NULL AND kind <> 'hamlet';") == "8")
+        // Each hamlet that followed its commune keeps where it was until then (UnitLineage).
+        #expect(try hubs.sql("SELECT parent_id || ' ' || successor_id || ' ' || code FROM units WHERE id = 'hamlet-06916-1@2025-06-30';")
+            == "unit-06916 hamlet-06916-1 06916-01")
         #expect(try hubs.sql("SELECT count(*) FROM units WHERE effective_from = '2025-07-01';") == "1")
         #expect(try hubs.sql("SELECT parent_id FROM units WHERE id = 'hamlet-06916-1';") == newDamHa)
         #expect(try hubs.sql("SELECT parent_id FROM units WHERE id = 'hamlet-06898-1';") == "unit-06913")
