@@ -7,11 +7,14 @@ import SyncCore
 /// (`RegisterReports`).
 extension HubStore {
     /// The register's tables a report reads, in one read transaction.
-    public func registerRows() async throws -> RegisterRows {
+    public func registerRows(for report: String? = nil) async throws -> RegisterRows {
         try await ingestLocalEdits()
+        let needed = RegisterRows.tables(for: report)
         let (tables, open) = try await storage.read { store in
             var tables: [String: [[Value]]] = [:]
-            for (table, columns) in RegisterRows.columns { tables[table] = try await store.tableRows(table: table, columns: columns) }
+            for (table, columns) in RegisterRows.columns where needed.contains(table) {
+                tables[table] = try await store.tableRows(table: table, columns: columns)
+            }
             return (tables, try await store.conflicts(state: .open, column: nil))
         }
         return RegisterRows(tables: tables, openItems: open)

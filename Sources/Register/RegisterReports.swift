@@ -22,6 +22,19 @@ public struct RegisterRows: Sendable {
         ("trainings", ["person_id", "field", "start_date", "end_date"]),
     ]
 
+    /// The tables `report` (staffing, concurrent, qualifications, ratings, trainings) reads;
+    /// every table for nil (all of them at once).
+    public static func tables(for report: String?) -> Set<String> {
+        let seats: Set<String> = ["units", "titles", "positions", "assignments", "quotas"]
+        switch report {
+        case "staffing", "concurrent": return seats
+        case "qualifications": return seats.union(["persons"])
+        case "ratings": return seats.union(["persons", "evaluations"])
+        case "trainings": return seats.union(["persons", "trainings"])
+        default: return Set(columns.map(\.table))
+        }
+    }
+
     var units: [Unit] = []
     /// Where each unit stood on a date (mergers, splits, hamlets that followed their commune).
     let lineage: UnitLineage

@@ -39,6 +39,9 @@ struct RegisterBenchmark: AsyncParsableCommand {
     @Flag(help: "Keep the hubs' files (their directory is printed) to look into them afterwards.")
     var keep = false
 
+    @Flag(help: "A register the reports can read: the units, titles and quotas by district write, and a seat and an assignment per person pushed with it; then the staffing report is timed on both hubs.")
+    var seats = false
+
     func run() async throws {
         let codes = try Self.unitCodes(units).prefix(limit > 0 ? limit : Int.max)
         guard codes.count > 10 else { throw ValidationError("\(units) names \(codes.count) units; the comparison needs more than 10") }
@@ -57,18 +60,38 @@ struct RegisterBenchmark: AsyncParsableCommand {
         let largeStore = try await store.open(in: directory.appendingPathComponent("national"))
         defer { largeStore.close() }
         let small = try await Hub(store: try await smallStore.hubStore())
-        _ = try await small.load(Array(codes.prefix(10)), people: people)
+        _ = try await small.load(Array(codes.prefix(10)), people: people, seats: seats)
         let large = try await Hub(store: try await largeStore.hubStore())
-        let loaded = try await large.load(Array(codes), people: people)
-        print(String(format: "bulk load: %d units x %d people = %d field changes in %.0f s (%.0f changes/s, through HubStore.push)",
-                     codes.count, people, loaded.changes, loaded.seconds, Double(loaded.changes) / loaded.seconds))
+        let loaded = try await large.load(Array(codes), people: people, seats: seats)
+        print(String(format: "bulk load: %d units x %d people%@ = %d field changes in %.0f s (%.0f changes/s, through HubStore.push)",
+                     codes.count, people, seats ? " with a seat and an assignment each" : "", loaded.changes, loaded.seconds,
+                     Double(loaded.changes) / loaded.seconds))
+        if seats {
+            // What `synchub report staffing` does after opening the store: read the register, count.
+            var times: [String: Double] = [:]
+            for (name, hub) in [("10 units", small), ("\(codes.count) units", large)] {
+                var rounds: [Double] = []
+                var lines = 0
+                for _ in 0..<repeats {
+                    let start = ContinuousClock.now
+                    let rows = try await hub.store.registerRows(for: "staffing")
+                    lines = RegisterReports.staffing(rows, asOf: RegisterDate.today()).count
+                    rounds.append(seconds(since: start))
+                }
+                times[name] = median(rounds)
+                print(String(format: "staffing report, %@: %.0f ms (median of %d; %d lines)", name, median(rounds) * 1000, repeats, lines))
+            }
+            print(String(format: #"{"staffing_ms_small": %.1f, "staffing_ms_national": %.1f}"#, times["10 units"]! * 1000,
+                         times["\(codes.count) units"]! * 1000))
+        }
 
         var figures: [String: (snapshot: Double, pull: Double)] = [:]
         for (name, hub) in [("10 units", small), ("\(codes.count) units", large)] {
             var snapshots: [Double] = []
             var pulls: [Double] = []
             for round in 0..<repeats {
-                let (snapshot, pull) = try await hub.timeOffice(of: probe, round: round, expectingRows: people, in: directory)
+                let expected = people * (seats ? 3 : 1) + (await hub.referenceRows)
+                let (snapshot, pull) = try await hub.timeOffice(of: probe, round: round, expectingRows: expected, in: directory)
                 snapshots.append(snapshot)
                 pulls.append(pull)
             }
@@ -98,6 +121,8 @@ struct RegisterBenchmark: AsyncParsableCommand {
         let store: HubStore
         let port: Int
         let server: Task<Void, any Error>
+        /// Rows of the district's reference tables, which every office's snapshot holds.
+        var referenceRows = 0
 
         init(store: HubStore) async throws {
             var logger = Logger(label: "synchub")
@@ -114,25 +139,59 @@ struct RegisterBenchmark: AsyncParsableCommand {
         func stop() { server.cancel() }
 
         /// Pushes `people` person records of each unit as that unit's office would, in pushes
-        /// of whole 64-counter blocks.
-        func load(_ codes: [ReplicaID], people: Int) async throws -> (changes: Int, seconds: Double) {
+        /// of whole 64-counter blocks; with `seats`, first the units, titles and quotas by
+        /// district write, and with each person a seat of one of four titles and its assignment.
+        func load(_ codes: [ReplicaID], people: Int, seats: Bool = false) async throws -> (changes: Int, seconds: Double) {
             let columns = RegisterSchema.current.table(named: "persons")!.columns.map(\.name)
             let start = ContinuousClock.now
             var total = 0
             let stamp = HybridTimestamp(wallMillis: UInt64(Date().timeIntervalSince1970 * 1000) - 60_000)
+            let titles = [("t-ct", "chu_tich_ubnd", "cadre"), ("t-vp", "van_phong_thong_ke", "civil_servant"),
+                          ("t-tv", "thu_y", "nonspecialised_commune"), ("t-kn", "khuyen_nong", "nonspecialised_commune")]
+            if seats {
+                try await store.insertDistrictRows("titles", titles.map { id, code, category in
+                    (id, ["code": .text(code), "name_vi": .text(code), "category": .text(category), "level": .text("commune")])
+                })
+                try await store.insertDistrictRows("units", codes.map { code in
+                    ("unit-\(code.rawValue)", ["code": .text(code.rawValue), "name": .text("Xã \(code.rawValue)"), "kind": .text("commune")])
+                })
+                try await store.insertDistrictRows("quotas", codes.flatMap { code in
+                    ["cadre_civil_servant", "nonspecialised_commune"].map { category in
+                        ("q-\(code.rawValue)-\(category)", ["unit_id": .text("unit-\(code.rawValue)"), "category": .text(category),
+                                                        "max_headcount": .integer(Int64(people)), "legal_basis": .text("NĐ 33/2023/NĐ-CP")])
+                    }
+                })
+                referenceRows = titles.count + codes.count * 3
+            }
             for (unitIndex, code) in codes.enumerated() {
                 let token = try await store.issueCredential(for: code, scope: "unit-\(code.rawValue)")
                 let caller = try await store.authenticate("Bearer \(token)")
+                let unit = Value.text("unit-\(code.rawValue)")
                 // As an office's log numbers them: row n's columns take counters of block n.
                 let changes = (0..<people).flatMap { person -> [Change] in
                     var values = PersonFixture(index: unitIndex * 10_000 + person, round: 1).values
-                    values[1] = .text("unit-\(code.rawValue)")
-                    let block = UInt64(person + 1) * DotBlock.size
-                    return zip(columns, values.dropFirst()).enumerated().map { index, field in
-                        Change(
-                            table: "persons", row: values[0].textValue!, operation: .set(column: field.0, value: field.1),
-                            dot: Dot(replica: code, counter: block + UInt64(index)), context: VersionVector(), timestamp: stamp)
+                    values[1] = unit
+                    let id = values[0].textValue!
+                    func row(_ table: String, _ id: String, block: Int, _ fields: [(String, Value)]) -> [Change] {
+                        fields.enumerated().map { index, field in
+                            Change(
+                                table: table, row: id, operation: .set(column: field.0, value: field.1),
+                                dot: Dot(replica: code, counter: UInt64(block) * DotBlock.size + UInt64(index)), context: VersionVector(),
+                                timestamp: stamp)
+                        }
                     }
+                    var changes = row("persons", id, block: person + 1, Array(zip(columns, values.dropFirst())))
+                    if seats {
+                        changes += row("positions", "seat-\(id)", block: people + person + 1, [
+                            ("commune_id", unit), ("unit_id", unit), ("title_id", .text(titles[person % titles.count].0)), ("seat_no", .integer(Int64(person + 1))),
+                            ("capacity", .integer(1)),
+                        ])
+                        changes += row("assignments", "a-\(id)", block: 2 * people + person + 1, [
+                            ("commune_id", unit), ("person_id", .text(id)), ("position_id", .text("seat-\(id)")), ("kind", .text("primary")),
+                            ("start_date", .text("2021-07-01")),
+                        ])
+                    }
+                    return changes
                 }
                 let perPush = 100 * columns.count
                 for chunk in stride(from: 0, to: changes.count, by: perPush) {
