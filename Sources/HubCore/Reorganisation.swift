@@ -291,19 +291,19 @@ extension HubStore {
                     try await store.districtWrite(table: "units", row: hamlet, values: ["parent_id": .text(placed[hamlet] ?? defaultTarget)])
                     report.moved["units", default: 0] += 1
                     // Where the hamlet was until now, kept as an ended row naming it as successor
-                    // (a placement, `UnitLineage`): a report of an earlier day finds it under the
+                    // (a former place, `UnitLineage`): a report of an earlier day finds it under the
                     // commune it was in then, and only there.
                     let placedBefore = units.values.filter { $0.successor == hamlet && $0.kind == record.kind }.compactMap(\.effectiveTo).max()
-                    var placement: [String: Value] = [
+                    var formerPlace: [String: Value] = [
                         "kind": .text(record.kind ?? "hamlet"), "parent_id": .text(old.id), "effective_to": .text(lastDay),
                         "successor_id": .text(hamlet),
                     ]
-                    if let code = record.code { placement["code"] = .text(code) }
-                    if let name = record.name { placement["name"] = .text(name) }
+                    if let code = record.code { formerPlace["code"] = .text(code) }
+                    if let name = record.name { formerPlace["name"] = .text(name) }
                     if let from = placedBefore.flatMap({ RegisterDate.day(after: $0, by: 1) }) ?? record.effectiveFrom {
-                        placement["effective_from"] = .text(from)
+                        formerPlace["effective_from"] = .text(from)
                     }
-                    try await store.districtInsert(table: "units", row: "\(hamlet)@\(lastDay)", values: placement)
+                    try await store.districtInsert(table: "units", row: "\(hamlet)@\(lastDay)", values: formerPlace)
                 }
                 // A seat follows its hamlet; a person follows where the district placed them,
                 // else the hamlet of a seat they hold; their records follow them.

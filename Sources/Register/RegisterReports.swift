@@ -145,7 +145,7 @@ public enum RegisterReports {
         let inForce = rows.units.filter { RegisterRows.inForce(from: $0.from, to: $0.to, on: day) }
         let communes = inForce.filter { communeKinds.contains($0.kind) && (unit == nil || $0.code == unit) }.sorted { $0.code < $1.code }
         var hamlets: [String: [RegisterRows.Unit]] = [:]
-        for hamlet in inForce where hamletKinds.contains(hamlet.kind) && !rows.lineage.isPlacement(hamlet.id) {
+        for hamlet in inForce where hamletKinds.contains(hamlet.kind) && !rows.lineage.isFormerPlace(hamlet.id) {
             if let commune = rows.lineage.place(of: hamlet.id, on: day)?.commune { hamlets[commune, default: []].append(hamlet) }
         }
         return communes.map { ($0, (hamlets[$0.id] ?? []).sorted { $0.code < $1.code }) }
@@ -173,17 +173,21 @@ public enum RegisterReports {
         let byUnit = Dictionary(grouping: active, by: \.unit)
         var lines: [Staffing] = []
         var totals: [String: (people: Int, quota: Int?, assignments: Int, rows: Set<String>)] = [:]
+        let quotas = Dictionary(grouping: rows.quotas, by: \.unit)
+        let categories = HoldingCheck.quotaCategories.sorted { $0.key < $1.key }
+        // The rows a line rests on matter only to say which open review items touch it.
+        let naming = !rows.openItems.isEmpty
         for (commune, hamlets) in scope {
-            for (category, titleCategories) in HoldingCheck.quotaCategories.sorted(by: { $0.key < $1.key }) {
+            for (category, titleCategories) in categories {
                 // Hamlet-level staff are counted in the commune's hamlets; the others in the commune itself.
                 let units = category == "nonspecialised_hamlet" ? hamlets.map(\.id) : [commune.id]
                 let counted = units.flatMap { byUnit[$0] ?? [] }.filter { titleCategories.contains($0.title.category) }
-                let quota = rows.quotas.first {
-                    $0.unit == commune.id && $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
+                let quota = quotas[commune.id]?.first {
+                    $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
                 }
                 let people = Set(counted.map(\.assignment.person)).count
                 let measure = category == "nonspecialised_hamlet" ? "posts" : "people"
-                let rested = Self.rows(of: counted).union(units.map { "units/\($0)" })
+                let rested = naming ? Self.rows(of: counted).union(units.map { "units/\($0)" }) : []
                 lines.append(Staffing(communeCode: commune.code, commune: commune.name, category: category,
                                       categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: people,
                                       quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count, measure: measure,
@@ -191,7 +195,7 @@ public enum RegisterReports {
                 var total = totals[category] ?? (0, nil, 0, [])
                 total.people += people
                 total.assignments += counted.count
-                total.rows.formUnion(rested)
+                if naming { total.rows.formUnion(rested) }
                 if let max = quota?.max { total.quota = (total.quota ?? 0) + max }
                 totals[category] = total
             }
@@ -293,7 +297,7 @@ public enum RegisterReports {
             hamlets: hamletIDs.count,
             cellSecretaryIsHamletHead: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_thon"),
             cellSecretaryHeadsFront: units(hamletIDs, holding: "bi_thu_chi_bo", and: "truong_ban_cong_tac_mat_tran"),
-            openItems: rows.openItems(naming: Self.rows(of: active).union(covered.map { "units/\($0)" })))
+            openItems: rows.openItems.isEmpty ? 0 : rows.openItems(naming: Self.rows(of: active).union(covered.map { "units/\($0)" })))
     }
 
     /// Where a person works on a date, people in scope only: at the commune when any title

@@ -1,9 +1,9 @@
 /// Where units stood on a date, across mergers and splits. A commune-level unit that ended
 /// names its main successor (`successor_id`); a seat stays in the unit it was created in, so
 /// after a merger it counts under the successor in force. A hamlet follows its commune by a
-/// new `parent_id`, and the reorganisation keeps where it was before as a *placement*: an
+/// new `parent_id`, and the reorganisation keeps where it was before as a *former place*: an
 /// ended row of the hamlet's kind, code and name, under the old commune, whose successor is
-/// the hamlet. On a date a placement covers, the hamlet belongs to the placement's commune;
+/// the hamlet. On a date a former place covers, the hamlet belongs to its commune then;
 /// otherwise to its parent now.
 public struct UnitLineage: Sendable {
     public struct Unit: Sendable {
@@ -26,29 +26,29 @@ public struct UnitLineage: Sendable {
 
     private let units: [String: Unit]
     /// Each hamlet's earlier places, by the hamlet's units.id.
-    private let placements: [String: [Unit]]
+    private let formerPlaces: [String: [Unit]]
 
     public init(_ units: [Unit]) {
         self.units = Dictionary(units.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-        var placements: [String: [Unit]] = [:]
+        var formerPlaces: [String: [Unit]] = [:]
         for unit in units where Self.hamletKinds.contains(unit.kind) {
             if let hamlet = unit.successor, hamlet != unit.id, let target = self.units[hamlet], Self.hamletKinds.contains(target.kind) {
-                placements[hamlet, default: []].append(unit)
+                formerPlaces[hamlet, default: []].append(unit)
             }
         }
-        self.placements = placements
+        self.formerPlaces = formerPlaces
     }
 
     /// A row that only records where a hamlet was before a reorganisation.
-    public func isPlacement(_ id: String) -> Bool {
+    public func isFormerPlace(_ id: String) -> Bool {
         guard let unit = units[id], Self.hamletKinds.contains(unit.kind), let hamlet = unit.successor else { return false }
-        return placements[hamlet]?.contains { $0.id == id } == true
+        return formerPlaces[hamlet]?.contains { $0.id == id } == true
     }
 
-    /// The unit a hamlet was under on `day`, as recorded: the parent of the placement covering
+    /// The unit a hamlet was under on `day`, as recorded: the parent of the former place covering
     /// the day, else its parent now.
     public func parent(ofHamlet id: String, on day: String) -> String? {
-        placements[id]?.first { $0.inForce(on: day) }?.parent ?? units[id]?.parent
+        formerPlaces[id]?.first { $0.inForce(on: day) }?.parent ?? units[id]?.parent
     }
 
     /// The commune-level unit in force on `day` that `id` counts under: itself while in

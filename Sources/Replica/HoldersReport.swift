@@ -107,7 +107,7 @@ public struct HoldersReport: Codable, Sendable, Equatable {
                 startDate: row[7].textValue, endDate: row[8].textValue))
         }
         let shown = Set(units.filter { $0.value.isCommuneLevel && $0.value.inForce(on: date) }.keys).union(byUnit.keys)
-            .filter { !lineage.isPlacement($0) }
+            .filter { !lineage.isFormerPlace($0) }
         let report = shown.map { id in
             let row = units[id]
             return Unit(

@@ -167,31 +167,36 @@ struct RegisterBenchmark: AsyncParsableCommand {
                 let token = try await store.issueCredential(for: code, scope: "unit-\(code.rawValue)")
                 let caller = try await store.authenticate("Bearer \(token)")
                 let unit = Value.text("unit-\(code.rawValue)")
-                // As an office's log numbers them: row n's columns take counters of block n.
-                let changes = (0..<people).flatMap { person -> [Change] in
+                func row(_ table: String, _ id: String, block: Int, _ fields: [(String, Value)]) -> [Change] {
+                    fields.enumerated().map { index, field in
+                        Change(
+                            table: table, row: id, operation: .set(column: field.0, value: field.1),
+                            dot: Dot(replica: code, counter: UInt64(block) * DotBlock.size + UInt64(index)), context: VersionVector(), timestamp: stamp)
+                    }
+                }
+                // As an office's log numbers them, counters rising: row n's columns take counters
+                // of block n; the persons, then their seats, then their assignments.
+                var changes: [Change] = []
+                for person in 0..<people {
                     var values = PersonFixture(index: unitIndex * 10_000 + person, round: 1).values
                     values[1] = unit
-                    let id = values[0].textValue!
-                    func row(_ table: String, _ id: String, block: Int, _ fields: [(String, Value)]) -> [Change] {
-                        fields.enumerated().map { index, field in
-                            Change(
-                                table: table, row: id, operation: .set(column: field.0, value: field.1),
-                                dot: Dot(replica: code, counter: UInt64(block) * DotBlock.size + UInt64(index)), context: VersionVector(),
-                                timestamp: stamp)
-                        }
-                    }
-                    var changes = row("persons", id, block: person + 1, Array(zip(columns, values.dropFirst())))
-                    if seats {
+                    changes += row("persons", values[0].textValue!, block: person + 1, Array(zip(columns, values.dropFirst())))
+                }
+                if seats {
+                    for person in 0..<people {
+                        let id = PersonFixture(index: unitIndex * 10_000 + person, round: 1).values[0].textValue!
                         changes += row("positions", "seat-\(id)", block: people + person + 1, [
-                            ("commune_id", unit), ("unit_id", unit), ("title_id", .text(titles[person % titles.count].0)), ("seat_no", .integer(Int64(person + 1))),
-                            ("capacity", .integer(1)),
+                            ("commune_id", unit), ("unit_id", unit), ("title_id", .text(titles[person % titles.count].0)),
+                            ("seat_no", .integer(Int64(person + 1))), ("capacity", .integer(1)),
                         ])
+                    }
+                    for person in 0..<people {
+                        let id = PersonFixture(index: unitIndex * 10_000 + person, round: 1).values[0].textValue!
                         changes += row("assignments", "a-\(id)", block: 2 * people + person + 1, [
                             ("commune_id", unit), ("person_id", .text(id)), ("position_id", .text("seat-\(id)")), ("kind", .text("primary")),
                             ("start_date", .text("2021-07-01")),
                         ])
                     }
-                    return changes
                 }
                 let perPush = 100 * columns.count
                 for chunk in stride(from: 0, to: changes.count, by: perPush) {
