@@ -92,7 +92,7 @@ import Testing
         let rules = try RulesFile.load(SettingsTests.root.appendingPathComponent("Config/rules.toml").path)
         #expect(rules.version == 1 && rules.seats == .districtWins && rules.defaultRule == .lastWriterWins)
         #expect(rules.columns["persons"]?["degree"] == .review && rules.columns["evaluations"]?["rating"] == .districtWins)
-        #expect(rules.holding.maxTitles == 2 && rules.holding.allowedPairs.count == 3)
+        #expect(rules.holding.maxTitles == 2 && rules.holding.allowedPairs.count == 4)
         #expect(rules.deletes == .updateWins)
         #expect(try RulesFile.parse("version = 2\n[deletes]\nrule = \"delete-wins\"\n").deletes == .deleteWins)
         #expect(rules.holding.violation(["bi_thu_chi_bo", "truong_thon"]) == nil)
