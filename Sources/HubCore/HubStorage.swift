@@ -104,6 +104,9 @@ public protocol HubRegisterReads {
     nonisolated(nonsending) func values(table: String, row: String, columns: [String]) async throws -> [String: Value]
     /// Every row of register `table`, `columns` of each (what reports read, in bulk).
     nonisolated(nonsending) func tableRows(table: String, columns: [String]) async throws -> [[Value]]
+    /// The assignments active on `day`, tallied for the staffing figures (`SeatTally`): those
+    /// of people holding more than one that day, or named in `named`, kept whole.
+    nonisolated(nonsending) func seatTally(on day: String, named: SeatTally.Named) async throws -> SeatTally
     /// Ids of the rows of register `table` whose `column` is `value` (a person's assignments,
     /// ratings, trainings), in id order, at most `limit`.
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String]

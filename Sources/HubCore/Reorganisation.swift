@@ -213,6 +213,8 @@ extension HubStore {
     public func reorganise(_ successions: [Succession], on date: String, placing: [String: String] = [:]) async throws -> ReorganisationReport {
         guard RegisterDate.isDate(date) else { throw HubError.badRequest("'\(date)' is not a date: give it as YYYY-MM-DD") }
         let lastDay = RegisterDate.day(after: date, by: -1)!
+        // Units and seats district staff typed since the hub last served are the register too.
+        try await ingestLocalEdits()
         return try await storage.write { store in
             var report = ReorganisationReport()
             let units = try await unitTable(in: store)

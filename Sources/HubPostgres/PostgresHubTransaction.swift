@@ -64,6 +64,35 @@ struct PostgresHubTransaction: HubTransaction {
         }
     }
 
+    /// One query: the server joins, counts each person's holdings and tallies the rest.
+    nonisolated(nonsending) func seatTally(on day: String, named: SeatTally.Named) async throws -> SeatTally {
+        var tally = SeatTally(day: day)
+        for row in try await session.rows(
+            """
+            WITH active AS (
+                SELECT a.id, a.person_id AS person, a.position_id AS position, p.unit_id AS unit, p.title_id AS title,
+                    count(*) OVER (PARTITION BY a.person_id) AS held
+                FROM assignments a JOIN positions p ON p.id = a.position_id
+                WHERE a.person_id <> '' AND p.unit_id <> '' AND p.title_id <> '' AND coalesce(a.start_date, '') <= $1
+                    AND (a.end_date IS NULL OR a.end_date = '' OR a.end_date >= $1)),
+            marked AS (
+                SELECT *, held > 1 OR id = ANY($2::text[]) OR person = ANY($3::text[]) OR position = ANY($4::text[]) AS whole FROM active)
+            SELECT unit, title, count(*), NULL::text, NULL::text, NULL::text FROM marked WHERE NOT whole GROUP BY unit, title
+            UNION ALL SELECT unit, title, 1, id, person, position FROM marked WHERE whole
+            """, [day, named.assignments.sorted(), named.persons.sorted(), named.positions.sorted()]
+        ) {
+            let (unit, title, count, assignment, person, position) = try row.decode((String, String, Int64, String?, String?, String?).self)
+            let seat = SeatTally.Seat(unit: unit, title: title)
+            if let assignment, let person, let position {
+                tally.holdings.append(SeatTally.Holding(assignment: assignment, person: person, position: position, seat: seat))
+            } else {
+                tally.counts[seat, default: 0] += Int(count)
+            }
+        }
+        tally.holdings.sort { $0.assignment < $1.assignment }
+        return tally
+    }
+
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         guard described.columns.contains(where: { $0.name == column }) else { throw ApplyError.unknownColumn(table: table, column: column) }

@@ -14,7 +14,8 @@ enum PostgresRegisterSQL {
     /// duplicate and placement, persons looked up by citizen id, moves of rows between
     /// communes, the registry of replica ids. 3: district writes numbered when folded
     /// (`_sync_log.block`; rows folded before keep their seq as their block, so their dots).
-    static let version = 3
+    /// 4: indexes for what the rule checks look up (`HoldingCheck.lookupIndexes`).
+    static let version = 4
 
     /// Keys and names compare byte by byte, as in SQLite, whatever the database's locale.
     private static let key = #"text COLLATE "C" NOT NULL"#
@@ -225,9 +226,10 @@ enum PostgresRegisterSQL {
     }
 
     /// Indexes for what the hub itself looks up in the register: persons by citizen id
-    /// (`DuplicatePersons`).
+    /// (`DuplicatePersons`), and what the rule checks read (`HoldingCheck.lookupIndexes`).
     static func lookups(_ schema: RegisterSchema) -> String {
-        guard DuplicatePersons.applies(to: schema) else { return "" }
-        return "CREATE INDEX IF NOT EXISTS _sync_persons_by_citizen_id ON persons(\(DuplicatePersons.citizenIDColumn));"
+        let citizens = DuplicatePersons.applies(to: schema)
+            ? ["CREATE INDEX IF NOT EXISTS _sync_persons_by_citizen_id ON persons(\(DuplicatePersons.citizenIDColumn));"] : []
+        return (citizens + HoldingCheck.lookupIndexes(schema)).joined(separator: "\n")
     }
 }

@@ -39,6 +39,7 @@ public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
                            message: "\(path) is the replica of \(replica.id) (\(replica.role.rawValue)), not of district \(district): check 'database' in hub.toml")
         }
         try replica.database.execute(HubTables.sql)
+        try replica.database.execute(HoldingCheck.lookupIndexes(replica.schema).joined(separator: "\n"))
         // Decisions name the communes they concern (offices learn them with their pulls);
         // a hub file from before keeps its earlier decisions unnamed.
         if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_reviews') WHERE name = 'scopes'") == nil {
@@ -201,6 +202,25 @@ struct SQLiteHubTransaction: HubTransaction {
             throw ApplyError.unknownColumn(table: table, column: column)
         }
         return try database.query("SELECT \(columns.joined(separator: ", ")) FROM \(table)")
+    }
+
+    /// Two plain scans joined in memory: SQLite joins a national register's assignments to
+    /// their seats one index search at a time, several times slower than a hash join here.
+    nonisolated(nonsending) func seatTally(on day: String, named: SeatTally.Named) async throws -> SeatTally {
+        let seats = Int(try database.scalar("SELECT count(*) FROM positions")?.integerValue ?? 0)
+        var builder = SeatTally.Builder(day: day, named: named, positions: seats)
+        try database.forEachTextRow("SELECT id, unit_id, title_id FROM positions") { row in
+            if let id = row.bytes(0) { builder.position(id: id, unit: row.text(1), title: row.text(2)) }
+        }
+        try database.forEachTextRow(
+            "SELECT id, person_id, position_id, start_date, end_date FROM assignments WHERE coalesce(start_date, '') <= ?1",
+            [.text(day)]
+        ) { row in
+            if let id = row.bytes(0) {
+                builder.assignment(id: id, person: row.bytes(1), position: row.bytes(2), start: row.bytes(3), end: row.bytes(4))
+            }
+        }
+        return builder.tally()
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {

@@ -142,6 +142,19 @@ public enum HoldingCheck {
         "SELECT a.id, a.person_id FROM assignments a WHERE a.position_id IN (\(positions)) AND \(AssignmentTerm.isActive("a"))"
     }
 
+    /// Indexes a hub creates for what these checks look up in a register of many communes (a
+    /// person's holdings, a seat's holders, a unit's seats and hamlets, an ended unit's
+    /// predecessors): without them each push reads every assignment and seat of the register.
+    /// The same statements on both stores; columns the schema lacks are left out.
+    public static func lookupIndexes(_ schema: RegisterSchema) -> [String] {
+        let columns = [("assignments", "person_id"), ("assignments", "position_id"), ("positions", "unit_id"),
+                       ("units", "parent_id"), ("units", "successor_id"), ("quotas", "unit_id")]
+        return columns.compactMap { table, column in
+            guard schema.table(named: table)?.columns.contains(where: { $0.name == column }) == true else { return nil }
+            return "CREATE INDEX IF NOT EXISTS _sync_hub_\(table)_by_\(column) ON \(table)(\(column));"
+        }
+    }
+
     /// The active holdings (id, person, title code, title category, decision number, seat's
     /// unit) as every store selects them; a store adds its own conditions after `AND`.
     public static let activeHoldingsSQL = """

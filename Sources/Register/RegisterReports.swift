@@ -51,10 +51,15 @@ public struct RegisterRows: Sendable {
     /// The register rows each review item still waiting for the district names
     /// (`ConflictRecord.namedRows`): a figure resting on any of them says so.
     var openItems: [Set<String>] = []
+    /// The active assignments of one date as a store counted them (`SeatTally`), read in
+    /// place of the assignments and positions for the staffing figures of that date.
+    public private(set) var seatTally: SeatTally?
 
-    /// From the rows of each table read with `columns`, and the review items still open.
-    public init(tables: [String: [[Value]]], openItems: [ConflictRecord] = []) {
+    /// From the rows of each table read with `columns`, the review items still open, and the
+    /// tally of a date a store counted.
+    public init(tables: [String: [[Value]]], openItems: [ConflictRecord] = [], seatTally: SeatTally? = nil) {
         self.openItems = openItems.filter { $0.state == .open }.map(\.namedRows)
+        self.seatTally = seatTally
         func text(_ row: [Value], _ index: Int) -> String? {
             guard index < row.count, let text = row[index].textValue, !text.isEmpty else { return nil }
             return text
@@ -92,6 +97,21 @@ public struct RegisterRows: Sendable {
             guard let unit = text(row, 0), let category = text(row, 1), let max = row.count > 2 ? row[2].integerValue : nil else { return nil }
             return Quota(unit: unit, category: category, max: Int(max), basis: text(row, 3), from: text(row, 4), to: text(row, 5))
         }
+    }
+
+    /// The ids the open review items name, by table.
+    public var namedByOpenItems: SeatTally.Named { SeatTally.Named(openItems) }
+
+    /// The seat tally of `day`: the store's, when it counted that date, else counted here
+    /// from the assignments and positions read.
+    func seatTally(on day: String) -> SeatTally {
+        if let seatTally, seatTally.day == day { return seatTally }
+        var builder = SeatTally.Builder(day: day, named: namedByOpenItems, positions: positions.count)
+        for position in positions.values { builder.position(id: position.id, unit: position.unit, title: position.title) }
+        for assignment in assignments {
+            builder.assignment(id: assignment.id, person: assignment.person, position: assignment.position, start: assignment.start, end: assignment.end)
+        }
+        return builder.tally()
     }
 
     /// How many open review items name any of `rows` (`table/row`).
@@ -166,35 +186,69 @@ public enum RegisterReports {
         }
     }
 
-    /// Staffing against quotas by quota category, per commune in scope and in total.
+    /// Staffing against quotas by quota category, per commune in scope and in total, from the
+    /// seat tally of the day (`SeatTally`): the counted assignments add up, the ones kept
+    /// whole are counted person by person.
     public static func staffing(_ rows: RegisterRows, asOf day: String, unit: String? = nil) -> [Staffing] {
         let scope = scope(rows, on: day, unit: unit)
-        let active = active(rows, on: day)
-        let byUnit = Dictionary(grouping: active, by: \.unit)
+        let tally = rows.seatTally(on: day)
+        // Where each seat counts that day (its hamlet, or the commune-level unit in force),
+        // and its title's category; seats counting nowhere are left out.
+        struct Line: Hashable { let unit, category: String }
+        var placed: [String: (commune: String, hamlet: String?)?] = [:]
+        func line(of seat: SeatTally.Seat) -> Line? {
+            guard let category = rows.titles[seat.title]?.category else { return nil }
+            let place: (commune: String, hamlet: String?)?
+            if let known = placed[seat.unit] {
+                place = known
+            } else {
+                place = rows.lineage.place(of: seat.unit, on: day)
+                placed[seat.unit] = place
+            }
+            return place.map { Line(unit: $0.hamlet ?? $0.commune, category: category) }
+        }
+        var counted: [Line: Int] = [:]
+        for (seat, count) in tally.counts {
+            if let line = line(of: seat) { counted[line, default: 0] += count }
+        }
+        var whole: [Line: [SeatTally.Holding]] = [:]
+        for holding in tally.holdings {
+            if let line = line(of: holding.seat) { whole[line, default: []].append(holding) }
+        }
         var lines: [Staffing] = []
         var totals: [String: (people: Int, quota: Int?, assignments: Int, rows: Set<String>)] = [:]
         let quotas = Dictionary(grouping: rows.quotas, by: \.unit)
         let categories = HoldingCheck.quotaCategories.sorted { $0.key < $1.key }
-        // The rows a line rests on matter only to say which open review items touch it.
+        // The rows a line rests on matter only to say which open review items touch it; the
+        // tally keeps whole every assignment such an item names.
         let naming = !rows.openItems.isEmpty
         for (commune, hamlets) in scope {
             for (category, titleCategories) in categories {
                 // Hamlet-level staff are counted in the commune's hamlets; the others in the commune itself.
                 let units = category == "nonspecialised_hamlet" ? hamlets.map(\.id) : [commune.id]
-                let counted = units.flatMap { byUnit[$0] ?? [] }.filter { titleCategories.contains($0.title.category) }
+                var sum = 0
+                var holdings: [SeatTally.Holding] = []
+                for unit in units {
+                    for titleCategory in titleCategories {
+                        let line = Line(unit: unit, category: titleCategory)
+                        sum += counted[line] ?? 0
+                        holdings += whole[line] ?? []
+                    }
+                }
                 let quota = quotas[commune.id]?.first {
                     $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
                 }
-                let people = Set(counted.map(\.assignment.person)).count
+                let people = sum + Set(holdings.map(\.person)).count
+                let assignments = sum + holdings.count
                 let measure = category == "nonspecialised_hamlet" ? "posts" : "people"
-                let rested = naming ? Self.rows(of: counted).union(units.map { "units/\($0)" }) : []
+                let rested = naming ? Self.rows(of: holdings).union(units.map { "units/\($0)" }) : []
                 lines.append(Staffing(communeCode: commune.code, commune: commune.name, category: category,
                                       categoryVi: RegisterLabels.value(category, of: "category") ?? category, people: people,
-                                      quota: quota?.max, legalBasis: quota?.basis, assignments: counted.count, measure: measure,
-                                      filled: measure == "posts" ? counted.count : people, openItems: rows.openItems(naming: rested)))
+                                      quota: quota?.max, legalBasis: quota?.basis, assignments: assignments, measure: measure,
+                                      filled: measure == "posts" ? assignments : people, openItems: rows.openItems(naming: rested)))
                 var total = totals[category] ?? (0, nil, 0, [])
                 total.people += people
-                total.assignments += counted.count
+                total.assignments += assignments
                 if naming { total.rows.formUnion(rested) }
                 if let max = quota?.max { total.quota = (total.quota ?? 0) + max }
                 totals[category] = total
@@ -225,6 +279,17 @@ public enum RegisterReports {
     /// One CSV field, quoted when it holds a comma, a quote or a line break.
     public static func csvField(_ value: String) -> String {
         value.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+    }
+
+    /// The rows assignments kept whole rest on: each assignment, its person and its seat.
+    static func rows(of holdings: [SeatTally.Holding]) -> Set<String> {
+        var rows: Set<String> = []
+        for holding in holdings {
+            rows.insert("assignments/\(holding.assignment)")
+            rows.insert("persons/\(holding.person)")
+            rows.insert("positions/\(holding.position)")
+        }
+        return rows
     }
 
     /// The rows active assignments rest on: each assignment, its person and its seat.

@@ -104,6 +104,32 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Calls `body` with each row of a query, its columns read as text only when asked
+    /// (`TextRow`): for scans of many rows, without a value array per row.
+    public func forEachTextRow(_ sql: String, _ parameters: [Value] = [], _ body: (TextRow) throws -> Void) throws {
+        try withStatement(sql, parameters) { statement in
+            while try step(statement, sql) { try body(TextRow(statement: statement)) }
+        }
+    }
+
+    /// The current row of a statement being stepped, read column by column as text; valid
+    /// only inside the `forEachTextRow` body it is given to.
+    public struct TextRow {
+        fileprivate let statement: OpaquePointer
+
+        /// Column `index` as text; nil for NULL.
+        public func text(_ index: Int32) -> String? {
+            bytes(index).map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// Column `index` as the UTF-8 bytes SQLite holds, valid until the next row; nil for NULL.
+        public func bytes(_ index: Int32) -> UnsafeBufferPointer<UInt8>? {
+            // NULL is a null pointer (SQLite's documented answer for a NULL value).
+            guard let bytes = sqlite3_column_text(statement, index) else { return nil }
+            return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, index)))
+        }
+    }
+
     /// The first column of the first row, or nil when there is no row.
     public func scalar(_ sql: String, _ parameters: [Value] = []) throws -> Value? {
         var result: Value?

@@ -74,7 +74,7 @@ struct RegisterBenchmark: AsyncParsableCommand {
                 var lines = 0
                 for _ in 0..<repeats {
                     let start = ContinuousClock.now
-                    let rows = try await hub.store.registerRows(for: "staffing")
+                    let rows = try await hub.store.registerRows(for: "staffing", asOf: RegisterDate.today())
                     lines = RegisterReports.staffing(rows, asOf: RegisterDate.today()).count
                     rounds.append(seconds(since: start))
                 }

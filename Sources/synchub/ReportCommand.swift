@@ -52,7 +52,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard format != "xlsx" || output != nil else {
             throw ValidationError("--format xlsx writes a file: name it with --output, e.g. --output bao-cao-\(day).xlsx")
         }
-        let rows = try await location.openStore().registerRows(for: format == "xlsx" ? nil : kind)
+        let rows = try await location.openStore().registerRows(for: format == "xlsx" ? nil : kind, asOf: day)
         if format == "xlsx", let output {
             // The workbook holds every report, whichever KIND was named.
             let rated = year ?? (Int(day.prefix(4)) ?? 2025) - 1

@@ -47,6 +47,12 @@ import Testing
         ].map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
     }
 
+    static func encoded(_ lines: [RegisterReports.Staffing]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(lines), as: UTF8.self)
+    }
+
     /// Where two reports part: the text around the first character that differs.
     static func difference(_ one: String, _ other: String) -> String {
         let at = zip(one, other).prefix { $0 == $1 }.count
@@ -155,5 +161,34 @@ import Testing
         #expect(Self.filled(staffing, "*", "cadre_civil_servant")?.hasPrefix("219/") == true, "\(staffing.filter { $0.communeCode == "*" })")
         #expect(Self.filled(staffing, "*", "nonspecialised_hamlet")?.hasPrefix("\(397 - 28)/") == true)
         #expect(RegisterReports.concurrent(after, asOf: day).hamlets == 13 * 14)
+    }
+
+    /// `synchub report staffing` reads only the store's tally of the day's assignments
+    /// (`SeatTally`), counted by SQL on PostgreSQL and by two scans on SQLite: its lines are
+    /// those of the whole register read, on every date, with open review items naming the
+    /// records counted (the reorganised Long Biên's quota items) and people holding two titles.
+    @Test(arguments: HubBackend.allCases)
+    func theStoresTallyGivesTheStaffingOfTheWholeRegister(on backend: HubBackend) async throws {
+        let mapping = try MappingFile.successions(at: Self.root.appendingPathComponent("Deploy/data/commune_mapping_2025.csv").path)
+        for register in ArticleRegister.all {
+            let bench = try await Self.hub(with: register, on: backend)
+            if register.name == ArticleRegister.longBien2023.name { _ = try await bench.store.reorganise(mapping, on: "2025-07-01") }
+            let whole = try await bench.store.registerRows()
+            var touched = 0
+            for day in [register.asOf, "2014-06-30", "2019-12-31", "2020-01-01", "2025-06-30", "2025-07-01", "2026-12-04"] {
+                let tallied = try await bench.store.registerRows(for: "staffing", asOf: day)
+                let lines = RegisterReports.staffing(tallied, asOf: day)
+                let (read, counted) = (try Self.encoded(RegisterReports.staffing(whole, asOf: day)), try Self.encoded(lines))
+                #expect(counted == read, "\(register.name) on \(day): \(Self.difference(read, counted))")
+                touched += lines.filter { $0.openItems > 0 }.count
+            }
+            if register.name == ArticleRegister.longBien2023.name {
+                #expect(touched > 0, "the merged wards' quota items touch lines of the day after")
+            } else {
+                // The 76 cell secretaries heading their hamlets hold two posts each: kept whole.
+                let tally = try #require(try await bench.store.registerRows(for: "staffing", asOf: register.asOf).seatTally)
+                #expect(Set(tally.holdings.map(\.person)).count >= 76, "\(tally.holdings.count)")
+            }
+        }
     }
 }

@@ -125,11 +125,12 @@ extension PostgresStoreTests {
         defer { storage.close() }
         let store = HubStore(storage: storage)
         func psql(_ sql: String) throws -> String { try PostgresTestServer.psql(url, sql).trimmingCharacters(in: .whitespacesAndNewlines) }
-        #expect(try psql("SELECT value FROM _sync_meta WHERE key IN ('store_version', 'schema_version') ORDER BY key") == "2\n3")
+        #expect(try psql("SELECT value FROM _sync_meta WHERE key IN ('store_version', 'schema_version') ORDER BY key") == "2\n4")
         // District writes folded before keep their dots: their seq becomes their block.
         #expect(try psql("SELECT count(*) FROM _sync_log WHERE hlc IS NOT NULL AND block IS DISTINCT FROM seq") == "0")
         #expect(try psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'persons' AND column_name = 'merged_into'") == "1")
         #expect(try psql("SELECT count(*) FROM pg_indexes WHERE indexname = '_sync_persons_by_citizen_id'") == "1")
+        #expect(try psql("SELECT count(*) FROM pg_indexes WHERE indexname = '_sync_hub_assignments_by_person_id'") == "1")
 
         // The same person recorded twice: a duplicate item, beside the record of before.
         try psql("UPDATE persons SET citizen_id = '022090000001' WHERE id = 'p2'")
