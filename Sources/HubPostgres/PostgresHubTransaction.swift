@@ -64,31 +64,46 @@ struct PostgresHubTransaction: HubTransaction {
         }
     }
 
-    /// One query: the server joins, counts each person's holdings and tallies the rest.
+    /// Two queries in the read's snapshot: every active assignment counted by seat (a join
+    /// and a grouping the server runs on its parallel workers), then the ones kept whole read
+    /// out and taken off those counts. Kept whole here: every assignment of a person with
+    /// more than one on the register, active or not (read off the index of people's
+    /// assignments without a join; a wider set than "more than one that day" gives the same
+    /// figures), and those the open items name.
     nonisolated(nonsending) func seatTally(on day: String, named: SeatTally.Named) async throws -> SeatTally {
+        // Sorts and hashes of a national register in memory, and no JIT compiling for one run.
+        try await session.run("SET LOCAL work_mem = '128MB'")
+        try await session.run("SET LOCAL jit = off")
         var tally = SeatTally(day: day)
-        for row in try await session.rows(
+        let active = """
+            FROM assignments a JOIN positions p ON p.id = a.position_id
+            WHERE a.person_id <> '' AND p.unit_id <> '' AND p.title_id <> '' AND \(SeatTally.activeOn("$1", alias: "a"))
             """
-            WITH active AS (
-                SELECT a.id, a.person_id AS person, a.position_id AS position, p.unit_id AS unit, p.title_id AS title,
-                    count(*) OVER (PARTITION BY a.person_id) AS held
-                FROM assignments a JOIN positions p ON p.id = a.position_id
-                WHERE a.person_id <> '' AND p.unit_id <> '' AND p.title_id <> '' AND coalesce(a.start_date, '') <= $1
-                    AND (a.end_date IS NULL OR a.end_date = '' OR a.end_date >= $1)),
-            marked AS (
-                SELECT *, held > 1 OR id = ANY($2::text[]) OR person = ANY($3::text[]) OR position = ANY($4::text[]) AS whole FROM active)
-            SELECT unit, title, count(*), NULL::text, NULL::text, NULL::text FROM marked WHERE NOT whole GROUP BY unit, title
-            UNION ALL SELECT unit, title, 1, id, person, position FROM marked WHERE whole
-            """, [day, named.assignments.sorted(), named.persons.sorted(), named.positions.sorted()]
-        ) {
-            let (unit, title, count, assignment, person, position) = try row.decode((String, String, Int64, String?, String?, String?).self)
-            let seat = SeatTally.Seat(unit: unit, title: title)
-            if let assignment, let person, let position {
-                tally.holdings.append(SeatTally.Holding(assignment: assignment, person: person, position: position, seat: seat))
-            } else {
-                tally.counts[seat, default: 0] += Int(count)
-            }
+        for row in try await session.rows("SELECT p.unit_id, p.title_id, count(*) \(active) GROUP BY p.unit_id, p.title_id", [day]) {
+            let (unit, title, count) = try row.decode((String, String, Int64).self)
+            tally.counts[SeatTally.Seat(unit: unit, title: title)] = Int(count)
         }
+        // The people with more than one assignment: once (not again in each parallel worker),
+        // streamed off the index of people's assignments rather than hashed.
+        try await session.run("SET LOCAL enable_hashagg = off")
+        var whole = """
+            WITH several AS MATERIALIZED (SELECT person_id FROM assignments GROUP BY person_id HAVING count(*) > 1)
+            SELECT a.id, a.person_id, a.position_id, p.unit_id, p.title_id \(active)
+            AND a.person_id IN (SELECT person_id FROM several)
+            """
+        var binds: [any PostgresThrowingDynamicTypeEncodable] = [day]
+        if !named.isEmpty {
+            whole += "\nUNION SELECT a.id, a.person_id, a.position_id, p.unit_id, p.title_id \(active) "
+                + "AND (a.id = ANY($2::text[]) OR a.person_id = ANY($3::text[]) OR a.position_id = ANY($4::text[]))"
+            binds += [named.assignments.sorted(), named.persons.sorted(), named.positions.sorted()]
+        }
+        for row in try await session.rows(whole, binds) {
+            let (assignment, person, position, unit, title) = try row.decode((String, String, String, String, String).self)
+            let seat = SeatTally.Seat(unit: unit, title: title)
+            tally.holdings.append(SeatTally.Holding(assignment: assignment, person: person, position: position, seat: seat))
+            tally.counts[seat, default: 0] -= 1
+        }
+        tally.counts = tally.counts.filter { $0.value > 0 }
         tally.holdings.sort { $0.assignment < $1.assignment }
         return tally
     }

@@ -206,21 +206,45 @@ struct SQLiteHubTransaction: HubTransaction {
 
     /// Two plain scans joined in memory: SQLite joins a national register's assignments to
     /// their seats one index search at a time, several times slower than a hash join here.
+    /// Reading the rows out of SQLite and numbering their ids take about as long each, so a
+    /// second task numbers one batch while this one reads the next.
     nonisolated(nonsending) func seatTally(on day: String, named: SeatTally.Named) async throws -> SeatTally {
         let seats = Int(try database.scalar("SELECT count(*) FROM positions")?.integerValue ?? 0)
-        var builder = SeatTally.Builder(day: day, named: named, positions: seats)
-        try database.forEachTextRow("SELECT id, unit_id, title_id FROM positions") { row in
-            if let id = row.bytes(0) { builder.position(id: id, unit: row.text(1), title: row.text(2)) }
+        let (batches, reader) = AsyncStream.makeStream(of: SeatTally.Rows.self)
+        let numbering = Task.detached {
+            var builder = SeatTally.Builder(day: day, named: named, positions: seats)
+            for await batch in batches { builder.add(batch) }
+            return builder.tally()
         }
-        try database.forEachTextRow(
-            "SELECT id, person_id, position_id, start_date, end_date FROM assignments WHERE coalesce(start_date, '') <= ?1",
-            [.text(day)]
-        ) { row in
-            if let id = row.bytes(0) {
-                builder.assignment(id: id, person: row.bytes(1), position: row.bytes(2), start: row.bytes(3), end: row.bytes(4))
+        defer { reader.finish() }
+        var batch = SeatTally.Rows()
+        func send() {
+            reader.yield(batch)
+            batch = SeatTally.Rows()
+        }
+        do {
+            try database.forEachTextRow("SELECT id, unit_id, title_id FROM positions") { row in
+                guard let id = row.bytes(0) else { return }
+                batch.position(id: id, unit: row.text(1), title: row.text(2))
+                if batch.count == 4096 { send() }
             }
+            try database.forEachTextRow(
+                """
+                SELECT a.id, a.person_id, a.position_id FROM assignments a
+                WHERE \(SeatTally.activeOn("?1", alias: "a")) AND a.person_id <> '' AND a.position_id IS NOT NULL
+                """, [.text(day)]
+            ) { row in
+                guard let id = row.bytes(0), let person = row.bytes(1), let position = row.bytes(2) else { return }
+                batch.assignment(id: id, person: person, position: position)
+                if batch.count == 4096 { send() }
+            }
+        } catch {
+            numbering.cancel()
+            throw error
         }
-        return builder.tally()
+        send()
+        reader.finish()
+        return await numbering.value
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, is value: String, limit: Int) async throws -> [String] {

@@ -4,7 +4,7 @@ import SyncCore
 /// The register's rows a report reads, whole tables at a time (a store reads them once, in
 /// bulk, on either kind of store), and what is in force on a date.
 public struct RegisterRows: Sendable {
-    public struct Unit: Sendable { let id, code, name, kind: String; let parent, from, to, successor: String? }
+    public typealias Unit = UnitLineage.Unit
     public struct Title: Sendable { let id, code, category: String }
     public struct Position: Sendable { let id, unit, title: String }
     public struct Assignment: Sendable { let id, person, position: String; let start, end: String? }
@@ -69,7 +69,7 @@ public struct RegisterRows: Sendable {
             return Unit(id: id, code: text(row, 1) ?? "", name: text(row, 2) ?? "", kind: text(row, 3) ?? "", parent: text(row, 4),
                         from: text(row, 5), to: text(row, 6), successor: text(row, 7))
         }
-        lineage = UnitLineage(units.map { UnitLineage.Unit(id: $0.id, kind: $0.kind, parent: $0.parent, from: $0.from, to: $0.to, successor: $0.successor) })
+        lineage = UnitLineage(units)
         for row in tables["titles"] ?? [] {
             if let id = text(row, 0) { titles[id] = Title(id: id, code: text(row, 1) ?? "", category: text(row, 2) ?? "") }
         }
@@ -119,10 +119,6 @@ public struct RegisterRows: Sendable {
         openItems.filter { !$0.isDisjoint(with: rows) }.count
     }
 
-    /// In force on `day` (ISO dates compare as text): begun by then, not ended before.
-    static func inForce(from: String?, to: String?, on day: String) -> Bool {
-        (from ?? "") <= day && (to.map { $0 >= day } ?? true)
-    }
 }
 
 /// The figures district staff read off the register (DOMAIN.md), computed once from
@@ -162,7 +158,7 @@ public enum RegisterReports {
     /// Which units a report covers on `day`: the communes in force (or the one coded `unit`),
     /// each with the hamlets in force that were under it that day (`UnitLineage`).
     static func scope(_ rows: RegisterRows, on day: String, unit: String?) -> [(commune: RegisterRows.Unit, hamlets: [RegisterRows.Unit])] {
-        let inForce = rows.units.filter { RegisterRows.inForce(from: $0.from, to: $0.to, on: day) }
+        let inForce = rows.units.filter { $0.inForce(on: day) }
         let communes = inForce.filter { communeKinds.contains($0.kind) && (unit == nil || $0.code == unit) }.sorted { $0.code < $1.code }
         var hamlets: [String: [RegisterRows.Unit]] = [:]
         for hamlet in inForce where hamletKinds.contains(hamlet.kind) && !rows.lineage.isFormerPlace(hamlet.id) {
@@ -178,7 +174,7 @@ public enum RegisterReports {
     /// Assignments active on `day`, with their position, title and where they count.
     static func active(_ rows: RegisterRows, on day: String) -> [Active] {
         rows.assignments.compactMap { assignment in
-            guard RegisterRows.inForce(from: assignment.start, to: assignment.end, on: day),
+            guard SeatTally.isActive(start: assignment.start, end: assignment.end, on: day),
                 let position = rows.positions[assignment.position], let title = rows.titles[position.title],
                 let place = rows.lineage.place(of: position.unit, on: day)
             else { return nil }
@@ -236,7 +232,7 @@ public enum RegisterReports {
                     }
                 }
                 let quota = quotas[commune.id]?.first {
-                    $0.category == category && RegisterRows.inForce(from: $0.from, to: $0.to, on: day)
+                    $0.category == category && UnitLineage.inForce(from: $0.from, to: $0.to, on: day)
                 }
                 let people = sum + Set(holdings.map(\.person)).count
                 let assignments = sum + holdings.count

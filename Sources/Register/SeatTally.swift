@@ -46,7 +46,7 @@ public struct SeatTally: Sendable, Equatable {
             }
         }
 
-        var isEmpty: Bool { assignments.isEmpty && persons.isEmpty && positions.isEmpty }
+        public var isEmpty: Bool { assignments.isEmpty && persons.isEmpty && positions.isEmpty }
 
         func names(assignment: String, person: String, position: String) -> Bool {
             !isEmpty && (assignments.contains(assignment) || persons.contains(person) || positions.contains(position))
@@ -64,10 +64,18 @@ public struct SeatTally: Sendable, Equatable {
         (self.day, self.counts, self.holdings) = (day, counts, holdings)
     }
 
-    /// What takes part: an assignment active on the day (begun by then, not ended before;
-    /// blank dates are none) of a person, in a seat with a unit and a title.
+    /// What takes part: an assignment active on the day (begun by then and not yet ended:
+    /// its end date is the first day it no longer holds, the day a successor who took the
+    /// seat starts, `AssignmentTerm.endDate`; blank dates are none) of a person, in a seat
+    /// with a unit and a title. The same as `syncctl report` reads an office's file.
     public static func isActive(start: String?, end: String?, on day: String) -> Bool {
-        (start ?? "") <= day && (end.map { $0.isEmpty || $0 >= day } ?? true)
+        (start.map { $0.isEmpty || $0 <= day } ?? true) && (end.map { $0.isEmpty || $0 > day } ?? true)
+    }
+
+    /// `isActive` in SQL (both stores), of assignments row `alias`, the day being `day` (a placeholder).
+    public static func activeOn(_ day: String, alias: String) -> String {
+        let (start, end) = ("\(alias).start_date", "\(alias).end_date")
+        return "coalesce(\(start), '') <= \(day) AND (\(end) IS NULL OR \(end) = '' OR \(end) > \(day))"
     }
 
     /// Builds a tally from rows read one at a time: every seat first, then the assignments.
@@ -169,7 +177,7 @@ public struct SeatTally: Sendable, Equatable {
             waitingAssignments.positions.removeAll()
         }
 
-        /// `SeatTally.isActive` on bytes: start by the day, end blank or not before it.
+        /// `SeatTally.isActive` on bytes: start by the day, end blank or after it.
         private func isActive(start: UnsafeBufferPointer<UInt8>?, end: UnsafeBufferPointer<UInt8>?) -> Bool {
             func compare(_ text: UnsafeBufferPointer<UInt8>) -> Int {
                 day.withUnsafeBufferPointer { day in
@@ -179,7 +187,7 @@ public struct SeatTally: Sendable, Equatable {
                 }
             }
             if let start, compare(start) > 0 { return false }
-            if let end, !end.isEmpty, compare(end) < 0 { return false }
+            if let end, !end.isEmpty, compare(end) <= 0 { return false }
             return true
         }
 
@@ -229,8 +237,52 @@ public struct SeatTally: Sendable, Equatable {
     }
 }
 
+extension SeatTally {
+    /// Rows read from a store, a batch at a time, for a `Builder` on another task: the seats
+    /// (id, unit, title) and the active assignments (id, person, seat id).
+    public struct Rows: Sendable {
+        var positionIDs = TextList()
+        var seats: [(unit: String?, title: String?)] = []
+        var assignmentIDs = TextList()
+        var persons = TextList()
+        var positions = TextList()
+
+        public init() {}
+
+        public var count: Int { seats.count + assignmentIDs.count }
+
+        public mutating func position(id: UnsafeBufferPointer<UInt8>, unit: String?, title: String?) {
+            positionIDs.append(id)
+            seats.append((unit, title))
+        }
+
+        /// An assignment the store found active on the day, with a person and a seat.
+        public mutating func assignment(id: UnsafeBufferPointer<UInt8>, person: UnsafeBufferPointer<UInt8>, position: UnsafeBufferPointer<UInt8>) {
+            assignmentIDs.append(id)
+            persons.append(person)
+            self.positions.append(position)
+        }
+    }
+}
+
+extension SeatTally.Builder {
+    /// Takes a batch of rows (`SeatTally.Rows`), seats before assignments.
+    public mutating func add(_ rows: SeatTally.Rows) {
+        for row in 0..<rows.seats.count {
+            rows.positionIDs.withBytes(row) { position(id: $0, unit: rows.seats[row].unit, title: rows.seats[row].title) }
+        }
+        for row in 0..<rows.assignmentIDs.count {
+            rows.assignmentIDs.withBytes(row) { id in
+                rows.persons.withBytes(row) { person in
+                    rows.positions.withBytes(row) { position in assignment(id: id, person: person, position: position, start: nil, end: nil) }
+                }
+            }
+        }
+    }
+}
+
 /// Byte strings kept one after another in one buffer, each by its place in the list.
-public struct TextList {
+public struct TextList: Sendable {
     private var bytes: [UInt8] = []
     private var ends: [Int] = []
 

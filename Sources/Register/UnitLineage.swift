@@ -6,19 +6,27 @@
 /// the hamlet. On a date a former place covers, the hamlet belongs to its commune then;
 /// otherwise to its parent now.
 public struct UnitLineage: Sendable {
+    /// A units row: its official code and name, its kind, parent, effective dates and successor.
     public struct Unit: Sendable {
         public let id: String
+        public let code, name: String
         public let kind: String
         public let parent, from, to, successor: String?
 
-        public init(id: String, kind: String, parent: String?, from: String?, to: String?, successor: String?) {
-            (self.id, self.kind, self.parent, self.from, self.to, self.successor) = (id, kind, parent, from, to, successor)
+        public init(id: String, code: String = "", name: String = "", kind: String, parent: String?, from: String?, to: String?, successor: String?) {
+            (self.id, self.code, self.name, self.kind, self.parent, self.from, self.to, self.successor) = (id, code, name, kind, parent, from, to, successor)
         }
 
-        /// Begun by `day`, not ended before it (ISO dates compare as text; empty is none).
-        func inForce(on day: String) -> Bool {
-            (from.map { $0.isEmpty || $0 <= day } ?? true) && (to.map { $0.isEmpty || $0 >= day } ?? true)
-        }
+        /// Begun by `day`, not ended before it.
+        public func inForce(on day: String) -> Bool { UnitLineage.inForce(from: from, to: to, on: day) }
+
+        public var isCommuneLevel: Bool { UnitLineage.communeKinds.contains(kind) }
+    }
+
+    /// Whether a row effective from `from` through `to` (its last day) is in force on `day`:
+    /// ISO dates compare as text, and a blank date is none.
+    public static func inForce(from: String?, to: String?, on day: String) -> Bool {
+        (from.map { $0.isEmpty || $0 <= day } ?? true) && (to.map { $0.isEmpty || $0 >= day } ?? true)
     }
 
     public static let communeKinds: Set<String> = ["commune", "ward", "township"]

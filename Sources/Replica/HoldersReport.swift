@@ -50,28 +50,15 @@ public struct HoldersReport: Codable, Sendable, Equatable {
         case asOf = "as_of"
     }
 
-    struct UnitRow {
-        let code, name, kind, parent, from, to, successor: String?
-
-        func inForce(on date: String) -> Bool {
-            (from.map { $0.isEmpty || $0 <= date } ?? true) && (to.map { $0.isEmpty || $0 >= date } ?? true)
-        }
-
-        var isCommuneLevel: Bool { ["commune", "ward", "township"].contains(kind ?? "") }
-    }
-
     /// The report of the register in `database` on `date` (YYYY-MM-DD).
     public static func read(_ database: SQLiteDatabase, asOf date: String) throws -> HoldersReport {
-        var units: [String: UnitRow] = [:]
+        var units: [String: UnitLineage.Unit] = [:]
         try database.forEachRow("SELECT id, code, name, kind, parent_id, effective_from, effective_to, successor_id FROM units") { row in
-            units[row[0].description] = UnitRow(
-                code: row[1].textValue, name: row[2].textValue, kind: row[3].textValue, parent: row[4].textValue,
-                from: row[5].textValue, to: row[6].textValue, successor: row[7].textValue)
+            units[row[0].description] = UnitLineage.Unit(
+                id: row[0].description, code: row[1].textValue ?? "", name: row[2].textValue ?? "", kind: row[3].textValue ?? "",
+                parent: row[4].textValue, from: row[5].textValue, to: row[6].textValue, successor: row[7].textValue)
         }
-        let lineage = UnitLineage(units.map {
-            UnitLineage.Unit(id: $0.key, kind: $0.value.kind ?? "", parent: $0.value.parent, from: $0.value.from, to: $0.value.to,
-                             successor: $0.value.successor)
-        })
+        let lineage = UnitLineage(Array(units.values))
         /// The commune-level unit in force on `date` a seat of `unit` counts under: a hamlet's
         /// is the commune it was under that day (`UnitLineage`).
         func commune(of unit: String) -> String {
@@ -100,7 +87,7 @@ public struct HoldersReport: Codable, Sendable, Equatable {
         ) { row in
             let seatUnit = row[5].textValue ?? ""
             let home = commune(of: seatUnit)
-            let seatName = seatUnit == home ? nil : units[seatUnit].map { "\($0.name ?? "?") (\($0.code ?? "?"))" } ?? seatUnit
+            let seatName = seatUnit == home ? nil : units[seatUnit].map { "\($0.name.isEmpty ? "?" : $0.name) (\($0.code.isEmpty ? "?" : $0.code))" } ?? seatUnit
             byUnit[home, default: []].append(Holder(
                 assignment: row[0].description, personID: row[1].textValue ?? "", person: row[2].textValue, title: row[3].textValue,
                 seat: row[4].integerValue.map(Int.init), seatUnit: seatName, kind: row[6].textValue,
@@ -110,8 +97,9 @@ public struct HoldersReport: Codable, Sendable, Equatable {
             .filter { !lineage.isFormerPlace($0) }
         let report = shown.map { id in
             let row = units[id]
+            func given(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
             return Unit(
-                id: id, code: row?.code, name: row?.name, kind: row?.kind, effectiveFrom: row?.from, effectiveTo: row?.to,
+                id: id, code: given(row?.code), name: given(row?.name), kind: given(row?.kind), effectiveFrom: row?.from, effectiveTo: row?.to,
                 holders: byUnit[id] ?? [])
         }.sorted { ($0.code ?? "", $0.id) < ($1.code ?? "", $1.id) }
         return HoldersReport(asOf: date, units: report)

@@ -96,6 +96,10 @@ import TestSupport
         let before = RegisterReports.staffing(rows, asOf: "2024-01-01")
         #expect(Self.figure(before, "11111", "cadre_civil_servant").map { "\($0)" } == "(4, Optional(5), 5)", "p4 still held a title then")
         #expect(before.contains { $0.communeCode == "11110" }, "the ended commune was in force then")
+        // An end date is the first day the title is no longer held (the day a successor in the
+        // seat starts), as `syncctl report` reads an office's file: p4 held it on 2024-06-29 only.
+        #expect(Self.figure(RegisterReports.staffing(rows, asOf: "2024-06-29"), "11111", "cadre_civil_servant")?.0 == 4)
+        #expect(Self.figure(RegisterReports.staffing(rows, asOf: "2024-06-30"), "11111", "cadre_civil_servant")?.0 == 3)
 
         let one = RegisterReports.staffing(rows, asOf: "2025-01-01", unit: "11112")
         #expect(Set(one.map(\.communeCode)) == ["11112", "*"] && Self.figure(one, "*", "cadre_civil_servant").map { "\($0)" } == "(2, Optional(4), 3)")
