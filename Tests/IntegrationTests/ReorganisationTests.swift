@@ -57,6 +57,7 @@ import TestSupport
             INSERT INTO units(id, code, name, kind, parent_id) VALUES
                 ('hamlet-06916-1', '06916-01', 'Thôn Đầm Buôn', 'hamlet', 'unit-06916'),
                 ('hamlet-06898-1', '06898-01', 'Thôn Quảng Lâm 1', 'hamlet', 'unit-06898');
+            INSERT INTO titles(id, code, name_vi, category, level) VALUES ('title-truong-thon', 'truong_thon', 'Trưởng thôn', 'nonspecialised_hamlet', 'hamlet');
             """)
         var offices: [String: CommuneNode] = [:]
         for code in codes {
@@ -64,6 +65,15 @@ import TestSupport
             offices[code] = office
             #expect(try Self.sync(office).status == 0)
             try Self.typeRecords(at: office, unit: office.unit)
+            if code == "06916" {
+                // The head of Thôn Đầm Buôn: a hamlet seat, which follows its hamlet into the new commune.
+                try SQLiteShell.run(office.database, """
+                    INSERT INTO positions(id, commune_id, unit_id, title_id, seat_no, capacity) VALUES
+                        ('pos-06916-thon', 'unit-06916', 'hamlet-06916-1', 'title-truong-thon', 1, 1);
+                    INSERT INTO assignments(id, commune_id, person_id, position_id, kind, start_date) VALUES
+                        ('a-06916-thon', 'unit-06916', 'p-06916-2', 'pos-06916-thon', 'primary', '2022-01-01');
+                    """)
+            }
             let round = try Self.sync(office)
             #expect(round.status == 0, "\(code): \(round.output)")
         }
@@ -112,7 +122,7 @@ import TestSupport
 
         // Every record is in exactly one successor, and nothing typed is lost.
         let all = try Self.rows(hubs.sql)
-        #expect(all.count == 9 * 5 + 3 * 2)  // 9 offices' records; a person and a training typed offline at 3
+        #expect(all.count == 9 * 5 + 3 * 2 + 2)  // 9 offices' records; a person and a training typed offline at 3; the hamlet seat
         let inQuangTan = try Self.rows(hubs.sql, unit: "unit-06913")
         let inDamHa = try Self.rows(hubs.sql, unit: newDamHa)
         #expect(inQuangTan.isDisjoint(with: inDamHa))
@@ -121,6 +131,7 @@ import TestSupport
         for code in ["06898", "06901", "06910", "06913"] { #expect(inQuangTan.contains("persons/p-\(code)-1")) }
         for code in ["06895", "06904", "06916", "06917", "06919"] { #expect(inDamHa.contains("persons/p-\(code)-1")) }
         #expect(inDamHa.contains("persons/p-06916-late") && inDamHa.contains("persons/p-06895-late"))
+        #expect(inDamHa.contains("positions/pos-06916-thon") && inDamHa.contains("assignments/a-06916-thon"))
         #expect(inQuangTan.contains("persons/p-06898-late"))
         for code in offline {
             #expect(try hubs.sql("SELECT phone FROM persons WHERE id = 'p-\(code)-1';") == "0911-\(code)")
@@ -157,12 +168,15 @@ import TestSupport
         #expect(before.compactMap { $0["code"] as? String }.sorted() == codes, "\(before)")
         let oldDamHa = before.first { $0["code"] as? String == "06916" }
         #expect(oldDamHa?["name"] as? String == "Xã Đầm Hà" && oldDamHa?["effective_to"] as? String == "2025-06-30")
-        #expect((oldDamHa?["holders"] as? [[String: Any]])?.compactMap { $0["person"] as? String } == ["Người một 06916"])
+        let oldHolders = oldDamHa?["holders"] as? [[String: Any]] ?? []
+        #expect(oldHolders.compactMap { $0["person"] as? String } == ["Người một 06916", "Người hai 06916"], "\(oldHolders)")
+        // The hamlet seat shows under the commune the hamlet was in then, its hamlet named.
+        #expect(oldHolders.last?["seat_unit"] as? String == "Thôn Đầm Buôn (06916-01)", "\(oldHolders)")
         let after = try report("2025-07-01")
         #expect(after.compactMap { $0["code"] as? String }.sorted() == ["06895", "06913"], "\(after)")
         let merged = after.first { $0["code"] as? String == "06895" }
         #expect(Set((merged?["holders"] as? [[String: Any]])?.compactMap { $0["person"] as? String } ?? [])
-            == Set(["06895", "06904", "06916", "06917", "06919"].map { "Người một \($0)" }))
+            == Set(["06895", "06904", "06916", "06917", "06919"].map { "Người một \($0)" } + ["Người hai 06916"]))
 
         // The new office writes; its dots are its own, not the old township's.
         try SQLiteShell.run(damHa.database, "UPDATE persons SET phone = '0922' WHERE id = 'p-06904-1';")
