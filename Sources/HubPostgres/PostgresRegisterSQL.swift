@@ -14,7 +14,8 @@ enum PostgresRegisterSQL {
     /// duplicate and placement, persons looked up by citizen id, moves of rows between
     /// communes, the registry of replica ids. 3: district writes numbered when folded
     /// (`_sync_log.block`; rows folded before keep their seq as their block, so their dots).
-    /// 4: indexes for what the rule checks look up (`HoldingCheck.lookupIndexes`).
+    /// 4: indexes for what the rule checks look up (`HoldingCheck.lookupIndexes`), and the
+    /// register's `*_id` columns in the ids' collation, so that those indexes serve joins.
     static let version = 4
 
     /// Keys and names compare byte by byte, as in SQLite, whatever the database's locale.
@@ -88,15 +89,26 @@ enum PostgresRegisterSQL {
     /// A register table as `TableSchema` describes it. Its id defaults to a random 128-bit
     /// hex id, as SQLite's does, so a program that inserts without one still mints one.
     /// Columns are only ever appended: a table of an older schema gets the new ones.
+    /// A register column's type. A column naming another row (`*_id`) compares byte by byte
+    /// as the ids it names do: a join of `assignments.position_id` to `positions.id` of two
+    /// collations has none, and no index on either side serves it.
+    static func type(of column: ColumnSchema) -> String {
+        column.type == .text && column.name.hasSuffix("_id") ? #"text COLLATE "C""# : type(column.type)
+    }
+
     static func registerTable(_ table: TableSchema) -> String {
-        let columns = table.columns.map { "    \($0.name) \(type($0.type))" }
+        let columns = table.columns.map { "    \($0.name) \(type(of: $0))" }
         return """
             CREATE TABLE IF NOT EXISTS \(table.name)(
                 id text COLLATE "C" PRIMARY KEY DEFAULT replace(gen_random_uuid()::text, '-', ''),
             \(columns.joined(separator: ",\n"))
             );
             COMMENT ON TABLE \(table.name) IS '\(table.summary.replacingOccurrences(of: "'", with: "''"))';
-            """ + table.columns.map { "\nALTER TABLE \(table.name) ADD COLUMN IF NOT EXISTS \($0.name) \(type($0.type));" }.joined()
+            """ + table.columns.map { "\nALTER TABLE \(table.name) ADD COLUMN IF NOT EXISTS \($0.name) \(type(of: $0));" }.joined()
+            // A store of layout 3 or before made them in the database's collation.
+            + table.columns.filter { type(of: $0) != type($0.type) }.map {
+                "\nALTER TABLE \(table.name) ALTER COLUMN \($0.name) TYPE \(type(of: $0));"
+            }.joined()
     }
 
     /// Capture of district staff's plain-SQL writes to `table`: one `_sync_log` row per row

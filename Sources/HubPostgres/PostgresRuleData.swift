@@ -104,13 +104,18 @@ struct PostgresRuleData: AsyncRuleData {
         return facts
     }
 
+    /// The units a quota covers first (the unit, its hamlets, the units merged into it), then
+    /// their seats by index: a condition "in any of these" on each seat would be evaluated
+    /// for every seat of the register.
     nonisolated(nonsending) func holdings(within units: [String]) async throws -> [(unit: String, holding: Holding)] {
         try await session.rows(
             """
             SELECT u.unit, a.id, a.person_id, t.code, t.category, a.decision_no, p.unit_id
             FROM unnest($1::text[]) AS u(unit)
-            JOIN positions p ON p.unit_id = u.unit OR p.unit_id IN (SELECT id FROM units WHERE parent_id = u.unit)
-                OR p.unit_id IN (\(HoldingCheck.predecessors("u.unit")))
+            CROSS JOIN LATERAL (
+                SELECT u.unit AS id UNION SELECT id FROM units WHERE parent_id = u.unit
+                UNION SELECT id FROM (\(HoldingCheck.predecessors("u.unit"))) AS earlier) AS covered
+            JOIN positions p ON p.unit_id = covered.id
             JOIN assignments a ON a.position_id = p.id LEFT JOIN titles t ON t.id = p.title_id
             WHERE \(AssignmentTerm.isActive("a"))
             """, [units]
