@@ -279,22 +279,21 @@ public enum RegisterReports {
 
     /// The rows assignments kept whole rest on: each assignment, its person and its seat.
     static func rows(of holdings: [SeatTally.Holding]) -> Set<String> {
-        var rows: Set<String> = []
-        for holding in holdings {
-            rows.insert("assignments/\(holding.assignment)")
-            rows.insert("persons/\(holding.person)")
-            rows.insert("positions/\(holding.position)")
-        }
-        return rows
+        rows(holdings.lazy.map { ($0.assignment, $0.person, $0.position) })
     }
 
-    /// The rows active assignments rest on: each assignment, its person and its seat.
+    /// The rows active assignments rest on.
     static func rows(of active: [Active]) -> Set<String> {
+        rows(active.lazy.map { ($0.assignment.id, $0.assignment.person, $0.position.id) })
+    }
+
+    /// `assignments/ID`, `persons/ID` and `positions/ID` of each (assignment, person, seat).
+    private static func rows(_ held: some Sequence<(String, String, String)>) -> Set<String> {
         var rows: Set<String> = []
-        for entry in active {
-            rows.insert("assignments/\(entry.assignment.id)")
-            rows.insert("persons/\(entry.assignment.person)")
-            rows.insert("positions/\(entry.position.id)")
+        for (assignment, person, position) in held {
+            rows.insert("assignments/\(assignment)")
+            rows.insert("persons/\(person)")
+            rows.insert("positions/\(position)")
         }
         return rows
     }
