@@ -82,7 +82,7 @@ public struct SeatTally: Sendable, Equatable {
     /// Ids are taken as the bytes a store holds and numbered (`TextNumbers`), so that a
     /// national register's million rows make no String each.
     public struct Builder {
-        let day: [UInt8]
+        let day: String
         let named: Named
         private var seats: [Seat] = []
         private var seatIndex: [Seat: Int32] = [:]
@@ -103,7 +103,7 @@ public struct SeatTally: Sendable, Equatable {
         static let batch = 256
 
         public init(day: String, named: Named, positions capacity: Int = 0) {
-            (self.day, self.named) = (Array(day.utf8), named)
+            (self.day, self.named) = (day, named)
             positions = TextNumbers(capacity: capacity)
             persons = TextNumbers(capacity: capacity)
             seatOf.reserveCapacity(capacity)
@@ -143,12 +143,10 @@ public struct SeatTally: Sendable, Equatable {
             waitingPositions.seats.removeAll(keepingCapacity: true)
         }
 
-        /// An assignment row; those not active on the day or not in a known seat are left out.
-        public mutating func assignment(
-            id: UnsafeBufferPointer<UInt8>, person: UnsafeBufferPointer<UInt8>?, position: UnsafeBufferPointer<UInt8>?,
-            start: UnsafeBufferPointer<UInt8>?, end: UnsafeBufferPointer<UInt8>?
-        ) {
-            guard let person, !person.isEmpty, let position, isActive(start: start, end: end) else { return }
+        /// An assignment active on the day (the caller has checked, `isActive` or `activeOn`);
+        /// one without a person or not in a known seat is left out.
+        public mutating func assignment(id: UnsafeBufferPointer<UInt8>, person: UnsafeBufferPointer<UInt8>?, position: UnsafeBufferPointer<UInt8>?) {
+            guard let person, !person.isEmpty, let position else { return }
             if !waitingPositions.seats.isEmpty { numberPositions() }
             waitingAssignments.ids.append(id)
             waitingAssignments.persons.append(person)
@@ -177,20 +175,6 @@ public struct SeatTally: Sendable, Equatable {
             waitingAssignments.positions.removeAll()
         }
 
-        /// `SeatTally.isActive` on bytes: start by the day, end blank or after it.
-        private func isActive(start: UnsafeBufferPointer<UInt8>?, end: UnsafeBufferPointer<UInt8>?) -> Bool {
-            func compare(_ text: UnsafeBufferPointer<UInt8>) -> Int {
-                day.withUnsafeBufferPointer { day in
-                    let common = min(text.count, day.count)
-                    for index in 0..<common where text[index] != day[index] { return text[index] < day[index] ? -1 : 1 }
-                    return text.count == day.count ? 0 : (text.count < day.count ? -1 : 1)
-                }
-            }
-            if let start, compare(start) > 0 { return false }
-            if let end, !end.isEmpty, compare(end) <= 0 { return false }
-            return true
-        }
-
         /// The same from Strings (a register already read into memory).
         public mutating func position(id: String, unit: String?, title: String?) {
             var id = id
@@ -198,17 +182,10 @@ public struct SeatTally: Sendable, Equatable {
         }
 
         public mutating func assignment(id: String, person: String?, position: String?, start: String?, end: String?) {
-            func bytes<T>(_ text: String?, _ body: (UnsafeBufferPointer<UInt8>?) -> T) -> T {
-                guard var text else { return body(nil) }
-                return text.withUTF8 { body($0) }
-            }
+            guard SeatTally.isActive(start: start, end: end, on: day), var person, var position else { return }
             var id = id
             id.withUTF8 { id in
-                bytes(person) { person in
-                    bytes(position) { position in
-                        bytes(start) { start in bytes(end) { end in assignment(id: id, person: person, position: position, start: start, end: end) } }
-                    }
-                }
+                person.withUTF8 { person in position.withUTF8 { position in assignment(id: id, person: person, position: position) } }
             }
         }
 
@@ -230,7 +207,7 @@ public struct SeatTally: Sendable, Equatable {
                     counts[seat, default: 0] += 1
                 }
             }
-            return SeatTally(day: String(decoding: day, as: UTF8.self),
+            return SeatTally(day: day,
                              counts: Dictionary(uniqueKeysWithValues: counts.map { (seats[Int($0.key)], $0.value) }),
                              holdings: holdings.sorted { $0.assignment < $1.assignment })
         }
@@ -274,7 +251,7 @@ extension SeatTally.Builder {
         for row in 0..<rows.assignmentIDs.count {
             rows.assignmentIDs.withBytes(row) { id in
                 rows.persons.withBytes(row) { person in
-                    rows.positions.withBytes(row) { position in assignment(id: id, person: person, position: position, start: nil, end: nil) }
+                    rows.positions.withBytes(row) { position in assignment(id: id, person: person, position: position) }
                 }
             }
         }
