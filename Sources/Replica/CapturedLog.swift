@@ -162,3 +162,64 @@ extension Replica {
         return try LogEntry.entries(rows, path: database.path)
     }
 }
+
+/// One row written on this replica, as `syncctl log` shows it.
+public struct WrittenRow: Sendable {
+    public enum Operation: String, Sendable { case insert, update, delete }
+
+    public let table: String
+    public let row: String
+    public let operation: Operation
+    public let writtenAt: Date
+    /// The columns the write changed and their new values, NULLs left out; nil while syncd has
+    /// not yet turned the write into changes (until then which columns changed is not known).
+    public let changed: [Field]?
+    /// Whether the hub has acknowledged it.
+    public let atHub: Bool
+
+    public struct Field: Sendable {
+        public let column: String
+        public let value: Value
+    }
+}
+
+extension Replica {
+    /// The rows written on this replica, newest first: at most `limit`, only of `table` and
+    /// `row` when given, and only those written at or after `since`. Writes that changed
+    /// nothing (an UPDATE to the same values) are left out.
+    public func writtenRows(limit: Int, table: String? = nil, row: String? = nil, since: Date? = nil) throws -> [WrittenRow] {
+        var filter = "op IN ('insert', 'update', 'delete') AND NOT (op = 'update' AND vals IS '[]')"
+        var arguments: [Value] = []
+        if let table {
+            filter += " AND tbl = ?"
+            arguments.append(.text(table))
+        }
+        if let row {
+            filter += " AND pk = ?"
+            arguments.append(.text(row))
+        }
+        if let since {
+            filter += " AND at_ms >= ?"
+            arguments.append(.integer(Int64(since.timeIntervalSince1970 * 1000)))
+        }
+        arguments.append(.integer(Int64(min(max(limit, 0), Int(Int32.max)))))
+        let rows = try database.query(
+            LogEntry.selectSQL + " WHERE l.seq IN (SELECT seq FROM _sync_log WHERE \(filter) ORDER BY seq DESC LIMIT ?) ORDER BY l.seq DESC, v.key",
+            arguments)
+        let ackedBlock = DotBlock.of(UInt64(try meta("push_acked")?.integerValue ?? 0))
+        return try LogEntry.entries(rows, path: database.path).compactMap { entry in
+            guard let operation = WrittenRow.Operation(rawValue: entry.operation.rawValue) else { return nil }
+            var changed: [WrittenRow.Field]?
+            if let folded = entry.folded, let schema = schema.table(named: entry.table) {
+                changed = entry.changes(replica: id, schema: schema, folded: folded).compactMap { change in
+                    guard case .set(let column, let value) = change.operation, value != .null else { return nil }
+                    return WrittenRow.Field(column: column, value: value)
+                }
+            }
+            return WrittenRow(
+                table: entry.table, row: entry.row, operation: operation,
+                writtenAt: Date(timeIntervalSince1970: Double(entry.writtenAtMillis) / 1000), changed: changed,
+                atHub: UInt64(entry.seq) <= ackedBlock)
+        }
+    }
+}

@@ -14,6 +14,10 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     /// Local clock minus the hub's, in seconds, from the last round.
     public var clockSkewSeconds: Double?
     public var consecutiveFailures: Int
+    /// What the last good round sent and received, in changes (nil from a daemon of a release
+    /// that did not say).
+    public var lastRoundSent: Int?
+    public var lastRoundReceived: Int?
     /// The daemon's process id and the register schema it runs with (nil from a daemon of a
     /// release that did not say).
     public var pid: Int32?

@@ -59,7 +59,9 @@ public struct StatusReport: Encodable, Sendable {
     public var recentRebuilds: Int
     public var state: State
     /// What to do about the worst problem, if any.
-    public var hint: String?
+    public var advice: StatusAdvice?
+    /// The same in English, as `--json` carries it for monitoring.
+    public var hint: String? { advice.map(English().advice) }
 
     /// Thresholds past which the office is told something needs doing.
     public static let maxUnackedAgeSeconds: Double = 24 * 3600
@@ -98,14 +100,14 @@ public struct StatusReport: Encodable, Sendable {
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
         recentRebuilds = health.recentRebuilds
-        (state, hint) = StatusReport.judge(
+        (state, advice) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
             oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
             digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample, recentRebuilds: recentRebuilds,
             districtNotAtHub: districtNotAtHub, districtExample: health.districtUnreturnedExample)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
-            (state, hint) = (.degraded, "this replica holds rules \(rulesVersion) but the hub has \(hubRules): run 'syncctl sync'")
+            (state, advice) = (.degraded, .rulesBehind(mine: rulesVersion, hub: hubRules))
         }
     }
 
@@ -115,52 +117,21 @@ public struct StatusReport: Encodable, Sendable {
         freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
         digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0, districtNotAtHub: Int = 0,
         districtExample: String? = nil
-    ) -> (State, String?) {
-        if !daemonRunning {
-            return (.down, "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped")
-        }
-        if let freeDisk, freeDisk < minFreeDiskBytes {
-            return (.degraded, "less than 200 MB free where the replica lives: free disk space, or writes will start to fail")
-        }
-        if let hubProblem {
-            // Not the link: telling the technician to check cables would send them the wrong way.
-            return (.degraded, hubProblem)
-        }
-        if !hubReachable {
-            return (.degraded, "the hub does not answer: check the link to the district; changes are kept here and sent when it answers")
-        }
-        if recentRebuilds >= RebuildHistory.copiesThreshold {
-            // The cause of the failures that come with it: named first, with what to do.
-            return (.degraded, "this replica was rebuilt from the hub \(recentRebuilds) times in the last 24 hours: another computer "
-                + "is most likely running a copy of this replica file (same replica id and credential). Keep one: stop syncd on the "
-                + "other computer ('systemctl disable --now syncd' there) and remove its copy; what was typed on either is kept at the hub")
-        }
-        if let lastError {
-            return (.degraded, "the last sync failed: \(lastError)")
-        }
-        if refusedRows > 0 {
-            return (.degraded, "the hub refused changes to \(refusedRows) row(s) made here (\(refusedExample ?? "?")); they are kept "
-                + "here and not sent again. 'syncctl refused' says why; fix the row and run 'syncctl refused retry ROW', "
-                + "or drop the change with 'syncctl refused clear ROW'")
-        }
-        if districtNotAtHub > 0 {
-            return (.degraded, "the hub was put back from an older copy and lacks \(districtNotAtHub) change(s) of the district held "
-                + "here (\(districtExample ?? "?")) that it cannot take back: this office differs from the hub. Tell the district "
-                + "office: put back the hub's district.key beside its database, or have district staff enter these rows again")
-        }
-        if digestDiffering > 0 {
-            return (.degraded, "\(digestDiffering) row(s) here differ from the hub's copy and merging did not repair them "
-                + "(\(digestExample ?? "?")): run 'syncctl doctor' and report it to the district office")
-        }
-        if let skew, abs(skew) > maxClockSkewSeconds {
-            return (.degraded, "this computer's clock is \(Int(skew)) s off the hub's: turn on time sync ('timedatectl set-ntp true')")
-        }
-        if let age = oldestUnackedAge, age > maxUnackedAgeSeconds {
-            return (.degraded, "changes written over a day ago are not at the hub yet: run 'syncctl sync' and read its answer")
-        }
-        if awaitingReview > 0 {
-            return (.healthy, "\(awaitingReview) conflict(s) wait for district review; nothing to do here")
-        }
+    ) -> (State, StatusAdvice?) {
+        if !daemonRunning { return (.down, .startDaemon) }
+        if let freeDisk, freeDisk < minFreeDiskBytes { return (.degraded, .freeDisk) }
+        // Not the link: telling the technician to check cables would send them the wrong way.
+        if let hubProblem { return (.degraded, .hubProblem(hubProblem)) }
+        if !hubReachable { return (.degraded, .hubSilent) }
+        // The cause of the failures that come with it: named first, with what to do.
+        if recentRebuilds >= RebuildHistory.copiesThreshold { return (.degraded, .copiesRunning(rebuilds: recentRebuilds)) }
+        if let lastError { return (.degraded, .lastSyncFailed(lastError)) }
+        if refusedRows > 0 { return (.degraded, .refused(rows: refusedRows, example: refusedExample ?? "?")) }
+        if districtNotAtHub > 0 { return (.degraded, .districtNotAtHub(changes: districtNotAtHub, example: districtExample ?? "?")) }
+        if digestDiffering > 0 { return (.degraded, .differing(rows: digestDiffering, example: digestExample ?? "?")) }
+        if let skew, abs(skew) > maxClockSkewSeconds { return (.degraded, .clockOff(seconds: Int(skew))) }
+        if let age = oldestUnackedAge, age > maxUnackedAgeSeconds { return (.degraded, .unsentOld) }
+        if awaitingReview > 0 { return (.healthy, .awaitingReview(awaitingReview)) }
         return (.healthy, nil)
     }
 

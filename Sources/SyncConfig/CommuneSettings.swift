@@ -15,6 +15,9 @@ public struct CommuneSettings: SettingsDocument, Sendable {
     /// The least severe events syncd logs (`log_level`: trace, debug, info, notice, warning,
     /// error, critical; default info).
     public let logLevel: Logger.Level
+    /// The language of `syncctl`'s text when the locale names none (`language`: vi or en;
+    /// default: none, so English unless `LANG` says otherwise).
+    public let language: OfficeLanguage?
 
     public static let fileName = "commune.toml"
 
@@ -22,6 +25,7 @@ public struct CommuneSettings: SettingsDocument, Sendable {
         case replica, database, hub, sync
         case controlSocket = "control_socket"
         case logLevel = "log_level"
+        case language
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,6 +36,7 @@ public struct CommuneSettings: SettingsDocument, Sendable {
         sync = try keys.value(.sync, default: SyncSchedule())
         controlSocket = try keys.value(.controlSocket, default: "/run/communesync/syncd.sock")
         logLevel = try LogLevelSetting.decode(keys, .logLevel)
+        language = try keys.decodeIfPresent(OfficeLanguage.self, forKey: .language)
     }
 }
 

@@ -3,53 +3,111 @@ import Foundation
 import MergeEngine
 import Register
 import Replica
+import SyncClient
+import SyncConfig
 import SyncCore
 
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Show the changes this replica captured: dot, table, row, column, value, context.")
+        abstract: "What was written here, newest first: one line per row added, changed or deleted, and whether the hub has it.")
 
-    @OptionGroup var location: ReplicaLocation
+    @Option(help: "Path of commune.toml (for the data file and the language; optional).")
+    var config: String = "/etc/communesync/commune.toml"
 
-    @Option(help: "Show only changes with a counter above this one.")
+    @Option(name: .long, help: "Path of the office's data file (default: the one commune.toml names).")
+    var database: String?
+
+    @Flag(help: "Only what was written today (this computer's date).")
+    var today = false
+
+    @Option(help: "Only rows of this table (persons, positions, assignments, ...).")
+    var table: String?
+
+    @Option(help: "Only this row (its id).")
+    var row: String?
+
+    @Option(help: "Show at most this many rows (with --json: changes).")
+    var limit: Int = 50
+
+    @Option(help: "With --json: only changes with a counter above this one.")
     var after: UInt64 = 0
 
-    @Option(help: "Show at most this many changes.")
-    var limit: Int = 100
-
-    @Flag(help: "One JSON object per line instead of a table.")
+    @Flag(help: "The changes themselves, oldest first, one JSON object per line (for scripts; keys are stable).")
     var json = false
 
+    @OptionGroup var language: LanguageChoice
+
     func run() throws {
+        let settings = try? CommuneSettings.load(config)
+        let path = database ?? settings?.database ?? "/var/lib/communesync/replica.db"
         // Read-only: reading the log needs no write permission and never changes the file.
-        let replica = try Replica(openingExisting: location.database, access: .readOnly)
+        let replica = try Replica(openingExisting: path, access: .readOnly)
+        if json { return try printChanges(replica) }
+        let words = language.catalogue(settings)
+        let since = today ? Calendar.current.startOfDay(for: Date()) : nil
+        let rows = try replica.writtenRows(limit: limit, table: table, row: row, since: since)
+        if rows.isEmpty { print(words.nothingWritten) }
+        let names = ReferenceNames(replica.database)
+        let operations = Set(rows.map(\.operation.rawValue)).map(words.operation)
+        let width = operations.map(\.count).max() ?? 0
+        for written in rows {
+            let what = words.operation(written.operation.rawValue).padding(toLength: width, withPad: " ", startingAt: 0)
+            let fields = (written.changed ?? []).map { field in
+                let value = field.value.textValue.flatMap { text in
+                    names.name(text, in: field.column) ?? (words.language == .vi ? RegisterLabels.value(text, of: field.column) : nil)
+                } ?? field.value.description
+                return "\(words.column(field.column)) = \(value)"
+            }
+            print("\(OfficeText.local(written.writtenAt))  \(what)  \(words.table(written.table)) \(written.row)  [\(words.atHub(written.changed == nil ? nil : written.atHub))]"
+                + (fields.isEmpty ? "" : "  " + fields.joined(separator: "; ")))
+        }
+    }
+
+    /// `--json`: every captured change as it travels, oldest first.
+    private func printChanges(_ replica: Replica) throws {
         let unfolded = try replica.database.scalar("SELECT count(*) FROM _sync_log WHERE op <> 'reserve' AND seq > coalesce((SELECT value FROM _sync_meta WHERE key = 'folded_seq'), 0)")?.integerValue ?? 0
         if unfolded > 0 {
             FileHandle.standardError.write(Data("\(unfolded) write(s) made since syncd's last round are not shown yet: syncd turns them into changes at its next round\n".utf8))
         }
-        let changes = try replica.capturedChanges(after: after, limit: limit).prefix(limit)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for change in changes {
+        for change in try replica.capturedChanges(after: after, limit: limit).prefix(limit) {
             let stamp = Date(timeIntervalSince1970: Double(change.timestamp.wallMillis) / 1000)
-            if json {
-                let line = LogLine(
-                    dot: change.dot.description, table: change.table, row: change.row, column: change.column,
-                    value: change.operation == .delete ? nil : value(change), delete: change.operation == .delete,
-                    context: change.context.description, hlc: change.timestamp.rawValue,
-                    time: stamp.formatted(.iso8601))
-                print(String(decoding: try encoder.encode(line), as: UTF8.self))
-            } else {
-                let what = change.column.map { "\($0) = \(value(change))" } ?? "DELETE"
-                print("\(change.dot)  \(stamp.formatted(.iso8601))  \(change.table)/\(change.row)  \(what)  seen {\(change.context)}")
-            }
+            let line = LogLine(
+                dot: change.dot.description, table: change.table, row: change.row, column: change.column,
+                value: change.operation == .delete ? nil : value(change), delete: change.operation == .delete,
+                context: change.context.description, hlc: change.timestamp.rawValue,
+                time: stamp.formatted(.iso8601))
+            print(String(decoding: try encoder.encode(line), as: UTF8.self))
         }
     }
 
     private func value(_ change: Change) -> Value {
         if case .set(_, let value) = change.operation { return value }
         return .null
+    }
+}
+
+/// The names people know rows by, for columns that point at another row: a unit's name, a
+/// person's full name, a title's name. Looked up once per id.
+private final class ReferenceNames {
+    static let sources = [
+        "commune_id": ("units", "name"), "unit_id": ("units", "name"), "parent_id": ("units", "name"), "successor_id": ("units", "name"),
+        "person_id": ("persons", "full_name"), "title_id": ("titles", "name"),
+    ]
+    let database: SQLiteDatabase
+    var known: [String: String?] = [:]
+
+    init(_ database: SQLiteDatabase) { self.database = database }
+
+    func name(_ id: String, in column: String) -> String? {
+        guard let (table, nameColumn) = Self.sources[column] else { return nil }
+        let key = table + "/" + id
+        if let name = known[key] { return name }
+        let name = (try? database.scalar("SELECT \(nameColumn) FROM \(table) WHERE id = ?", [.text(id)]))??.textValue
+        known[key] = name
+        return name
     }
 }
 

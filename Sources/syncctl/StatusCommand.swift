@@ -17,28 +17,24 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "One JSON object (stable keys, for monitoring) instead of text.")
     var json = false
 
+    @OptionGroup var language: LanguageChoice
+
     func run() throws {
         let settings: CommuneSettings
         do {
             settings = try CommuneSettings.load(config)
         } catch {
-            throw StatusUnknown(
-                error: "cannot read the configuration: \(error)",
-                hint: "run as a user who may read \(config) (root, or a member of communesync-writers), or fix it: 'syncctl doctor' says how"
-            ).exit(json: json)
+            throw StatusUnknown(CommuneSettings.whyUnreadable(config, error), in: language.catalogue(nil)).exit(json: json)
         }
+        let words = language.catalogue(settings)
         let daemon = (try? ControlSocket.ask("status", at: settings.controlSocket, timeoutSeconds: ControlSocket.clientTimeoutSeconds))
             .flatMap { try? DaemonStatus.decode($0) }
         let health: ReplicaHealth
         do {
             health = try ReplicaHealth.read(path: settings.database)
         } catch {
-            throw StatusUnknown(
-                error: "cannot read the replica at \(settings.database): \(error)",
-                hint: daemon == nil
-                    ? "syncd is not running and the replica cannot be read: 'syncctl doctor' checks the file and its permissions"
-                    : "syncd runs but this user cannot read its replica: run as root or a member of communesync-writers"
-            ).exit(json: json)
+            throw StatusUnknown(.replicaUnreadable(path: settings.database, problem: "\(error)", daemonRunning: daemon != nil), in: words)
+                .exit(json: json)
         }
         // The daemon knows whether the hub answered its last round; without it, ask the hub.
         let probe = daemon?.hubReachable == nil
@@ -51,51 +47,51 @@ struct StatusCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(StatusText.render(report))
+            print(StatusText.render(report, in: words))
         }
         throw ExitCode(report.state.exitCode)
     }
 }
 
-/// The human form of the status: fits 80 columns.
+extension CommuneSettings {
+    /// Why `path` could not be read as commune.toml: not there, not readable by this user, or wrong.
+    static func whyUnreadable(_ path: String, _ error: any Error) -> CannotCheck {
+        if !FileManager.default.fileExists(atPath: path) { return .configMissing(path: path) }
+        if !FileManager.default.isReadableFile(atPath: path) { return .configUnreadable(path: path) }
+        return .configInvalid(path: path, problem: "\(error)")
+    }
+}
+
+/// The human form of the status, in the technician's language and local time: fits 80 columns.
 enum StatusText {
-    static func render(_ report: StatusReport) -> String {
-        func yesNo(_ value: Bool) -> String { value ? "yes" : "NO" }
-        func age(_ seconds: Double?) -> String {
-            guard let seconds else { return "-" }
-            if seconds < 120 { return "\(Int(seconds)) s" }
-            if seconds < 7_200 { return "\(Int(seconds / 60)) min" }
-            if seconds < 172_800 { return "\(Int(seconds / 3_600)) h" }
-            return "\(Int(seconds / 86_400)) days"
+    static func render(_ report: StatusReport, in words: any OfficeCatalogue, now: Date = Date()) -> String {
+        let width = StatusLabel.allCases.map { words.label($0).count }.max()! + 3
+        func line(_ label: StatusLabel, _ text: String) -> [String] {
+            wrapped("  " + words.label(label).padding(toLength: width, withPad: " ", startingAt: 0), text)
         }
-        func bytes(_ count: Int64?) -> String {
-            guard let count else { return "-" }
-            return count >= 1 << 30 ? String(format: "%.1f GB", Double(count) / Double(1 << 30))
-                : String(format: "%.1f MB", Double(count) / Double(1 << 20))
-        }
-        var lines = [
-            "CommuneSync \(report.replica)\(report.communeName.map { " — \($0)" } ?? "")   state: \(report.state.rawValue.uppercased())",
-            "  daemon running     \(yesNo(report.daemonRunning))\(report.daemonUptimeSeconds.map { " (up \(age($0)))" } ?? "")",
-            "  hub                \(report.hubURL)  answers: \(report.hubProblem != nil ? "NOT TRUSTED" : yesNo(report.hubReachable))",
-            "  last push acked    \(report.lastPushAckAt ?? "never")",
-            "  last pull          \(report.lastPullAt ?? "never")",
-            "  not yet at hub     \(report.unackedChanges) changes, oldest \(age(report.oldestUnackedAgeSeconds))",
-            "  conflicts          \(report.awaitingReview) awaiting district review, \(report.openConflicts - report.awaitingReview) settled by a rule",
-            "  schema / rules     \(report.schemaVersion) / \(report.rulesVersion)"
-                + (report.hubRulesVersion.map { $0 != report.rulesVersion ? " (the hub has \($0))" : "" } ?? ""),
-            "  clock skew         \(report.clockSkewSeconds.map { String(format: "%+.1f s", $0) } ?? "-")",
-            "  replica / free     \(bytes(report.replicaBytes)) / \(bytes(report.diskFreeBytes))",
-            "  refused by hub     " + (report.refusedRows == 0 ? "nothing"
-                : "\(report.refusedChanges) changes in \(report.refusedRows) rows (see 'syncctl refused')"),
-            "  same as hub        " + (report.digestDifferingRows > 0 ? "NO: \(report.digestDifferingRows) rows differ"
-                : "last checked equal \(report.lastDigestMatchAt ?? "never")"),
-        ]
+        let bytes = { (count: Int64?) in OfficeText.megabytes(count, decimalComma: words.language == .vi) }
+        var lines = ["CommuneSync \(report.replica)\(report.communeName.map { " — \($0)" } ?? "")   \(words.state(report.state))"]
+        lines += line(.daemon, words.daemon(running: report.daemonRunning, upFor: report.daemonUptimeSeconds.map(words.duration)))
+        lines += line(.hub, words.hub(url: report.hubURL, answers: report.hubReachable, trusted: report.hubProblem == nil))
+        lines += line(.lastSent, OfficeText.moment(report.lastPushAckAt, in: words, now: now))
+        lines += line(.lastReceived, OfficeText.moment(report.lastPullAt, in: words, now: now))
+        lines += line(.unsent, words.unsent(changes: report.unackedChanges, oldest: report.oldestUnackedAgeSeconds.map(words.duration)))
+        lines += line(.conflicts, words.conflicts(
+            awaitingReview: report.awaitingReview, settledByRule: report.openConflicts - report.awaitingReview))
+        lines += line(.versions, words.versions(schema: report.schemaVersion, rules: report.rulesVersion, hubRules: report.hubRulesVersion))
+        lines += line(.clock, words.clock(skewSeconds: report.clockSkewSeconds))
+        lines += line(.space, words.space(file: bytes(report.replicaBytes), free: bytes(report.diskFreeBytes)))
+        lines += line(.refused, words.refused(changes: report.refusedChanges, rows: report.refusedRows))
+        lines += line(.sameAsHub, words.sameAsHub(
+            differingRows: report.digestDifferingRows, lastChecked: OfficeText.moment(report.lastDigestMatchAt, in: words, now: now)))
         if let rebasedAt = report.rebasedAt {
-            lines += wrapped("  rebuilt from hub   ", "\(rebasedAt): \(report.rebaseReason ?? ""); every unsent change was kept and sent again")
+            lines += line(.rebuilt, words.rebuilt(at: OfficeText.moment(rebasedAt, in: words, now: now), why: report.rebaseReason ?? ""))
         }
-        if let problem = report.hubProblem, problem != report.hint { lines += wrapped("  hub problem        ", problem) }
-        if let error = report.lastError, error != report.hubProblem { lines += wrapped("  last error         ", error) }
-        if let hint = report.hint { lines += wrapped("  what to do         ", hint) }
+        if let problem = report.hubProblem, report.advice != .hubProblem(problem) { lines += line(.hubProblem, problem) }
+        if let error = report.lastError, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
+            lines += line(.lastError, error)
+        }
+        if let advice = report.advice { lines += line(.whatToDo, words.advice(advice)) }
         return lines.joined(separator: "\n")
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncClient
 
 /// `syncctl status` could not check at all (configuration or replica unreadable): monitoring's
 /// "unknown" (exit 3, the Nagios plugin convention), never to be mistaken for "degraded".
@@ -10,6 +11,14 @@ struct StatusUnknown: Error, Encodable {
     let error: String
     let hint: String
     let state = "unknown"
+    /// The text form, in the technician's language (the JSON stays English).
+    let text: String
+
+    init(_ why: CannotCheck, in words: any OfficeCatalogue) {
+        (error, hint) = English().cannotCheck(why)
+        let said = words.cannotCheck(why)
+        text = "CommuneSync \(words.state(nil)): \(said.error)\n" + StatusText.wrapped("  " + words.label(.whatToDo) + "   ", said.hint).joined(separator: "\n")
+    }
 
     enum CodingKeys: String, CodingKey { case state, error, hint }
 
@@ -20,7 +29,7 @@ struct StatusUnknown: Error, Encodable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self))
         } else {
-            print("CommuneSync status UNKNOWN: \(error)\n  what to do         \(hint)")
+            print(text)
         }
         return ExitCode(Self.exitCode)
     }

@@ -15,16 +15,19 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "Path of commune.toml.")
     var config: String = "/etc/communesync/commune.toml"
 
+    @OptionGroup var language: LanguageChoice
+
     func run() throws {
         let settings = try CommuneSettings.load(config)
+        let words = language.catalogue(settings)
         // A running syncd does the round itself: it holds the credential, and two writers of
         // the sync bookkeeping at once would only wait on each other.
         if let reply = try? ControlSocket.ask("sync", at: settings.controlSocket), let daemon = try? DaemonStatus.decode(reply) {
             if daemon.lastRoundOK == true {
-                print("syncd (pid \(daemon.pid.map(String.init) ?? "?")) ran a round with \(settings.hub.url): ok; 'syncctl status' shows what is at the hub")
+                print(words.sync(.daemonRound(hub: settings.hub.url, sent: daemon.lastRoundSent, received: daemon.lastRoundReceived)))
                 return
             }
-            print("sync failed: \(daemon.lastError ?? "the round did not finish in time"); 'journalctl -u syncd' has the details")
+            print(words.sync(daemon.lastError.map { .daemonRoundFailed(why: $0) } ?? .daemonDidNotFinish))
             throw ExitCode(daemon.hubReachable == false ? 2 : 1)
         }
         // No daemon: a round from here. A new replica is created as syncd would; an existing
@@ -42,21 +45,15 @@ struct SyncCommand: ParsableCommand {
         let session = try SyncSession(replica: replica, settings: settings)
         do {
             let report = try session.round()
-            print("""
-                synced \(replica.id) with \(settings.hub.url)
-                  sent      \(report.pushed) changes; the hub holds everything up to \(report.acknowledged)
-                  received  \(report.pulled) changes, \(report.applied) new; feed checkpoint \(report.checkpoint)
-                """ + (report.snapshotRows > 0 ? "\n  bootstrapped from the hub's snapshot: \(report.snapshotRows) rows" : ""))
-            if let rebase = report.rebase {
-                print("  this replica was behind the hub (restored or copied file) and was rebuilt from it: "
-                    + "\(rebase.renumbered) unsent changes kept and sent under new numbers, \(rebase.rowsFromHub) rows from the hub")
-            }
+            print(words.sync(.round(hub: settings.hub.url, sent: report.pushed, received: report.pulled, new: report.applied)))
+            if report.snapshotRows > 0 { print(words.sync(.bootstrapped(rows: report.snapshotRows))) }
+            if let rebase = report.rebase { print(words.sync(.rebuilt(kept: rebase.renumbered, fromHub: rebase.rowsFromHub))) }
             if report.refused > 0 {
-                print("  the hub refused \(report.refused) change(s); the others arrived. See 'syncctl refused' for why and what to do")
+                print(words.sync(.refusedInRound(changes: report.refused)))
                 throw ExitCode(1)
             }
         } catch let error as SyncError {
-            print("sync failed: \(error)")
+            print(words.sync(.failed(why: "\(error)")))
             throw ExitCode(error.isTransient ? 2 : 1)
         }
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import SyncClient
+import SyncConfig
 
 /// `syncctl`: what technicians and reviewers type. One small type per subcommand.
 @main
@@ -14,3 +16,16 @@ struct ReplicaLocation: ParsableArguments {
     @Option(name: .long, help: "Path of the replica's SQLite file.")
     var database: String = "/var/lib/communesync/replica.db"
 }
+
+/// `--lang`: the language of a subcommand's text output.
+struct LanguageChoice: ParsableArguments {
+    @Option(name: .customLong("lang"), help: "Language of the text: vi or en (default: LANG or LC_MESSAGES, else the configuration's language, else en).")
+    var language: OfficeLanguage?
+
+    /// The catalogue to speak with, once the configuration (if any could be read) is known.
+    func catalogue(_ settings: CommuneSettings?) -> any OfficeCatalogue {
+        OfficeText.catalogue(OfficeLanguage.chosen(flag: language, configured: settings?.language))
+    }
+}
+
+extension OfficeLanguage: ExpressibleByArgument {}

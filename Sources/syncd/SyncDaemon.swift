@@ -187,6 +187,8 @@ final class DaemonState: @unchecked Sendable {
             status.lastError = nil
             status.hubProblem = nil
             status.consecutiveFailures = 0
+            status.lastRoundSent = report.pushed
+            status.lastRoundReceived = report.pulled
             if let skew = report.clockSkewSeconds { status.clockSkewSeconds = skew }
             condition.broadcast()
         }

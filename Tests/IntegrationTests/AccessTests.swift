@@ -58,6 +58,6 @@ import TestSupport
         #expect(refused == "p-stolen out_of_scope")
         // Settled: the next round sends nothing again and succeeds.
         let again = try other.syncOnce()
-        #expect(again.status == 0 && again.output.contains("sent      0 changes"), "\(again.output)")
+        #expect(again.status == 0 && again.output.contains("sent 0 changes"), "\(again.output)")
     }
 }

@@ -93,7 +93,7 @@ import TestSupport
         try config.write(toFile: rebuiltConfig, atomically: true, encoding: .utf8)
         let first = try Programs.run("syncctl", ["sync", "--config", rebuiltConfig])
         #expect(first.status == 0, "\(first.output)")
-        #expect(first.output.contains("bootstrapped from the hub's snapshot"))
+        #expect(first.output.contains("this office's data was filled from the hub"))
         #expect(try scopeContent(rebuiltPath, unit: steady.unit) == scopeContent(steady.database, unit: steady.unit))
 
         // It continues by pull (and its new writes get dots the hub has never seen).

@@ -24,9 +24,10 @@ import Testing
     @Test func aCertificateProblemIsNotReportedAsADownLink() {
         let problem = SyncError.untrustedHub(url: "https://hub", problem: .untrusted, detail: "unable to get local issuer certificate")
         #expect(!problem.description.contains("network link") && problem.description.contains("ca_file"))
-        let (state, hint) = StatusReport.judge(daemonRunning: true, hubReachable: false, hubProblem: problem.hubProblem, lastError: problem.description,
+        let (state, advice) = StatusReport.judge(daemonRunning: true, hubReachable: false, hubProblem: problem.hubProblem, lastError: problem.description,
                                                oldestUnackedAge: nil, skew: nil, freeDisk: nil, awaitingReview: 0)
-        #expect(state == .degraded && hint == problem.description)
+        #expect(state == .degraded && advice == .hubProblem(problem.description))
+        #expect(English().advice(.hubProblem(problem.description)) == problem.description)
         #expect(SyncError.unreachable(url: "https://hub", detail: "timeout").hubProblem == nil)
     }
 

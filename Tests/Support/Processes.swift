@@ -23,9 +23,12 @@ public enum Programs {
         .deletingLastPathComponent()
 
     /// Runs one of the built programs to completion: its status and output (stdout then stderr).
+    /// In the C locale, so that `syncctl` speaks English whatever the shell running the tests
+    /// says; `environment` adds to or overrides that.
     @discardableResult
-    public static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runSystem(path(name), arguments)
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        let done = try execute(path(name), arguments, environment: ["LC_ALL": "C.UTF-8"].merging(environment) { $1 })
+        return (done.status, done.output)
     }
 
     /// Runs any command (a built program, mount, dd, ...) to completion.

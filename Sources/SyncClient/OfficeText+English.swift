@@ -1,0 +1,202 @@
+import Foundation
+import SyncConfig
+
+/// `syncctl` in English.
+public struct English: OfficeCatalogue {
+    public init() {}
+
+    public var language: OfficeLanguage { .en }
+
+    /// "1 change", "3 changes".
+    func count(_ count: Int, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
+
+    public func state(_ state: StatusReport.State?) -> String {
+        switch state {
+        case .healthy: return "HEALTHY"
+        case .degraded: return "NEEDS ATTENTION"
+        case .down: return "DOWN"
+        case nil: return "UNKNOWN"
+        }
+    }
+
+    public func label(_ label: StatusLabel) -> String {
+        switch label {
+        case .daemon: return "syncd running"
+        case .hub: return "district hub"
+        case .lastSent: return "last sent"
+        case .lastReceived: return "last received"
+        case .unsent: return "not yet sent"
+        case .conflicts: return "conflicts"
+        case .versions: return "register / rules"
+        case .clock: return "clock"
+        case .space: return "data file / free"
+        case .refused: return "refused by hub"
+        case .sameAsHub: return "matches the hub"
+        case .rebuilt: return "restored from hub"
+        case .hubProblem: return "hub problem"
+        case .lastError: return "last error"
+        case .whatToDo: return "what to do"
+        }
+    }
+
+    public func yesNo(_ value: Bool) -> String { value ? "yes" : "NO" }
+
+    public var never: String { "never" }
+
+    public func duration(seconds: Double) -> String {
+        let (amount, unit) = OfficeText.span(seconds)
+        switch unit {
+        case 0: return "\(amount) s"
+        case 1: return "\(amount) min"
+        case 2: return "\(amount) h"
+        default: return count(amount, "day", "days")
+        }
+    }
+
+    public func moment(local: String, ago: String) -> String { "\(local) (\(ago) ago)" }
+
+    public func daemon(running: Bool, upFor: String?) -> String {
+        running ? "yes" + (upFor.map { " (for \($0))" } ?? "") : "NO"
+    }
+
+    public func hub(url: String, answers: Bool, trusted: Bool) -> String {
+        "\(url)  answers: " + (trusted ? yesNo(answers) : "NOT TRUSTED")
+    }
+
+    public func unsent(changes: Int, oldest: String?) -> String {
+        changes == 0 ? "nothing" : count(changes, "change", "changes") + (oldest.map { ", the oldest \($0) old" } ?? "")
+    }
+
+    public func conflicts(awaitingReview: Int, settledByRule: Int) -> String {
+        "\(awaitingReview) awaiting district review, \(settledByRule) settled by a rule"
+    }
+
+    public func versions(schema: Int, rules: String, hubRules: String?) -> String {
+        "\(schema) / \(rules)" + (hubRules.map { $0 != rules ? " (the hub has rules \($0))" : "" } ?? "")
+    }
+
+    public func clock(skewSeconds: Double?) -> String {
+        guard let skewSeconds else { return "-" }
+        if abs(skewSeconds) < 1 { return "same as the hub's" }
+        return String(format: "%.1f s %@ the hub's", abs(skewSeconds), skewSeconds > 0 ? "ahead of" : "behind")
+    }
+
+    public func space(file: String, free: String) -> String { "\(file) / \(free)" }
+
+    public func refused(changes: Int, rows: Int) -> String {
+        rows == 0 ? "nothing" : count(changes, "change", "changes") + " in " + count(rows, "row", "rows") + " (see 'syncctl refused')"
+    }
+
+    public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
+        differingRows > 0 ? "NO: " + count(differingRows, "row differs", "rows differ") : "yes, checked \(lastChecked)"
+    }
+
+    public func rebuilt(at: String, why: String) -> String {
+        "\(at): \(why); every change not yet sent was kept and sent again"
+    }
+
+    public func advice(_ advice: StatusAdvice) -> String {
+        switch advice {
+        case .startDaemon:
+            return "syncd is not running: start it with 'systemctl start syncd'; 'journalctl -u syncd' tells why it stopped"
+        case .freeDisk:
+            return "less than 200 MB free on the disk of the office's data file: free disk space, or writes will start to fail"
+        case .hubProblem(let problem):
+            return problem
+        case .hubSilent:
+            return "the hub does not answer: check the link to the district; changes are kept here and sent when it answers"
+        case .copiesRunning(let rebuilds):
+            return "this replica was rebuilt from the hub \(rebuilds) times in the last 24 hours: another computer "
+                + "is most likely running a copy of this replica file (same replica id and credential). Keep one: stop syncd on the "
+                + "other computer ('systemctl disable --now syncd' there) and remove its copy; what was typed on either is kept at the hub"
+        case .lastSyncFailed(let why):
+            return "the last sync failed: \(why)"
+        case .refused(let rows, let example):
+            return "the hub refused changes to " + count(rows, "row", "rows") + " made here (\(example)); they are kept "
+                + "here and not sent again. 'syncctl refused' says why; fix the row and run 'syncctl refused retry ROW', "
+                + "or drop the change with 'syncctl refused clear ROW'"
+        case .districtNotAtHub(let changes, let example):
+            return "the hub was put back from an older copy and lacks " + count(changes, "change", "changes") + " of the district held "
+                + "here (\(example)) that it cannot take back: this office differs from the hub. Tell the district "
+                + "office: put back the hub's district.key beside its database, or have district staff enter these rows again"
+        case .differing(let rows, let example):
+            return count(rows, "row here differs", "rows here differ") + " from the hub's copy and merging did not repair "
+                + (rows == 1 ? "it" : "them") + " (\(example)): run 'syncctl doctor' and report it to the district office"
+        case .clockOff(let seconds):
+            return "this computer's clock is \(abs(seconds)) s \(seconds > 0 ? "ahead of" : "behind") the hub's: "
+                + "turn on time sync ('timedatectl set-ntp true')"
+        case .unsentOld:
+            return "changes written over a day ago are not at the hub yet: run 'syncctl sync' and read its answer"
+        case .awaitingReview(let count):
+            return self.count(count, "conflict waits", "conflicts wait") + " for district review; nothing to do here"
+        case .rulesBehind(let mine, let hub):
+            return "this office holds conflict rules \(mine) but the hub has \(hub): run 'syncctl sync'"
+        }
+    }
+
+    public func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String) {
+        switch why {
+        case .configMissing(let path):
+            return ("there is no configuration file \(path)",
+                    "give the office's file with --config, or set the office up first (README: 'Install a commune office')")
+        case .configUnreadable(let path):
+            return ("this user may not read the configuration file \(path)",
+                    "run as root or as a member of communesync-writers ('sudo syncctl status')")
+        case .configInvalid(let path, let problem):
+            return ("the configuration file \(path) is wrong: \(problem)",
+                    "fix it: Config/commune.toml explains every setting, and 'syncctl doctor' checks it")
+        case .replicaUnreadable(let path, let problem, let daemonRunning):
+            return ("cannot read the office's data file \(path): \(problem)",
+                    daemonRunning
+                        ? "syncd runs but this user cannot read its data file: run as root or a member of communesync-writers"
+                        : "syncd is not running and the data file cannot be read: 'syncctl doctor' checks the file and its permissions")
+        }
+    }
+
+    public func sync(_ said: SyncSaid) -> String {
+        switch said {
+        case .daemonRound(let hub, let sent, let received):
+            guard let sent, let received else { return "syncd synced with \(hub); 'syncctl status' shows what is at the hub" }
+            return "synced with \(hub): sent " + count(sent, "change", "changes") + ", received " + count(received, "change", "changes")
+        case .daemonRoundFailed(let why):
+            return "sync failed: \(why); 'journalctl -u syncd' has the details"
+        case .daemonDidNotFinish:
+            return "sync failed: syncd's round did not finish in time; 'journalctl -u syncd' has the details"
+        case .round(let hub, let sent, let received, let new):
+            return "synced with \(hub): sent " + count(sent, "change", "changes") + ", received " + count(received, "change", "changes")
+                + (received > 0 ? " (\(new) new here)" : "")
+        case .bootstrapped(let rows):
+            return "  this office's data was filled from the hub: " + count(rows, "row", "rows")
+        case .rebuilt(let kept, let fromHub):
+            return "  this office's data file was behind the hub (restored or copied) and was restored from it: "
+                + count(kept, "change", "changes") + " not yet sent were kept and sent again, " + count(fromHub, "row", "rows") + " came from the hub"
+        case .refusedInRound(let changes):
+            return "  the hub refused " + count(changes, "change", "changes") + "; the others arrived. See 'syncctl refused' for why and what to do"
+        case .failed(let why):
+            return "sync failed: \(why)"
+        }
+    }
+
+    public func operation(_ operation: String) -> String {
+        switch operation {
+        case "insert": return "added"
+        case "update": return "changed"
+        case "delete": return "deleted"
+        default: return operation
+        }
+    }
+
+    public func atHub(_ atHub: Bool?) -> String {
+        switch atHub {
+        case true?: return "at the hub"
+        case false?: return "not yet sent"
+        case nil: return "syncd has not picked it up yet"
+        }
+    }
+
+    public func table(_ table: String) -> String { table }
+
+    public func column(_ column: String) -> String { column }
+
+    public var nothingWritten: String { "nothing written here" }
+}

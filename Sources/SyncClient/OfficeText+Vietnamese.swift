@@ -1,0 +1,202 @@
+import Foundation
+import Register
+import SyncConfig
+
+/// `syncctl` in Vietnamese: the words of a commune office (máy chủ huyện, dữ liệu của xã,
+/// đồng bộ), numbers with a decimal comma.
+public struct Vietnamese: OfficeCatalogue {
+    public init() {}
+
+    public var language: OfficeLanguage { .vi }
+
+    public func state(_ state: StatusReport.State?) -> String {
+        switch state {
+        case .healthy: return "BÌNH THƯỜNG"
+        case .degraded: return "CẦN XỬ LÝ"
+        case .down: return "ĐANG NGỪNG"
+        case nil: return "KHÔNG KIỂM TRA ĐƯỢC"
+        }
+    }
+
+    public func label(_ label: StatusLabel) -> String {
+        switch label {
+        case .daemon: return "dịch vụ syncd"
+        case .hub: return "máy chủ huyện"
+        case .lastSent: return "gửi lên lần cuối"
+        case .lastReceived: return "nhận về lần cuối"
+        case .unsent: return "chưa gửi lên"
+        case .conflicts: return "xung đột"
+        case .versions: return "phiên bản sổ / quy tắc"
+        case .clock: return "đồng hồ"
+        case .space: return "tệp dữ liệu / đĩa trống"
+        case .refused: return "bị máy chủ từ chối"
+        case .sameAsHub: return "khớp với máy chủ"
+        case .rebuilt: return "khôi phục từ máy chủ"
+        case .hubProblem: return "sự cố máy chủ"
+        case .lastError: return "lỗi gần nhất"
+        case .whatToDo: return "cần làm"
+        }
+    }
+
+    public func yesNo(_ value: Bool) -> String { value ? "có" : "KHÔNG" }
+
+    public var never: String { "chưa lần nào" }
+
+    public func duration(seconds: Double) -> String {
+        let (amount, unit) = OfficeText.span(seconds)
+        switch unit {
+        case 0: return "\(amount) giây"
+        case 1: return "\(amount) phút"
+        case 2: return "\(amount) giờ"
+        default: return "\(amount) ngày"
+        }
+    }
+
+    public func moment(local: String, ago: String) -> String { "\(local) (\(ago) trước)" }
+
+    public func daemon(running: Bool, upFor: String?) -> String {
+        running ? "đang chạy" + (upFor.map { " (được \($0))" } ?? "") : "KHÔNG CHẠY"
+    }
+
+    public func hub(url: String, answers: Bool, trusted: Bool) -> String {
+        "\(url)  " + (trusted ? (answers ? "trả lời được" : "KHÔNG TRẢ LỜI") : "KHÔNG TIN CẬY ĐƯỢC")
+    }
+
+    public func unsent(changes: Int, oldest: String?) -> String {
+        changes == 0 ? "không có" : "\(changes) thay đổi" + (oldest.map { ", cũ nhất đã \($0)" } ?? "")
+    }
+
+    public func conflicts(awaitingReview: Int, settledByRule: Int) -> String {
+        "\(awaitingReview) chờ huyện xem xét, \(settledByRule) đã giải quyết theo quy tắc"
+    }
+
+    public func versions(schema: Int, rules: String, hubRules: String?) -> String {
+        "\(schema) / \(rules)" + (hubRules.map { $0 != rules ? " (máy chủ có quy tắc \($0))" : "" } ?? "")
+    }
+
+    public func clock(skewSeconds: Double?) -> String {
+        guard let skewSeconds else { return "-" }
+        if abs(skewSeconds) < 1 { return "khớp với máy chủ" }
+        let amount = String(format: "%.1f", abs(skewSeconds)).replacingOccurrences(of: ".", with: ",")
+        return "\(skewSeconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(amount) giây"
+    }
+
+    public func space(file: String, free: String) -> String { "\(file) / còn trống \(free)" }
+
+    public func refused(changes: Int, rows: Int) -> String {
+        rows == 0 ? "không có" : "\(changes) thay đổi ở \(rows) bản ghi (xem 'syncctl refused')"
+    }
+
+    public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
+        differingRows > 0 ? "KHÔNG: \(differingRows) bản ghi khác máy chủ" : "có, kiểm tra lúc \(lastChecked)"
+    }
+
+    public func rebuilt(at: String, why: String) -> String {
+        "\(at): \(why); mọi thay đổi chưa gửi đều được giữ lại và gửi lại"
+    }
+
+    public func advice(_ advice: StatusAdvice) -> String {
+        switch advice {
+        case .startDaemon:
+            return "dịch vụ syncd không chạy: bật bằng lệnh 'systemctl start syncd'; lệnh 'journalctl -u syncd' cho biết vì sao nó dừng"
+        case .freeDisk:
+            return "ổ đĩa chứa tệp dữ liệu của xã còn chưa đến 200 MB: hãy giải phóng dung lượng, nếu không sẽ không ghi được dữ liệu"
+        case .hubProblem(let problem):
+            return "không dùng được máy chủ huyện (không phải do đường truyền): \(problem)"
+        case .hubSilent:
+            return "máy chủ huyện không trả lời: kiểm tra đường truyền lên huyện; các thay đổi vẫn được giữ ở đây và sẽ gửi khi máy chủ trả lời"
+        case .copiesRunning(let rebuilds):
+            return "trong 24 giờ qua, dữ liệu ở đây đã phải khôi phục từ máy chủ \(rebuilds) lần: rất có thể một máy tính khác đang chạy "
+                + "bản sao tệp dữ liệu này (cùng mã xã và cùng khoá truy cập). Chỉ giữ một máy: ở máy kia chạy 'systemctl disable --now syncd' "
+                + "rồi xoá bản sao; những gì đã nhập ở cả hai máy vẫn còn trên máy chủ"
+        case .lastSyncFailed(let why):
+            return "lần đồng bộ gần nhất bị lỗi: \(why)"
+        case .refused(let rows, let example):
+            return "máy chủ từ chối thay đổi của \(rows) bản ghi nhập ở đây (\(example)); các thay đổi này được giữ lại, không gửi lại. "
+                + "Lệnh 'syncctl refused' cho biết lý do; sửa bản ghi rồi chạy 'syncctl refused retry BẢN_GHI', "
+                + "hoặc bỏ thay đổi bằng 'syncctl refused clear BẢN_GHI'"
+        case .districtNotAtHub(let changes, let example):
+            return "máy chủ đã được khôi phục từ một bản sao cũ và thiếu \(changes) thay đổi của huyện đang có ở đây (\(example)) "
+                + "mà nó không nhận lại được: dữ liệu xã này khác máy chủ. Báo văn phòng huyện: đặt lại tệp district.key bên cạnh "
+                + "cơ sở dữ liệu của máy chủ, hoặc nhờ cán bộ huyện nhập lại các bản ghi này"
+        case .differing(let rows, let example):
+            return "\(rows) bản ghi ở đây khác bản của máy chủ và việc hợp nhất không sửa được (\(example)): "
+                + "chạy 'syncctl doctor' và báo văn phòng huyện"
+        case .clockOff(let seconds):
+            return "đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(abs(seconds)) giây: "
+                + "bật đồng bộ giờ ('timedatectl set-ntp true')"
+        case .unsentOld:
+            return "có thay đổi nhập từ hơn một ngày trước mà máy chủ chưa nhận: chạy 'syncctl sync' và đọc kết quả"
+        case .awaitingReview(let count):
+            return "\(count) xung đột đang chờ huyện xem xét; ở xã không cần làm gì"
+        case .rulesBehind(let mine, let hub):
+            return "xã đang dùng quy tắc xử lý xung đột \(mine) nhưng máy chủ đã có \(hub): chạy 'syncctl sync'"
+        }
+    }
+
+    public func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String) {
+        switch why {
+        case .configMissing(let path):
+            return ("không có tệp cấu hình \(path)",
+                    "chỉ đúng tệp của xã bằng --config, hoặc cài đặt cho xã trước (README: 'Install a commune office')")
+        case .configUnreadable(let path):
+            return ("người dùng này không được đọc tệp cấu hình \(path)",
+                    "chạy bằng root hoặc bằng người dùng thuộc nhóm communesync-writers ('sudo syncctl status')")
+        case .configInvalid(let path, let problem):
+            return ("tệp cấu hình \(path) bị sai: \(problem)",
+                    "sửa tệp: Config/commune.toml giải thích từng mục, và 'syncctl doctor' kiểm tra nó")
+        case .replicaUnreadable(let path, let problem, let daemonRunning):
+            return ("không đọc được tệp dữ liệu của xã \(path): \(problem)",
+                    daemonRunning
+                        ? "syncd đang chạy nhưng người dùng này không đọc được tệp dữ liệu: chạy bằng root hoặc người dùng thuộc nhóm communesync-writers"
+                        : "syncd không chạy và không đọc được tệp dữ liệu: 'syncctl doctor' kiểm tra tệp và quyền truy cập")
+        }
+    }
+
+    public func sync(_ said: SyncSaid) -> String {
+        switch said {
+        case .daemonRound(let hub, let sent, let received):
+            guard let sent, let received else { return "syncd đã đồng bộ với \(hub); 'syncctl status' cho biết máy chủ đã có những gì" }
+            return "đã đồng bộ với \(hub): gửi lên \(sent) thay đổi, nhận về \(received) thay đổi"
+        case .daemonRoundFailed(let why):
+            return "đồng bộ không thành công: \(why); xem chi tiết bằng 'journalctl -u syncd'"
+        case .daemonDidNotFinish:
+            return "đồng bộ không thành công: syncd chưa xong lượt đồng bộ trong thời gian chờ; xem chi tiết bằng 'journalctl -u syncd'"
+        case .round(let hub, let sent, let received, let new):
+            return "đã đồng bộ với \(hub): gửi lên \(sent) thay đổi, nhận về \(received) thay đổi"
+                + (received > 0 ? " (\(new) thay đổi mới ở xã)" : "")
+        case .bootstrapped(let rows):
+            return "  dữ liệu của xã được lấy từ máy chủ: \(rows) bản ghi"
+        case .rebuilt(let kept, let fromHub):
+            return "  tệp dữ liệu ở đây cũ hơn máy chủ (được khôi phục hoặc sao chép) nên đã được khôi phục từ máy chủ: "
+                + "giữ lại và gửi lại \(kept) thay đổi chưa gửi, nhận \(fromHub) bản ghi từ máy chủ"
+        case .refusedInRound(let changes):
+            return "  máy chủ từ chối \(changes) thay đổi; các thay đổi khác đã đến nơi. Xem lý do và cách sửa bằng 'syncctl refused'"
+        case .failed(let why):
+            return "đồng bộ không thành công: \(why)"
+        }
+    }
+
+    public func operation(_ operation: String) -> String {
+        switch operation {
+        case "insert": return "thêm"
+        case "update": return "sửa"
+        case "delete": return "xoá"
+        default: return operation
+        }
+    }
+
+    public func atHub(_ atHub: Bool?) -> String {
+        switch atHub {
+        case true?: return "máy chủ đã nhận"
+        case false?: return "chưa gửi"
+        case nil: return "syncd chưa xử lý"
+        }
+    }
+
+    public func table(_ table: String) -> String { RegisterLabels.table(table) }
+
+    public func column(_ column: String) -> String { RegisterLabels.column(column) }
+
+    public var nothingWritten: String { "chưa nhập gì ở đây" }
+}

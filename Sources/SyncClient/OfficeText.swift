@@ -1,0 +1,144 @@
+import Foundation
+import Register
+import SyncConfig
+
+/// What `syncctl` says to the technician, in one catalogue per language (`Vietnamese`,
+/// `English`). A catalogue conforms to this protocol, so a text missing from either language
+/// does not compile. Text output only: `--json` keeps its keys, its English `hint` and ISO UTC
+/// times, for monitoring.
+public protocol OfficeCatalogue: Sendable {
+    var language: OfficeLanguage { get }
+
+    // MARK: status
+    /// The verdict's name; nil: the status could not be checked at all.
+    func state(_ state: StatusReport.State?) -> String
+    func label(_ label: StatusLabel) -> String
+    func yesNo(_ value: Bool) -> String
+    /// A time that has not happened yet (never sent, never received).
+    var never: String { get }
+    /// A span of time as people say it: "45 s", "12 min", "3 h", "2 days".
+    func duration(seconds: Double) -> String
+    /// `local` (an instant in this computer's time) and how long ago it was.
+    func moment(local: String, ago: String) -> String
+    func daemon(running: Bool, upFor: String?) -> String
+    func hub(url: String, answers: Bool, trusted: Bool) -> String
+    func unsent(changes: Int, oldest: String?) -> String
+    func conflicts(awaitingReview: Int, settledByRule: Int) -> String
+    func versions(schema: Int, rules: String, hubRules: String?) -> String
+    func clock(skewSeconds: Double?) -> String
+    func space(file: String, free: String) -> String
+    func refused(changes: Int, rows: Int) -> String
+    func sameAsHub(differingRows: Int, lastChecked: String) -> String
+    func rebuilt(at: String, why: String) -> String
+    func advice(_ advice: StatusAdvice) -> String
+    /// Why `syncctl status` could not check, and what to do.
+    func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String)
+
+    // MARK: sync
+    func sync(_ said: SyncSaid) -> String
+
+    // MARK: log
+    func operation(_ operation: String) -> String
+    /// Whether the hub has a written row: nil while syncd has not picked the write up yet.
+    func atHub(_ atHub: Bool?) -> String
+    func table(_ table: String) -> String
+    func column(_ column: String) -> String
+    var nothingWritten: String { get }
+}
+
+/// The labels of the status screen's lines.
+public enum StatusLabel: CaseIterable, Sendable {
+    case daemon, hub, lastSent, lastReceived, unsent, conflicts, versions, clock, space, refused, sameAsHub, rebuilt
+    case hubProblem, lastError, whatToDo
+}
+
+/// The one thing the technician should do first, as `StatusReport.judge` found it.
+public enum StatusAdvice: Sendable, Equatable {
+    case startDaemon
+    case freeDisk
+    /// The hub cannot be used for another reason than the link (its certificate, plain http):
+    /// the text says which.
+    case hubProblem(String)
+    case hubSilent
+    case copiesRunning(rebuilds: Int)
+    case lastSyncFailed(String)
+    case refused(rows: Int, example: String)
+    case districtNotAtHub(changes: Int, example: String)
+    case differing(rows: Int, example: String)
+    case clockOff(seconds: Int)
+    case unsentOld
+    case awaitingReview(Int)
+    case rulesBehind(mine: String, hub: String)
+}
+
+/// Why `syncctl status` could not check at all.
+public enum CannotCheck: Sendable, Equatable {
+    case configMissing(path: String)
+    case configUnreadable(path: String)
+    case configInvalid(path: String, problem: String)
+    case replicaUnreadable(path: String, problem: String, daemonRunning: Bool)
+}
+
+/// What `syncctl sync` says of a round.
+public enum SyncSaid: Sendable, Equatable {
+    /// syncd ran the round (its counts: nil from a daemon that does not tell them).
+    case daemonRound(hub: String, sent: Int?, received: Int?)
+    case daemonRoundFailed(why: String)
+    case daemonDidNotFinish
+    case round(hub: String, sent: Int, received: Int, new: Int)
+    case bootstrapped(rows: Int)
+    case rebuilt(kept: Int, fromHub: Int)
+    case refusedInRound(changes: Int)
+    case failed(why: String)
+}
+
+public enum OfficeText {
+    /// Words of the tool's insides that mean nothing at a commune office: no text output holds
+    /// them (the tests check every catalogue text and the screens themselves).
+    public static let jargon = ["dot", "counter", "context", "rebase", "digest", "checkpoint", "stamped", "out_of_scope", "seen {",
+                                "_sync", "units.id", "*holders", "*quota", "(s)", "feed"]
+
+    /// Whether `text` holds `word` as a word of its own (not inside a longer one).
+    public static func holds(_ text: String, word: String) -> Bool {
+        let lowered = text.lowercased()
+        return lowered.ranges(of: word).contains { range in
+            let before = range.lowerBound == lowered.startIndex ? nil : lowered[lowered.index(before: range.lowerBound)]
+            let after = range.upperBound == lowered.endIndex ? nil : lowered[range.upperBound]
+            // A word that starts or ends with a letter must not run on into a longer one.
+            return !(word.first!.isLetter && before?.isLetter == true) && !(word.last!.isLetter && after?.isLetter == true)
+        }
+    }
+
+    public static func catalogue(_ language: OfficeLanguage) -> any OfficeCatalogue {
+        switch language {
+        case .vi: return Vietnamese()
+        case .en: return English()
+        }
+    }
+
+    /// An ISO 8601 instant on this computer's clock and time zone (`TZ`), with how long ago it
+    /// was; `never` when there is none.
+    public static func moment(_ iso: String?, in catalogue: any OfficeCatalogue, now: Date = Date()) -> String {
+        guard let iso else { return catalogue.never }
+        guard let instant = try? Date(iso, strategy: .iso8601) else { return iso }
+        return catalogue.moment(local: RegisterDate.localTime(iso), ago: catalogue.duration(seconds: max(0, now.timeIntervalSince(instant))))
+    }
+
+    /// An instant on this computer's clock: dd/mm/yyyy HH:mm.
+    public static func local(_ instant: Date) -> String { RegisterDate.localTime(instant.formatted(.iso8601)) }
+
+    /// The whole-unit part of a span, for "45 s", "12 min", ...
+    static func span(_ seconds: Double) -> (count: Int, unit: Int) {
+        if seconds < 120 { return (Int(seconds), 0) }
+        if seconds < 7_200 { return (Int(seconds / 60), 1) }
+        if seconds < 172_800 { return (Int(seconds / 3_600), 2) }
+        return (Int(seconds / 86_400), 3)
+    }
+
+    public static func megabytes(_ bytes: Int64?, decimalComma: Bool) -> String {
+        guard let bytes else { return "-" }
+        let text = bytes >= 1 << 30 ? String(format: "%.1f GB", Double(bytes) / Double(1 << 30))
+            : String(format: "%.1f MB", Double(bytes) / Double(1 << 20))
+        return decimalComma ? text.replacingOccurrences(of: ".", with: ",") : text
+    }
+}

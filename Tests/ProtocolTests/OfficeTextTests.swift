@@ -1,0 +1,107 @@
+import Foundation
+import SyncClient
+import SyncConfig
+import Testing
+
+/// `syncctl`'s two catalogues: the language chosen as a technician's shell would expect, and
+/// every text of both in plain words. (That each language has every text is the compiler's
+/// job: a catalogue that lacks one does not conform to `OfficeCatalogue`.)
+@Suite struct OfficeTextTests {
+    @Test func theFlagThenTheLocaleThenTheConfigurationChooseTheLanguage() {
+        #expect(OfficeLanguage.chosen(flag: .en, configured: .vi, environment: ["LANG": "vi_VN.UTF-8"]) == .en)
+        #expect(OfficeLanguage.chosen(environment: ["LANG": "vi_VN.UTF-8"]) == .vi)
+        #expect(OfficeLanguage.chosen(configured: .vi, environment: ["LANG": "en_US.UTF-8"]) == .en, "the shell's locale wins")
+        #expect(OfficeLanguage.chosen(configured: .vi, environment: ["LANG": "C.UTF-8"]) == .vi, "C names no language")
+        #expect(OfficeLanguage.chosen(configured: .vi, environment: [:]) == .vi)
+        #expect(OfficeLanguage.chosen(environment: [:]) == .en)
+        // POSIX order: LC_ALL over LC_MESSAGES over LANG; an empty one is not set.
+        #expect(OfficeLanguage.chosen(environment: ["LC_ALL": "vi_VN", "LANG": "en_US.UTF-8"]) == .vi)
+        #expect(OfficeLanguage.chosen(environment: ["LC_ALL": "", "LC_MESSAGES": "vi_VN.UTF-8", "LANG": "en_US"]) == .vi)
+        #expect(OfficeLanguage.chosen(configured: .en, environment: ["LC_ALL": "C", "LANG": "vi_VN.UTF-8"]) == .en)
+        #expect(OfficeLanguage(locale: "vietnamese") == nil && OfficeLanguage(locale: "vi") == .vi)
+    }
+
+    /// One of every text, with arguments where it takes them.
+    static func everyText(_ words: any OfficeCatalogue) -> [String] {
+        var texts: [String] = [words.never]
+        texts += [StatusReport.State.healthy, .degraded, .down, nil].map(words.state)
+        texts += StatusLabel.allCases.map(words.label)
+        texts += [true, false].map(words.yesNo)
+        texts += [5, 300, 10_800, 259_200].map { words.duration(seconds: $0) }
+        texts.append(words.moment(local: "04/12/2026 23:21", ago: words.duration(seconds: 300)))
+        texts += [words.daemon(running: true, upFor: "3 h"), words.daemon(running: false, upFor: nil)]
+        texts += [(true, true), (false, true), (false, false)].map { words.hub(url: "https://hub", answers: $0.0, trusted: $0.1) }
+        texts += [words.unsent(changes: 0, oldest: nil), words.unsent(changes: 1, oldest: "5 min"), words.unsent(changes: 30, oldest: "2 h")]
+        texts.append(words.conflicts(awaitingReview: 2, settledByRule: 1))
+        texts += [words.versions(schema: 2, rules: "1", hubRules: "2"), words.versions(schema: 2, rules: "1", hubRules: nil)]
+        texts += [nil, 0.2, 3.5, -900].map { words.clock(skewSeconds: $0) }
+        texts.append(words.space(file: "1.2 MB", free: "9.0 GB"))
+        texts += [words.refused(changes: 0, rows: 0), words.refused(changes: 20, rows: 1)]
+        texts += [words.sameAsHub(differingRows: 0, lastChecked: "04/12/2026 23:21"), words.sameAsHub(differingRows: 3, lastChecked: "-")]
+        texts.append(words.rebuilt(at: "04/12/2026 23:21", why: "restored file"))
+        let advice: [StatusAdvice] = [
+            .startDaemon, .freeDisk, .hubProblem("the hub's certificate is not trusted"), .hubSilent, .copiesRunning(rebuilds: 4),
+            .lastSyncFailed("timeout"), .refused(rows: 1, example: "persons/p-1"), .districtNotAtHub(changes: 2, example: "units/u-1"),
+            .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
+            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"),
+        ]
+        texts += advice.map(words.advice)
+        let cannot: [CannotCheck] = [
+            .configMissing(path: "/etc/communesync/commune.toml"), .configUnreadable(path: "/etc/communesync/commune.toml"),
+            .configInvalid(path: "/etc/communesync/commune.toml", problem: "no [hub]"),
+            .replicaUnreadable(path: "/var/lib/communesync/replica.db", problem: "not a database", daemonRunning: true),
+            .replicaUnreadable(path: "/var/lib/communesync/replica.db", problem: "not a database", daemonRunning: false),
+        ]
+        texts += cannot.flatMap { let said = words.cannotCheck($0); return [said.error, said.hint] }
+        let sync: [SyncSaid] = [
+            .daemonRound(hub: "https://hub", sent: 3, received: 1), .daemonRound(hub: "https://hub", sent: nil, received: nil),
+            .daemonRoundFailed(why: "timeout"), .daemonDidNotFinish, .round(hub: "https://hub", sent: 0, received: 12, new: 4),
+            .bootstrapped(rows: 120), .rebuilt(kept: 3, fromHub: 120), .refusedInRound(changes: 2), .failed(why: "timeout"),
+        ]
+        texts += sync.map(words.sync)
+        texts += ["insert", "update", "delete"].map(words.operation)
+        texts += [true, false, nil].map(words.atHub)
+        texts += [words.table("persons"), words.column("full_name"), words.nothingWritten]
+        return texts
+    }
+
+    @Test func everyTextIsInPlainWordsInBothLanguages() {
+        for language in OfficeLanguage.allCases {
+            let words = OfficeText.catalogue(language)
+            #expect(words.language == language)
+            for text in Self.everyText(words) {
+                #expect(!text.isEmpty)
+                for word in OfficeText.jargon {
+                    let found = OfficeText.holds(text, word: word)
+                    #expect(!found, "\(language): '\(word)' in: \(text)")
+                }
+            }
+        }
+    }
+
+    @Test func theVietnameseCatalogueSaysItsOwnTextNotTheEnglishOne() {
+        let english = Self.everyText(English())
+        let vietnamese = Self.everyText(Vietnamese())
+        #expect(english.count == vietnamese.count)
+        // Texts that are only a number and a unit or a URL may agree; prose may not.
+        let same = zip(english, vietnamese).filter { $0 == $1 && $0.contains { $0.isLetter } && $0.count > 12 }
+        #expect(same.isEmpty, "not translated: \(same.map(\.0))")
+        // Every text that names a number or a command in English names it in Vietnamese too.
+        for (en, vi) in zip(english, vietnamese) {
+            let numbers = { (text: String) in text.split { !$0.isNumber }.map(String.init).sorted() }
+            // A command's words up to its placeholder (ROW, BẢN_GHI): the same in both.
+            let commands = { (text: String) in
+                Set(text.split(separator: "'").filter { ["syncctl", "systemctl", "journalctl", "timedatectl"].contains($0.split(separator: " ").first ?? "") }.map { quoted in
+                    quoted.split(separator: " ").prefix { $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0 == "-" || $0.isNumber) } }
+                        .joined(separator: " ")
+                })
+            }
+            #expect(numbers(en) == numbers(vi), "\(en) / \(vi)")
+            #expect(commands(en) == commands(vi), "\(en) / \(vi)")
+        }
+        #expect(Vietnamese().advice(.clockOff(seconds: 900)) == "đồng hồ máy này nhanh hơn máy chủ 900 giây: bật đồng bộ giờ ('timedatectl set-ntp true')")
+        #expect(Vietnamese().clock(skewSeconds: -3.5) == "chậm hơn máy chủ 3,5 giây", "a decimal comma")
+        #expect(English().unsent(changes: 1, oldest: "5 min") == "1 change, the oldest 5 min old")
+        #expect(English().unsent(changes: 2, oldest: nil) == "2 changes")
+    }
+}
