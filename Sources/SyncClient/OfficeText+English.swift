@@ -199,4 +199,61 @@ public struct English: OfficeCatalogue {
     public func column(_ column: String) -> String { column }
 
     public var nothingWritten: String { "nothing written here" }
+
+    public func conflictState(_ state: ConflictState) -> String {
+        switch state {
+        case .open: return "open"
+        case .settled: return "settled"
+        case .decided: return "decided"
+        case .closed: return "closed"
+        case .ended: return "ended"
+        }
+    }
+
+    public func conflict(_ said: ConflictSaid) -> String {
+        switch said {
+        case .field(let record, let column, let sides):
+            return "\(record): \(column) written differently: " + sides.joined(separator: " / ")
+        case .seat(let seat, let holders):
+            return "\(seat) has \(count(holders.count, "holder", "holders")): " + holders.joined(separator: ", ")
+        case .titles(let person, let holdings):
+            return "\(person) holds titles together that the rules do not allow: " + holdings.joined(separator: ", ")
+        case .hamletTitles(let unit, let holdings):
+            return "\(unit): more hamlet titles held together than the rules allow: " + holdings.joined(separator: ", ")
+        case .quota(let unit, let category, let holdings):
+            return "\(unit) is over its quota of \(category.replacingOccurrences(of: "_", with: " ")): " + holdings.joined(separator: ", ")
+        case .duplicate(let person):
+            return "\(person) may be the same person as a record of another office: the district reviews it"
+        case .placement(let record):
+            return "where \(record) belongs after the reorganisation: the district reviews it"
+        case .deletion(let record):
+            return "\(record) was deleted by the office it was moved away from: the district decides whether it goes"
+        case .ended(let assignment, let on, let why):
+            return "\(assignment) as of \(on): \(why)"
+        }
+    }
+
+    public func side(_ what: String, origin: String, here: Bool) -> String {
+        "\(what) (written " + (here ? "here)" : "at \(origin))")
+    }
+
+    public func outcome(_ said: DecisionSaid) -> String {
+        switch said {
+        case .undone(let decision): return "decision #\(decision) undone: the values before it written back"
+        case .value(let value): return "kept the value \(value)"
+        case .keepsSeat(let holder): return "\(holder) keeps the seat; the other holders end"
+        case .recordKept(let record): return "the record \(record) is kept; the others are merged into it"
+        case .deletedEverywhere: return "the record is deleted everywhere"
+        case .kept: return "the record is kept"
+        case .assignmentsEnd(let ended): return "these end: " + ended.joined(separator: ", ")
+        case .placement(let unit): return "placed in \(unit)"
+        case .side(let side): return "kept \(side)"
+        }
+    }
+
+    public func decided(number: Int64, outcome: String, by reviewer: String, at local: String, why: String) -> String {
+        "decision #\(number): \(outcome); decided by \(reviewer) on \(local); why: \(why)"
+    }
+
+    public var noConflicts: String { "no conflicts" }
 }

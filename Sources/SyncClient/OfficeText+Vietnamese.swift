@@ -199,4 +199,61 @@ public struct Vietnamese: OfficeCatalogue {
     public func column(_ column: String) -> String { RegisterLabels.column(column) }
 
     public var nothingWritten: String { "chưa nhập gì ở đây" }
+
+    public func conflictState(_ state: ConflictState) -> String {
+        switch state {
+        case .open: return "chờ huyện"
+        case .settled: return "theo quy tắc"
+        case .decided: return "huyện đã quyết"
+        case .closed: return "đã xong"
+        case .ended: return "đã kết thúc"
+        }
+    }
+
+    public func conflict(_ said: ConflictSaid) -> String {
+        switch said {
+        case .field(let record, let column, let sides):
+            return "\(record): \(column) được nhập khác nhau: " + sides.joined(separator: " / ")
+        case .seat(let seat, let holders):
+            return "\(seat) có \(holders.count) người cùng giữ: " + holders.joined(separator: ", ")
+        case .titles(let person, let holdings):
+            return "\(person) kiêm các chức danh mà quy định không cho phép: " + holdings.joined(separator: ", ")
+        case .hamletTitles(let unit, let holdings):
+            return "\(unit): số chức danh kiêm nhiệm ở thôn vượt quy định: " + holdings.joined(separator: ", ")
+        case .quota(let unit, let category, let holdings):
+            return "\(unit) vượt định biên \(RegisterLabels.value(category, of: "category") ?? category): " + holdings.joined(separator: ", ")
+        case .duplicate(let person):
+            return "\(person) có thể trùng với hồ sơ của một xã khác: huyện đang xem xét"
+        case .placement(let record):
+            return "nơi công tác của \(record) sau sắp xếp đơn vị: huyện đang xem xét"
+        case .deletion(let record):
+            return "\(record) bị xã cũ xoá sau khi đã chuyển đi: huyện quyết định có xoá hay không"
+        case .ended(let assignment, let on, let why):
+            return "\(assignment) từ ngày \(on): \(why)"
+        }
+    }
+
+    public func side(_ what: String, origin: String, here: Bool) -> String {
+        "\(what) (nhập " + (here ? "ở xã này)" : "ở \(origin))")
+    }
+
+    public func outcome(_ said: DecisionSaid) -> String {
+        switch said {
+        case .undone(let decision): return "huỷ quyết định số \(decision): ghi lại các giá trị trước đó"
+        case .value(let value): return "giữ giá trị \(value)"
+        case .keepsSeat(let holder): return "\(holder) giữ vị trí; những người khác kết thúc"
+        case .recordKept(let record): return "giữ hồ sơ \(record); các hồ sơ kia được gộp vào"
+        case .deletedEverywhere: return "bản ghi bị xoá ở mọi nơi"
+        case .kept: return "giữ bản ghi"
+        case .assignmentsEnd(let ended): return "kết thúc: " + ended.joined(separator: ", ")
+        case .placement(let unit): return "thuộc \(unit)"
+        case .side(let side): return "giữ \(side)"
+        }
+    }
+
+    public func decided(number: Int64, outcome: String, by reviewer: String, at local: String, why: String) -> String {
+        "quyết định số \(number): \(outcome); người quyết định \(reviewer), lúc \(local); lý do: \(why)"
+    }
+
+    public var noConflicts: String { "không có xung đột" }
 }

@@ -44,6 +44,47 @@ public protocol OfficeCatalogue: Sendable {
     func table(_ table: String) -> String
     func column(_ column: String) -> String
     var nothingWritten: String { get }
+
+    // MARK: conflicts
+    func conflictState(_ state: ConflictState) -> String
+    func conflict(_ said: ConflictSaid) -> String
+    /// One side of a conflict: a value or a holder, and the office that wrote it (`here`: this one).
+    func side(_ what: String, origin: String, here: Bool) -> String
+    func outcome(_ said: DecisionSaid) -> String
+    func decided(number: Int64, outcome: String, by reviewer: String, at local: String, why: String) -> String
+    var noConflicts: String { get }
+}
+
+/// Where a conflict stands: waiting for the district, settled by a rule, decided by the
+/// district's reviewers, over; or an assignment the district ended.
+public enum ConflictState: CaseIterable, Sendable {
+    case open, settled, decided, closed, ended
+}
+
+/// A conflict in words, its rows already named (`syncctl conflicts` looks the names up).
+public enum ConflictSaid: Sendable, Equatable {
+    case field(record: String, column: String, sides: [String])
+    case seat(seat: String, holders: [String])
+    case titles(person: String, holdings: [String])
+    case hamletTitles(unit: String, holdings: [String])
+    case quota(unit: String, category: String, holdings: [String])
+    case duplicate(person: String)
+    case placement(record: String)
+    case deletion(record: String)
+    case ended(assignment: String, on: String, why: String)
+}
+
+/// What the district decided on an item.
+public enum DecisionSaid: Sendable, Equatable {
+    case undone(decision: Int64)
+    case value(String)
+    case keepsSeat(String)
+    case recordKept(String)
+    case deletedEverywhere
+    case kept
+    case assignmentsEnd([String])
+    case placement(String)
+    case side(String)
 }
 
 /// The labels of the status screen's lines.

@@ -3,7 +3,9 @@ import Foundation
 import MergeEngine
 import Register
 import Replica
+import SyncClient
 import SyncConfig
+import SyncCore
 
 /// `syncctl conflicts`: what this office's replica holds in conflict, and its review state.
 struct ConflictsCommand: ParsableCommand {
@@ -16,9 +18,13 @@ struct ConflictsCommand: ParsableCommand {
     @Flag(help: "Include closed ones.")
     var all = false
 
+    @OptionGroup var language: LanguageChoice
+
     func run() throws {
         let settings = try CommuneSettings.load(config)
+        let words = language.catalogue(settings)
         let replica = try Replica(openingExisting: settings.database, access: .readOnly)
+        let names = RegisterNames(replica.database)
         let every = try replica.conflicts()
         let records = every.filter { all || $0.state != .closed }
         // The district's decisions on items naming this office's records, told with pulls:
@@ -30,60 +36,106 @@ struct ConflictsCommand: ParsableCommand {
         let ended = all ? try EndedAssignments.read(replica.database) : []
         let held = Set(every.map(\.id))
         let told = latest.values.filter { !held.contains($0.conflict) }.sorted { $0.id < $1.id }
-        if records.isEmpty && ended.isEmpty && told.isEmpty { print("no conflicts") }
+        if records.isEmpty && ended.isEmpty && told.isEmpty { print(words.noConflicts) }
+        let width = ConflictState.allCases.map { words.conflictState($0).count }.max()! + 2
+        func line(_ state: ConflictState, _ text: String) {
+            print(words.conflictState(state).padding(toLength: width, withPad: " ", startingAt: 0) + text)
+        }
+        let said = ConflictWords(words: words, names: names, here: replica.id.description)
         for record in records {
-            let what: String
-            switch record.kind {
-            case .seat: what = "\(record.seatSides.count) active holders: " + record.seatSides.map { "\($0.assignment) (\($0.origin))" }.joined(separator: ", ")
-            case .holding, .quota:
-                let problem = if case .problem(let text) = record.decision { text } else { "" }
-                what = problem + ": " + record.holdings.map { "\($0.assignment) \($0.title ?? "?")" }.joined(separator: ", ")
-            case .field: what = record.fieldSides.map { "\($0.value) (\($0.dot.replica))" }.joined(separator: " vs ")
-            // Opened by the hub for its reviewers; an office's replica holds none of its own.
-            case .duplicate, .placement, .deletion: what = "\(record.kind.rawValue) item of the district's review desk"
-            }
             // One vocabulary: open (awaiting district review), settled (by a rule), decided (by
             // the district's reviewers), closed (the data no longer conflicts).
             let decision = record.state == .closed ? latest[record.id] : nil
-            let state = decision == nil ? record.state.rawValue : "decided"
-            print("\(state.padding(toLength: 8, withPad: " ", startingAt: 0)) \(record.id)  rule \(record.rule): \(what)")
-            if let decision { print("         " + Self.told(decision, record: record)) }
+            let state: ConflictState = decision != nil ? .decided : record.state == .open ? .open : record.state == .settled ? .settled : .closed
+            line(state, words.conflict(said.conflict(record)))
+            if let decision { print(String(repeating: " ", count: width) + said.told(decision, record: record)) }
         }
         // Items the district decided that this replica never held itself (a duplicate person
         // the hub found across offices, a seat another office also filled).
         for decision in told {
-            print("decided  \(decision.conflict)  " + Self.told(decision, record: nil))
+            line(.decided, said.item(decision.conflict))
+            print(String(repeating: " ", count: width) + said.told(decision, record: ConflictRecord?.none))
         }
         for assignment in ended {
-            print("ended    assignments/\(assignment.id)  on \(assignment.endDate): \(assignment.reason)")
+            line(.ended, words.conflict(.ended(
+                assignment: names.assignment(assignment.id), on: RegisterDate.shown(assignment.endDate), why: assignment.reason)))
+        }
+    }
+}
+
+/// Conflicts and decisions in the technician's words: people, titles and communes by name,
+/// coded values by their labels, each side with the office that wrote it.
+struct ConflictWords {
+    let words: any OfficeCatalogue
+    let names: RegisterNames
+    /// This office's replica id: its own writes are "here".
+    let here: String
+
+    func value(_ value: Value, of column: String) -> String {
+        guard let text = value.textValue else { return value.description }
+        return names.reference(text, in: column) ?? (words.language == .vi ? RegisterLabels.value(text, of: column) : nil) ?? text
+    }
+
+    func holding(_ holding: Holding) -> String {
+        names.person(holding.person) + (holding.title.map { " – " + names.title($0) } ?? "")
+    }
+
+    func conflict(_ record: ConflictRecord) -> ConflictSaid {
+        switch record.subject {
+        case .field(let table, let row, let column):
+            return .field(record: names.row(table, row), column: words.column(column), sides: record.fieldSides.map {
+                words.side(value($0.value, of: column), origin: $0.dot.replica.description, here: $0.dot.replica.description == here)
+            })
+        case .seat(let position):
+            return .seat(seat: names.seat(position), holders: record.seatSides.map {
+                words.side(names.person($0.person), origin: $0.origin.description, here: $0.origin.description == here)
+            })
+        case .titles(let person): return .titles(person: names.person(person), holdings: record.holdings.map { $0.title.map(names.title) ?? "?" })
+        case .hamletTitles(let unit): return .hamletTitles(unit: names.unit(unit), holdings: record.holdings.map(holding))
+        case .quota(let unit, let category): return .quota(unit: names.unit(unit), category: category, holdings: record.holdings.map(holding))
+        case .duplicate(let person): return .duplicate(person: names.person(person))
+        case .placement(let table, let row): return .placement(record: names.row(table, row))
+        case .deletion(let table, let row): return .deletion(record: names.row(table, row))
         }
     }
 
-    /// A decision in the technician's words: the outcome, who decided, when (local time) and why.
-    static func told(_ decision: KeptDecision, record: ConflictRecord?) -> String {
+    /// An item known only by its id (`table/row/column`): its row by name, and the column
+    /// when it is one of the register's.
+    func item(_ id: String) -> String {
+        let parts = id.split(separator: "/", maxSplits: 2).map(String.init)
+        guard parts.count == 3 else { return id }
+        if parts[2] == ConflictRecord.seatColumn { return names.seat(parts[1]) }
+        if parts[2] == ConflictRecord.duplicateColumn { return names.person(citizenID: parts[1]) }
+        return names.row(parts[0], parts[1]) + (parts[2].hasPrefix("*") ? "" : ": " + words.column(parts[2]))
+    }
+
+    /// A decision: the outcome, who decided, when (local time) and why.
+    func told(_ decision: KeptDecision, record: ConflictRecord?) -> String {
         let item = decision.conflict
-        var outcome: String
+        let column = String(item.split(separator: "/").last ?? "")
+        let pick = decision.pick ?? "?"
+        let outcome: DecisionSaid
         if let undone = decision.reverts {
-            outcome = "decision #\(undone) undone: the values before it written back"
-        } else if let value = decision.value {
-            outcome = "kept the value \(value)"
-        } else if item.hasSuffix("/" + ConflictRecord.seatColumn) {
-            outcome = "assignment \(decision.pick ?? "?") keeps the seat; the other holders end"
-        } else if item.hasSuffix("/" + ConflictRecord.duplicateColumn) {
-            outcome = "record \(decision.pick ?? "?") is kept; the others are merged into it"
-        } else if item.hasSuffix("/" + ConflictRecord.deletionColumn) {
-            outcome = decision.pick == "delete" ? "the record is deleted everywhere" : "the record is kept"
-        } else if item.contains("/*") && !item.hasSuffix("/" + ConflictRecord.placementColumn) {
-            outcome = "assignment(s) \(decision.pick ?? "?") end"
-        } else if item.hasSuffix("/" + ConflictRecord.placementColumn) {
-            outcome = "placement in \(decision.pick ?? "?") confirmed"
-        } else if let pick = decision.pick, let side = record?.fieldSides.first(where: { $0.dot.description == pick }) {
-            outcome = "kept the value \(side.value) (written at \(side.dot.replica))"
+            outcome = .undone(decision: undone)
+        } else if let kept = decision.value {
+            outcome = .value(value(kept, of: column))
+        } else if column == ConflictRecord.seatColumn {
+            outcome = .keepsSeat(names.assignment(pick))
+        } else if column == ConflictRecord.duplicateColumn {
+            outcome = .recordKept(names.personRecord(pick))
+        } else if column == ConflictRecord.deletionColumn {
+            outcome = pick == "delete" ? .deletedEverywhere : .kept
+        } else if column == ConflictRecord.placementColumn {
+            outcome = .placement(names.unit(pick))
+        } else if column.hasPrefix("*") {
+            outcome = .assignmentsEnd(pick.split(separator: ",").map { names.assignment(String($0)) })
+        } else if let side = record?.fieldSides.first(where: { $0.dot.description == pick }) {
+            outcome = .side(words.side(value(side.value, of: column), origin: side.dot.replica.description, here: side.dot.replica.description == here))
         } else {
-            outcome = "kept the side \(decision.pick ?? "?")"
+            outcome = .side(pick)
         }
-        return "decision #\(decision.id): \(outcome); decided by \(decision.reviewer) on \(localTime(decision.at)); why: \(decision.reason)"
+        return words.decided(
+            number: decision.id, outcome: words.outcome(outcome), by: decision.reviewer, at: RegisterDate.localTime(decision.at),
+            why: decision.reason)
     }
-
-    static func localTime(_ iso: String) -> String { RegisterDate.localTime(iso) }
 }

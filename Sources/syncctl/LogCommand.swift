@@ -48,14 +48,14 @@ struct LogCommand: ParsableCommand {
         let since = today ? Calendar.current.startOfDay(for: Date()) : nil
         let rows = try replica.writtenRows(limit: limit, table: table, row: row, since: since)
         if rows.isEmpty { print(words.nothingWritten) }
-        let names = ReferenceNames(replica.database)
+        let names = RegisterNames(replica.database)
         let operations = Set(rows.map(\.operation.rawValue)).map(words.operation)
         let width = operations.map(\.count).max() ?? 0
         for written in rows {
             let what = words.operation(written.operation.rawValue).padding(toLength: width, withPad: " ", startingAt: 0)
             let fields = (written.changed ?? []).map { field in
                 let value = field.value.textValue.flatMap { text in
-                    names.name(text, in: field.column) ?? (words.language == .vi ? RegisterLabels.value(text, of: field.column) : nil)
+                    names.reference(text, in: field.column) ?? (words.language == .vi ? RegisterLabels.value(text, of: field.column) : nil)
                 } ?? field.value.description
                 return "\(words.column(field.column)) = \(value)"
             }
@@ -86,28 +86,6 @@ struct LogCommand: ParsableCommand {
     private func value(_ change: Change) -> Value {
         if case .set(_, let value) = change.operation { return value }
         return .null
-    }
-}
-
-/// The names people know rows by, for columns that point at another row: a unit's name, a
-/// person's full name, a title's name. Looked up once per id.
-private final class ReferenceNames {
-    static let sources = [
-        "commune_id": ("units", "name"), "unit_id": ("units", "name"), "parent_id": ("units", "name"), "successor_id": ("units", "name"),
-        "person_id": ("persons", "full_name"), "title_id": ("titles", "name"),
-    ]
-    let database: SQLiteDatabase
-    var known: [String: String?] = [:]
-
-    init(_ database: SQLiteDatabase) { self.database = database }
-
-    func name(_ id: String, in column: String) -> String? {
-        guard let (table, nameColumn) = Self.sources[column] else { return nil }
-        let key = table + "/" + id
-        if let name = known[key] { return name }
-        let name = (try? database.scalar("SELECT \(nameColumn) FROM \(table) WHERE id = ?", [.text(id)]))??.textValue
-        known[key] = name
-        return name
     }
 }
 

@@ -62,6 +62,23 @@ import Testing
         texts += ["insert", "update", "delete"].map(words.operation)
         texts += [true, false, nil].map(words.atHub)
         texts += [words.table("persons"), words.column("full_name"), words.nothingWritten]
+        texts += ConflictState.allCases.map(words.conflictState)
+        let conflicts: [ConflictSaid] = [
+            .field(record: "Lý Thị Mai", column: words.column("degree"), sides: [
+                words.side("đại học", origin: "06913", here: true), words.side("thạc sĩ", origin: "200", here: false)]),
+            .seat(seat: "Chủ tịch UBND – Xã Quảng Tân", holders: ["An", "Bình"]), .titles(person: "Hoàng Văn Nam", holdings: ["Bí thư", "Trưởng thôn"]),
+            .hamletTitles(unit: "Thôn Đông Hải", holdings: ["An – Bí thư chi bộ"]),
+            .quota(unit: "Xã Quảng Tân", category: "cadre_civil_servant", holdings: ["An – Chủ tịch UBND"]),
+            .duplicate(person: "Lý Thị Mai"), .placement(record: "Lý Thị Mai"), .deletion(record: "Lý Thị Mai"),
+            .ended(assignment: "An (Chủ tịch UBND – Xã Quảng Tân)", on: "01/05/2024", why: "kết thúc theo quyết định"),
+        ]
+        texts += conflicts.map(words.conflict)
+        let outcomes: [DecisionSaid] = [
+            .undone(decision: 2), .value("đại học"), .keepsSeat("An"), .recordKept("Lý Thị Mai"), .deletedEverywhere, .kept,
+            .assignmentsEnd(["An", "Bình"]), .placement("Phường Hà Giang 1"), .side("đại học"),
+        ]
+        texts += outcomes.map { words.decided(number: 3, outcome: words.outcome($0), by: "can-bo-noi-vu", at: "04/12/2026 23:21", why: "đã đối chiếu") }
+        texts.append(words.noConflicts)
         return texts
     }
 
