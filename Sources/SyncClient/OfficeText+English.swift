@@ -257,3 +257,60 @@ public struct English: OfficeCatalogue {
 
     public var noConflicts: String { "no conflicts" }
 }
+
+extension English {
+    public func verdict(_ verdict: DoctorVerdict) -> String {
+        switch verdict {
+        case .ok: return "ok"
+        case .warning: return "WARN"
+        case .failure: return "FAIL"
+        }
+    }
+
+    public var fixLabel: String { "fix:" }
+
+    public func doctor(_ said: DoctorSaid) -> (what: String, fix: String?) {
+        switch said {
+        case .configReads(let path): return ("configuration \(path) reads", nil)
+        case .configBroken(let problem): return ("configuration: \(problem)", "compare with Config/commune.toml, where every setting is explained")
+        case .noReplica(let path): return ("no data file at \(path) yet", "start syncd: it creates the file and fills it from the hub")
+        case .replicaBelongs(let path, let replica): return ("data file \(path) belongs to \(replica)", nil)
+        case .replicaOfAnother(let path, let holds, let configured, let config):
+            return ("\(path) is the data file of \(holds), but commune.toml says \(configured)", "fix 'replica' or 'database' in \(config)")
+        case .integrityPassed: return ("integrity check passed", nil)
+        case .integrityFailed(let result, let path):
+            return ("integrity check: \(result)", "stop syncd, move \(path) aside (keep it) and start syncd: it rebuilds the file from the hub")
+        case .diskLow(let megabytes, let directory): return ("only \(megabytes) MB free in \(directory)", "free disk space before writes start to fail")
+        case .replicaUnreadable(let problem): return ("data file: \(problem)", nil)
+        case .writable(let directory, let path): return ("\(directory ? "directory" : "data file") \(path) is readable and writable by this user", nil)
+        case .notWritable(let directory, let path):
+            return ("\(directory ? "directory" : "data file") \(path) is not writable by this user",
+                    "add this user to the office writers group (usermod -aG communesync-writers NAME, then log in again)")
+        case .permissions(let problem, let fix): return (problem, fix)
+        case .credentialInConfig(let path):
+            return ("\(path) holds the credential itself and others than root can read it",
+                    "move it into credential_file (root's alone, chmod 600) and remove 'credential' from \(path)")
+        case .permissionsHold: return ("permissions: credential root's alone, register the writers', nothing for others", nil)
+        case .credentialSet: return ("credential is set", nil)
+        case .credentialRootsAndAccepted(let file): return ("credential \(file) is root's alone; the hub accepted syncd's copy at its last round", nil)
+        case .hubRefusedLastRound(let why):
+            return ("the hub refused syncd's last round: \(why)", "run 'syncctl doctor' as root to check the credential with the hub")
+        case .credentialRootsAlone(let file): return ("credential \(file) is root's alone (run doctor as root to try it at the hub)", nil)
+        case .credentialMissing(let problem):
+            return ("credential: \(problem)", "ask the district office for the commune's credential and save it as credential_file")
+        case .hubProblem(let problem): return (problem, nil)
+        case .hubSilent(let url): return ("the hub at \(url) does not answer", "check the network link and hub.url; changes are kept here and sent when it answers")
+        case .hubAnswers(let url): return ("the hub at \(url) answers", nil)
+        case .credentialAccepted: return ("the hub accepts this commune's credential and versions", nil)
+        case .versionsDiffer(let message): return ("versions differ: \(message)", "upgrade the older side")
+        case .credentialRefused(let status, let message):
+            return ("the hub refused the credential (\(status)): \(message)", "ask the district office for a new credential")
+        case .credentialCheckFailed(let message): return ("checking the credential failed: \(message)", nil)
+        case .clockOff(let seconds):
+            return ("this clock is \(abs(seconds)) s \(seconds > 0 ? "ahead of" : "behind") the hub's", "turn on time sync: 'timedatectl set-ntp true'")
+        case .clockWithin(let seconds): return (String(format: "clock within %.1f s of the hub's", seconds), nil)
+        case .daemonAnswers(let socket): return ("syncd answers on \(socket)", nil)
+        case .daemonSilent(let socket): return ("syncd does not answer on \(socket)", "'systemctl start syncd'; 'journalctl -u syncd' says why it stopped")
+        }
+    }
+}

@@ -257,3 +257,61 @@ public struct Vietnamese: OfficeCatalogue {
 
     public var noConflicts: String { "không có xung đột" }
 }
+
+extension Vietnamese {
+    public func verdict(_ verdict: DoctorVerdict) -> String {
+        switch verdict {
+        case .ok: return "ổn"
+        case .warning: return "LƯU Ý"
+        case .failure: return "LỖI"
+        }
+    }
+
+    public var fixLabel: String { "cách sửa:" }
+
+    public func doctor(_ said: DoctorSaid) -> (what: String, fix: String?) {
+        switch said {
+        case .configReads(let path): return ("đọc được tệp cấu hình \(path)", nil)
+        case .configBroken(let problem): return ("tệp cấu hình: \(problem)", "so với Config/commune.toml, nơi giải thích từng mục")
+        case .noReplica(let path): return ("chưa có tệp dữ liệu ở \(path)", "bật syncd: nó tạo tệp và lấy dữ liệu từ máy chủ")
+        case .replicaBelongs(let path, let replica): return ("tệp dữ liệu \(path) là của xã \(replica)", nil)
+        case .replicaOfAnother(let path, let holds, let configured, let config):
+            return ("\(path) là tệp dữ liệu của \(holds), nhưng commune.toml ghi \(configured)", "sửa 'replica' hoặc 'database' trong \(config)")
+        case .integrityPassed: return ("kiểm tra toàn vẹn dữ liệu: tốt", nil)
+        case .integrityFailed(let result, let path):
+            return ("kiểm tra toàn vẹn dữ liệu: \(result)", "dừng syncd, chuyển \(path) sang chỗ khác (giữ lại) rồi bật syncd: nó dựng lại tệp từ máy chủ")
+        case .diskLow(let megabytes, let directory): return ("\(directory) chỉ còn trống \(megabytes) MB", "giải phóng dung lượng trước khi không ghi được dữ liệu")
+        case .replicaUnreadable(let problem): return ("tệp dữ liệu: \(problem)", nil)
+        case .writable(let directory, let path): return ("người dùng này đọc và ghi được \(directory ? "thư mục" : "tệp dữ liệu") \(path)", nil)
+        case .notWritable(let directory, let path):
+            return ("người dùng này không ghi được \(directory ? "thư mục" : "tệp dữ liệu") \(path)",
+                    "thêm người dùng vào nhóm nhập liệu của xã (usermod -aG communesync-writers TÊN, rồi đăng nhập lại)")
+        case .permissions(let problem, let fix): return (problem, fix)
+        case .credentialInConfig(let path):
+            return ("\(path) chứa chính khoá truy cập và người khác ngoài root đọc được",
+                    "chuyển khoá sang credential_file (chỉ root đọc được, chmod 600) và xoá 'credential' khỏi \(path)")
+        case .permissionsHold: return ("quyền truy cập: khoá chỉ root đọc được, sổ của nhóm nhập liệu, người khác không đọc được", nil)
+        case .credentialSet: return ("đã có khoá truy cập", nil)
+        case .credentialRootsAndAccepted(let file): return ("khoá \(file) chỉ root đọc được; máy chủ đã nhận khoá của syncd ở lượt gần nhất", nil)
+        case .hubRefusedLastRound(let why):
+            return ("máy chủ từ chối lượt đồng bộ gần nhất của syncd: \(why)", "chạy 'syncctl doctor' bằng root để thử khoá với máy chủ")
+        case .credentialRootsAlone(let file): return ("khoá \(file) chỉ root đọc được (chạy doctor bằng root để thử với máy chủ)", nil)
+        case .credentialMissing(let problem):
+            return ("khoá truy cập: \(problem)", "xin văn phòng huyện khoá truy cập của xã và lưu vào credential_file")
+        case .hubProblem(let problem): return ("không dùng được máy chủ huyện: \(problem)", nil)
+        case .hubSilent(let url): return ("máy chủ \(url) không trả lời", "kiểm tra đường truyền và hub.url; các thay đổi vẫn giữ ở đây và gửi khi máy chủ trả lời")
+        case .hubAnswers(let url): return ("máy chủ \(url) trả lời được", nil)
+        case .credentialAccepted: return ("máy chủ chấp nhận khoá truy cập và phiên bản của xã", nil)
+        case .versionsDiffer(let message): return ("phiên bản khác nhau: \(message)", "nâng cấp bên cũ hơn")
+        case .credentialRefused(let status, let message):
+            return ("máy chủ từ chối khoá truy cập (\(status)): \(message)", "xin văn phòng huyện khoá truy cập mới")
+        case .credentialCheckFailed(let message): return ("không kiểm tra được khoá truy cập: \(message)", nil)
+        case .clockOff(let seconds):
+            return ("đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(abs(seconds)) giây", "bật đồng bộ giờ: 'timedatectl set-ntp true'")
+        case .clockWithin(let seconds):
+            return ("đồng hồ lệch máy chủ không quá " + String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",") + " giây", nil)
+        case .daemonAnswers(let socket): return ("syncd trả lời ở \(socket)", nil)
+        case .daemonSilent(let socket): return ("syncd không trả lời ở \(socket)", "'systemctl start syncd'; 'journalctl -u syncd' cho biết vì sao nó dừng")
+        }
+    }
+}

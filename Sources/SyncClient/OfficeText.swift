@@ -53,6 +53,50 @@ public protocol OfficeCatalogue: Sendable {
     func outcome(_ said: DecisionSaid) -> String
     func decided(number: Int64, outcome: String, by reviewer: String, at local: String, why: String) -> String
     var noConflicts: String { get }
+
+    // MARK: doctor
+    func verdict(_ verdict: DoctorVerdict) -> String
+    var fixLabel: String { get }
+    /// A check's finding, and how to fix it when something is wrong.
+    func doctor(_ said: DoctorSaid) -> (what: String, fix: String?)
+}
+
+/// How one of `syncctl doctor`'s checks came out.
+public enum DoctorVerdict: CaseIterable, Sendable { case ok, warning, failure }
+
+/// What `syncctl doctor` finds, check by check.
+public enum DoctorSaid: Sendable, Equatable {
+    case configReads(path: String)
+    case configBroken(problem: String)
+    case noReplica(path: String)
+    case replicaBelongs(path: String, replica: String)
+    case replicaOfAnother(path: String, holds: String, configured: String, config: String)
+    case integrityPassed
+    case integrityFailed(result: String, path: String)
+    case diskLow(megabytes: Int64, directory: String)
+    case replicaUnreadable(problem: String)
+    case writable(directory: Bool, path: String)
+    case notWritable(directory: Bool, path: String)
+    /// A finding of the permissions model (its own words).
+    case permissions(problem: String, fix: String?)
+    case credentialInConfig(path: String)
+    case permissionsHold
+    case credentialSet
+    case credentialRootsAndAccepted(file: String)
+    case hubRefusedLastRound(why: String)
+    case credentialRootsAlone(file: String)
+    case credentialMissing(problem: String)
+    case hubProblem(String)
+    case hubSilent(url: String)
+    case hubAnswers(url: String)
+    case credentialAccepted
+    case versionsDiffer(message: String)
+    case credentialRefused(status: Int, message: String)
+    case credentialCheckFailed(message: String)
+    case clockOff(seconds: Int)
+    case clockWithin(seconds: Double)
+    case daemonAnswers(socket: String)
+    case daemonSilent(socket: String)
 }
 
 /// Where a conflict stands: waiting for the district, settled by a rule, decided by the

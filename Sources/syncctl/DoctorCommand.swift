@@ -17,21 +17,26 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: "Path of commune.toml.")
     var config: String = "/etc/communesync/commune.toml"
 
-    enum Verdict: String { case ok = "ok  ", warning = "WARN", failure = "FAIL" }
+    @OptionGroup var language: LanguageChoice
 
     func run() throws {
-        var worst = Verdict.ok
-        func report(_ verdict: Verdict, _ what: String, _ fix: String? = nil) {
-            print("\(verdict.rawValue)  \(what)" + (fix.map { "\n      fix: \($0)" } ?? ""))
+        var worst = DoctorVerdict.ok
+        var words = language.catalogue(nil)
+        func report(_ verdict: DoctorVerdict, _ said: DoctorSaid) {
+            let (what, fix) = words.doctor(said)
+            let width = DoctorVerdict.allCases.map { words.verdict($0).count }.max()!
+            print(words.verdict(verdict).padding(toLength: width, withPad: " ", startingAt: 0) + "  " + what
+                + (fix.map { "\n" + String(repeating: " ", count: width + 4) + words.fixLabel + " " + $0 } ?? ""))
             if verdict == .failure || (verdict == .warning && worst == .ok) { worst = verdict }
         }
 
         let settings: CommuneSettings
         do {
             settings = try CommuneSettings.load(config)
-            report(.ok, "configuration \(config) reads")
+            words = language.catalogue(settings)
+            report(.ok, .configReads(path: config))
         } catch {
-            report(.failure, "configuration: \(error)", "compare with Config/commune.toml, where every setting is explained")
+            report(.failure, .configBroken(problem: "\(error)"))
             throw ExitCode(2)
         }
 
@@ -39,35 +44,34 @@ struct DoctorCommand: ParsableCommand {
         let path = settings.database
         let directory = (path as NSString).deletingLastPathComponent
         if !FileManager.default.fileExists(atPath: path) {
-            report(.warning, "no replica at \(path) yet", "start syncd: it creates the replica and bootstraps it from the hub")
+            report(.warning, .noReplica(path: path))
         } else {
             do {
                 let health = try ReplicaHealth.read(path: path)
                 if health.replica == settings.replica {
-                    report(.ok, "replica \(path) belongs to \(health.replica)")
+                    report(.ok, .replicaBelongs(path: path, replica: health.replica))
                 } else {
-                    report(.failure, "\(path) is the replica of \(health.replica), but commune.toml says \(settings.replica)", "fix 'replica' or 'database' in \(config)")
+                    report(.failure, .replicaOfAnother(path: path, holds: health.replica, configured: settings.replica, config: config))
                 }
                 let database = try SQLiteDatabase(path: path, create: false, readOnly: true)
                 let integrity = try database.scalar("PRAGMA integrity_check")?.description ?? "?"
                 if integrity == "ok" {
-                    report(.ok, "integrity check passed")
+                    report(.ok, .integrityPassed)
                 } else {
-                    report(.failure, "integrity check: \(integrity)", "stop syncd, move \(path) aside (keep it) and start syncd: it rebuilds the replica from the hub")
+                    report(.failure, .integrityFailed(result: integrity, path: path))
                 }
                 if let free = health.freeDiskBytes, free < StatusReport.minFreeDiskBytes {
-                    report(.warning, "only \(free / 1_048_576) MB free in \(directory)", "free disk space before writes start to fail")
+                    report(.warning, .diskLow(megabytes: free / 1_048_576, directory: directory))
                 }
             } catch {
-                report(.failure, "replica: \(error)")
+                report(.failure, .replicaUnreadable(problem: "\(error)"))
             }
         }
-        for (item, needed) in [(directory, "directory"), (path, "replica file")] where FileManager.default.fileExists(atPath: item) {
+        for (item, isDirectory) in [(directory, true), (path, false)] where FileManager.default.fileExists(atPath: item) {
             if access(item, R_OK | W_OK) == 0 {
-                report(.ok, "\(needed) \(item) is readable and writable by this user")
+                report(.ok, .writable(directory: isDirectory, path: item))
             } else {
-                report(.failure, "\(needed) \(item) is not writable by this user",
-                       "add this user to the office writers group (usermod -aG communesync-writers NAME, then log in again)")
+                report(.failure, .notWritable(directory: isDirectory, path: item))
             }
         }
 
@@ -79,16 +83,15 @@ struct DoctorCommand: ParsableCommand {
         ]
         for case let (facts?, rule) in checks {
             if let finding = rule(facts) {
-                report(.failure, finding.problem, finding.fix)
+                report(.failure, .permissions(problem: finding.problem, fix: finding.fix))
                 modelHolds = false
             }
         }
         if settings.hub.credential != nil, let facts = PermissionsModel.FileFacts.of(config), facts.mode & 0o077 != 0 {
-            report(.warning, "\(config) holds the credential itself and others than root can read it",
-                   "move it into credential_file (root's alone, chmod 600) and remove 'credential' from \(config)")
+            report(.warning, .credentialInConfig(path: config))
             modelHolds = false
         }
-        if modelHolds { report(.ok, "permissions: credential root's alone, register the writers', nothing for others") }
+        if modelHolds { report(.ok, .permissionsHold) }
 
         // Credential, hub, versions, clock. The credential is root's alone: as anyone else,
         // what syncd's last round says about it is the answer.
@@ -96,31 +99,30 @@ struct DoctorCommand: ParsableCommand {
         let credential: String?
         do {
             credential = try settings.hub.token()
-            report(.ok, "credential is set")
+            report(.ok, .credentialSet)
         } catch {
             if getuid() != 0, let file = settings.hub.credentialFile, FileManager.default.fileExists(atPath: file) {
                 credential = nil
                 switch (daemon?.lastRoundOK, daemon?.hubReachable) {
                 case (true?, _):
-                    report(.ok, "credential \(file) is root's alone; the hub accepted syncd's copy at its last round")
+                    report(.ok, .credentialRootsAndAccepted(file: file))
                 case (false?, true?):
-                    report(.failure, "the hub refused syncd's last round: \(daemon?.lastError ?? "?")", "run 'syncctl doctor' as root to check the credential with the hub")
+                    report(.failure, .hubRefusedLastRound(why: daemon?.lastError ?? "?"))
                 default:
-                    report(.ok, "credential \(file) is root's alone (run doctor as root to try it at the hub)")
+                    report(.ok, .credentialRootsAlone(file: file))
                 }
             } else {
-                report(.failure, "credential: \(error)", "ask the district office for the commune's credential and save it as credential_file")
+                report(.failure, .credentialMissing(problem: "\(error)"))
                 throw ExitCode(2)
             }
         }
         let probe = HubProbe.check(settings.hub.url, caFile: settings.hub.caFile, allowInsecureHTTP: settings.hub.allowInsecureHTTP)
         if let problem = probe.problem {
-            report(.failure, problem)
+            report(.failure, .hubProblem(problem))
         } else if !probe.reachable {
-            report(.failure, "the hub at \(settings.hub.url) does not answer",
-                   "check the network link and hub.url; changes are kept here and sent when it answers")
+            report(.failure, .hubSilent(url: settings.hub.url))
         } else {
-            report(.ok, "the hub at \(settings.hub.url) answers")
+            report(.ok, .hubAnswers(url: settings.hub.url))
             let answer = credential.map {
                 HubProbe.checkCredential(
                     settings.hub.url, credential: $0, schema: RegisterSchema.current.version, caFile: settings.hub.caFile,
@@ -128,23 +130,23 @@ struct DoctorCommand: ParsableCommand {
             }
             switch answer?.status {
             case _ where answer == nil: break
-            case 200?: report(.ok, "the hub accepts this commune's credential and versions")
-            case 409?: report(.failure, "versions differ: \(answer?.message ?? "")", "upgrade the older side")
-            case let status?: report(.failure, "the hub refused the credential (\(status)): \(answer?.message ?? "")", "ask the district office for a new credential")
-            case nil: report(.failure, "checking the credential failed: \(answer?.message ?? "")")
+            case 200?: report(.ok, .credentialAccepted)
+            case 409?: report(.failure, .versionsDiffer(message: answer?.message ?? ""))
+            case let status?: report(.failure, .credentialRefused(status: status, message: answer?.message ?? ""))
+            case nil: report(.failure, .credentialCheckFailed(message: answer?.message ?? ""))
             }
             if let skew = probe.skew {
                 if abs(skew) > StatusReport.maxClockSkewSeconds {
-                    report(.warning, String(format: "this clock is %+.0f s off the hub's", skew), "turn on time sync: timedatectl set-ntp true")
+                    report(.warning, .clockOff(seconds: Int(skew.rounded())))
                 } else {
-                    report(.ok, String(format: "clock within %.1f s of the hub's", abs(skew)))
+                    report(.ok, .clockWithin(seconds: abs(skew)))
                 }
             }
         }
         if daemon != nil {
-            report(.ok, "syncd answers on \(settings.controlSocket)")
+            report(.ok, .daemonAnswers(socket: settings.controlSocket))
         } else {
-            report(.warning, "syncd does not answer on \(settings.controlSocket)", "systemctl start syncd; journalctl -u syncd says why it stopped")
+            report(.warning, .daemonSilent(socket: settings.controlSocket))
         }
         throw ExitCode(worst == .ok ? 0 : worst == .warning ? 1 : 2)
     }

@@ -51,6 +51,11 @@ import TestSupport
         #expect(english.output.contains("HEALTHY") && english.output.contains("answers: yes"), "\(english.output)")
         Self.expectPlainWords(english.output)
 
+        let doctor = try Programs.run("syncctl", ["doctor", "--config", commune.config], environment: Self.vietnamese)
+        #expect(doctor.status == 0 && doctor.output.contains("ổn     đọc được tệp cấu hình \(commune.config)")
+            && doctor.output.contains("máy chủ \(cluster.hub.url) trả lời được") && !doctor.output.contains("LỖI"), "\(doctor.output)")
+        Self.expectPlainWords(doctor.output)
+
         // syncd runs the round and says what moved.
         let sync = try Programs.run("syncctl", ["sync", "--config", commune.config], environment: Self.vietnamese)
         #expect(sync.status == 0 && sync.output.contains("đã đồng bộ với \(cluster.hub.url): gửi lên 0 thay đổi, nhận về "), "\(sync.output)")

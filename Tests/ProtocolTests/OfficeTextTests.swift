@@ -79,6 +79,24 @@ import Testing
         ]
         texts += outcomes.map { words.decided(number: 3, outcome: words.outcome($0), by: "can-bo-noi-vu", at: "04/12/2026 23:21", why: "đã đối chiếu") }
         texts.append(words.noConflicts)
+        texts += DoctorVerdict.allCases.map(words.verdict) + [words.fixLabel]
+        let doctor: [DoctorSaid] = [
+            .configReads(path: "/etc/communesync/commune.toml"), .configBroken(problem: "no [hub]"), .noReplica(path: "/var/lib/communesync/replica.db"),
+            .replicaBelongs(path: "/var/lib/communesync/replica.db", replica: "06913"),
+            .replicaOfAnother(path: "/var/lib/communesync/replica.db", holds: "06916", configured: "06913", config: "/etc/communesync/commune.toml"),
+            .integrityPassed, .integrityFailed(result: "row 3 missing from index", path: "/var/lib/communesync/replica.db"),
+            .diskLow(megabytes: 150, directory: "/var/lib/communesync"), .replicaUnreadable(problem: "not a database"),
+            .writable(directory: true, path: "/var/lib/communesync"), .writable(directory: false, path: "/var/lib/communesync/replica.db"),
+            .notWritable(directory: true, path: "/var/lib/communesync"), .notWritable(directory: false, path: "/var/lib/communesync/replica.db"),
+            .credentialInConfig(path: "/etc/communesync/commune.toml"), .permissionsHold, .credentialSet,
+            .credentialRootsAndAccepted(file: "/etc/communesync/credential"), .hubRefusedLastRound(why: "401"),
+            .credentialRootsAlone(file: "/etc/communesync/credential"), .credentialMissing(problem: "no such file"),
+            .hubSilent(url: "https://hub"), .hubAnswers(url: "https://hub"), .credentialAccepted, .versionsDiffer(message: "schema 3 > 2"),
+            .credentialRefused(status: 401, message: "unknown credential"), .credentialCheckFailed(message: "timeout"),
+            .clockOff(seconds: 900), .clockOff(seconds: -900), .clockWithin(seconds: 0.4), .daemonAnswers(socket: "/run/communesync/syncd.sock"),
+            .daemonSilent(socket: "/run/communesync/syncd.sock"),
+        ]
+        texts += doctor.flatMap { let said = words.doctor($0); return [said.what] + (said.fix.map { [$0] } ?? []) }
         return texts
     }
 
