@@ -4,6 +4,8 @@
 # file. Records are typed at all three with the sqlite3 shell, including an edit of the same
 # person at the hub and at a commune while that commune is offline; then everything syncs
 # and the converged registers are shown. Expects a built tree (swift build).
+# DEMO_KEEP=1 leaves the hub and both offices running afterwards, to try syncctl on them (the
+# demo prints how, and how to stop them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin="$root/.build/debug"
@@ -94,11 +96,30 @@ for replica in hub 06913 06916; do
 done
 say "the same phone was edited on both sides: recorded, settled by last-writer-wins"
 sql -box "$demo/06913.db" "SELECT tbl, pk, col, rule, state, sides FROM _sync_conflicts;"
-say "captured at Quảng Tân (syncctl log)"
-"$bin/syncctl" log --database "$demo/06913.db" --limit 5
-say "syncctl status at Quảng Tân"
-"$bin/syncctl" status --config "$demo/06913.toml" || true
+say "what was written at Quảng Tân, newest first (syncctl log)"
+"$bin/syncctl" log --config "$demo/06913.toml" --limit 5
+say "the conflict as the technician reads it (syncctl conflicts --all --lang vi)"
+"$bin/syncctl" conflicts --all --lang vi --config "$demo/06913.toml"
+say "syncctl status at Quảng Tân, in Vietnamese on the office's clock (TZ=Asia/Ho_Chi_Minh)"
+TZ=Asia/Ho_Chi_Minh "$bin/syncctl" status --lang vi --config "$demo/06913.toml" || true
 say "a line per sync round that sent or received something, in each daemon's log, e.g."
 tail -n 2 "$demo/06913.log"
 echo
 echo "converged: $( [ "$(sql "$demo/hub.db" "SELECT * FROM persons WHERE commune_id='unit-06913' ORDER BY id")" = "$(sql "$demo/06913.db" "SELECT * FROM persons ORDER BY id")" ] && echo yes || echo NO)"
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  trap - EXIT
+  printf '#!/bin/sh\nkill %s 2>/dev/null; echo "demo stopped"\n' "${pids[*]}" > "$demo/stop.sh"
+  chmod +x "$demo/stop.sh"
+  cat <<EOF
+
+The hub and both offices keep running (DEMO_KEEP=1). Try, as a technician would:
+  $bin/syncctl status --config $demo/06913.toml            # add --lang vi, or LANG=vi_VN.UTF-8
+  $bin/syncctl doctor --config $demo/06913.toml
+  sqlite3 $demo/06913.db "UPDATE persons SET phone = '0900000000' WHERE id = 'p-qt-2'"
+  $bin/syncctl sync --config $demo/06913.toml               # what the round sent and received
+  $bin/syncctl log --today --config $demo/06913.toml
+  $bin/syncctl conflicts --all --config $demo/06913.toml
+  $bin/synchub offices --config $demo/hub.toml              # the district's view of its offices
+Stop everything with: $demo/stop.sh
+EOF
+fi

@@ -84,11 +84,11 @@ struct ConflictWords {
         switch record.subject {
         case .field(let table, let row, let column):
             return .field(record: names.row(table, row), column: words.column(column), sides: record.fieldSides.map {
-                words.side(value($0.value, of: column), origin: $0.dot.replica.description, here: $0.dot.replica.description == here)
+                words.side(value($0.value, of: column), origin: names.office($0.dot.replica.description), here: $0.dot.replica.description == here)
             })
         case .seat(let position):
             return .seat(seat: names.seat(position), holders: record.seatSides.map {
-                words.side(names.person($0.person), origin: $0.origin.description, here: $0.origin.description == here)
+                words.side(names.person($0.person), origin: names.office($0.origin.description), here: $0.origin.description == here)
             })
         case .titles(let person): return .titles(person: names.person(person), holdings: record.holdings.map { $0.title.map(names.title) ?? "?" })
         case .hamletTitles(let unit): return .hamletTitles(unit: names.unit(unit), holdings: record.holdings.map(holding))
@@ -130,7 +130,7 @@ struct ConflictWords {
         } else if column.hasPrefix("*") {
             outcome = .assignmentsEnd(pick.split(separator: ",").map { names.assignment(String($0)) })
         } else if let side = record?.fieldSides.first(where: { $0.dot.description == pick }) {
-            outcome = .side(words.side(value(side.value, of: column), origin: side.dot.replica.description, here: side.dot.replica.description == here))
+            outcome = .side(words.side(value(side.value, of: column), origin: names.office(side.dot.replica.description), here: side.dot.replica.description == here))
         } else {
             outcome = .side(pick)
         }

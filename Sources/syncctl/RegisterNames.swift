@@ -20,6 +20,13 @@ final class RegisterNames {
 
     func unit(_ id: String) -> String { lookup("SELECT name FROM units WHERE id = ?", id) ?? id }
     func person(_ id: String) -> String { lookup("SELECT full_name FROM persons WHERE id = ?", id) ?? id }
+    /// The office a replica id names: the unit of that official code (the district's hub
+    /// included), or the id itself. A code the hub renumbered after a reuse is CODE-N.
+    func office(_ replica: String) -> String {
+        let code = replica.split(separator: "-").first.map(String.init) ?? replica
+        return lookup("SELECT name FROM units WHERE code = ? ORDER BY effective_to IS NOT NULL LIMIT 1", code) ?? replica
+    }
+
     /// A person's record, with the commune that keeps it (one person may be recorded twice).
     func personRecord(_ id: String) -> String {
         guard let name = lookup("SELECT full_name FROM persons WHERE id = ?", id) else { return id }
@@ -28,12 +35,12 @@ final class RegisterNames {
 
     /// The person a citizen id (CCCD) is recorded for here.
     func person(citizenID: String) -> String { lookup("SELECT full_name FROM persons WHERE citizen_id = ? ORDER BY id LIMIT 1", citizenID) ?? citizenID }
-    func title(_ id: String) -> String { lookup("SELECT name FROM titles WHERE id = ?", id) ?? id }
+    func title(_ id: String) -> String { lookup("SELECT coalesce(name_vi, name_en, code) FROM titles WHERE id = ?", id) ?? id }
 
     /// A seat: "Chủ tịch UBND – Xã Quảng Tân".
     func seat(_ id: String) -> String {
         lookup("""
-            SELECT coalesce(t.name, p.title_id) || ' – ' || coalesce(u.name, p.unit_id)
+            SELECT coalesce(t.name_vi, t.name_en, t.code, p.title_id) || ' – ' || coalesce(u.name, p.unit_id)
             FROM positions p LEFT JOIN titles t ON t.id = p.title_id LEFT JOIN units u ON u.id = p.unit_id WHERE p.id = ?
             """, id) ?? id
     }
@@ -65,7 +72,7 @@ final class RegisterNames {
         switch column {
         case "commune_id", "unit_id", "parent_id", "successor_id": return lookup("SELECT name FROM units WHERE id = ?", value)
         case "person_id": return lookup("SELECT full_name FROM persons WHERE id = ?", value)
-        case "title_id": return lookup("SELECT name FROM titles WHERE id = ?", value)
+        case "title_id": return lookup("SELECT coalesce(name_vi, name_en, code) FROM titles WHERE id = ?", value)
         case "position_id": return seat(value) == value ? nil : seat(value)
         default: return nil
         }

@@ -80,7 +80,7 @@ import TestSupport
         #expect(try SQLiteShell.run(commune.database, "SELECT count(*) FROM _sync_conflicts WHERE pk = 'seat-ct' AND state <> 'closed';") == "0")
         // The office whose appointment lost still learns of it.
         let listed = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config])
-        #expect(listed.output.contains("ended    Nguyễn Văn A (seat-ct) as of 01/05/2024: xung đột chức danh: p-b giữ vị trí"), "\(listed.output)")
+        #expect(listed.output.contains("ended    Nguyễn Văn A (chu_tich_ubnd – Xã Quảng Tân) as of 01/05/2024: xung đột chức danh: p-b giữ vị trí"), "\(listed.output)")
     }
 
     @Test func aSeatUnderTheReviewRuleWaitsForAReviewerWhoseDecisionReachesTheCommune() throws {
@@ -115,10 +115,10 @@ import TestSupport
         #expect(try SQLiteShell.run(cluster.hub.database, "SELECT reviewer, reason FROM _sync_hub_reviews;") == "can-bo-noi-vu|quyết định của xã đúng thẩm quyền")
         // The office learns the outcome, who decided, when and why; no English in the register.
         let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config]).output
-        #expect(told.contains("decided  seat-ct has 2 holders: Nguyễn Văn A (written here), Trần Văn B (written at 200)"), "\(told)")
-        #expect(told.contains("decision #1: Nguyễn Văn A (seat-ct) keeps the seat; the other holders end; decided by can-bo-noi-vu on ")
+        #expect(told.contains("decided  chu_tich_ubnd – Xã Quảng Tân has 2 holders: Nguyễn Văn A (written here), Trần Văn B (written at Huyện Đầm Hà)"), "\(told)")
+        #expect(told.contains("decision #1: Nguyễn Văn A (chu_tich_ubnd – Xã Quảng Tân) keeps the seat; the other holders end; decided by can-bo-noi-vu on ")
                 && told.contains("why: quyết định của xã đúng thẩm quyền"), "\(told)")
-        #expect(told.contains("ended    Trần Văn B (seat-ct) as of ") && told.contains("kết thúc theo quyết định xem xét của huyện (can-bo-noi-vu)"), "\(told)")
+        #expect(told.contains("ended    Trần Văn B (chu_tich_ubnd – Xã Quảng Tân) as of ") && told.contains("kết thúc theo quyết định xem xét của huyện (can-bo-noi-vu)"), "\(told)")
     }
 
     @Test func concurrentFieldEditsFollowTheirColumnsRulesAndAReviewDecisionClosesTheItemEverywhere() throws {
@@ -159,7 +159,7 @@ import TestSupport
         let told = try Programs.run("syncctl", ["conflicts", "--all", "--config", commune.config]).output
         #expect(told.contains("decided  Nguyễn Văn A: degree written differently: ") && told.contains("kept university (written here)")
                 && told.contains("decided by reviewer-1 on ") && told.contains("why: bằng đại học đã xác minh"), "\(told)")
-        #expect(told.contains("settled  Nguyễn Văn A: rating written differently: excellent (written here) / completed (written at 200)"), "one word for what a rule settled: \(told)")
+        #expect(told.contains("settled  Nguyễn Văn A: rating written differently: excellent (written here) / completed (written at Huyện Đầm Hà)"), "one word for what a rule settled: \(told)")
         let status = try Programs.run("syncctl", ["status", "--config", commune.config]).output
         #expect(status.contains("0 awaiting district review, 1 settled by a rule"), "\(status)")
 
