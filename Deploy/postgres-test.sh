@@ -7,6 +7,9 @@
 #                                         temporary directory unless given; it must not exist
 #                                         or be empty); how to stop it goes to stderr
 #   Deploy/postgres-test.sh stop DIR      stops the server and removes DIR
+#   Deploy/postgres-test.sh pause DIR     stops the server and keeps DIR (a benchmark's --keep)
+#   Deploy/postgres-test.sh resume DIR    starts a paused cluster again (its port if still free)
+#                                         and prints its URL
 #
 # Needs Debian's postgresql package (Deploy/setup-debian.sh installs it). PostgreSQL refuses
 # to run as root, so as root the server runs as `nobody`, which then owns DIR.
@@ -89,11 +92,47 @@ stop() {
     rm -rf "$dir"
 }
 
+pause() {
+    local dir=${1:?usage: postgres-test.sh pause DIR}
+    if [[ -f "$dir/data/postmaster.pid" ]]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -m fast stop >/dev/null
+    fi
+    echo "postgres-test: stopped, kept in $dir; start it again with: $0 resume $dir" >&2
+}
+
+resume() {
+    local dir=${1:?usage: postgres-test.sh resume DIR}
+    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+        echo "postgres-test: $dir holds no cluster of this script" >&2
+        exit 1
+    fi
+    dir=$(cd "$dir" && pwd)
+    close_inherited
+    local port started=""
+    for port in $(cat "$dir/port" 2>/dev/null) $(free_port) $(free_port); do
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null; then
+            started=yes
+            break
+        fi
+    done
+    if [[ -z "$started" ]]; then
+        echo "postgres-test: the server did not start; its log:" >&2
+        tail -n 20 "$dir/pg.log" >&2
+        exit 1
+    fi
+    echo "$port" >"$dir/port"
+    echo "postgresql://hub@127.0.0.1:$port/hub"
+    echo "postgres-test: running from $dir; stop with: $0 stop $dir (removes it) or $0 pause $dir" >&2
+}
+
 case "${1:-}" in
     start) start "${2:-}" ;;
     stop) stop "${2:-}" ;;
+    pause) pause "${2:-}" ;;
+    resume) resume "${2:-}" ;;
     *)
-        echo "usage: $0 start [DIR] | stop DIR" >&2
+        echo "usage: $0 start [DIR] | stop DIR | pause DIR | resume DIR" >&2
         exit 2
         ;;
 esac

@@ -62,7 +62,9 @@ final class BenchStore: Sendable {
         }
     }
 
-    func close() { cluster?.stop() }
+    /// Ends the run's use of the store: a throw-away cluster is removed, or with `keep`
+    /// stopped and kept (`Deploy/postgres-test.sh resume DIR` starts it again).
+    func close(keep: Bool = false) { cluster?.stop(keep: keep) }
 }
 
 /// A PostgreSQL cluster of this run only (Deploy/postgres-test.sh), removed at the end.
@@ -92,10 +94,10 @@ final class ThrowAwayPostgres: Sendable {
         self.url = url
     }
 
-    func stop() {
+    func stop(keep: Bool = false) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["Deploy/postgres-test.sh", "stop", directory]
+        process.arguments = ["Deploy/postgres-test.sh", keep ? "pause" : "stop", directory]
         try? process.run()
         process.waitUntilExit()
     }

@@ -47,7 +47,15 @@ struct RegisterBenchmark: AsyncParsableCommand {
         guard codes.count > 10 else { throw ValidationError("\(units) names \(codes.count) units; the comparison needs more than 10") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncbench-register-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { if keep { print("files kept in \(directory.path)") } else { try? FileManager.default.removeItem(at: directory) } }
+        defer {
+            if !keep {
+                try? FileManager.default.removeItem(at: directory)
+            } else if store.store == .postgresql {
+                print("PostgreSQL clusters kept (stopped) in \(directory.path)/national/postgres and small/postgres: 'Deploy/postgres-test.sh resume DIR' starts one and prints its URL for hub.toml's [store]")
+            } else {
+                print("files kept in \(directory.path)")
+            }
+        }
         // The office timed: a unit from the middle of the list, inside the first 10 too.
         let probe = Array(codes)[5]
 
@@ -56,9 +64,9 @@ struct RegisterBenchmark: AsyncParsableCommand {
             throw ValidationError("register compares two hubs, each on an empty store of its own: leave out --postgres-url and it starts two")
         }
         let smallStore = try await store.open(in: directory.appendingPathComponent("small"))
-        defer { smallStore.close() }
+        defer { smallStore.close(keep: keep) }
         let largeStore = try await store.open(in: directory.appendingPathComponent("national"))
-        defer { largeStore.close() }
+        defer { largeStore.close(keep: keep) }
         let small = try await Hub(store: try await smallStore.hubStore())
         _ = try await small.load(Array(codes.prefix(10)), people: people, seats: seats)
         let large = try await Hub(store: try await largeStore.hubStore())
