@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "ProtocolTests",
             dependencies: [
-                "SyncProtocol", "SyncClient", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "SyncConfig", "SyncCore",
+                "SyncProtocol", "SyncClient", "Replica", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "SyncConfig", "SyncCore",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Yams", package: "Yams"),
             ]),

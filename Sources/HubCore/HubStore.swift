@@ -452,7 +452,7 @@ public actor HubStore {
         for key in keys {
             let name = "row \(key.table)/\(key.row)"
             let fix = "a commune may change only its own records: set commune_id to '\(caller.scope)' (this commune's "
-                + "units.id, not its code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
+                + "own row id, not its official code) and run 'syncctl refused retry \(key.table)/\(key.row)', or drop the change with "
                 + "'syncctl refused clear \(key.table)/\(key.row)'"
             let claims = declared[key] ?? []
             if movedAway[key] != nil {

@@ -29,6 +29,14 @@ public enum RegisterLabels {
         "decision_no": "số quyết định", "decision_date": "ngày quyết định", "kind": "loại", "proposed_rating": "xếp loại đề nghị",
         "rating": "xếp loại", "year": "năm", "field": "lĩnh vực", "course": "khoá học", "position_id": "vị trí",
         "person_id": "người", "title_id": "chức danh", "capacity": "số người", "name": "tên",
+        "party_joined_on": "ngày vào Đảng", "general_education": "trình độ giáo dục phổ thông", "it_level": "trình độ tin học",
+        "languages": "ngoại ngữ", "note": "ghi chú", "merged_into": "gộp vào hồ sơ", "allowance_coefficient": "hệ số phụ cấp",
+        "certificate": "văn bằng, chứng chỉ", "certificate_no": "số văn bằng", "classification": "phân loại", "code": "mã",
+        "concurrent_allowance_paid": "hưởng phụ cấp kiêm nhiệm", "decided_by": "cấp quyết định", "disciplined": "bị kỷ luật",
+        "effective_from": "hiệu lực từ", "effective_to": "hiệu lực đến", "institution": "cơ sở đào tạo", "legal_basis": "căn cứ pháp lý",
+        "level": "cấp", "max_headcount": "số người tối đa", "max_holders": "số người giữ tối đa", "name_en": "tên tiếng Anh",
+        "name_vi": "tên tiếng Việt", "parent_id": "đơn vị cấp trên", "seat_no": "số thứ tự vị trí", "successor_id": "đơn vị kế thừa",
+        "unit_id": "đơn vị", "category": "nhóm chức danh",
     ]
 
     static let tables: [String: String] = [

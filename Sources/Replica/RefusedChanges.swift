@@ -6,7 +6,7 @@ import SyncCore
 /// A change of this replica that the hub refused, kept where a technician sees it
 /// (`syncctl refused`, `syncctl status`) until it is sent again or dropped.
 public struct RefusedChange: Sendable, Equatable {
-    public enum State: String, Sendable {
+    public enum State: String, Sendable, CaseIterable {
         /// Refused, nothing done yet: the office holds a change the hub does not.
         case open
         /// The row was sent again as it stands (after the office fixed it).

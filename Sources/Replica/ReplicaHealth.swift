@@ -27,7 +27,7 @@ public struct ReplicaHealth: Sendable, Equatable {
     /// row and reason.
     public var refusedChanges = 0
     public var refusedRows = 0
-    public var refusedExample: String?
+    public var refusedExample: RefusedRow?
     /// When this file was last rebuilt from the hub (restored or copied file) and why.
     public var rebasedAt: String?
     public var rebaseReason: String?
@@ -83,16 +83,18 @@ public struct ReplicaHealth: Sendable, Equatable {
         if statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &stats) == 0 {
             freeDisk = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         }
-        var refused: (changes: Int, rows: Int, example: String?) = (0, 0, nil)
+        var refused: (changes: Int, rows: Int, example: RefusedRow?) = (0, 0, nil)
         if try database.scalar("SELECT 1 FROM sqlite_master WHERE name = '_sync_refused'") != nil {
             let rows = try database.query(
                 """
                 SELECT count(*), count(DISTINCT tbl || '/' || pk),
-                       (SELECT tbl || '/' || pk || ' (' || code || ')' FROM _sync_refused
+                       (SELECT tbl || char(31) || pk || char(31) || code FROM _sync_refused
                         WHERE state IN ('open', 'clearing') ORDER BY counter DESC LIMIT 1)
                 FROM _sync_refused WHERE state IN ('open', 'clearing')
                 """)
-            refused = (Int(rows.first?[0].integerValue ?? 0), Int(rows.first?[1].integerValue ?? 0), rows.first?[2].textValue)
+            let newest = rows.first?[2].textValue?.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+            refused = (Int(rows.first?[0].integerValue ?? 0), Int(rows.first?[1].integerValue ?? 0),
+                       newest.flatMap { $0.count == 3 ? RefusedRow(table: $0[0], row: $0[1], code: $0[2]) : nil })
         }
         var health = ReplicaHealth(
             replica: replica, role: try meta("role")?.description ?? "?",
@@ -117,4 +119,20 @@ public struct ReplicaHealth: Sendable, Equatable {
         health.districtUnreturnedExample = try meta("district_unreturned_rows")?.textValue
         return health
     }
+}
+
+/// A row whose changes the hub refused, and the hub's reason code (`Messages.swift`).
+public struct RefusedRow: Sendable, Equatable {
+    public var table: String
+    public var row: String
+    public var code: String
+
+    public init(table: String, row: String, code: String) {
+        self.table = table
+        self.row = row
+        self.code = code
+    }
+
+    /// How `syncctl refused retry` and `clear` name it.
+    public var argument: String { "\(table)/\(row)" }
 }

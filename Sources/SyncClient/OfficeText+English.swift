@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import SyncConfig
 
 /// `syncctl` in English.
@@ -84,7 +85,7 @@ public struct English: OfficeCatalogue {
     public func space(file: String, free: String) -> String { "\(file) / \(free)" }
 
     public func refused(changes: Int, rows: Int) -> String {
-        rows == 0 ? "nothing" : count(changes, "change", "changes") + " in " + count(rows, "row", "rows") + " (see 'syncctl refused')"
+        rows == 0 ? "nothing" : count(rows, "row", "rows") + ", " + count(changes, "field", "fields") + " (see 'syncctl refused')"
     }
 
     public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
@@ -112,9 +113,10 @@ public struct English: OfficeCatalogue {
         case .lastSyncFailed(let why):
             return "the last sync failed: \(why)"
         case .refused(let rows, let example):
-            return "the hub refused changes to " + count(rows, "row", "rows") + " made here (\(example)); they are kept "
-                + "here and not sent again. 'syncctl refused' says why; fix the row and run 'syncctl refused retry ROW', "
-                + "or drop the change with 'syncctl refused clear ROW'"
+            let row = rows == 1 ? example.argument : "ROW"
+            return "the hub refused changes to " + count(rows, "row", "rows") + " made here (\(table(example.table)) \(example.row): "
+                + "\(refusal(code: example.code))); they are kept here and not sent again. 'syncctl refused' says why; fix the row "
+                + "and run 'syncctl refused retry \(row)', or drop the change with 'syncctl refused clear \(row)'"
         case .districtNotAtHub(let changes, let example):
             return "the hub was put back from an older copy and lacks " + count(changes, "change", "changes") + " of the district held "
                 + "here (\(example)) that it cannot take back: this office differs from the hub. Tell the district "
@@ -199,6 +201,40 @@ public struct English: OfficeCatalogue {
     public func column(_ column: String) -> String { column }
 
     public var nothingWritten: String { "nothing written here" }
+
+    public func refusal(code: String) -> String {
+        switch code {
+        case "out_of_scope": return "it names another commune, not this one"
+        case "moved_away": return "the record now belongs to another office"
+        case "unknown_table", "unknown_column": return "the hub's register has no such field (the hub and this office run different versions)"
+        case "reference_table": return "this list is kept by the district; an office cannot change it"
+        case "too_large": return "a value is too large"
+        default: return "refused (\(code))"
+        }
+    }
+
+    public func refusedState(_ state: RefusedChange.State) -> String {
+        switch state {
+        case .open: return "refused"
+        case .retried: return "sent again"
+        case .clearing: return "dropping"
+        case .cleared: return "dropped"
+        }
+    }
+
+    public func refusedFields(_ fields: [String]) -> String {
+        fields.isEmpty ? "the row's deletion"
+            : count(fields.count, "field", "fields") + ": " + fields.prefix(5).map(column).joined(separator: ", ") + (fields.count > 5 ? " and \(fields.count - 5) more" : "")
+    }
+
+    public func hubExplained(_ message: String) -> String { "the hub says: \(message)" }
+
+    public func refusedHandled(rows: Int, retried: Bool) -> String {
+        retried ? count(rows, "row", "rows") + " will be sent again at the next sync ('syncctl sync' to send now)"
+            : count(rows, "row goes", "rows go") + " back to the hub's version at the next sync ('syncctl sync' to do it now)"
+    }
+
+    public var noRefused: String { "the hub has refused nothing written here" }
 
     public func conflictState(_ state: ConflictState) -> String {
         switch state {

@@ -1,5 +1,6 @@
 import Foundation
 import Register
+import Replica
 import SyncConfig
 
 /// `syncctl` in Vietnamese: the words of a commune office (máy chủ huyện, dữ liệu của xã,
@@ -84,7 +85,7 @@ public struct Vietnamese: OfficeCatalogue {
     public func space(file: String, free: String) -> String { "\(file) / còn trống \(free)" }
 
     public func refused(changes: Int, rows: Int) -> String {
-        rows == 0 ? "không có" : "\(changes) thay đổi ở \(rows) bản ghi (xem 'syncctl refused')"
+        rows == 0 ? "không có" : "\(rows) bản ghi, \(changes) mục (xem 'syncctl refused')"
     }
 
     public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
@@ -112,9 +113,10 @@ public struct Vietnamese: OfficeCatalogue {
         case .lastSyncFailed(let why):
             return "lần đồng bộ gần nhất bị lỗi: \(why)"
         case .refused(let rows, let example):
-            return "máy chủ từ chối thay đổi của \(rows) bản ghi nhập ở đây (\(example)); các thay đổi này được giữ lại, không gửi lại. "
-                + "Lệnh 'syncctl refused' cho biết lý do; sửa bản ghi rồi chạy 'syncctl refused retry BẢN_GHI', "
-                + "hoặc bỏ thay đổi bằng 'syncctl refused clear BẢN_GHI'"
+            let row = rows == 1 ? example.argument : "BẢN_GHI"
+            return "máy chủ từ chối thay đổi của \(rows) bản ghi nhập ở đây (\(table(example.table)) \(example.row): "
+                + "\(refusal(code: example.code))); các thay đổi này được giữ lại, không gửi lại. Lệnh 'syncctl refused' cho biết lý do; "
+                + "sửa bản ghi rồi chạy 'syncctl refused retry \(row)', hoặc bỏ thay đổi bằng 'syncctl refused clear \(row)'"
         case .districtNotAtHub(let changes, let example):
             return "máy chủ đã được khôi phục từ một bản sao cũ và thiếu \(changes) thay đổi của huyện đang có ở đây (\(example)) "
                 + "mà nó không nhận lại được: dữ liệu xã này khác máy chủ. Báo văn phòng huyện: đặt lại tệp district.key bên cạnh "
@@ -197,6 +199,40 @@ public struct Vietnamese: OfficeCatalogue {
     public func table(_ table: String) -> String { RegisterLabels.table(table) }
 
     public func column(_ column: String) -> String { RegisterLabels.column(column) }
+
+    public func refusal(code: String) -> String {
+        switch code {
+        case "out_of_scope": return "bản ghi ghi tên một xã khác, không phải xã này"
+        case "moved_away": return "bản ghi nay thuộc đơn vị khác quản lý"
+        case "unknown_table", "unknown_column": return "sổ ở máy chủ không có mục này (máy chủ và xã đang chạy hai phiên bản khác nhau)"
+        case "reference_table": return "danh mục này do huyện quản lý, xã không sửa được"
+        case "too_large": return "có giá trị quá lớn"
+        default: return "bị từ chối (\(code))"
+        }
+    }
+
+    public func refusedState(_ state: RefusedChange.State) -> String {
+        switch state {
+        case .open: return "bị từ chối"
+        case .retried: return "đã gửi lại"
+        case .clearing: return "đang bỏ"
+        case .cleared: return "đã bỏ"
+        }
+    }
+
+    public func refusedFields(_ fields: [String]) -> String {
+        fields.isEmpty ? "việc xoá bản ghi"
+            : "\(fields.count) mục: " + fields.prefix(5).map(column).joined(separator: ", ") + (fields.count > 5 ? " và \(fields.count - 5) mục khác" : "")
+    }
+
+    public func hubExplained(_ message: String) -> String { "máy chủ giải thích (tiếng Anh): \(message)" }
+
+    public func refusedHandled(rows: Int, retried: Bool) -> String {
+        retried ? "\(rows) bản ghi sẽ được gửi lại ở lần đồng bộ sau (chạy 'syncctl sync' để gửi ngay)"
+            : "\(rows) bản ghi sẽ trở về bản của máy chủ ở lần đồng bộ sau (chạy 'syncctl sync' để làm ngay)"
+    }
+
+    public var noRefused: String { "máy chủ không từ chối thay đổi nào nhập ở đây" }
 
     public var nothingWritten: String { "chưa nhập gì ở đây" }
 

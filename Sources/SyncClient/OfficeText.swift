@@ -1,5 +1,6 @@
 import Foundation
 import Register
+import Replica
 import SyncConfig
 
 /// What `syncctl` says to the technician, in one catalogue per language (`Vietnamese`,
@@ -33,6 +34,18 @@ public protocol OfficeCatalogue: Sendable {
     func advice(_ advice: StatusAdvice) -> String
     /// Why `syncctl status` could not check, and what to do.
     func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String)
+
+    // MARK: refused
+    /// Why the hub refused a row, from its reason code (`out_of_scope`, `too_large`, ...).
+    func refusal(code: String) -> String
+    func refusedState(_ state: RefusedChange.State) -> String
+    /// The fields of a row the hub refused (a deleted row has none).
+    func refusedFields(_ fields: [String]) -> String
+    /// The hub's own explanation, in its words (English, from the district's server).
+    func hubExplained(_ message: String) -> String
+    /// How `syncctl refused retry` / `clear` went.
+    func refusedHandled(rows: Int, retried: Bool) -> String
+    var noRefused: String { get }
 
     // MARK: sync
     func sync(_ said: SyncSaid) -> String
@@ -147,7 +160,7 @@ public enum StatusAdvice: Sendable, Equatable {
     case hubSilent
     case copiesRunning(rebuilds: Int)
     case lastSyncFailed(String)
-    case refused(rows: Int, example: String)
+    case refused(rows: Int, example: RefusedRow)
     case districtNotAtHub(changes: Int, example: String)
     case differing(rows: Int, example: String)
     case clockOff(seconds: Int)

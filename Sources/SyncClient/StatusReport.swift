@@ -114,7 +114,7 @@ public struct StatusReport: Encodable, Sendable {
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
     public static func judge(
         daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
-        freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: String? = nil,
+        freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: RefusedRow? = nil,
         digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0, districtNotAtHub: Int = 0,
         districtExample: String? = nil
     ) -> (State, StatusAdvice?) {
@@ -126,7 +126,7 @@ public struct StatusReport: Encodable, Sendable {
         // The cause of the failures that come with it: named first, with what to do.
         if recentRebuilds >= RebuildHistory.copiesThreshold { return (.degraded, .copiesRunning(rebuilds: recentRebuilds)) }
         if let lastError { return (.degraded, .lastSyncFailed(lastError)) }
-        if refusedRows > 0 { return (.degraded, .refused(rows: refusedRows, example: refusedExample ?? "?")) }
+        if refusedRows > 0 { return (.degraded, .refused(rows: refusedRows, example: refusedExample ?? RefusedRow(table: "?", row: "?", code: "?"))) }
         if districtNotAtHub > 0 { return (.degraded, .districtNotAtHub(changes: districtNotAtHub, example: districtExample ?? "?")) }
         if digestDiffering > 0 { return (.degraded, .differing(rows: digestDiffering, example: digestExample ?? "?")) }
         if let skew, abs(skew) > maxClockSkewSeconds { return (.degraded, .clockOff(seconds: Int(skew))) }

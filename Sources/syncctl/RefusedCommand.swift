@@ -3,6 +3,7 @@ import Foundation
 import MergeEngine
 import Register
 import Replica
+import SyncClient
 import SyncConfig
 
 /// `syncctl refused`: changes made here that the hub would not take, and what to do with them.
@@ -12,7 +13,7 @@ struct RefusedCommand: ParsableCommand {
         abstract: "Changes the hub refused (out of scope, too large, ...): list them, send them again, or drop them.",
         discussion: """
             A refused change is kept here and never sent again on its own; the office's other \
-            changes keep flowing. Fix the row (e.g. set its commune_id to this commune's units.id), \
+            changes keep flowing. Fix the row (e.g. set its commune_id to this commune's own row id, unit- and its code), \
             then 'syncctl refused retry ROW' sends the whole row again as it stands. 'syncctl refused \
             clear ROW' drops the change here: syncd puts the row back as the hub holds it (or removes \
             it, if the hub holds nothing of it) at its next round. ROW is table/id, e.g. persons/p-17.
@@ -28,11 +29,15 @@ struct RefusedCommand: ParsableCommand {
         @Flag(help: "Include those already retried or cleared.")
         var all = false
 
+        @OptionGroup var language: LanguageChoice
+
         func run() throws {
             let settings = try CommuneSettings.load(config)
+            let words = language.catalogue(settings)
             let replica = try Replica(openingExisting: settings.database, access: .readOnly)
             let refused = try replica.refusedChanges(all: all)
-            if refused.isEmpty { print("no refused changes") }
+            if refused.isEmpty { print(words.noRefused) }
+            let names = RegisterNames(replica.database)
             // One entry per row and state: a row's changes are refused together.
             var order: [String] = []
             var byRow: [String: [RefusedChange]] = [:]
@@ -41,13 +46,18 @@ struct RefusedCommand: ParsableCommand {
                 if byRow[key] == nil { order.append(key) }
                 byRow[key, default: []].append(change)
             }
+            let width = RefusedChange.State.allCases.map { words.refusedState($0).count }.max() ?? 0
+            let indent = String(repeating: " ", count: width + 2)
             for key in order {
                 let changes = byRow[key]!
                 let first = changes[0]
-                let what = changes.map { $0.column ?? "(delete)" }.reversed().joined(separator: ", ")
-                print("\(first.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(first.table)/\(first.row)  \(first.code) at \(first.at)")
-                print("         \(changes.count) change(s): \(what)")
-                for message in Set(changes.map(\.message)).sorted() { print("         \(message)") }
+                let named = names.row(first.table, first.row)
+                let name = named == first.row ? "" : " (\(named))"
+                let at = (try? Date(first.at, strategy: .iso8601)).map(OfficeText.local) ?? first.at
+                print(words.refusedState(first.state).padding(toLength: width, withPad: " ", startingAt: 0)
+                      + "  \(first.table)/\(first.row)\(name)  \(at): \(words.refusal(code: first.code))")
+                print(indent + words.refusedFields(changes.compactMap(\.column).reversed()))
+                for message in Set(changes.map(\.message)).sorted() { print(indent + words.hubExplained(message)) }
             }
         }
     }
@@ -60,7 +70,7 @@ struct RefusedCommand: ParsableCommand {
 
         func run() throws {
             let sent = try target.replica().retryRefused(table: target.table, row: target.id)
-            print("\(sent) row(s) will be sent again at the next sync ('syncctl sync' to send now)")
+            print(target.words().refusedHandled(rows: sent, retried: true))
         }
     }
 
@@ -72,7 +82,7 @@ struct RefusedCommand: ParsableCommand {
 
         func run() throws {
             let marked = try target.replica().clearRefused(table: target.table, row: target.id)
-            print("\(marked) row(s) go back to the hub's version at the next sync ('syncctl sync' to do it now)")
+            print(target.words().refusedHandled(rows: marked, retried: false))
         }
     }
 }
@@ -84,6 +94,8 @@ struct RefusedRows: ParsableArguments {
 
     @Argument(help: "table/id of the row, e.g. persons/p-17; all refused rows when left out.")
     var row: String?
+
+    @OptionGroup var language: LanguageChoice
 
     var table: String? { named?.table }
     var id: String? { named?.id }
@@ -98,6 +110,8 @@ struct RefusedRows: ParsableArguments {
             throw ValidationError("name the row as table/id, e.g. persons/p-17")
         }
     }
+
+    func words() -> any OfficeCatalogue { language.catalogue(try? CommuneSettings.load(config)) }
 
     /// The replica, opened to write but never to migrate (only syncd and 'syncctl init' do).
     func replica() throws -> Replica {

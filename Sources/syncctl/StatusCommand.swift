@@ -88,7 +88,8 @@ enum StatusText {
             lines += line(.rebuilt, words.rebuilt(at: OfficeText.moment(rebasedAt, in: words, now: now), why: report.rebaseReason ?? ""))
         }
         if let problem = report.hubProblem, report.advice != .hubProblem(problem) { lines += line(.hubProblem, problem) }
-        if let error = report.lastError, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
+        // With the hub silent, the last error is that silence: the advice says it, in the office's language.
+        if let error = report.lastError, report.hubReachable, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
             lines += line(.lastError, error)
         }
         if let advice = report.advice { lines += line(.whatToDo, words.advice(advice)) }

@@ -19,6 +19,31 @@ import TestSupport
         return formatter.string(from: instant)
     }
 
+    /// With COMMUNESYNC_SCREENS set (Deploy/technician-screens.sh), each screen is also
+    /// written there as NAME.LANG.txt, to read or to put beside a walk-through.
+    static func keep(_ name: String, _ language: String, _ output: String) throws {
+        guard let directory = ProcessInfo.processInfo.environment["COMMUNESYNC_SCREENS"], !directory.isEmpty else { return }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try output.write(toFile: "\(directory)/\(name).\(language).txt", atomically: true, encoding: .utf8)
+    }
+
+    /// One screen in both languages (Vietnamese by the locale, English by --lang, both on the
+    /// office's clock), kept when asked and checked for the tool's insides.
+    static func screen(
+        _ name: String, _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (vi: (status: Int32, output: String), en: (status: Int32, output: String)) {
+        let vi = try Programs.run("syncctl", arguments, environment: vietnamese)
+        let en = try Programs.run("syncctl", arguments + ["--lang", "en"], environment: vietnamese)
+        try keep(name, "vi", vi.output)
+        try keep(name, "en", en.output)
+        expectPlainWords(vi.output, sourceLocation: sourceLocation)
+        expectPlainWords(en.output, sourceLocation: sourceLocation)
+        return (vi, en)
+    }
+
+    /// A screen's text with its line wrapping undone, to look for a sentence in it.
+    static func flat(_ output: String) -> String { output.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+
     static func expectPlainWords(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) {
         for word in OfficeText.jargon {
             #expect(!OfficeText.holds(output, word: word), "'\(word)' in:\n\(output)", sourceLocation: sourceLocation)
@@ -95,5 +120,72 @@ import TestSupport
         let wrong = try Programs.run("syncctl", ["status", "--config", directory.path("commune.toml")])
         let flat = wrong.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(wrong.status == 3 && flat.contains("is wrong") && flat.contains("'syncctl doctor' checks it"), "\(wrong.output)")
+    }
+
+    /// The screens of a bad day, in both languages: a row the hub refuses, a field edited at
+    /// the office and the district at once, the hub gone, syncd stopped.
+    @Test func theTroubleScreensSayWhatIsWrongAndWhatToDoInBothLanguages() throws {
+        let cluster = try SyncCluster(label: "trouble")
+        let commune = try cluster.addCommune("06913", interval: 0.3)
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        let healthy = try Self.screen("01-status-healthy", ["status", "--config", commune.config])
+        #expect(healthy.vi.status == 0 && healthy.vi.output.contains("BÌNH THƯỜNG") && healthy.en.output.contains("HEALTHY"))
+
+        // The official code typed where the commune's row id belongs: refused, with the fix.
+        try SQLiteShell.run(commune.database, """
+            INSERT INTO persons(id, commune_id, full_name, phone) VALUES ('p-typo', '06913', 'Mã xã', '0900');
+            INSERT INTO persons(id, commune_id, full_name, phone) VALUES ('p-mai', 'unit-06913', 'Lý Thị Mai', '0901');
+            """)
+        #expect(eventually { try commune.status().json["refused_rows"] as? Int == 1 })
+        let refused = try Self.screen("02-status-refused", ["status", "--config", commune.config])
+        #expect(refused.vi.status == 1 && refused.vi.output.contains("CẦN XỬ LÝ")
+            && Self.flat(refused.vi.output).contains("máy chủ từ chối thay đổi của 1 bản ghi nhập ở đây (hồ sơ p-typo: bản ghi ghi tên một xã khác")
+            && Self.flat(refused.vi.output).contains("'syncctl refused retry persons/p-typo'"), "\(refused.vi.output)")
+        #expect(refused.en.output.contains("NEEDS ATTENTION")
+            && Self.flat(refused.en.output).contains("the hub refused changes to 1 row made here (persons p-typo: it names another commune"),
+            "\(refused.en.output)")
+        #expect(refused.en.output.contains("1 row, 20 fields") && refused.vi.output.contains("1 bản ghi, 20 mục"), "one row typed, not 20 changes")
+        let list = try Self.screen("03-refused", ["refused", "--config", commune.config])
+        #expect(list.vi.output.hasPrefix("bị từ chối  persons/p-typo (Mã xã)  ") && list.vi.output.contains(": bản ghi ghi tên một xã khác"),
+                "\(list.vi.output)")
+        #expect(list.en.output.contains("20 fields: commune_id, full_name, birth_date, gender, ethnicity and 15 more") && list.en.output.contains("the hub says: row persons/p-typo has commune_id '06913'"),
+                "\(list.en.output)")
+        try SQLiteShell.run(commune.database, "UPDATE persons SET commune_id = 'unit-06913' WHERE id = 'p-typo';")
+        #expect(try Programs.run("syncctl", ["refused", "retry", "persons/p-typo", "--config", commune.config]).status == 0)
+        #expect(eventually { try commune.status().exitCode == 0 })
+
+        // The office offline; it and the district both change Mai's phone.
+        commune.stop()
+        try SQLiteShell.run(commune.database, "UPDATE persons SET phone = '0911' WHERE id = 'p-mai';")
+        try SQLiteShell.run(cluster.hub.database, "UPDATE persons SET phone = '0922' WHERE id = 'p-mai';")
+        try commune.start()
+        #expect(eventually { try commune.status().json["open_conflicts"] as? Int == 1 })
+        let conflicts = try Self.screen("04-conflicts", ["conflicts", "--all", "--config", commune.config])
+        #expect(conflicts.vi.output.contains("Lý Thị Mai: số điện thoại được nhập khác nhau: 0911 (nhập ở xã này) / 0922 (nhập ở "), "\(conflicts.vi.output)")
+        #expect(conflicts.en.output.contains("Lý Thị Mai: phone written differently: 0911 (written here) / 0922 (written at "), "\(conflicts.en.output)")
+        let log = try Self.screen("05-log", ["log", "--today", "--config", commune.config])
+        #expect(log.vi.output.split(separator: "\n").first?.contains("sửa   hồ sơ p-mai") == true, "newest first: \(log.vi.output)")
+        let sync = try Self.screen("06-sync", ["sync", "--config", commune.config])
+        #expect(sync.vi.status == 0 && sync.vi.output.contains("đã đồng bộ với") && sync.en.output.contains("synced with"))
+
+        // The hub goes away: said once, with what to do, on every screen.
+        cluster.hub.stop()
+        #expect(eventually { try commune.status().exitCode == 1 })
+        let down = try Self.screen("07-status-hub-down", ["status", "--config", commune.config])
+        #expect(down.vi.output.contains("KHÔNG TRẢ LỜI") && Self.flat(down.vi.output).contains("kiểm tra đường truyền lên huyện"), "\(down.vi.output)")
+        #expect(down.en.output.contains("answers: NO") && Self.flat(down.en.output).contains("check the link to the district"), "\(down.en.output)")
+        #expect(!down.vi.output.contains("did not answer"), "the silence is said once, in the office's language: \(down.vi.output)")
+        let failed = try Self.screen("08-sync-hub-down", ["sync", "--config", commune.config])
+        #expect(failed.vi.status != 0 && failed.vi.output.contains("đồng bộ không thành công"), "\(failed.vi.output)")
+        let doctor = try Self.screen("09-doctor-hub-down", ["doctor", "--config", commune.config])
+        #expect(doctor.vi.status == 2 && Self.flat(doctor.vi.output).contains("LỖI máy chủ \(cluster.hub.url) không trả lời")
+            && doctor.vi.output.contains("cách sửa: kiểm tra đường truyền"), "\(doctor.vi.output)")
+
+        // syncd stopped too.
+        #expect(commune.terminate() == 0)
+        let stopped = try Self.screen("10-status-daemon-down", ["status", "--config", commune.config])
+        #expect(stopped.vi.status == 2 && stopped.vi.output.contains("ĐANG NGỪNG") && Self.flat(stopped.vi.output).contains("'systemctl start syncd'"),
+                "\(stopped.vi.output)")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import SyncClient
 import SyncConfig
 import Testing
@@ -41,7 +42,8 @@ import Testing
         texts.append(words.rebuilt(at: "04/12/2026 23:21", why: "restored file"))
         let advice: [StatusAdvice] = [
             .startDaemon, .freeDisk, .hubProblem("the hub's certificate is not trusted"), .hubSilent, .copiesRunning(rebuilds: 4),
-            .lastSyncFailed("timeout"), .refused(rows: 1, example: "persons/p-1"), .districtNotAtHub(changes: 2, example: "units/u-1"),
+            .lastSyncFailed("timeout"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
+            .refused(rows: 3, example: RefusedRow(table: "positions", row: "seat-1", code: "moved_away")), .districtNotAtHub(changes: 2, example: "units/u-1"),
             .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
             .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"),
         ]
@@ -62,6 +64,11 @@ import Testing
         texts += ["insert", "update", "delete"].map(words.operation)
         texts += [true, false, nil].map(words.atHub)
         texts += [words.table("persons"), words.column("full_name"), words.nothingWritten]
+        texts += ["out_of_scope", "moved_away", "unknown_table", "unknown_column", "reference_table", "too_large"].map(words.refusal)
+        texts += RefusedChange.State.allCases.map(words.refusedState)
+        texts += [words.refusedFields([]), words.refusedFields(["full_name"]), words.refusedFields(["full_name", "phone"])]
+        texts += [words.hubExplained("row persons/p-1 names another commune"), words.noRefused]
+        texts += [words.refusedHandled(rows: 1, retried: true), words.refusedHandled(rows: 2, retried: false)]
         texts += ConflictState.allCases.map(words.conflictState)
         let conflicts: [ConflictSaid] = [
             .field(record: "Lý Thị Mai", column: words.column("degree"), sides: [
