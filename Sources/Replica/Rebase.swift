@@ -72,7 +72,8 @@ extension Replica {
     @discardableResult
     public func rebase(
         onto rows: [(table: String, row: String, state: RowState)], checkpoint: Int64, heldByHub: UInt64,
-        hubHolds: [Change], reason: String, restampAfter bound: HybridTimestamp? = nil, at time: Date = Date()
+        hubHolds: [Change], reason: String, cause: RebuildCause = .restored, restampAfter bound: HybridTimestamp? = nil,
+        at time: Date = Date()
     ) throws -> RebaseReport {
         for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
         return try database.transaction {
@@ -162,6 +163,7 @@ extension Replica {
             try setMeta("rebase_recent", .text(recent.text))
             try setMeta("rebased_at", .text(time.formatted(.iso8601)))
             try setMeta("rebase_reason", .text(reason))
+            try setMeta("rebase_cause", .text(cause.rawValue))
             try setMeta("rebase_renumbered", .integer(Int64(report.renumbered)))
             return report
         }
@@ -185,4 +187,14 @@ private struct ChangeIdentity: Hashable {
         if case .set(_, let value) = change.operation { self.value = value } else { value = nil }
         timestamp = change.timestamp
     }
+}
+
+/// Why a replica was rebuilt on the hub's state, as `syncctl status` says it to the office.
+public enum RebuildCause: String, Sendable, CaseIterable {
+    /// This file is older than what the hub holds of it: put back from a backup.
+    case restored
+    /// Another computer runs a copy of this file: the hub holds other changes under its numbers.
+    case copied
+    /// Written while the computer's clock ran ahead: unsent writes stamped again.
+    case clock
 }

@@ -31,6 +31,7 @@ public struct ReplicaHealth: Sendable, Equatable {
     /// When this file was last rebuilt from the hub (restored or copied file) and why.
     public var rebasedAt: String?
     public var rebaseReason: String?
+    public var rebaseCause: RebuildCause?
     public var rebaseRenumbered = 0
     /// Rebuilds from the hub within the last day (`RebuildHistory`).
     public var recentRebuilds = 0
@@ -110,6 +111,7 @@ public struct ReplicaHealth: Sendable, Equatable {
         (health.refusedChanges, health.refusedRows, health.refusedExample) = refused
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
+        health.rebaseCause = try meta("rebase_cause")?.textValue.flatMap(RebuildCause.init(rawValue:))
         health.rebaseRenumbered = Int(try meta("rebase_renumbered")?.integerValue ?? 0)
         health.recentRebuilds = RebuildHistory(text: try meta("rebase_recent")?.textValue).count()
         health.digestMatchedAt = try meta("digest_matched_at")?.textValue

@@ -79,6 +79,7 @@ public struct English: OfficeCatalogue {
     public func clock(skewSeconds: Double?) -> String {
         guard let skewSeconds else { return "-" }
         if abs(skewSeconds) < 1 { return "same as the hub's" }
+        if abs(skewSeconds) >= 120 { return "\(duration(seconds: abs(skewSeconds))) \(skewSeconds > 0 ? "ahead of" : "behind") the hub's" }
         return String(format: "%.1f s %@ the hub's", abs(skewSeconds), skewSeconds > 0 ? "ahead of" : "behind")
     }
 
@@ -92,8 +93,14 @@ public struct English: OfficeCatalogue {
         differingRows > 0 ? "NO: " + count(differingRows, "row differs", "rows differ") : "yes, checked \(lastChecked)"
     }
 
-    public func rebuilt(at: String, why: String) -> String {
-        "\(at): \(why); every change not yet sent was kept and sent again"
+    public func rebuilt(at: String, cause: RebuildCause?) -> String {
+        let why = switch cause {
+        case .restored?: "this file was older than what the hub held of it (put back from a backup?)"
+        case .copied?: "another computer runs a copy of this file"
+        case .clock?: "what was written while this computer's clock ran ahead got the corrected time"
+        case nil: "the file did not match the hub"
+        }
+        return "\(at): \(why); every change not yet sent was kept and sent again"
     }
 
     public func advice(_ advice: StatusAdvice) -> String {
@@ -125,8 +132,9 @@ public struct English: OfficeCatalogue {
             return count(rows, "row here differs", "rows here differ") + " from the hub's copy and merging did not repair "
                 + (rows == 1 ? "it" : "them") + " (\(example)): run 'syncctl doctor' and report it to the district office"
         case .clockOff(let seconds):
-            return "this computer's clock is \(abs(seconds)) s \(seconds > 0 ? "ahead of" : "behind") the hub's: "
-                + "turn on time sync ('timedatectl set-ntp true')"
+            return "this computer's clock is \(duration(seconds: Double(abs(seconds)))) \(seconds > 0 ? "ahead of" : "behind") the hub's, "
+                + "so the hub holds back what is written here until it is right: turn on time sync ('timedatectl set-ntp true'); "
+                + "nothing is lost, and syncd sends it all once the clock is right"
         case .unsentOld:
             return "changes written over a day ago are not at the hub yet: run 'syncctl sync' and read its answer"
         case .awaitingReview(let count):
@@ -343,7 +351,7 @@ extension English {
             return ("the hub refused the credential (\(status)): \(message)", "ask the district office for a new credential")
         case .credentialCheckFailed(let message): return ("checking the credential failed: \(message)", nil)
         case .clockOff(let seconds):
-            return ("this clock is \(abs(seconds)) s \(seconds > 0 ? "ahead of" : "behind") the hub's", "turn on time sync: 'timedatectl set-ntp true'")
+            return ("this clock is \(duration(seconds: Double(abs(seconds)))) \(seconds > 0 ? "ahead of" : "behind") the hub's", "turn on time sync: 'timedatectl set-ntp true'")
         case .clockWithin(let seconds): return (String(format: "clock within %.1f s of the hub's", seconds), nil)
         case .daemonAnswers(let socket): return ("syncd answers on \(socket)", nil)
         case .daemonSilent(let socket): return ("syncd does not answer on \(socket)", "'systemctl start syncd'; 'journalctl -u syncd' says why it stopped")

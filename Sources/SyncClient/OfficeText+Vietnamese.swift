@@ -78,6 +78,7 @@ public struct Vietnamese: OfficeCatalogue {
     public func clock(skewSeconds: Double?) -> String {
         guard let skewSeconds else { return "-" }
         if abs(skewSeconds) < 1 { return "khớp với máy chủ" }
+        if abs(skewSeconds) >= 120 { return "\(skewSeconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(duration(seconds: abs(skewSeconds)))" }
         let amount = String(format: "%.1f", abs(skewSeconds)).replacingOccurrences(of: ".", with: ",")
         return "\(skewSeconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(amount) giây"
     }
@@ -92,8 +93,14 @@ public struct Vietnamese: OfficeCatalogue {
         differingRows > 0 ? "KHÔNG: \(differingRows) bản ghi khác máy chủ" : "có, kiểm tra lúc \(lastChecked)"
     }
 
-    public func rebuilt(at: String, why: String) -> String {
-        "\(at): \(why); mọi thay đổi chưa gửi đều được giữ lại và gửi lại"
+    public func rebuilt(at: String, cause: RebuildCause?) -> String {
+        let why = switch cause {
+        case .restored?: "tệp dữ liệu này cũ hơn bản máy chủ đang giữ (có thể được chép lại từ bản sao lưu)"
+        case .copied?: "có một máy tính khác đang chạy bản sao của tệp dữ liệu này"
+        case .clock?: "những gì nhập lúc đồng hồ máy này chạy nhanh đã được ghi lại theo giờ đúng"
+        case nil: "tệp dữ liệu không khớp với máy chủ"
+        }
+        return "\(at): \(why); mọi thay đổi chưa gửi đều được giữ lại và gửi lại"
     }
 
     public func advice(_ advice: StatusAdvice) -> String {
@@ -125,8 +132,8 @@ public struct Vietnamese: OfficeCatalogue {
             return "\(rows) bản ghi ở đây khác bản của máy chủ và việc hợp nhất không sửa được (\(example)): "
                 + "chạy 'syncctl doctor' và báo văn phòng huyện"
         case .clockOff(let seconds):
-            return "đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(abs(seconds)) giây: "
-                + "bật đồng bộ giờ ('timedatectl set-ntp true')"
+            return "đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(duration(seconds: Double(abs(seconds)))), nên máy chủ "
+                + "chưa nhận những gì nhập ở đây: bật đồng bộ giờ ('timedatectl set-ntp true'); không mất gì, syncd gửi tất cả khi giờ đúng"
         case .unsentOld:
             return "có thay đổi nhập từ hơn một ngày trước mà máy chủ chưa nhận: chạy 'syncctl sync' và đọc kết quả"
         case .awaitingReview(let count):
@@ -343,7 +350,7 @@ extension Vietnamese {
             return ("máy chủ từ chối khoá truy cập (\(status)): \(message)", "xin văn phòng huyện khoá truy cập mới")
         case .credentialCheckFailed(let message): return ("không kiểm tra được khoá truy cập: \(message)", nil)
         case .clockOff(let seconds):
-            return ("đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(abs(seconds)) giây", "bật đồng bộ giờ: 'timedatectl set-ntp true'")
+            return ("đồng hồ máy này \(seconds > 0 ? "nhanh" : "chậm") hơn máy chủ \(duration(seconds: Double(abs(seconds))))", "bật đồng bộ giờ: 'timedatectl set-ntp true'")
         case .clockWithin(let seconds):
             return ("đồng hồ lệch máy chủ không quá " + String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",") + " giây", nil)
         case .daemonAnswers(let socket): return ("syncd trả lời ở \(socket)", nil)

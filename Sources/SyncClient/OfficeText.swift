@@ -30,7 +30,8 @@ public protocol OfficeCatalogue: Sendable {
     func space(file: String, free: String) -> String
     func refused(changes: Int, rows: Int) -> String
     func sameAsHub(differingRows: Int, lastChecked: String) -> String
-    func rebuilt(at: String, why: String) -> String
+    /// When and why the data file was rebuilt from the hub (`cause` nil: a file rebuilt by an older release).
+    func rebuilt(at: String, cause: RebuildCause?) -> String
     func advice(_ advice: StatusAdvice) -> String
     /// Why `syncctl status` could not check, and what to do.
     func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String)

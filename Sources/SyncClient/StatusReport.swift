@@ -55,6 +55,8 @@ public struct StatusReport: Encodable, Sendable {
     /// When this file was last rebuilt from the hub, and why (a restored or copied file).
     public var rebasedAt: String?
     public var rebaseReason: String?
+    /// Why, for the text screen (nil from a file rebuilt by an older release).
+    public var rebaseCause: RebuildCause?
     /// Rebuilds within the last day: several mean two computers run copies of this replica.
     public var recentRebuilds: Int
     public var state: State
@@ -86,7 +88,7 @@ public struct StatusReport: Encodable, Sendable {
         rulesVersion = health.rulesVersion
         hubRulesVersion = health.hubRulesVersion
         daemonRunning = daemon != nil
-        daemonUptimeSeconds = daemon.map { now.timeIntervalSince($0.startedAt) }
+        daemonUptimeSeconds = daemon.map { max(0, now.timeIntervalSince($0.startedAt)) }
         clockSkewSeconds = daemon?.clockSkewSeconds ?? probedSkew
         replicaBytes = health.fileBytes
         diskFreeBytes = health.freeDiskBytes
@@ -99,6 +101,7 @@ public struct StatusReport: Encodable, Sendable {
         districtNotAtHub = health.districtUnreturned
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
+        rebaseCause = health.rebaseCause
         recentRebuilds = health.recentRebuilds
         (state, advice) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
@@ -125,11 +128,12 @@ public struct StatusReport: Encodable, Sendable {
         if !hubReachable { return (.degraded, .hubSilent) }
         // The cause of the failures that come with it: named first, with what to do.
         if recentRebuilds >= RebuildHistory.copiesThreshold { return (.degraded, .copiesRunning(rebuilds: recentRebuilds)) }
+        // A clock far off is the cause of the refusals that come with it.
+        if let skew, abs(skew) > maxClockSkewSeconds { return (.degraded, .clockOff(seconds: Int(skew))) }
         if let lastError { return (.degraded, .lastSyncFailed(lastError)) }
         if refusedRows > 0 { return (.degraded, .refused(rows: refusedRows, example: refusedExample ?? RefusedRow(table: "?", row: "?", code: "?"))) }
         if districtNotAtHub > 0 { return (.degraded, .districtNotAtHub(changes: districtNotAtHub, example: districtExample ?? "?")) }
         if digestDiffering > 0 { return (.degraded, .differing(rows: digestDiffering, example: digestExample ?? "?")) }
-        if let skew, abs(skew) > maxClockSkewSeconds { return (.degraded, .clockOff(seconds: Int(skew))) }
         if let age = oldestUnackedAge, age > maxUnackedAgeSeconds { return (.degraded, .unsentOld) }
         if awaitingReview > 0 { return (.healthy, .awaitingReview(awaitingReview)) }
         return (.healthy, nil)

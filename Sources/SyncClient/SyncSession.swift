@@ -115,7 +115,8 @@ public final class SyncSession {
     /// Why the last round failed (told to the hub with the next pull), nil after one that worked.
     var lastFailure: String?
     /// The clock offset measured at the last pull that answered.
-    var lastClockOffset: Double?
+    /// Local clock minus the hub's at the last pull, in seconds (kept when a round fails).
+    public private(set) var lastClockOffset: Double?
 
     public init(
         replica: Replica, hubURL: String, credential: String, caFile: String? = nil, allowInsecureHTTP: Bool = false,
@@ -140,7 +141,14 @@ public final class SyncSession {
         do {
             if try replica.meta("pull_checkpoint") == nil { try bootstrap() }
             try resetClearedRows()
-            try push()
+            do {
+                try push()
+            } catch SyncError.refused(409, "clock_ahead", let message) {
+                // The office's own changes wait for the clock; the district's still arrive, and
+                // the pull measures by how much the clock is off, for status to say.
+                try pull()
+                throw SyncError.refused(status: 409, code: "clock_ahead", message: message)
+            }
             do {
                 try pull()
             } catch SyncError.refused(let status, let code, let message) where code == "unit_ended" {
@@ -199,7 +207,7 @@ public final class SyncSession {
                 continue
             } catch SyncError.refused(409, "replica_diverged", let message) where !rebased {
                 // Once per push: a second divergence right after a rebase is a second copy at work.
-                try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)")
+                try rebase(reason: "the hub holds other changes under this replica's numbers: \(message)", cause: .copied)
                 rebased = true
                 acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
                 continue
@@ -211,7 +219,7 @@ public final class SyncSession {
                 guard try replica.hasUnsentStamps(after: now) else {
                     throw SyncError.refused(status: 409, code: "clock_ahead", message: message)
                 }
-                try rebase(reason: "this computer's clock had run ahead; unsent changes were stamped again from the corrected clock",
+                try rebase(reason: "this computer's clock had run ahead; unsent changes were stamped again from the corrected clock", cause: .clock,
                            restampAfter: now)
                 rebased = true
                 acknowledged = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
@@ -283,7 +291,9 @@ public final class SyncSession {
     }
 
     /// Rebuilds the replica on the hub's state, keeping every unsent write (`Replica.rebase`).
-    public func rebase(reason: String, own known: [Change]? = nil, restampAfter bound: HybridTimestamp? = nil) throws {
+    public func rebase(
+        reason: String, cause: RebuildCause = .restored, own known: [Change]? = nil, restampAfter bound: HybridTimestamp? = nil
+    ) throws {
         // The whole snapshot first: the rebuild itself is one transaction.
         var rows: [(table: String, row: String, state: RowState)] = []
         var cursor: String?
@@ -297,7 +307,7 @@ public final class SyncSession {
         let own = try known ?? ownChanges(after: UInt64(try replica.meta("push_acked")?.integerValue ?? 0))
         held = max(held, own.map(\.dot.counter).max() ?? 0)
         report.rebase = try replica.rebase(
-            onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason, restampAfter: bound)
+            onto: rows, checkpoint: checkpoint ?? 0, heldByHub: held, hubHolds: own, reason: reason, cause: cause, restampAfter: bound)
         report.snapshotRows += rows.count
     }
 

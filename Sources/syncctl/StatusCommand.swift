@@ -85,11 +85,13 @@ enum StatusText {
         lines += line(.sameAsHub, words.sameAsHub(
             differingRows: report.digestDifferingRows, lastChecked: OfficeText.moment(report.lastDigestMatchAt, in: words, now: now)))
         if let rebasedAt = report.rebasedAt {
-            lines += line(.rebuilt, words.rebuilt(at: OfficeText.moment(rebasedAt, in: words, now: now), why: report.rebaseReason ?? ""))
+            lines += line(.rebuilt, words.rebuilt(at: OfficeText.moment(rebasedAt, in: words, now: now), cause: report.rebaseCause))
         }
         if let problem = report.hubProblem, report.advice != .hubProblem(problem) { lines += line(.hubProblem, problem) }
         // With the hub silent, the last error is that silence: the advice says it, in the office's language.
-        if let error = report.lastError, report.hubReachable, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
+        // Likewise a clock far off: the hub's refusal of its stamps is what the advice says.
+        let clockOff = if case .clockOff = report.advice { true } else { false }
+        if let error = report.lastError, report.hubReachable, !clockOff, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
             lines += line(.lastError, error)
         }
         if let advice = report.advice { lines += line(.whatToDo, words.advice(advice)) }

@@ -27,7 +27,12 @@ struct SyncCommand: ParsableCommand {
                 print(words.sync(.daemonRound(hub: settings.hub.url, sent: daemon.lastRoundSent, received: daemon.lastRoundReceived)))
                 return
             }
-            print(words.sync(daemon.lastError.map { .daemonRoundFailed(why: $0) } ?? .daemonDidNotFinish))
+            if let skew = daemon.clockSkewSeconds, abs(skew) > StatusReport.maxClockSkewSeconds {
+                // The clock is why: said once, in the office's language, with the fix.
+                print(words.advice(.clockOff(seconds: Int(skew))))
+            } else {
+                print(words.sync(daemon.lastError.map { .daemonRoundFailed(why: $0) } ?? .daemonDidNotFinish))
+            }
             throw ExitCode(daemon.hubReachable == false ? 2 : 1)
         }
         // No daemon: a round from here. A new replica is created as syncd would; an existing
@@ -53,6 +58,10 @@ struct SyncCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         } catch let error as SyncError {
+            if case .refused(409, "clock_ahead", _) = error, let skew = session.lastClockOffset {
+                print(words.advice(.clockOff(seconds: Int(skew))))
+                throw ExitCode(1)
+            }
             print(words.sync(.failed(why: "\(error)")))
             throw ExitCode(error.isTransient ? 2 : 1)
         }

@@ -20,8 +20,11 @@ struct SyncDaemon: ParsableCommand {
         commandName: "syncd",
         abstract: "CommuneSync daemon: keeps a commune office's replica of the register in sync with the district hub.")
 
-    @Option(help: "Path of commune.toml.")
-    var config: String = "/etc/communesync/commune.toml"
+    /// COMMUNESYNC_CONFIG stands in for --config where arguments cannot be passed (a systemd
+    /// drop-in's Environment=, or a wrapper such as libfaketime that hides them).
+    @Option(help: "Path of commune.toml (default: $COMMUNESYNC_CONFIG, else /etc/communesync/commune.toml).")
+    var config: String = ProcessInfo.processInfo.environment["COMMUNESYNC_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? "/etc/communesync/commune.toml"
 
     func run() throws {
         // A client that leaves before its reply must not end the daemon (SIGPIPE would, with an
@@ -110,7 +113,8 @@ struct SyncDaemon: ParsableCommand {
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
                 let transient = (error as? SyncError)?.isTransient ?? false
-                state.roundFailed(Self.explain(error), hubAnswered: !transient, hubProblem: (error as? SyncError)?.hubProblem)
+                state.roundFailed(Self.explain(error), hubAnswered: !transient, hubProblem: (error as? SyncError)?.hubProblem,
+                                  clockSkewSeconds: session.lastClockOffset)
                 logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(Self.explain(error))"])
                 systemd.notify("STATUS=round failed (\(state.failures) in a row): \(Self.explain(error))")
             }
@@ -194,8 +198,9 @@ final class DaemonState: @unchecked Sendable {
         }
     }
 
-    func roundFailed(_ error: String, hubAnswered: Bool, hubProblem: String?) {
+    func roundFailed(_ error: String, hubAnswered: Bool, hubProblem: String?, clockSkewSeconds: Double? = nil) {
         condition.withLock {
+            if let clockSkewSeconds { status.clockSkewSeconds = clockSkewSeconds }
             status.lastRoundAt = Date()
             status.lastRoundOK = false
             status.hubReachable = hubAnswered && hubProblem == nil

@@ -169,22 +169,46 @@ import TestSupport
         let sync = try Self.screen("06-sync", ["sync", "--config", commune.config])
         #expect(sync.vi.status == 0 && sync.vi.output.contains("đã đồng bộ với") && sync.en.output.contains("synced with"))
 
+        // The office computer's clock two hours ahead: syncd under libfaketime (which hides a
+        // Swift program's arguments, so the configuration comes by COMMUNESYNC_CONFIG).
+        let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+        try #require(FileManager.default.fileExists(atPath: faketime), "faketime is not installed (Deploy/setup-debian.sh installs it)")
+        #expect(commune.terminate() == 0)
+        try commune.start(environment: ["LD_PRELOAD": faketime, "FAKETIME": "+2h", "COMMUNESYNC_CONFIG": commune.config])
+        try SQLiteShell.run(commune.database, "UPDATE persons SET phone = '0933' WHERE id = 'p-mai';",
+                            environment: ["LD_PRELOAD": faketime, "FAKETIME": "+2h"])
+        #expect(eventually { try (commune.status().json["clock_skew_s"] as? Double ?? 0) > 3_600 },
+                "\(String(describing: try? commune.status().json))")
+        let clock = try Self.screen("07-status-clock-ahead", ["status", "--config", commune.config])
+        #expect(clock.vi.status == 1 && clock.vi.output.contains("nhanh hơn máy chủ 2 giờ")
+            && Self.flat(clock.vi.output).contains("bật đồng bộ giờ ('timedatectl set-ntp true')"), "\(clock.vi.output)")
+        #expect(clock.en.output.contains("ahead of the hub's") && Self.flat(clock.en.output).contains("'timedatectl set-ntp true'"), "\(clock.en.output)")
+        #expect(Self.flat(clock.en.output).components(separatedBy: "timedatectl").count == 2, "the clock said once: \(clock.en.output)")
+        let clockSync = try Self.screen("08-sync-clock-ahead", ["sync", "--config", commune.config])
+        #expect(clockSync.vi.status == 1 && Self.flat(clockSync.vi.output).contains("đồng hồ máy này nhanh hơn máy chủ 2 giờ"), "\(clockSync.vi.output)")
+        #expect(clockSync.en.output.split(separator: "\n").count <= 3, "one sentence, not the hub's message: \(clockSync.en.output)")
+        // The clock put right: what was typed meanwhile reaches the hub.
+        #expect(commune.terminate() == 0)
+        try commune.start()
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT phone FROM persons WHERE id = 'p-mai'") == "0933" })
+        #expect(eventually { try commune.status().exitCode == 0 })
+
         // The hub goes away: said once, with what to do, on every screen.
         cluster.hub.stop()
         #expect(eventually { try commune.status().exitCode == 1 })
-        let down = try Self.screen("07-status-hub-down", ["status", "--config", commune.config])
+        let down = try Self.screen("09-status-hub-down", ["status", "--config", commune.config])
         #expect(down.vi.output.contains("KHÔNG TRẢ LỜI") && Self.flat(down.vi.output).contains("kiểm tra đường truyền lên huyện"), "\(down.vi.output)")
         #expect(down.en.output.contains("answers: NO") && Self.flat(down.en.output).contains("check the link to the district"), "\(down.en.output)")
         #expect(!down.vi.output.contains("did not answer"), "the silence is said once, in the office's language: \(down.vi.output)")
-        let failed = try Self.screen("08-sync-hub-down", ["sync", "--config", commune.config])
+        let failed = try Self.screen("10-sync-hub-down", ["sync", "--config", commune.config])
         #expect(failed.vi.status != 0 && failed.vi.output.contains("đồng bộ không thành công"), "\(failed.vi.output)")
-        let doctor = try Self.screen("09-doctor-hub-down", ["doctor", "--config", commune.config])
+        let doctor = try Self.screen("11-doctor-hub-down", ["doctor", "--config", commune.config])
         #expect(doctor.vi.status == 2 && Self.flat(doctor.vi.output).contains("LỖI máy chủ \(cluster.hub.url) không trả lời")
             && doctor.vi.output.contains("cách sửa: kiểm tra đường truyền"), "\(doctor.vi.output)")
 
         // syncd stopped too.
         #expect(commune.terminate() == 0)
-        let stopped = try Self.screen("10-status-daemon-down", ["status", "--config", commune.config])
+        let stopped = try Self.screen("12-status-daemon-down", ["status", "--config", commune.config])
         #expect(stopped.vi.status == 2 && stopped.vi.output.contains("ĐANG NGỪNG") && Self.flat(stopped.vi.output).contains("'systemctl start syncd'"),
                 "\(stopped.vi.output)")
     }

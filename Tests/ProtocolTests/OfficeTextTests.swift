@@ -39,7 +39,7 @@ import Testing
         texts.append(words.space(file: "1.2 MB", free: "9.0 GB"))
         texts += [words.refused(changes: 0, rows: 0), words.refused(changes: 20, rows: 1)]
         texts += [words.sameAsHub(differingRows: 0, lastChecked: "04/12/2026 23:21"), words.sameAsHub(differingRows: 3, lastChecked: "-")]
-        texts.append(words.rebuilt(at: "04/12/2026 23:21", why: "restored file"))
+        texts += (RebuildCause.allCases.map(Optional.some) + [nil]).map { words.rebuilt(at: "04/12/2026 23:21", cause: $0) }
         let advice: [StatusAdvice] = [
             .startDaemon, .freeDisk, .hubProblem("the hub's certificate is not trusted"), .hubSilent, .copiesRunning(rebuilds: 4),
             .lastSyncFailed("timeout"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
@@ -141,7 +141,9 @@ import Testing
             #expect(numbers(en) == numbers(vi), "\(en) / \(vi)")
             #expect(commands(en) == commands(vi), "\(en) / \(vi)")
         }
-        #expect(Vietnamese().advice(.clockOff(seconds: 900)) == "đồng hồ máy này nhanh hơn máy chủ 900 giây: bật đồng bộ giờ ('timedatectl set-ntp true')")
+        #expect(Vietnamese().advice(.clockOff(seconds: 900)) == "đồng hồ máy này nhanh hơn máy chủ 15 phút, nên máy chủ chưa nhận những gì nhập ở đây: "
+                + "bật đồng bộ giờ ('timedatectl set-ntp true'); không mất gì, syncd gửi tất cả khi giờ đúng")
+        #expect(Vietnamese().clock(skewSeconds: 7_200.4) == "nhanh hơn máy chủ 2 giờ" && English().clock(skewSeconds: -7_200) == "2 h behind the hub's")
         #expect(Vietnamese().clock(skewSeconds: -3.5) == "chậm hơn máy chủ 3,5 giây", "a decimal comma")
         #expect(English().unsent(changes: 1, oldest: "5 min") == "1 change, the oldest 5 min old")
         #expect(English().unsent(changes: 2, oldest: nil) == "2 changes")
