@@ -51,20 +51,10 @@ for program in $programs; do
   [ -x "$binaries/$program" ] || { echo "no program $binaries/$program: build first, or name the right --binaries DIR" >&2; exit 66; }
 done
 
-# The service account (nobody logs in as it) and the writers group: the office users whose
-# programs write the register, and who may ask syncd for status.
-rootopt=()
-[ -n "$destroot" ] && rootopt=(--root "$destroot")
-mkdir -p "$destroot/etc"
-touch "$destroot/etc/group" "$destroot/etc/passwd"
-grep -q '^communesync:' "$destroot/etc/group" || groupadd "${rootopt[@]}" --system communesync
-grep -q '^communesync-writers:' "$destroot/etc/group" || groupadd "${rootopt[@]}" --system communesync-writers
-grep -q '^communesync:' "$destroot/etc/passwd" || useradd "${rootopt[@]}" --system --gid communesync \
-  --groups communesync-writers --home-dir /var/lib/communesync --no-create-home --shell /usr/sbin/nologin communesync
-# Owners by number, read from the target's own files (a scratch root's ids are not the host's).
-id_of() { awk -F: -v name="$2" '$1 == name { print $3 }' "$destroot/etc/$1"; }
-service_uid=$(id_of passwd communesync)
-writers_gid=$(id_of group communesync-writers)
+# shellcheck source=Deploy/accounts.sh
+. "$root/Deploy/accounts.sh"
+communesync_accounts "$destroot"
+writers_gid=$(communesync_id_of "$destroot" group communesync-writers)
 
 install -d -m 0755 "$destroot$prefix/bin"
 for program in $programs; do
@@ -74,13 +64,9 @@ for program in $programs; do
   mv -f "$destroot$prefix/bin/.$program.new" "$destroot$prefix/bin/$program"
 done
 
-# Configuration: readable by root, the service and the writers (syncctl reads it); the
-# credential by root alone (syncd gets it from systemd, LoadCredential=).
 install -d -m 0750 -o 0 -g "$writers_gid" "$destroot/etc/communesync"
-chown 0:"$writers_gid" "$destroot/etc/communesync"; chmod 0750 "$destroot/etc/communesync"
 if [ -e "$destroot/etc/communesync/$config" ]; then
   echo "kept the existing /etc/communesync/$config"
-  chown 0:"$writers_gid" "$destroot/etc/communesync/$config"; chmod 0640 "$destroot/etc/communesync/$config"
 else
   install -m 0640 -o 0 -g "$writers_gid" "$root/Config/$config" "$destroot/etc/communesync/$config"
   echo "installed an example /etc/communesync/$config: edit it before starting the service"
@@ -89,18 +75,8 @@ if [ "$role" = hub ] && [ ! -e "$destroot/etc/communesync/rules.toml" ]; then
   install -m 0640 -o 0 -g "$writers_gid" "$root/Config/rules.toml" "$destroot/etc/communesync/rules.toml"
   echo "installed the example /etc/communesync/rules.toml: the district's conflict rules"
 fi
-if [ -e "$destroot/etc/communesync/credential" ]; then
-  chown 0:0 "$destroot/etc/communesync/credential"; chmod 0600 "$destroot/etc/communesync/credential"
-fi
-
-# State: the service's and the writers' (setgid: files made in it stay the writers group's).
-install -d -m 2770 -o "$service_uid" -g "$writers_gid" "$destroot/var/lib/communesync"
-chown "$service_uid:$writers_gid" "$destroot/var/lib/communesync"; chmod 2770 "$destroot/var/lib/communesync"
-for file in "$destroot"/var/lib/communesync/*.db "$destroot"/var/lib/communesync/*.db-wal "$destroot"/var/lib/communesync/*.db-shm; do
-  [ -e "$file" ] || continue
-  # An install older than the permissions model left them 0644 or 0640.
-  chown "$service_uid:$writers_gid" "$file"; chmod 0660 "$file"
-done
+# Owners and modes of the permissions model, over whatever an older install left.
+communesync_modes "$role" "$destroot"
 
 install -d -m 0755 "$destroot/etc/systemd/system"
 units="$unit"
@@ -111,10 +87,6 @@ for each in $units; do
   chmod 0644 "$destroot/etc/systemd/system/.$each.new"
   mv -f "$destroot/etc/systemd/system/.$each.new" "$destroot/etc/systemd/system/$each"
 done
-if [ "$role" = hub ]; then
-  install -d -m 2770 -o "$service_uid" -g "$writers_gid" "$destroot/var/backups/communesync"
-fi
-
 if [ -z "$destroot" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable "$unit"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing CommuneSync needs on a fresh Debian machine (as root):
-# the C libraries, the sqlite3 shell, systemd (systemd-analyze), chromium (the review page
+# what building needs (Deploy/setup-build.sh: the C libraries, dpkg-dev), the sqlite3 shell, systemd (systemd-analyze), chromium (the review page
 # tests, driven through chromium-driver), openssl and curl (the HTTPS and review-desk tests: a
 # throw-away CA, headers as sent), debootstrap and systemd-container (Deploy/systemd-test.sh
 # boots a container whose PID 1 is systemd), python3-venv (Tests/contract/run.sh installs
@@ -11,5 +11,5 @@
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y libsqlite3-dev libcurl4-openssl-dev zlib1g-dev sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime postgresql prometheus
+bash "$(dirname "$0")/setup-build.sh"
+apt-get install -y sqlite3 systemd chromium chromium-driver openssl curl debootstrap systemd-container python3-venv faketime postgresql prometheus

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs CommuneSync under a real systemd: boots a Debian container whose PID 1 is systemd
-# (systemd-nspawn), installs the hub and an office with Deploy/install.sh, and checks what an
-# admin relies on: READY and status text, a sync round, the watchdog, restarts, a clean stop,
-# the journal, the permissions model, syncctl as an office user, an upgrade while offline
-# with pending changes, and the unit's exposure score (systemd-analyze security).
+# (systemd-nspawn), installs the hub and an office from the Debian packages Deploy/package.sh
+# builds (or with Deploy/install.sh), and checks what an admin relies on: READY and status
+# text, a sync round, the watchdog, restarts, a clean stop, the journal and its priorities,
+# the permissions model, syncctl as an office user, an upgrade while offline with pending
+# changes, the unit's exposure score (systemd-analyze security), and removing a package.
 #
 #   bash Deploy/systemd-test.sh                  # builds a release (--static-swift-stdlib)
 #   bash Deploy/systemd-test.sh --binaries DIR   # programs already built (e.g. .build/debug)
+#   bash Deploy/systemd-test.sh --install script # Deploy/install.sh instead of the packages
 #
 # Needs root, systemd-nspawn and debootstrap (Deploy/setup-debian.sh installs them) and the
 # Debian mirror for the first run; the bootstrapped tree is kept in $COMMUNESYNC_NSPAWN_CACHE
@@ -16,10 +18,12 @@ set -euo pipefail
 started=$SECONDS
 root=$(cd "$(dirname "$0")/.." && pwd)
 binaries=""
+install=packages
 while [ $# -gt 0 ]; do
   case "$1" in
     --binaries) binaries=$(cd "${2:?--binaries needs a directory}" && pwd); shift ;;
-    *) echo "unknown option $1 (use --binaries DIR)" >&2; exit 64 ;;
+    --install) install="${2:?--install needs packages or script}"; shift ;;
+    *) echo "unknown option $1 (use --binaries DIR, --install packages|script)" >&2; exit 64 ;;
   esac
   shift
 done
@@ -28,8 +32,10 @@ skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (systemd-nspawn boots a container)"
 command -v systemd-nspawn >/dev/null || skip "systemd-nspawn is not installed (apt-get install systemd-container)"
 command -v nsenter >/dev/null || skip "nsenter is not installed (util-linux)"
+case "$install" in packages|script) ;; *) echo "--install takes packages or script" >&2; exit 64 ;; esac
 cache=${COMMUNESYNC_NSPAWN_CACHE:-/var/cache/communesync/nspawn}
-template=$cache/bookworm
+# Named by what it holds: a tree bootstrapped with other packages is not reused.
+template=$cache/bookworm-2
 if [ ! -e "$template/.complete" ]; then
   command -v debootstrap >/dev/null || skip "debootstrap is not installed (apt-get install debootstrap)"
 fi
@@ -53,17 +59,21 @@ echo "from $binaries"
 runtime_binds=()
 runpath=$(readelf -d "$binaries/syncd" 2>/dev/null | sed -n 's/.*runpath: \[\(.*\)\]/\1/p' | tr ':' '\n' | grep '^/' || true)
 for dir in $runpath; do [ -d "$dir" ] && runtime_binds+=("--bind-ro=$dir"); done
+work=$(mktemp -d /var/tmp/communesync-systemd-test.XXXXXX)
+mkdir -p "$work/packages"
+if [ "$install" = packages ]; then
+  bash "$root/Deploy/package.sh" --binaries "$binaries" --out "$work/packages" | sed 's/^/  built /'
+fi
 
 section "container"
 if [ ! -e "$template/.complete" ]; then
   echo "bootstrapping Debian bookworm into $template (once; a minute or two)"
   rm -rf "$template"
   mkdir -p "$cache"
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libsqlite3-0,libcurl4,sqlite3 \
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libsqlite3-0,libcurl4,sqlite3,ca-certificates \
     bookworm "$template" >"$cache/debootstrap.log" 2>&1 || { tail -20 "$cache/debootstrap.log"; skip "debootstrap failed (no Debian mirror?)"; }
   touch "$template/.complete"
 fi
-work=$(mktemp -d /var/tmp/communesync-systemd-test.XXXXXX)
 machine=communesync-test-$$
 nspawn_pid=""
 cleanup() {
@@ -80,7 +90,8 @@ cp -a "$template" "$work/root"
 mkdir -p /run/systemd/nspawn
 # A private network: the hub's port and everything else stay inside the container.
 systemd-nspawn -D "$work/root" --machine="$machine" --register=no --keep-unit --private-network \
-  --bind-ro="$root:/src" --bind-ro="$binaries:/opt/communesync-build" "${runtime_binds[@]}" \
+  --bind-ro="$root:/src" --bind-ro="$binaries:/opt/communesync-build" --bind-ro="$work/packages:/opt/communesync-packages" \
+  "${runtime_binds[@]}" \
   -b >"$work/console.log" 2>&1 &
 nspawn_pid=$!
 leader=""
@@ -103,9 +114,33 @@ state=$(inside systemctl is-system-running --wait || true)
 echo "booted: PID 1 is $(inside cat /proc/1/comm), system $state, $(inside systemctl --version | head -1)"
 main_pid() { inside systemctl show -p MainPID --value syncd; }
 
-section "install: the hub, then an office (Deploy/install.sh)"
-inside bash /src/Deploy/install.sh --hub --binaries /opt/communesync-build | sed 's/^/  /'
-inside bash /src/Deploy/install.sh --binaries /opt/communesync-build | sed 's/^/  /'
+# Installs (or upgrades) one role: hub or office.
+install_role() {
+  if [ "$install" = packages ]; then
+    inside sh -c "dpkg -i /opt/communesync-packages/communesync-tools_*.deb /opt/communesync-packages/communesync-$1_*.deb" 2>&1 | sed 's/^/  /' || true
+  elif [ "$1" = hub ]; then
+    inside bash /src/Deploy/install.sh --hub --binaries /opt/communesync-build | sed 's/^/  /'
+  else
+    inside bash /src/Deploy/install.sh --binaries /opt/communesync-build | sed 's/^/  /'
+  fi
+}
+
+section "install: the hub, then an office ($([ "$install" = packages ] && echo "Debian packages, dpkg -i" || echo Deploy/install.sh))"
+install_role hub
+install_role office
+if [ "$install" = packages ]; then
+  installed() { [ "$(inside dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+  for package in communesync-tools communesync-hub communesync-office; do
+    check "dpkg: $package is installed" installed "$package"
+  done
+  check "the programs are in /usr/bin" inside test -x /usr/bin/syncd -a -x /usr/bin/synchub -a -x /usr/bin/syncctl
+  check "syncctl's man pages are installed" inside test -s /usr/share/man/man1/syncctl.1.gz -a -s /usr/share/man/man1/syncctl.status.1.gz
+  check "syncd's and synchub's man pages are installed" inside test -s /usr/share/man/man1/syncd.1.gz -a -s /usr/share/man/man1/synchub.1.gz
+  check "syncctl's completions for bash, zsh and fish are installed" inside test -s /usr/share/bash-completion/completions/syncctl \
+    -a -s /usr/share/zsh/vendor-completions/_syncctl -a -s /usr/share/fish/vendor_completions.d/syncctl.fish
+  check "the packages enabled syncd, synchub and the backup timer" inside systemctl is-enabled --quiet syncd synchub synchub-backup.timer
+  check "the packages' maintainer scripts made the accounts" inside sh -c 'getent passwd communesync >/dev/null && getent group communesync-writers >/dev/null'
+fi
 # Two people: a clerk whose programs write the register, and a user who is nobody to it.
 inside useradd --create-home --groups communesync-writers clerk
 inside useradd --create-home outsider
@@ -160,7 +195,8 @@ outsider=$?
 set -e
 check "syncctl doctor as the clerk: no failure (exit $doctor)" test "$doctor" -lt 2
 echo "  outsider: $outsider_json"
-check "syncctl status as the outsider: unknown (exit 3) with a JSON error" sh -c "[ $outsider = 3 ] && echo '$outsider_json' | grep -q '\"state\":\"unknown\"'"
+check "syncctl status as the outsider: unknown (exit 3) with a JSON error" test "$outsider" = 3
+check "... which says the configuration cannot be read, not that it is missing" grep -q '"error":"this user may not read the configuration file' <<<"$outsider_json"
 
 section "the watchdog, a kill, a stop"
 pid=$(main_pid)
@@ -189,11 +225,24 @@ check "the clerk writes while the hub is away" as_user clerk sqlite3 -cmd ".time
   "INSERT INTO persons(id, commune_id, full_name) VALUES ('p-offline', 'unit-06913', 'Trần Thị Bình');"
 status_is() { as_user clerk syncctl status --config /etc/communesync/commune.toml >/dev/null; [ $? = "$1" ]; }
 check "status turns degraded (exit 1) once syncd's round finds the hub away" wait_for status_is 1
-inside bash /src/Deploy/install.sh --binaries /opt/communesync-build | sed 's/^/  /'
+install_role office
 check "syncd runs again after the upgrade" inside systemctl is-active --quiet syncd
 inside systemctl start synchub
 check "the change written before the upgrade reached the hub" wait_for sh -c "[ \"\$(nsenter --target $leader --mount -- sqlite3 /var/lib/communesync/hub.db \"SELECT full_name FROM persons WHERE id = 'p-offline'\")\" = 'Trần Thị Bình' ]"
 check "status is healthy again" wait_for as_user clerk syncctl status --config /etc/communesync/commune.toml
+
+section "the journal's priorities"
+journal() { nsenter --target "$leader" --mount --pid -- journalctl -u syncd --no-pager -o cat "$@"; }
+failed_rounds_warned() { journal -p warning | grep 'round failed$' >/dev/null; }
+routine_rounds_not_warned() { ! journal -p warning | grep '\] round$' >/dev/null; }
+moving_rounds_at_info() { journal -p info | grep '\] round$' >/dev/null; }
+one_timestamp() { ! journal | grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' >/dev/null; }
+check "journalctl -p warning -u syncd shows the rounds that failed while the hub was away" failed_rounds_warned
+check "... and no routine round" routine_rounds_not_warned
+check "at info, a round that moved something is there" moving_rounds_at_info
+check "no line carries a second timestamp (journald has its own)" one_timestamp
+echo "  journalctl -p warning -u syncd (last lines):"
+journal -p warning | tail -n 3 | cut -c1-160 | sed 's/^/    /'
 
 section "exposure (systemd-analyze security)"
 for unit in syncd synchub; do
@@ -201,6 +250,14 @@ for unit in syncd synchub; do
   echo "  $unit.service: overall exposure $score"
   check "$unit exposure at most 2.0" awk -v s="${score%% *}" 'BEGIN { exit !(s != "" && s + 0 <= 2.0) }'
 done
+
+if [ "$install" = packages ]; then
+  section "removing the office package"
+  inside dpkg -r communesync-office 2>&1 | sed 's/^/  /'
+  check "dpkg -r stopped syncd" sh -c "! nsenter --target $leader --mount --pid -- systemctl is-active --quiet syncd"
+  check "the register's data is kept" inside test -s /var/lib/communesync/replica.db
+  check "syncctl (communesync-tools) is still there" inside test -x /usr/bin/syncctl
+fi
 
 section "result"
 echo "$failures failed; $((SECONDS - started)) s"

@@ -56,8 +56,11 @@ struct StatusCommand: ParsableCommand {
 extension CommuneSettings {
     /// Why `path` could not be read as commune.toml: not there, not readable by this user, or wrong.
     static func whyUnreadable(_ path: String, _ error: any Error) -> CannotCheck {
-        if !FileManager.default.fileExists(atPath: path) { return .configMissing(path: path) }
-        if !FileManager.default.isReadableFile(atPath: path) { return .configUnreadable(path: path) }
+        // Only "no such file" is missing: a directory this user may not enter (/etc/communesync
+        // is 0750) hides a file that is there.
+        var info = stat()
+        if stat(path, &info) != 0 { return errno == ENOENT || errno == ENOTDIR ? .configMissing(path: path) : .configUnreadable(path: path) }
+        if access(path, R_OK) != 0 { return .configUnreadable(path: path) }
         return .configInvalid(path: path, problem: "\(error)")
     }
 }
