@@ -210,6 +210,65 @@ public struct English: OfficeCatalogue {
 
     public var nothingWritten: String { "nothing written here" }
 
+    public func created(district: Bool, replica: String, path: String, schema: Int) -> String {
+        "created the \(district ? "district hub's" : "office's") data file for \(replica) at \(path) (register version \(schema)); "
+            + (district ? "synchub uses it" : "syncd fills it from the hub at its first round")
+    }
+
+    public func holdersHeading(date: String, units: Int) -> String { "On \(date): " + count(units, "commune-level unit", "commune-level units") }
+
+    public func holdersUnit(code: String, name: String, until: String?, holdings: Int) -> String {
+        "\(code) \(name)" + (until.map { " (in force until \($0))" } ?? "") + ": " + count(holdings, "holding", "holdings")
+    }
+
+    public func holding(title: String, seat: String?, place: String?, person: String, kind: String?, from: String) -> String {
+        "  \(title)" + (seat.map { " seat \($0)" } ?? "") + (place.map { ", in \($0)" } ?? "") + ": \(person)"
+            + " (\(kind == "concurrent" ? "concurrent" : "primary"), since \(from))"
+    }
+
+    public var noDecisions: String { "no decisions yet" }
+
+    public func noItems(state: String) -> String { "no \(state) conflicts" }
+
+    public func reviewItem(id: String, kind: String, rule: String, state: String, sides: Int) -> String {
+        "\(id)  \(kind)  rule \(rule)  \(state)  " + count(sides, "side", "sides")
+    }
+
+    public func duplicateRecords(citizenID: String, records: [String], more: Int) -> String {
+        "    citizen ID \(citizenID): \(records.joined(separator: " / "))" + (more > 0 ? " / ... and \(more) more" : "")
+    }
+
+    public func decision(number: Int64, at: String, reviewer: String, item: String, reverts: Int64?, pick: String?, value: String?,
+                         wrote: Int, revertedBy: Int64?) -> String {
+        "#\(number)  \(at)  \(reviewer)  \(item)" + (reverts.map { "  undoes #\($0)" } ?? "") + (pick.map { "  kept \($0)" } ?? "")
+            + (value.map { "  value \($0)" } ?? "") + "  " + count(wrote, "value written", "values written")
+            + (revertedBy.map { "  (undone by #\($0))" } ?? "")
+    }
+
+    public func why(_ reason: String) -> String { "    why: \(reason)" }
+
+    public func itemHeading(id: String, kind: String, rule: String, state: String) -> String { "\(id): \(kind) conflict, rule \(rule), \(state)" }
+
+    public func duplicateSide(person: String, name: String, born: String, citizenID: String, keptBy: String, origin: String) -> String {
+        "  record \(person)  \(name)  born \(born)  citizen ID \(citizenID)  kept by \(keptBy)  written at \(origin)"
+    }
+
+    public func seatSide(assignment: String, person: String, decision: String, of: String, origin: String) -> String {
+        "  assignment \(assignment)  person \(person)  decision \(decision) of \(of)  written at \(origin)"
+    }
+
+    public func fieldSide(pick: String, origin: String, at: String, value: String) -> String {
+        "  \(pick)  written at \(origin) \(at)  value: \(value)"
+    }
+
+    public func resolved(item: String, number: Int64, wrote: Int) -> String {
+        "decided \(item) (decision #\(number), " + count(wrote, "value written", "values written") + "); it reaches every commune at its next sync"
+    }
+
+    public func reverted(number: Int64, item: String, recordedAs: Int64, wrote: Int) -> String {
+        "undid decision #\(number) on \(item) (recorded as #\(recordedAs), " + count(wrote, "value written", "values written") + ")"
+    }
+
     public func refusal(code: String) -> String {
         switch code {
         case "out_of_scope": return "it names another commune, not this one"

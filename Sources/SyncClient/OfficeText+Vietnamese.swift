@@ -207,6 +207,64 @@ public struct Vietnamese: OfficeCatalogue {
 
     public func column(_ column: String) -> String { RegisterLabels.column(column) }
 
+    public func created(district: Bool, replica: String, path: String, schema: Int) -> String {
+        "đã tạo tệp dữ liệu của \(district ? "máy chủ huyện" : "xã") \(replica) tại \(path) (phiên bản sổ \(schema)); "
+            + (district ? "synchub dùng tệp này" : "syncd lấy dữ liệu từ máy chủ vào tệp ở lượt đồng bộ đầu tiên")
+    }
+
+    public func holdersHeading(date: String, units: Int) -> String { "Ngày \(date): \(units) đơn vị cấp xã" }
+
+    public func holdersUnit(code: String, name: String, until: String?, holdings: Int) -> String {
+        "\(code) \(name)" + (until.map { " (hiệu lực đến \($0))" } ?? "") + ": \(holdings) chức danh đang giữ"
+    }
+
+    public func holding(title: String, seat: String?, place: String?, person: String, kind: String?, from: String) -> String {
+        "  \(title)" + (seat.map { " vị trí \($0)" } ?? "") + (place.map { ", ở \($0)" } ?? "") + ": \(person)"
+            + " (\(kind == "concurrent" ? "kiêm nhiệm" : "chức danh chính"), từ \(from))"
+    }
+
+    public var noDecisions: String { "chưa có quyết định nào" }
+
+    public func noItems(state: String) -> String { "không có xung đột nào ở tình trạng \(state)" }
+
+    public func reviewItem(id: String, kind: String, rule: String, state: String, sides: Int) -> String {
+        "\(id)  \(kind)  quy tắc \(rule)  \(state)  \(sides) phía"
+    }
+
+    public func duplicateRecords(citizenID: String, records: [String], more: Int) -> String {
+        "    số CCCD \(citizenID): \(records.joined(separator: " / "))" + (more > 0 ? " / ... và \(more) hồ sơ khác" : "")
+    }
+
+    public func decision(number: Int64, at: String, reviewer: String, item: String, reverts: Int64?, pick: String?, value: String?,
+                         wrote: Int, revertedBy: Int64?) -> String {
+        "#\(number)  \(at)  \(reviewer)  \(item)" + (reverts.map { "  huỷ #\($0)" } ?? "") + (pick.map { "  giữ \($0)" } ?? "")
+            + (value.map { "  giá trị \($0)" } ?? "") + "  ghi \(wrote) giá trị" + (revertedBy.map { "  (đã bị huỷ bởi #\($0))" } ?? "")
+    }
+
+    public func why(_ reason: String) -> String { "    lý do: \(reason)" }
+
+    public func itemHeading(id: String, kind: String, rule: String, state: String) -> String { "\(id): xung đột loại \(kind), quy tắc \(rule), \(state)" }
+
+    public func duplicateSide(person: String, name: String, born: String, citizenID: String, keptBy: String, origin: String) -> String {
+        "  hồ sơ \(person)  \(name)  sinh \(born)  số CCCD \(citizenID)  do \(keptBy) quản lý  nhập ở \(origin)"
+    }
+
+    public func seatSide(assignment: String, person: String, decision: String, of: String, origin: String) -> String {
+        "  phân công \(assignment)  người \(person)  quyết định \(decision) ngày \(of)  nhập ở \(origin)"
+    }
+
+    public func fieldSide(pick: String, origin: String, at: String, value: String) -> String {
+        "  \(pick)  nhập ở \(origin) lúc \(at)  giá trị: \(value)"
+    }
+
+    public func resolved(item: String, number: Int64, wrote: Int) -> String {
+        "đã quyết định \(item) (quyết định số \(number), ghi \(wrote) giá trị); các xã nhận được ở lượt đồng bộ sau"
+    }
+
+    public func reverted(number: Int64, item: String, recordedAs: Int64, wrote: Int) -> String {
+        "đã huỷ quyết định số \(number) về \(item) (ghi nhận là số \(recordedAs), ghi \(wrote) giá trị)"
+    }
+
     public func refusal(code: String) -> String {
         switch code {
         case "out_of_scope": return "bản ghi ghi tên một xã khác, không phải xã này"

@@ -48,6 +48,30 @@ public protocol OfficeCatalogue: Sendable {
     func refusedHandled(rows: Int, retried: Bool) -> String
     var noRefused: String { get }
 
+    // MARK: init, report
+    func created(district: Bool, replica: String, path: String, schema: Int) -> String
+    func holdersHeading(date: String, units: Int) -> String
+    /// A commune-level unit of the holders report, and how many holdings it has that day.
+    func holdersUnit(code: String, name: String, until: String?, holdings: Int) -> String
+    /// One holding: the title (and seat, and the hamlet it is in), who holds it, primary or
+    /// concurrent, since when.
+    func holding(title: String, seat: String?, place: String?, person: String, kind: String?, from: String) -> String
+
+    // MARK: review (the district's reviewers)
+    var noDecisions: String { get }
+    func noItems(state: String) -> String
+    func reviewItem(id: String, kind: String, rule: String, state: String, sides: Int) -> String
+    func duplicateRecords(citizenID: String, records: [String], more: Int) -> String
+    func decision(number: Int64, at: String, reviewer: String, item: String, reverts: Int64?, pick: String?, value: String?,
+                  wrote: Int, revertedBy: Int64?) -> String
+    func why(_ reason: String) -> String
+    func itemHeading(id: String, kind: String, rule: String, state: String) -> String
+    func duplicateSide(person: String, name: String, born: String, citizenID: String, keptBy: String, origin: String) -> String
+    func seatSide(assignment: String, person: String, decision: String, of: String, origin: String) -> String
+    func fieldSide(pick: String, origin: String, at: String, value: String) -> String
+    func resolved(item: String, number: Int64, wrote: Int) -> String
+    func reverted(number: Int64, item: String, recordedAs: Int64, wrote: Int) -> String
+
     // MARK: sync
     func sync(_ said: SyncSaid) -> String
 

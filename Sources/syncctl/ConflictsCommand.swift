@@ -10,12 +10,12 @@ import SyncCore
 /// `syncctl conflicts`: what this office's replica holds in conflict, and its review state.
 struct ConflictsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "conflicts", abstract: "Conflicts affecting this commune and their state (open = awaiting district review).")
+        commandName: "conflicts", abstract: SyncctlHelp.current.conflicts)
 
-    @Option(help: "Path of commune.toml.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
     var config: String = "/etc/communesync/commune.toml"
 
-    @Flag(help: "Include closed ones.")
+    @Flag(help: ArgumentHelp(SyncctlHelp.current.conflictsAll))
     var all = false
 
     @OptionGroup var language: LanguageChoice

@@ -12,9 +12,9 @@ import SyncCore
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check configuration, replica integrity, permissions, credential, clock and hub, with a fix for each problem.")
+        abstract: SyncctlHelp.current.doctor)
 
-    @Option(help: "Path of commune.toml.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
     var config: String = "/etc/communesync/commune.toml"
 
     @OptionGroup var language: LanguageChoice

@@ -10,30 +10,30 @@ import SyncCore
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "What was written here, newest first: one line per row added, changed or deleted, and whether the hub has it.")
+        abstract: SyncctlHelp.current.log)
 
-    @Option(help: "Path of commune.toml (for the data file and the language; optional).")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.logConfig))
     var config: String = "/etc/communesync/commune.toml"
 
-    @Option(name: .long, help: "Path of the office's data file (default: the one commune.toml names).")
+    @Option(name: .long, help: ArgumentHelp(SyncctlHelp.current.logDatabase))
     var database: String?
 
-    @Flag(help: "Only what was written today (this computer's date).")
+    @Flag(help: ArgumentHelp(SyncctlHelp.current.logToday))
     var today = false
 
-    @Option(help: "Only rows of this table (persons, positions, assignments, ...).")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.logTable))
     var table: String?
 
-    @Option(help: "Only this row (its id).")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.logRow))
     var row: String?
 
-    @Option(help: "Show at most this many rows (with --json: changes).")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.logLimit))
     var limit: Int = 50
 
-    @Option(help: "With --json: only changes with a counter above this one.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.logAfter))
     var after: UInt64 = 0
 
-    @Flag(help: "The changes themselves, oldest first, one JSON object per line (for scripts; keys are stable).")
+    @Flag(help: ArgumentHelp(SyncctlHelp.current.logJSON))
     var json = false
 
     @OptionGroup var language: LanguageChoice

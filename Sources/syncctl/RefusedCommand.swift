@@ -10,23 +10,17 @@ import SyncConfig
 struct RefusedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refused",
-        abstract: "Changes the hub refused (out of scope, too large, ...): list them, send them again, or drop them.",
-        discussion: """
-            A refused change is kept here and never sent again on its own; the office's other \
-            changes keep flowing. Fix the row (e.g. set its commune_id to this commune's own row id, unit- and its code), \
-            then 'syncctl refused retry ROW' sends the whole row again as it stands. 'syncctl refused \
-            clear ROW' drops the change here: syncd puts the row back as the hub holds it (or removes \
-            it, if the hub holds nothing of it) at its next round. ROW is table/id, e.g. persons/p-17.
-            """,
+        abstract: SyncctlHelp.current.refused,
+        discussion: SyncctlHelp.current.refusedDiscussion,
         subcommands: [List.self, Retry.self, Clear.self], defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "The refused changes (newest first).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: SyncctlHelp.current.refusedList)
 
-        @Option(help: "Path of commune.toml.")
+        @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
         var config: String = "/etc/communesync/commune.toml"
 
-        @Flag(help: "Include those already retried or cleared.")
+        @Flag(help: ArgumentHelp(SyncctlHelp.current.refusedAll))
         var all = false
 
         @OptionGroup var language: LanguageChoice
@@ -64,7 +58,7 @@ struct RefusedCommand: ParsableCommand {
 
     struct Retry: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "retry", abstract: "Send refused rows again as they stand now (after fixing them).")
+            commandName: "retry", abstract: SyncctlHelp.current.refusedRetry)
 
         @OptionGroup var target: RefusedRows
 
@@ -76,7 +70,7 @@ struct RefusedCommand: ParsableCommand {
 
     struct Clear: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "clear", abstract: "Drop refused changes here; the rows go back to the hub's version.")
+            commandName: "clear", abstract: SyncctlHelp.current.refusedClear)
 
         @OptionGroup var target: RefusedRows
 
@@ -89,10 +83,10 @@ struct RefusedCommand: ParsableCommand {
 
 /// Which refused rows `retry` and `clear` act on, and the replica they are in.
 struct RefusedRows: ParsableArguments {
-    @Option(help: "Path of commune.toml.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
     var config: String = "/etc/communesync/commune.toml"
 
-    @Argument(help: "table/id of the row, e.g. persons/p-17; all refused rows when left out.")
+    @Argument(help: ArgumentHelp(SyncctlHelp.current.refusedRow))
     var row: String?
 
     @OptionGroup var language: LanguageChoice

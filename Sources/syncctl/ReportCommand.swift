@@ -3,24 +3,23 @@ import Foundation
 import MergeEngine
 import Register
 import Replica
+import SyncClient
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Who held which title on a date, by the communes in force that day (across mergers and splits).",
-        discussion: """
-            Reads a replica file: an office's (its own records) or the hub's SQLite file (the whole district). A date \
-            before a reorganisation shows the old units and who held what there; a later date shows the same seats under \
-            the successor.
-            """)
+        abstract: SyncctlHelp.current.report,
+        discussion: SyncctlHelp.current.reportDiscussion)
 
     @OptionGroup var location: ReplicaLocation
 
-    @Option(name: .customLong("as-of"), help: "The date (YYYY-MM-DD); today when left out.")
+    @Option(name: .customLong("as-of"), help: ArgumentHelp(SyncctlHelp.current.reportAsOf))
     var asOf: String?
 
-    @Flag(help: "One JSON object instead of text.")
+    @Flag(help: ArgumentHelp(SyncctlHelp.current.reportJSON))
     var json = false
+
+    @OptionGroup var language: LanguageChoice
 
     func run() throws {
         let date = asOf ?? RegisterDate.today()
@@ -36,14 +35,14 @@ struct ReportCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("As of \(date): \(report.units.count) commune-level units")
+        let words = language.catalogue(nil)
+        let shown = { (day: String) in RegisterDate.shown(day) }
+        print(words.holdersHeading(date: shown(date), units: report.units.count))
         for unit in report.units {
-            let until = unit.effectiveTo.map { " (in force until \($0))" } ?? ""
-            print("\(unit.code ?? "?") \(unit.name ?? unit.id)\(until): \(unit.holders.count) holding(s)")
+            print(words.holdersUnit(code: unit.code ?? "?", name: unit.name ?? unit.id, until: unit.effectiveTo.map(shown), holdings: unit.holders.count))
             for holder in unit.holders {
-                let seat = holder.seat.map { " seat \($0)" } ?? ""
-                let place = holder.seatUnit.map { ", in \($0)" } ?? ""
-                print("  \(holder.title ?? "?")\(seat)\(place): \(holder.person ?? holder.personID) (\(holder.kind ?? "?"), from \(holder.startDate ?? "?"))")
+                print(words.holding(title: holder.title ?? "?", seat: holder.seat.map { "\($0)" }, place: holder.seatUnit,
+                                    person: holder.person ?? holder.personID, kind: holder.kind, from: holder.startDate.map(shown) ?? "?"))
             }
         }
     }

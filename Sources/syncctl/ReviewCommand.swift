@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Register
 import SyncClient
 import SyncCore
 import SyncProtocol
@@ -8,22 +9,26 @@ import SyncProtocol
 /// credential (`synchub credential issue --reviewer --replica NAME`).
 struct ReviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "review", abstract: "List and decide conflicts on the district hub's review desk.",
+        commandName: "review", abstract: SyncctlHelp.current.review,
         subcommands: [List.self, Show.self, Resolve.self, Revert.self])
 
     struct Desk: ParsableArguments {
-        @Option(help: "The hub's URL.")
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewHub))
         var hub: String = "http://127.0.0.1:8470"
 
-        @Option(name: .customLong("credential-file"), help: "File holding the reviewer's credential.")
+        @Option(name: .customLong("credential-file"), help: ArgumentHelp(SyncctlHelp.current.reviewCredential))
         var credentialFile: String
 
-        @Option(name: .customLong("ca-file"), help: "CA bundle to check the hub's certificate with, if not the system's.")
+        @Option(name: .customLong("ca-file"), help: ArgumentHelp(SyncctlHelp.current.reviewCAFile))
         var caFile: String?
 
         @Flag(name: .customLong("allow-insecure-http"),
-              help: "Send the credential over plain http to a hub on another computer (only on a link the district trusts).")
+              help: ArgumentHelp(SyncctlHelp.current.reviewInsecure))
         var allowInsecureHTTP = false
+
+        @OptionGroup var language: LanguageChoice
+
+        var words: any OfficeCatalogue { language.catalogue(nil) }
 
         func client() throws -> ReviewClient {
             let credential = try String(contentsOfFile: credentialFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -32,11 +37,11 @@ struct ReviewCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Conflicts in a state (open by default), or the decisions made.")
+        static let configuration = CommandConfiguration(abstract: SyncctlHelp.current.reviewList)
         @OptionGroup var desk: Desk
-        @Option(help: "open, settled, closed or all; or decided: the district's decisions, newest first, with their numbers for 'revert'.")
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewState))
         var state = "open"
-        @Flag(help: "The JSON array the hub serves at /v1/conflicts (/v1/reviews with --state decided).") var json = false
+        @Flag(help: ArgumentHelp(SyncctlHelp.current.reviewListJSON)) var json = false
 
         func run() throws {
             if state == "decided" {
@@ -45,16 +50,13 @@ struct ReviewCommand: ParsableCommand {
                     print(String(decoding: raw, as: UTF8.self))
                     return
                 }
-                if decisions.isEmpty { print("no decisions yet") }
+                let words = desk.words
+                if decisions.isEmpty { print(words.noDecisions) }
                 for decision in decisions {
-                    var line = "#\(decision.id)  \(decision.at)  \(decision.reviewer)  \(decision.conflict)"
-                    if let undone = decision.reverts { line += "  reverts #\(undone)" }
-                    if let pick = decision.pick { line += "  pick \(pick)" }
-                    if let value = decision.value { line += "  value \(value)" }
-                    line += "  \(decision.wrote) write(s)"
-                    if let by = decision.revertedBy { line += "  (reverted by #\(by))" }
-                    print(line)
-                    print("    why: \(decision.reason)")
+                    print(words.decision(number: decision.id, at: RegisterDate.localTime(decision.at), reviewer: decision.reviewer,
+                                         item: decision.conflict, reverts: decision.reverts, pick: decision.pick, value: decision.value.map { "\($0)" },
+                                         wrote: decision.wrote, revertedBy: decision.revertedBy))
+                    print(words.why(decision.reason))
                 }
                 return
             }
@@ -63,39 +65,42 @@ struct ReviewCommand: ParsableCommand {
                 print(String(decoding: raw, as: UTF8.self))
                 return
             }
-            if conflicts.isEmpty { print("no \(state) conflicts") }
+            let words = desk.words
+            if conflicts.isEmpty { print(words.noItems(state: state)) }
             for conflict in conflicts {
-                print("\(conflict.id)  \(conflict.kind)  rule \(conflict.rule)  \(conflict.state)  \(conflict.count ?? conflict.sides.count) sides")
+                print(words.reviewItem(id: conflict.id, kind: conflict.kind, rule: conflict.rule, state: conflict.state,
+                                       sides: conflict.count ?? conflict.sides.count))
                 if conflict.kind == "duplicate" {
                     // Which records: the reviewer picks one of these ids to keep.
                     let records = conflict.sides.map { "\($0.person ?? "?") \($0.fullName ?? "?") (\($0.commune ?? "?"))" }
-                    let more = (conflict.count ?? records.count) - records.count
-                    print("    citizen id \(conflict.sides.compactMap(\.citizenID).first ?? "?"): \(records.joined(separator: " / "))"
-                        + (more > 0 ? " / ... and \(more) more" : ""))
+                    print(words.duplicateRecords(citizenID: conflict.sides.compactMap(\.citizenID).first ?? "?", records: records,
+                                                 more: (conflict.count ?? records.count) - records.count))
                 }
             }
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One conflict with both sides.")
+        static let configuration = CommandConfiguration(abstract: SyncctlHelp.current.reviewShow)
         @OptionGroup var desk: Desk
-        @Argument(help: "The conflict id (table/row/column).") var id: String
+        @Argument(help: ArgumentHelp(SyncctlHelp.current.reviewItem)) var id: String
 
         func run() throws {
             guard let conflict = try desk.client().conflicts(state: "all").conflicts.first(where: { $0.id == id }) else {
                 throw ValidationError("no conflict \(id) at the hub")
             }
-            print("\(conflict.id): \(conflict.kind) conflict, rule \(conflict.rule), \(conflict.state)")
+            let words = desk.words
+            print(words.itemHeading(id: conflict.id, kind: conflict.kind, rule: conflict.rule, state: conflict.state))
             for side in conflict.sides {
                 if conflict.kind == "duplicate" {
-                    print("  record \(side.person ?? "?")  \(side.fullName ?? "?")  born \(side.birthDate ?? "?")  citizen id \(side.citizenID ?? "?")  "
-                        + "kept by \(side.commune ?? "?")  recorded at \(side.origin ?? "?")")
+                    print(words.duplicateSide(person: side.person ?? "?", name: side.fullName ?? "?", born: RegisterDate.shown(side.birthDate),
+                                              citizenID: side.citizenID ?? "?", keptBy: side.commune ?? "?", origin: side.origin ?? "?"))
                 } else if conflict.kind == "seat" {
-                    print("  assignment \(side.assignment ?? "?")  person \(side.person ?? "?")  decision \(side.decisionNo ?? "?") of \(side.decisionDate ?? "?")  recorded at \(side.origin ?? "?")")
+                    print(words.seatSide(assignment: side.assignment ?? "?", person: side.person ?? "?", decision: side.decisionNo ?? "?",
+                                         of: RegisterDate.shown(side.decisionDate), origin: side.origin ?? "?"))
                 } else {
-                    let when = side.hlc.map { Date(timeIntervalSince1970: Double($0 >> 16) / 1000).formatted(.iso8601) } ?? "?"
-                    print("  \(side.dot ?? "?")  written at \(side.origin ?? "?") \(when)  value: \(side.value?.description ?? "NULL")")
+                    let when = side.hlc.map { OfficeText.local(Date(timeIntervalSince1970: Double($0 >> 16) / 1000)) } ?? "?"
+                    print(words.fieldSide(pick: side.dot ?? "?", origin: side.origin ?? "?", at: when, value: side.value?.description ?? "NULL"))
                 }
             }
         }
@@ -103,29 +108,29 @@ struct ReviewCommand: ParsableCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Decide a conflict: keep one side (--pick), or write a merged value (--value); always say why.")
+            abstract: SyncctlHelp.current.reviewResolve)
         @OptionGroup var desk: Desk
-        @Argument(help: "The conflict id (table/row/column).") var id: String
-        @Option(help: "Field: the dot of the side to keep. Seat: the assignment that keeps the seat. Holding, quota: the assignment(s) to end, separated by commas (the hub refuses a pick that would not settle the item, and says why). Duplicate: the persons.id to keep. Deletion: keep or delete.")
+        @Argument(help: ArgumentHelp(SyncctlHelp.current.reviewItem)) var id: String
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewPick))
         var pick: String?
-        @Option(help: "Field: a merged value to write instead.") var value: String?
-        @Option(help: "Why; kept with the decision.") var reason: String
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewValue)) var value: String?
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewWhy)) var reason: String
 
         func run() throws {
             let response = try desk.client().resolve(ResolveRequest(id: id, pick: pick, value: value.map(Value.text), reason: reason))
-            print("decided \(response.id) (review #\(response.review), \(response.wrote) write(s)); it reaches every commune on its next sync")
+            print(desk.words.resolved(item: response.id, number: response.review, wrote: response.wrote))
         }
     }
 
     struct Revert: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Undo a decision: write back the values it overwrote.")
+        static let configuration = CommandConfiguration(abstract: SyncctlHelp.current.reviewRevert)
         @OptionGroup var desk: Desk
-        @Argument(help: "The decision's number (printed by resolve).") var review: Int64
-        @Option(help: "Why; kept with the revert.") var reason: String
+        @Argument(help: ArgumentHelp(SyncctlHelp.current.reviewDecision)) var review: Int64
+        @Option(help: ArgumentHelp(SyncctlHelp.current.reviewRevertWhy)) var reason: String
 
         func run() throws {
             let response = try desk.client().revert(RevertRequest(review: review, reason: reason))
-            print("reverted decision #\(review) on \(response.id) (recorded as #\(response.review), \(response.wrote) write(s))")
+            print(desk.words.reverted(number: review, item: response.id, recordedAs: response.review, wrote: response.wrote))
         }
     }
 }

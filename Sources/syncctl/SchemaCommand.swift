@@ -2,11 +2,12 @@ import ArgumentParser
 import MergeEngine
 import Register
 import Replica
+import SyncClient
 
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
-        abstract: "Print the register schema this release uses (the source of Config/schema.sql).")
+        abstract: SyncctlHelp.current.schema)
 
     func run() throws {
         print(RegisterSchema.current.document, terminator: "")

@@ -9,12 +9,12 @@ import SyncConfig
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Is this office's data safe at the hub? Exit code 0 healthy, 1 degraded, 2 down, 3 unknown (could not check).")
+        abstract: SyncctlHelp.current.status)
 
-    @Option(help: "Path of commune.toml.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
     var config: String = "/etc/communesync/commune.toml"
 
-    @Flag(help: "One JSON object (stable keys, for monitoring) instead of text.")
+    @Flag(help: ArgumentHelp(SyncctlHelp.current.statusJSON))
     var json = false
 
     @OptionGroup var language: LanguageChoice

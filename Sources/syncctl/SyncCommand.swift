@@ -10,9 +10,9 @@ import SyncCore
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Sync with the hub now (one round: push, then pull) and say how it went.")
+        abstract: SyncctlHelp.current.sync)
 
-    @Option(help: "Path of commune.toml.")
+    @Option(help: ArgumentHelp(SyncctlHelp.current.configPath))
     var config: String = "/etc/communesync/commune.toml"
 
     @OptionGroup var language: LanguageChoice

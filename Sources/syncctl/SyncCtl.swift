@@ -7,19 +7,19 @@ import SyncConfig
 struct SyncCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncctl",
-        abstract: "Look after a CommuneSync replica: create it, read what it captured.",
+        abstract: SyncctlHelp.current.syncctl,
         subcommands: [StatusCommand.self, SyncCommand.self, DoctorCommand.self, ConflictsCommand.self, RefusedCommand.self, ReviewCommand.self, InitCommand.self, LogCommand.self, SchemaCommand.self, ReportCommand.self])
 }
 
 /// Where the replica file is: every subcommand that reads one takes this.
 struct ReplicaLocation: ParsableArguments {
-    @Option(name: .long, help: "Path of the replica's SQLite file.")
+    @Option(name: .long, help: ArgumentHelp(SyncctlHelp.current.database))
     var database: String = "/var/lib/communesync/replica.db"
 }
 
 /// `--lang`: the language of a subcommand's text output.
 struct LanguageChoice: ParsableArguments {
-    @Option(name: .customLong("lang"), help: "Language of the text: vi or en (default: LANG or LC_MESSAGES, else the configuration's language, else en).")
+    @Option(name: .customLong("lang"), help: ArgumentHelp(SyncctlHelp.current.language))
     var language: OfficeLanguage?
 
     /// The catalogue to speak with, once the configuration (if any could be read) is known.

@@ -47,7 +47,7 @@ import TestSupport
         #expect(listed.status == 0)
         #expect(try JSONDecoder().decode([ConflictView].self, from: Data(listed.output.utf8)) == open)
         let human = try Programs.run("syncctl", ["review", "list"] + desk)
-        #expect(human.output.contains("duplicate") && human.output.contains("citizen id \(Self.citizenID)"), "\(human.output)")
+        #expect(human.output.contains("duplicate") && human.output.contains("citizen ID \(Self.citizenID)"), "\(human.output)")
 
         // The review page shows both records side by side, each with a choice to keep it.
         let (_, session) = try ReviewDeskTests.login(cluster.hub.url, credential: token)

@@ -323,8 +323,8 @@ import TestSupport
         let listed = try Programs.run("syncctl", ["review", "list", "--state", "decided", "--hub", cluster.hub.url, "--credential-file", file])
         #expect(listed.status == 0, "\(listed.output)")
         let lines = listed.output.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("#2 ") == true && lines.first?.contains("reverts #1") == true, "newest first: \(listed.output)")
-        #expect(lines.contains { $0.hasPrefix("#1 ") && $0.contains("(reverted by #2)") }, "\(listed.output)")
+        #expect(lines.first?.hasPrefix("#2 ") == true && lines.first?.contains("undoes #1") == true, "newest first: \(listed.output)")
+        #expect(lines.contains { $0.hasPrefix("#1 ") && $0.contains("(undone by #2)") }, "\(listed.output)")
         #expect(listed.output.contains("why: chọn nhầm bên") && listed.output.contains("why: bằng đại học đã xác minh"), "\(listed.output)")
     }
 

@@ -109,6 +109,20 @@ import TestSupport
         #expect(unsent.output.contains("xoá  hồ sơ p1  [syncd chưa xử lý]"), "\(unsent.output)")
     }
 
+    /// Help and a new office's first command, in the office's language.
+    @Test func helpAndInitSpeakTheTechniciansLanguage() throws {
+        let help = try Self.screen("00-help", ["--help"])
+        #expect(Self.flat(help.vi.output).contains("Dữ liệu của xã đã an toàn trên máy chủ huyện chưa?"), "\(help.vi.output)")
+        #expect(Self.flat(help.en.output).contains("Is this office's data safe at the hub?"), "\(help.en.output)")
+        let status = try Self.screen("00-help-status", ["status", "--help"])
+        #expect(status.vi.output.contains("Đường dẫn tệp commune.toml") && Self.flat(status.vi.output).contains("Mã thoát 0 bình thường"), "\(status.vi.output)")
+        let directory = try TemporaryDirectory("init-screen")
+        let created = try Programs.run("syncctl", ["init", "--database", directory.path("replica.db"), "--replica", "06913"], environment: Self.vietnamese)
+        #expect(created.status == 0 && created.output.hasPrefix("đã tạo tệp dữ liệu của xã 06913 tại "), "\(created.output)")
+        try Self.keep("00-init", "vi", created.output)
+        Self.expectPlainWords(created.output)
+    }
+
     @Test func aMissingConfigurationIsNotCalledAPermissionProblem() throws {
         let directory = try TemporaryDirectory("noconfig")
         let missing = try Programs.run("syncctl", ["status", "--config", directory.path("commune.toml")])

@@ -69,6 +69,22 @@ import Testing
         texts += [words.refusedFields([]), words.refusedFields(["full_name"]), words.refusedFields(["full_name", "phone"])]
         texts += [words.hubExplained("row persons/p-1 names another commune"), words.noRefused]
         texts += [words.refusedHandled(rows: 1, retried: true), words.refusedHandled(rows: 2, retried: false)]
+        texts += [true, false].map { words.created(district: $0, replica: "06913", path: "/var/lib/communesync/replica.db", schema: 2) }
+        texts += [words.holdersHeading(date: "30/06/2025", units: 10), words.holdersUnit(code: "06913", name: "Xã Quảng Tân", until: nil, holdings: 23),
+                  words.holdersUnit(code: "06901", name: "Xã Quảng An", until: "30/06/2025", holdings: 1)]
+        texts += ["primary", "concurrent", nil].map {
+            words.holding(title: "Chủ tịch UBND", seat: "1", place: "Thôn Đông Hải", person: "Nguyễn Văn An", kind: $0, from: "01/05/2024")
+        }
+        texts += [words.noDecisions, words.noItems(state: "open"), words.reviewItem(id: "persons/p-1/phone", kind: "field", rule: "review", state: "open", sides: 2)]
+        texts += [words.duplicateRecords(citizenID: "001", records: ["p-1 An (06913)", "p-2 An (06916)"], more: 0),
+                  words.duplicateRecords(citizenID: "001", records: ["p-1 An (06913)"], more: 3)]
+        texts += [words.decision(number: 2, at: "04/12/2026 23:21", reviewer: "can-bo-noi-vu", item: "persons/p-1/phone", reverts: 1, pick: nil,
+                                 value: "0901", wrote: 1, revertedBy: 3), words.why("đã đối chiếu")]
+        texts += [words.itemHeading(id: "persons/p-1/phone", kind: "field", rule: "review", state: "open"),
+                  words.duplicateSide(person: "p-1", name: "An", born: "01/01/1980", citizenID: "001", keptBy: "unit-06913", origin: "06913"),
+                  words.seatSide(assignment: "a-1", person: "p-1", decision: "12/QĐ", of: "01/05/2024", origin: "06913"),
+                  words.fieldSide(pick: "06913:5", origin: "06913", at: "04/12/2026 23:21", value: "0901"),
+                  words.resolved(item: "persons/p-1/phone", number: 4, wrote: 2), words.reverted(number: 4, item: "persons/p-1/phone", recordedAs: 5, wrote: 1)]
         texts += ConflictState.allCases.map(words.conflictState)
         let conflicts: [ConflictSaid] = [
             .field(record: "Lý Thị Mai", column: words.column("degree"), sides: [
@@ -147,5 +163,44 @@ import Testing
         #expect(Vietnamese().clock(skewSeconds: -3.5) == "chậm hơn máy chủ 3,5 giây", "a decimal comma")
         #expect(English().unsent(changes: 1, oldest: "5 min") == "1 change, the oldest 5 min old")
         #expect(English().unsent(changes: 2, oldest: nil) == "2 changes")
+    }
+}
+
+/// `syncctl --help` in both languages: every text there, in plain words, and the language
+/// chosen before the command line is parsed.
+@Suite struct SyncctlHelpTests {
+    @Test func everyHelpTextIsThereInBothLanguagesInPlainWords() {
+        let english = SyncctlHelp.texts(.en).all
+        let vietnamese = SyncctlHelp.texts(.vi).all
+        #expect(english.count == vietnamese.count && english.count >= 50, "\(english.count) / \(vietnamese.count)")
+        for (en, vi) in zip(english, vietnamese) {
+            #expect(!en.isEmpty && !vi.isEmpty)
+            #expect(en != vi, "not translated: \(en)")
+            for word in OfficeText.jargon {
+                #expect(!OfficeText.holds(en, word: word) && !OfficeText.holds(vi, word: word), "'\(word)' in: \(en) / \(vi)")
+            }
+            // The commands and options named are the same in both.
+            let commands = { (text: String) in
+                text.replacingOccurrences(of: "BẢN_GHI", with: "ROW").matches(of: /'(sync(ctl|hub)[^']*)'/).map { String($0.output.1) }
+            }
+            #expect(commands(en) == commands(vi), "\(en) / \(vi)")
+        }
+    }
+
+    @Test func theHelpsLanguageIsTheFlagAsTypedThenTheLocaleThenTheConfiguration() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("help-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = directory.appendingPathComponent("commune.toml").path
+        try "replica = \"06913\"\nlanguage = \"vi\"\n[hub]\nurl = \"http://127.0.0.1:8470\"\ncredential = \"x\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let vi = SyncctlHelp.texts(.vi).status
+        let en = SyncctlHelp.texts(.en).status
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "status", "--help", "--lang", "vi"], environment: [:]).status == vi)
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "status", "--lang=vi"], environment: ["LANG": "en_US.UTF-8"]).status == vi)
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "--help"], environment: ["LANG": "vi_VN.UTF-8"]).status == vi)
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "--help", "--config", config], environment: ["LANG": "C.UTF-8"]).status == vi)
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "--help", "--config", config], environment: ["LANG": "en_GB.UTF-8"]).status == en)
+        #expect(SyncctlHelp.chosen(arguments: ["syncctl", "--help", "--config", directory.appendingPathComponent("none.toml").path],
+                                   environment: [:]).status == en)
     }
 }
