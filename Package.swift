@@ -112,9 +112,10 @@ let package = Package(
         .executableTarget(
             name: "syncd",
             dependencies: [
-                "Replica", "Register", "MergeEngine", "SyncClient", "SyncConfig",
+                "Replica", "Register", "MergeEngine", "SyncClient", "SyncConfig", "SyncProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         .executableTarget(
             name: "synchub",

@@ -16,6 +16,8 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var lastPullAt: String?
     /// Changes written here that the hub has not acknowledged yet, and when the oldest was written.
     public var unackedChanges: Int
+    /// The rows those changes are in (a row written twice counts once).
+    public var unackedRows: Int
     public var oldestUnackedWrittenAt: Date?
     /// Conflicts not closed, and of those the ones waiting for district review.
     public var openConflicts: Int
@@ -63,7 +65,8 @@ public struct ReplicaHealth: Sendable, Equatable {
         // not folded yet counts as one, an UPDATE that changed nothing as none.
         let pending = try database.query(
             """
-            SELECT coalesce(sum(CASE WHEN op = 'delete' OR vals IS NULL THEN 1 ELSE json_array_length(vals) END), 0), min(at_ms)
+            SELECT coalesce(sum(CASE WHEN op = 'delete' OR vals IS NULL THEN 1 ELSE json_array_length(vals) END), 0), min(at_ms),
+                   count(DISTINCT tbl || char(31) || pk)
             FROM _sync_log WHERE seq > ? AND op NOT IN ('reserve', 'void') AND NOT (op = 'update' AND vals IS '[]')
             """, [.integer(acked / Int64(DotBlock.size))]).first ?? []
         let conflicts = try database.query(
@@ -101,7 +104,7 @@ public struct ReplicaHealth: Sendable, Equatable {
             replica: replica, role: try meta("role")?.description ?? "?",
             schemaVersion: Int(try meta("schema_version")?.integerValue ?? 0), unitName: unitName,
             lastPushAckAt: try meta("push_acked_at")?.textValue, lastPullAt: try meta("pull_at")?.textValue,
-            unackedChanges: Int(pending.first?.integerValue ?? 0),
+            unackedChanges: Int(pending.first?.integerValue ?? 0), unackedRows: Int(pending.count > 2 ? pending[2].integerValue ?? 0 : 0),
             oldestUnackedWrittenAt: pending.count > 1 ? pending[1].integerValue.map { Date(timeIntervalSince1970: Double($0) / 1000) } : nil,
             openConflicts: Int(conflicts.first?.integerValue ?? 0),
             awaitingReview: Int(conflicts.count > 1 ? conflicts[1].integerValue ?? 0 : 0),

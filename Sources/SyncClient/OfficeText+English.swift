@@ -64,8 +64,8 @@ public struct English: OfficeCatalogue {
         "\(url)  answers: " + (trusted ? yesNo(answers) : "NOT TRUSTED")
     }
 
-    public func unsent(changes: Int, oldest: String?) -> String {
-        changes == 0 ? "nothing" : count(changes, "change", "changes") + (oldest.map { ", the oldest \($0) old" } ?? "")
+    public func unsent(rows: Int, changes: Int, oldest: String?) -> String {
+        changes == 0 ? "nothing" : count(max(rows, 1), "row", "rows") + ", " + count(changes, "field", "fields") + (oldest.map { ", the oldest \($0) old" } ?? "")
     }
 
     public func conflicts(awaitingReview: Int, settledByRule: Int) -> String {

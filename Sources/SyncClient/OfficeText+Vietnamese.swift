@@ -63,8 +63,8 @@ public struct Vietnamese: OfficeCatalogue {
         "\(url)  " + (trusted ? (answers ? "trả lời được" : "KHÔNG TRẢ LỜI") : "KHÔNG TIN CẬY ĐƯỢC")
     }
 
-    public func unsent(changes: Int, oldest: String?) -> String {
-        changes == 0 ? "không có" : "\(changes) thay đổi" + (oldest.map { ", cũ nhất đã \($0)" } ?? "")
+    public func unsent(rows: Int, changes: Int, oldest: String?) -> String {
+        changes == 0 ? "không có" : "\(max(rows, 1)) bản ghi, \(changes) mục" + (oldest.map { ", cũ nhất đã \($0)" } ?? "")
     }
 
     public func conflicts(awaitingReview: Int, settledByRule: Int) -> String {

@@ -23,7 +23,8 @@ public protocol OfficeCatalogue: Sendable {
     func moment(local: String, ago: String) -> String
     func daemon(running: Bool, upFor: String?) -> String
     func hub(url: String, answers: Bool, trusted: Bool) -> String
-    func unsent(changes: Int, oldest: String?) -> String
+    /// Written here and not at the hub yet: rows, and the fields changed in them.
+    func unsent(rows: Int, changes: Int, oldest: String?) -> String
     func conflicts(awaitingReview: Int, settledByRule: Int) -> String
     func versions(schema: Int, rules: String, hubRules: String?) -> String
     func clock(skewSeconds: Double?) -> String

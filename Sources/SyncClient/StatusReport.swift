@@ -28,6 +28,8 @@ public struct StatusReport: Encodable, Sendable {
     public var lastPushAckAt: String?
     public var lastPullAt: String?
     public var unackedChanges: Int
+    /// The rows they are in.
+    public var unackedRows: Int
     public var oldestUnackedAgeSeconds: Double?
     public var openConflicts: Int
     public var awaitingReview: Int
@@ -81,6 +83,7 @@ public struct StatusReport: Encodable, Sendable {
         lastPushAckAt = health.lastPushAckAt
         lastPullAt = health.lastPullAt
         unackedChanges = health.unackedChanges
+        unackedRows = health.unackedRows
         oldestUnackedAgeSeconds = health.oldestUnackedWrittenAt.map { max(0, now.timeIntervalSince($0)) }
         openConflicts = health.openConflicts
         awaitingReview = health.awaitingReview
@@ -142,7 +145,7 @@ public struct StatusReport: Encodable, Sendable {
     enum Keys: String, CodingKey {
         case replica, state, hint
         case communeName = "commune_name", hubURL = "hub_url", hubReachable = "hub_reachable"
-        case lastPushAckAt = "last_push_ack_at", lastPullAt = "last_pull_at", unackedChanges = "unacked_changes"
+        case lastPushAckAt = "last_push_ack_at", lastPullAt = "last_pull_at", unackedChanges = "unacked_changes", unackedRows = "unacked_rows"
         case oldestUnackedAgeSeconds = "oldest_unacked_age_s", openConflicts = "open_conflicts"
         case awaitingReview = "awaiting_review", schemaVersion = "schema_version", rulesVersion = "rules_version"
         case hubRulesVersion = "hub_rules_version"
@@ -164,6 +167,7 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(lastPushAckAt, forKey: .lastPushAckAt)
         try keys.encode(lastPullAt, forKey: .lastPullAt)
         try keys.encode(unackedChanges, forKey: .unackedChanges)
+        try keys.encode(unackedRows, forKey: .unackedRows)
         try keys.encode(oldestUnackedAgeSeconds, forKey: .oldestUnackedAgeSeconds)
         try keys.encode(openConflicts, forKey: .openConflicts)
         try keys.encode(awaitingReview, forKey: .awaitingReview)

@@ -18,6 +18,9 @@ public struct CommuneSettings: SettingsDocument, Sendable {
     /// The language of `syncctl`'s text when the locale names none (`language`: vi or en;
     /// default: none, so English unless `LANG` says otherwise).
     public let language: OfficeLanguage?
+    /// Where syncd writes its figures for node_exporter's textfile collector after every round
+    /// (`metrics_textfile`, a `.prom` file; default: none).
+    public let metricsTextfile: String?
 
     public static let fileName = "commune.toml"
 
@@ -26,6 +29,7 @@ public struct CommuneSettings: SettingsDocument, Sendable {
         case controlSocket = "control_socket"
         case logLevel = "log_level"
         case language
+        case metricsTextfile = "metrics_textfile"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +41,11 @@ public struct CommuneSettings: SettingsDocument, Sendable {
         controlSocket = try keys.value(.controlSocket, default: "/run/communesync/syncd.sock")
         logLevel = try LogLevelSetting.decode(keys, .logLevel)
         language = try keys.decodeIfPresent(OfficeLanguage.self, forKey: .language)
+        metricsTextfile = try keys.decodeIfPresent(String.self, forKey: .metricsTextfile)
+        if let metricsTextfile, !metricsTextfile.hasSuffix(".prom") {
+            throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.metricsTextfile],
+                debugDescription: "must end in .prom (node_exporter's textfile collector reads only those), not '\(metricsTextfile)'"))
+        }
     }
 }
 

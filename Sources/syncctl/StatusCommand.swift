@@ -78,7 +78,7 @@ enum StatusText {
         lines += line(.hub, words.hub(url: report.hubURL, answers: report.hubReachable, trusted: report.hubProblem == nil))
         lines += line(.lastSent, OfficeText.moment(report.lastPushAckAt, in: words, now: now))
         lines += line(.lastReceived, OfficeText.moment(report.lastPullAt, in: words, now: now))
-        lines += line(.unsent, words.unsent(changes: report.unackedChanges, oldest: report.oldestUnackedAgeSeconds.map(words.duration)))
+        lines += line(.unsent, words.unsent(rows: report.unackedRows, changes: report.unackedChanges, oldest: report.oldestUnackedAgeSeconds.map(words.duration)))
         lines += line(.conflicts, words.conflicts(
             awaitingReview: report.awaitingReview, settledByRule: report.openConflicts - report.awaitingReview))
         lines += line(.versions, words.versions(schema: report.schemaVersion, rules: report.rulesVersion, hubRules: report.hubRulesVersion))

@@ -70,6 +70,25 @@ struct SyncDaemon: ParsableCommand {
             source.resume()
             state.keep(source)
         }
+        // The figures for node_exporter, after every round (and now), when asked for.
+        let metrics = settings.metricsTextfile.map(OfficeMetrics.init(path:))
+        var metricsFailing = false
+        func exportMetrics() {
+            guard let metrics else { return }
+            do {
+                let daemon = state.snapshot
+                let report = StatusReport(health: try ReplicaHealth.read(path: settings.database), hubURL: settings.hub.url, daemon: daemon,
+                                          hubReachable: daemon.hubReachable ?? false, probedSkew: nil)
+                try metrics.write(report, daemon: daemon)
+                if metricsFailing { logger.notice("writing the metrics file works again", metadata: ["file": "\(metrics.path)"]) }
+                metricsFailing = false
+            } catch {
+                // Said once, not every round; syncing goes on.
+                if !metricsFailing { logger.warning("cannot write the metrics file: \(error)", metadata: ["file": "\(metrics.path)"]) }
+                metricsFailing = true
+            }
+        }
+        exportMetrics()
         logger.info("started", metadata: ["replica": "\(replica.id)", "database": "\(settings.database)",
                                            "hub": "\(settings.hub.url)", "control": "\(settings.controlSocket)"])
         systemd.notify("READY=1\nSTATUS=replica \(replica.id) open; first sync round starting")
@@ -118,6 +137,7 @@ struct SyncDaemon: ParsableCommand {
                 logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(Self.explain(error))"])
                 systemd.notify("STATUS=round failed (\(state.failures) in a row): \(Self.explain(error))")
             }
+            exportMetrics()
             let pause = state.failures == 0 ? settings.sync.intervalSeconds
                 : max(0.2, backoff.delay(afterFailures: state.failures, unit: Double.random(in: 0..<1)))
             // Wait in slices so the watchdog hears from us while idle.
@@ -221,6 +241,8 @@ final class DaemonState: @unchecked Sendable {
             return true
         }
     }
+
+    var snapshot: DaemonStatus { condition.withLock { status } }
 
     func json() -> Data {
         let encoder = JSONEncoder()

@@ -32,7 +32,8 @@ import Testing
         texts.append(words.moment(local: "04/12/2026 23:21", ago: words.duration(seconds: 300)))
         texts += [words.daemon(running: true, upFor: "3 h"), words.daemon(running: false, upFor: nil)]
         texts += [(true, true), (false, true), (false, false)].map { words.hub(url: "https://hub", answers: $0.0, trusted: $0.1) }
-        texts += [words.unsent(changes: 0, oldest: nil), words.unsent(changes: 1, oldest: "5 min"), words.unsent(changes: 30, oldest: "2 h")]
+        texts += [words.unsent(rows: 0, changes: 0, oldest: nil), words.unsent(rows: 1, changes: 1, oldest: "5 min"),
+                  words.unsent(rows: 2, changes: 30, oldest: "2 h")]
         texts.append(words.conflicts(awaitingReview: 2, settledByRule: 1))
         texts += [words.versions(schema: 2, rules: "1", hubRules: "2"), words.versions(schema: 2, rules: "1", hubRules: nil)]
         texts += [nil, 0.2, 3.5, -900].map { words.clock(skewSeconds: $0) }
@@ -161,8 +162,9 @@ import Testing
                 + "bật đồng bộ giờ ('timedatectl set-ntp true'); không mất gì, syncd gửi tất cả khi giờ đúng")
         #expect(Vietnamese().clock(skewSeconds: 7_200.4) == "nhanh hơn máy chủ 2 giờ" && English().clock(skewSeconds: -7_200) == "2 h behind the hub's")
         #expect(Vietnamese().clock(skewSeconds: -3.5) == "chậm hơn máy chủ 3,5 giây", "a decimal comma")
-        #expect(English().unsent(changes: 1, oldest: "5 min") == "1 change, the oldest 5 min old")
-        #expect(English().unsent(changes: 2, oldest: nil) == "2 changes")
+        #expect(English().unsent(rows: 1, changes: 1, oldest: "5 min") == "1 row, 1 field, the oldest 5 min old")
+        #expect(English().unsent(rows: 1, changes: 20, oldest: nil) == "1 row, 20 fields")
+        #expect(Vietnamese().unsent(rows: 2, changes: 3, oldest: nil) == "2 bản ghi, 3 mục")
     }
 }
 
