@@ -734,10 +734,16 @@ public actor HubStore {
             return SnapshotPage(rows: rows, checkpoint: start, cursor: next, acknowledged: try await store.received(caller.replica))
         }
         // A replica built from a snapshot knows of every move up to its checkpoint.
+        var first = page
         if cursor == nil {
+            // Read before anything of this snapshot is noted: the last the hub heard of the
+            // computer this one replaces.
+            if let seen = try await progress().first(where: { $0.replica == caller.replica }), let at = seen.seenAt {
+                first.previous = PreviousComputer(seenAt: at, unsent: seen.facts?.unsent, oldestUnsentS: seen.facts?.oldestUnsentS)
+            }
             try await storage.write { try await $0.recordTold(caller.replica, through: page.checkpoint, counter: page.acknowledged) }
         }
-        return page
+        return first
     }
 
     /// The caller's own changes the hub holds above counter `after`, in counter order.

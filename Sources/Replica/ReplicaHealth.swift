@@ -34,6 +34,10 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var rebasedAt: String?
     public var rebaseReason: String?
     public var rebaseCause: RebuildCause?
+    /// Set when this file was filled from the hub in place of a computer that had synced
+    /// before: when, and what the hub last heard from that computer (JSON, `PreviousComputer`).
+    public var filledFromHubAt: String?
+    public var previousComputer: String?
     public var rebaseRenumbered = 0
     /// Rebuilds from the hub within the last day (`RebuildHistory`).
     public var recentRebuilds = 0
@@ -115,6 +119,8 @@ public struct ReplicaHealth: Sendable, Equatable {
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseCause = try meta("rebase_cause")?.textValue.flatMap(RebuildCause.init(rawValue:))
+        health.filledFromHubAt = try meta("filled_from_hub_at")?.textValue
+        health.previousComputer = try meta("previous_computer")?.textValue
         health.rebaseRenumbered = Int(try meta("rebase_renumbered")?.integerValue ?? 0)
         health.recentRebuilds = RebuildHistory(text: try meta("rebase_recent")?.textValue).count()
         health.digestMatchedAt = try meta("digest_matched_at")?.textValue

@@ -35,6 +35,7 @@ public struct English: OfficeCatalogue {
         case .sameAsHub: return "matches the hub"
         case .rebuilt: return "restored from hub"
         case .hubProblem: return "hub problem"
+        case .previousComputer: return "previous computer"
         case .lastError: return "last error"
         case .whatToDo: return "what to do"
         }
@@ -89,8 +90,22 @@ public struct English: OfficeCatalogue {
         rows == 0 ? "nothing" : count(rows, "row", "rows") + ", " + count(changes, "field", "fields") + " (see 'syncctl refused')"
     }
 
-    public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
-        differingRows > 0 ? "NO: " + count(differingRows, "row differs", "rows differ") : "yes, checked \(lastChecked)"
+    public func sameAsHub(differingRows: Int, lastChecked: String?) -> String {
+        if differingRows > 0 { return "NO: " + count(differingRows, "row differs", "rows differ") }
+        return lastChecked.map { "yes, checked \($0)" } ?? "not compared yet (syncd does it when nothing waits to be sent)"
+    }
+
+    public func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String {
+        let before = "the computer this one replaces last synced on \(lastSync); "
+        let after = "anything written there after that is not here either"
+        switch unsent {
+        case 0?: return before + "everything written there by then had reached the hub and is here; " + after
+        case let count?:
+            return before + "it then held " + self.count(count, "field", "fields") + " not yet sent" + (oldest.map { " (the oldest written \($0) before)" } ?? "")
+                + ": they never reached the hub and are not here, nor is anything written there after that. Type them again, or, "
+                + "if its disk can still be read, ask the district office to help recover its data file"
+        case nil: return before + "the hub does not know whether anything written there was still unsent then; " + after
+        }
     }
 
     public func rebuilt(at: String, cause: RebuildCause?) -> String {
@@ -214,6 +229,18 @@ public struct English: OfficeCatalogue {
         "created the \(district ? "district hub's" : "office's") data file for \(replica) at \(path) (register version \(schema)); "
             + (district ? "synchub uses it" : "syncd fills it from the hub at its first round")
     }
+
+    public func initRefused(path: String) -> String {
+        "this computer already has the office's data file \(path): nothing was changed. 'syncctl status' says how it stands; "
+            + "to start again from the hub, stop syncd and move that file (and its -wal and -shm companions) away first"
+    }
+
+    public func filledNewComputer(path: String, rows: Int) -> String {
+        "made the office's data file \(path) and filled it from the hub: " + count(rows, "row", "rows")
+            + "; start syncd now ('systemctl start syncd'), and let the office's users write again"
+    }
+
+    public var noPreviousComputer: String { "the hub had heard from no computer of this office before: nothing was lost" }
 
     public func holdersHeading(date: String, units: Int) -> String { "On \(date): " + count(units, "commune-level unit", "commune-level units") }
 

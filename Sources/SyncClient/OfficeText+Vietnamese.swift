@@ -34,6 +34,7 @@ public struct Vietnamese: OfficeCatalogue {
         case .sameAsHub: return "khớp với máy chủ"
         case .rebuilt: return "khôi phục từ máy chủ"
         case .hubProblem: return "sự cố máy chủ"
+        case .previousComputer: return "máy trước"
         case .lastError: return "lỗi gần nhất"
         case .whatToDo: return "cần làm"
         }
@@ -89,8 +90,22 @@ public struct Vietnamese: OfficeCatalogue {
         rows == 0 ? "không có" : "\(rows) bản ghi, \(changes) mục (xem 'syncctl refused')"
     }
 
-    public func sameAsHub(differingRows: Int, lastChecked: String) -> String {
-        differingRows > 0 ? "KHÔNG: \(differingRows) bản ghi khác máy chủ" : "có, kiểm tra lúc \(lastChecked)"
+    public func sameAsHub(differingRows: Int, lastChecked: String?) -> String {
+        if differingRows > 0 { return "KHÔNG: \(differingRows) bản ghi khác máy chủ" }
+        return lastChecked.map { "có, kiểm tra lúc \($0)" } ?? "chưa so sánh (syncd so sánh khi không còn gì chờ gửi)"
+    }
+
+    public func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String {
+        let before = "máy tính trước (máy này thay thế) đồng bộ lần cuối lúc \(lastSync); "
+        let after = "những gì nhập ở máy đó sau thời điểm ấy cũng không có ở đây"
+        switch unsent {
+        case 0?: return before + "mọi thứ nhập ở đó đến lúc ấy đã lên máy chủ và có ở đây; " + after
+        case let count?:
+            return before + "khi đó máy còn \(count) mục chưa gửi" + (oldest.map { " (mục cũ nhất nhập trước đó \($0))" } ?? "")
+                + ": chúng chưa bao giờ lên máy chủ và không có ở đây; " + after
+                + ". Hãy nhập lại, hoặc nếu ổ đĩa của máy cũ còn đọc được, nhờ văn phòng huyện giúp khôi phục tệp dữ liệu của nó"
+        case nil: return before + "máy chủ không biết khi đó máy còn gì chưa gửi hay không; " + after
+        }
     }
 
     public func rebuilt(at: String, cause: RebuildCause?) -> String {
@@ -211,6 +226,18 @@ public struct Vietnamese: OfficeCatalogue {
         "đã tạo tệp dữ liệu của \(district ? "máy chủ huyện" : "xã") \(replica) tại \(path) (phiên bản sổ \(schema)); "
             + (district ? "synchub dùng tệp này" : "syncd lấy dữ liệu từ máy chủ vào tệp ở lượt đồng bộ đầu tiên")
     }
+
+    public func initRefused(path: String) -> String {
+        "máy này đã có tệp dữ liệu của xã \(path): không thay đổi gì. Lệnh 'syncctl status' cho biết tình trạng; muốn lấy lại từ "
+            + "máy chủ từ đầu, hãy dừng syncd và chuyển tệp đó (cùng các tệp -wal và -shm đi kèm) đi chỗ khác trước"
+    }
+
+    public func filledNewComputer(path: String, rows: Int) -> String {
+        "đã tạo tệp dữ liệu của xã \(path) và lấy dữ liệu từ máy chủ vào: \(rows) bản ghi; bây giờ hãy bật syncd "
+            + "('systemctl start syncd') để cán bộ xã nhập liệu tiếp"
+    }
+
+    public var noPreviousComputer: String { "trước đây máy chủ chưa nhận gì từ máy tính nào của xã này: không mất gì" }
 
     public func holdersHeading(date: String, units: Int) -> String { "Ngày \(date): \(units) đơn vị cấp xã" }
 

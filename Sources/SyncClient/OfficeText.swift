@@ -30,9 +30,13 @@ public protocol OfficeCatalogue: Sendable {
     func clock(skewSeconds: Double?) -> String
     func space(file: String, free: String) -> String
     func refused(changes: Int, rows: Int) -> String
-    func sameAsHub(differingRows: Int, lastChecked: String) -> String
+    /// The last comparison with the hub by content: rows differing, when it last matched (nil: never compared).
+    func sameAsHub(differingRows: Int, lastChecked: String?) -> String
     /// When and why the data file was rebuilt from the hub (`cause` nil: a file rebuilt by an older release).
     func rebuilt(at: String, cause: RebuildCause?) -> String
+    /// This file was filled from the hub in place of a computer whose last sync was
+    /// `lastSync`: what it held unsent then (nil: it did not say), and the oldest's age.
+    func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String
     func advice(_ advice: StatusAdvice) -> String
     /// Why `syncctl status` could not check, and what to do.
     func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String)
@@ -51,6 +55,12 @@ public protocol OfficeCatalogue: Sendable {
 
     // MARK: init, report
     func created(district: Bool, replica: String, path: String, schema: Int) -> String
+    /// `syncctl init --config` on a computer that already has a data file.
+    func initRefused(path: String) -> String
+    /// A new file filled from the hub for an office the hub had never heard from.
+    var noPreviousComputer: String { get }
+    /// `syncctl init --config`: the new computer's data file made and filled from the hub.
+    func filledNewComputer(path: String, rows: Int) -> String
     func holdersHeading(date: String, units: Int) -> String
     /// A commune-level unit of the holders report, and how many holdings it has that day.
     func holdersUnit(code: String, name: String, until: String?, holdings: Int) -> String
@@ -174,6 +184,8 @@ public enum DecisionSaid: Sendable, Equatable {
 public enum StatusLabel: CaseIterable, Sendable {
     case daemon, hub, lastSent, lastReceived, unsent, conflicts, versions, clock, space, refused, sameAsHub, rebuilt
     case hubProblem, lastError, whatToDo
+    /// This file replaced a computer that had synced before: what did not reach the hub.
+    case previousComputer
 }
 
 /// The one thing the technician should do first, as `StatusReport.judge` found it.

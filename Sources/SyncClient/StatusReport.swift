@@ -59,6 +59,10 @@ public struct StatusReport: Encodable, Sendable {
     public var rebaseReason: String?
     /// Why, for the text screen (nil from a file rebuilt by an older release).
     public var rebaseCause: RebuildCause?
+    /// When this file was filled from the hub in place of a computer that had synced before,
+    /// and what the hub last heard from that one.
+    public var filledFromHubAt: String?
+    public var previousComputer: PreviousComputer?
     /// Rebuilds within the last day: several mean two computers run copies of this replica.
     public var recentRebuilds: Int
     public var state: State
@@ -105,6 +109,8 @@ public struct StatusReport: Encodable, Sendable {
         rebasedAt = health.rebasedAt
         rebaseReason = health.rebaseReason
         rebaseCause = health.rebaseCause
+        filledFromHubAt = health.filledFromHubAt
+        previousComputer = health.previousComputer.flatMap { try? JSONDecoder().decode(PreviousComputer.self, from: Data($0.utf8)) }
         recentRebuilds = health.recentRebuilds
         (state, advice) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
@@ -153,6 +159,7 @@ public struct StatusReport: Encodable, Sendable {
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error", hubProblem = "hub_problem"
         case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
         case digestDifferingRows = "digest_differing_rows", rebasedAt = "rebased_at", rebaseReason = "rebase_reason"
+        case filledFromHubAt = "filled_from_hub_at", previousComputer = "previous_computer"
         case recentRebuilds = "rebuilds_24h"
         case districtNotAtHub = "district_changes_not_at_hub"
     }
@@ -188,6 +195,8 @@ public struct StatusReport: Encodable, Sendable {
         try keys.encode(digestDifferingRows, forKey: .digestDifferingRows)
         try keys.encode(rebasedAt, forKey: .rebasedAt)
         try keys.encode(rebaseReason, forKey: .rebaseReason)
+        try keys.encodeIfPresent(filledFromHubAt, forKey: .filledFromHubAt)
+        try keys.encodeIfPresent(previousComputer, forKey: .previousComputer)
         try keys.encode(recentRebuilds, forKey: .recentRebuilds)
         try keys.encode(districtNotAtHub, forKey: .districtNotAtHub)
         try keys.encode(state, forKey: .state)

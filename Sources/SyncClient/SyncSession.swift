@@ -92,6 +92,8 @@ public struct RoundReport: Sendable, Equatable {
     public var hubIncarnation: UInt64?
     /// District changes given back to a hub put back from an older copy, and taken.
     public var districtReturned = 0
+    /// Set when this round filled a new file in place of a computer that had synced before.
+    public var previousComputer: PreviousComputer?
 
     public init() {}
 }
@@ -425,6 +427,15 @@ public final class SyncSession {
         var checkpoint = try replica.meta("snapshot_checkpoint")?.integerValue
         while true {
             let (page, rows) = try snapshotPage(cursor: cursor, checkpoint: checkpoint)
+            if cursor == nil, let previous = page.previous, try replica.meta("push_acked") == nil, !(try replica.hasLocalWrites) {
+                // This file replaces a computer that synced before: keep what the hub last heard
+                // from it, for 'syncctl init', 'sync' and 'status' to say what was lost.
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                try replica.setMeta("previous_computer", .text(String(decoding: try encoder.encode(previous), as: UTF8.self)))
+                try replica.setMeta("filled_from_hub_at", .text(clock().formatted(.iso8601)))
+                report.previousComputer = previous
+            }
             if page.acknowledged > 0, try replica.meta("push_acked") == nil, try replica.hasLocalWrites {
                 // A file that never synced, yet the hub holds changes of it: a copy taken before
                 // the first sync and put back. Its writes are kept and renumbered.

@@ -32,6 +32,11 @@ extension SyncctlHelp {
         initialise: "Create a new, empty data file with the register's tables, ready for syncd.",
         initReplica: "Whose file: the official code of the commune (e.g. 22499), or of the district for the hub.",
         initRole: "commune (an office) or district (the hub).",
+        initConfig: "Path of commune.toml: make this office's data file and fill it from the hub (a new computer).",
+        initDiscussion: "On an office's new computer (the old one died, or was replaced), with commune.toml and the credential "
+            + "in place and syncd not yet started: 'syncctl init --config /etc/communesync/commune.toml' makes the data file, "
+            + "fills it from the hub, and says what the old computer had not sent at its last sync, which is lost. Then "
+            + "'systemctl start syncd'. With --replica instead, it makes an empty file (tests, the district's tools).",
         schema: "Print the register's tables and columns as this release has them (the source of Config/schema.sql).",
         report: "Who held which title on a date, by the communes in force that day (across mergers and splits).",
         reportDiscussion: "Reads a data file: an office's (its own records) or the hub's SQLite file (the whole district). "
@@ -94,6 +99,11 @@ extension SyncctlHelp {
         initialise: "Tạo một tệp dữ liệu mới, trống, có sẵn các bảng của sổ, để syncd dùng.",
         initReplica: "Tệp của ai: mã chính thức của xã (ví dụ 22499), hoặc của huyện cho máy chủ.",
         initRole: "commune (văn phòng xã) hoặc district (máy chủ huyện).",
+        initConfig: "Đường dẫn tệp commune.toml: tạo tệp dữ liệu của xã và lấy dữ liệu từ máy chủ vào (máy tính mới).",
+        initDiscussion: "Trên máy tính mới của xã (máy cũ hỏng hoặc được thay), khi đã có commune.toml và khoá truy cập, syncd chưa chạy: "
+            + "'syncctl init --config /etc/communesync/commune.toml' tạo tệp dữ liệu, lấy dữ liệu từ máy chủ vào, và cho biết máy cũ "
+            + "còn gì chưa gửi ở lần đồng bộ cuối, phần đó đã mất. Sau đó chạy 'systemctl start syncd'. Với --replica thay vì "
+            + "--config, lệnh tạo một tệp trống (cho kiểm thử, công cụ của huyện).",
         schema: "In các bảng và cột của sổ theo phiên bản này (nguồn của Config/schema.sql).",
         report: "Ai giữ chức danh nào vào một ngày, theo các đơn vị cấp xã còn hiệu lực ngày đó (kể cả qua sáp nhập, chia tách).",
         reportDiscussion: "Đọc một tệp dữ liệu: của xã (hồ sơ của xã) hoặc tệp SQLite của máy chủ (cả huyện). Một ngày trước khi "

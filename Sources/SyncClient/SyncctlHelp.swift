@@ -36,6 +36,8 @@ public struct SyncctlHelp: Sendable {
     public let initialise: String
     public let initReplica: String
     public let initRole: String
+    public let initConfig: String
+    public let initDiscussion: String
     public let schema: String
     public let report: String
     public let reportDiscussion: String

@@ -202,12 +202,38 @@ public struct SnapshotPage: Codable, Sendable, Equatable {
     /// The highest counter of the caller's own changes the hub holds: a rebuilt replica must
     /// hand out only counters above it.
     public let acknowledged: UInt64
+    /// On the first page, when the hub already holds changes of this replica (a new computer
+    /// of an office whose old one died): what the previous computer said of itself at its last
+    /// pull, so the new one can tell what never reached the hub.
+    public var previous: PreviousComputer?
 
-    public init(rows: [RowSnapshot], checkpoint: Int64, cursor: String?, acknowledged: UInt64) {
+    public init(rows: [RowSnapshot], checkpoint: Int64, cursor: String?, acknowledged: UInt64, previous: PreviousComputer? = nil) {
         self.rows = rows
         self.checkpoint = checkpoint
         self.cursor = cursor
         self.acknowledged = acknowledged
+        self.previous = previous
+    }
+}
+
+/// The last the hub heard from an office's previous computer.
+public struct PreviousComputer: Codable, Sendable, Equatable {
+    /// When it last pulled (ISO 8601 UTC).
+    public var seenAt: String
+    /// What it held that the hub had not acknowledged then: changes, and the oldest's age in
+    /// seconds (nil: it did not say).
+    public var unsent: Int?
+    public var oldestUnsentS: Int?
+
+    public init(seenAt: String, unsent: Int?, oldestUnsentS: Int?) {
+        self.seenAt = seenAt
+        self.unsent = unsent
+        self.oldestUnsentS = oldestUnsentS
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seenAt = "seen_at", unsent
+        case oldestUnsentS = "oldest_unsent_s"
     }
 }
 

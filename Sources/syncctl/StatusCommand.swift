@@ -86,9 +86,18 @@ enum StatusText {
         lines += line(.space, words.space(file: bytes(report.replicaBytes), free: bytes(report.diskFreeBytes)))
         lines += line(.refused, words.refused(changes: report.refusedChanges, rows: report.refusedRows))
         lines += line(.sameAsHub, words.sameAsHub(
-            differingRows: report.digestDifferingRows, lastChecked: OfficeText.moment(report.lastDigestMatchAt, in: words, now: now)))
+            differingRows: report.digestDifferingRows,
+            lastChecked: report.lastDigestMatchAt.map { OfficeText.moment($0, in: words, now: now) }))
         if let rebasedAt = report.rebasedAt {
             lines += line(.rebuilt, words.rebuilt(at: OfficeText.moment(rebasedAt, in: words, now: now), cause: report.rebaseCause))
+        }
+        // For a month after this file replaced a computer that had synced before: what did not
+        // reach the hub from that one.
+        if let previous = report.previousComputer, let filled = report.filledFromHubAt.flatMap({ try? Date($0, strategy: .iso8601) }),
+           now.timeIntervalSince(filled) < 30 * 86_400 {
+            lines += line(.previousComputer, words.previousComputer(
+                lastSync: OfficeText.moment(previous.seenAt, in: words, now: now), unsent: previous.unsent,
+                oldest: previous.oldestUnsentS.map { words.duration(seconds: Double($0)) }))
         }
         if let problem = report.hubProblem, report.advice != .hubProblem(problem) { lines += line(.hubProblem, problem) }
         // With the hub silent, the last error is that silence: the advice says it, in the office's language.

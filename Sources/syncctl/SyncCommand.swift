@@ -6,6 +6,7 @@ import Replica
 import SyncClient
 import SyncConfig
 import SyncCore
+import SyncProtocol
 
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,6 +53,7 @@ struct SyncCommand: ParsableCommand {
             let report = try session.round()
             print(words.sync(.round(hub: settings.hub.url, sent: report.pushed, received: report.pulled, new: report.applied)))
             if report.snapshotRows > 0 { print(words.sync(.bootstrapped(rows: report.snapshotRows))) }
+            if let previous = report.previousComputer { print(SyncCommand.previous(previous, in: words)) }
             if let rebase = report.rebase { print(words.sync(.rebuilt(kept: rebase.renumbered, fromHub: rebase.rowsFromHub))) }
             if report.refused > 0 {
                 print(words.sync(.refusedInRound(changes: report.refused)))
@@ -65,5 +67,11 @@ struct SyncCommand: ParsableCommand {
             print(words.sync(.failed(why: "\(error)")))
             throw ExitCode(error.isTransient ? 2 : 1)
         }
+    }
+
+    /// What the hub last heard from the computer a new file replaces, in words.
+    static func previous(_ previous: PreviousComputer, in words: any OfficeCatalogue) -> String {
+        words.previousComputer(lastSync: OfficeText.moment(previous.seenAt, in: words), unsent: previous.unsent,
+                               oldest: previous.oldestUnsentS.map { words.duration(seconds: Double($0)) })
     }
 }

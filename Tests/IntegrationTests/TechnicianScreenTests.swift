@@ -123,6 +123,47 @@ import TestSupport
         Self.expectPlainWords(created.output)
     }
 
+    /// The office's computer died with something not yet sent; on the new one, `syncctl init
+    /// --config` fills the data file from the hub and says what never reached it.
+    @Test func aNewComputerIsFilledFromTheHubAndSaysWhatTheOldOneHadNotSent() throws {
+        let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+        try #require(FileManager.default.fileExists(atPath: faketime), "faketime is not installed (Deploy/setup-debian.sh installs it)")
+        let cluster = try SyncCluster(label: "new-computer")
+        let commune = try cluster.addCommune("06913", interval: 0.3)
+        try commune.start()
+        #expect(eventually { commune.hasUnits })
+        try SQLiteShell.run(commune.database, "INSERT INTO persons(id, commune_id, full_name) VALUES ('p-sent', 'unit-06913', 'Đã gửi');")
+        #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT full_name FROM persons WHERE id = 'p-sent'") == "Đã gửi" })
+        // The old computer's last days: its clock ran ahead, so the hub held back a row typed
+        // there (its pulls still told the hub what waited), then it died.
+        #expect(commune.terminate() == 0)
+        try commune.start(environment: ["LD_PRELOAD": faketime, "FAKETIME": "+2h", "COMMUNESYNC_CONFIG": commune.config])
+        try SQLiteShell.run(commune.database, "INSERT INTO persons(id, commune_id, full_name) VALUES ('p-lost', 'unit-06913', 'Chưa gửi');",
+                            environment: ["LD_PRELOAD": faketime, "FAKETIME": "+2h"])
+        #expect(eventually {
+            try SQLiteShell.run(cluster.hub.database, "SELECT json_extract(facts, '$.unsent') FROM _sync_hub_offices WHERE replica = '06913'") == "20"
+        }, "the hub heard of the 20 fields waiting")
+        commune.kill()
+
+        // The new computer: the same configuration and credential, an empty disk.
+        let newDatabase = cluster.directory.path("06913-new.db")
+        let newConfig = cluster.directory.path("06913-new.toml")
+        try String(contentsOfFile: commune.config, encoding: .utf8).replacingOccurrences(of: commune.database, with: newDatabase)
+            .write(toFile: newConfig, atomically: true, encoding: .utf8)
+        let filled = try Programs.run("syncctl", ["init", "--config", newConfig], environment: Self.vietnamese)
+        try Self.keep("13-init-new-computer", "vi", filled.output)
+        Self.expectPlainWords(filled.output)
+        let said = Self.flat(filled.output)
+        #expect(filled.status == 0 && said.contains("đã tạo tệp dữ liệu của xã \(newDatabase) và lấy dữ liệu từ máy chủ vào: ") && said.contains("khi đó máy còn 20 mục chưa gửi")
+            && said.contains("chúng chưa bao giờ lên máy chủ và không có ở đây"), "\(filled.output)")
+        #expect(try SQLiteShell.run(newDatabase, "SELECT group_concat(id) FROM persons ORDER BY id") == "p-sent", "what the hub held, and only that")
+        let again = try Programs.run("syncctl", ["init", "--config", newConfig, "--lang", "en"])
+        try Self.keep("13-init-new-computer-again", "en", again.output)
+        #expect(again.status == 1 && again.output.contains("this computer already has the office's data file"), "\(again.output)")
+        let status = try Self.screen("14-status-new-computer", ["status", "--config", newConfig])
+        #expect(Self.flat(status.en.output).contains("it then held 20 fields not yet sent"), "\(status.en.output)")
+    }
+
     @Test func aMissingConfigurationIsNotCalledAPermissionProblem() throws {
         let directory = try TemporaryDirectory("noconfig")
         let missing = try Programs.run("syncctl", ["status", "--config", directory.path("commune.toml")])

@@ -39,7 +39,8 @@ import Testing
         texts += [nil, 0.2, 3.5, -900].map { words.clock(skewSeconds: $0) }
         texts.append(words.space(file: "1.2 MB", free: "9.0 GB"))
         texts += [words.refused(changes: 0, rows: 0), words.refused(changes: 20, rows: 1)]
-        texts += [words.sameAsHub(differingRows: 0, lastChecked: "04/12/2026 23:21"), words.sameAsHub(differingRows: 3, lastChecked: "-")]
+        texts += [words.sameAsHub(differingRows: 0, lastChecked: "04/12/2026 23:21"), words.sameAsHub(differingRows: 3, lastChecked: "-"),
+                  words.sameAsHub(differingRows: 0, lastChecked: nil)]
         texts += (RebuildCause.allCases.map(Optional.some) + [nil]).map { words.rebuilt(at: "04/12/2026 23:21", cause: $0) }
         let advice: [StatusAdvice] = [
             .startDaemon, .freeDisk, .hubProblem("the hub's certificate is not trusted"), .hubSilent, .copiesRunning(rebuilds: 4),
@@ -70,6 +71,9 @@ import Testing
         texts += [words.refusedFields([]), words.refusedFields(["full_name"]), words.refusedFields(["full_name", "phone"])]
         texts += [words.hubExplained("row persons/p-1 names another commune"), words.noRefused]
         texts += [words.refusedHandled(rows: 1, retried: true), words.refusedHandled(rows: 2, retried: false)]
+        texts += [words.initRefused(path: "/var/lib/communesync/replica.db"), words.noPreviousComputer,
+                  words.filledNewComputer(path: "/var/lib/communesync/replica.db", rows: 1), words.filledNewComputer(path: "/var/lib/communesync/replica.db", rows: 120)]
+        texts += [(0, nil), (20, "3 h"), (nil, nil)].map { words.previousComputer(lastSync: "04/12/2026 23:21", unsent: $0.0, oldest: $0.1) }
         texts += [true, false].map { words.created(district: $0, replica: "06913", path: "/var/lib/communesync/replica.db", schema: 2) }
         texts += [words.holdersHeading(date: "30/06/2025", units: 10), words.holdersUnit(code: "06913", name: "Xã Quảng Tân", until: nil, holdings: 23),
                   words.holdersUnit(code: "06901", name: "Xã Quảng An", until: "30/06/2025", holdings: 1)]
