@@ -80,32 +80,36 @@ start() {
     echo "postgres-test: running from $dir; stop with: $0 stop $dir" >&2
 }
 
-stop() {
-    local dir=${1:?usage: postgres-test.sh stop DIR}
-    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
-        echo "postgres-test: $dir holds no cluster of this script" >&2
+# Refuses a directory that holds no cluster of this script (nothing else is ever removed).
+ours() {
+    if [[ ! -f "$1/data/PG_VERSION" ]]; then
+        echo "postgres-test: $1 holds no cluster of this script" >&2
         exit 1
     fi
-    if [[ -f "$dir/data/postmaster.pid" ]]; then
-        as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -m fast stop >/dev/null
+}
+
+halt() {
+    if [[ -f "$1/data/postmaster.pid" ]]; then
+        as_owner "$bin/pg_ctl" -D "$1/data" -w -t 30 -m fast stop >/dev/null
     fi
+}
+
+stop() {
+    local dir=${1:?usage: postgres-test.sh stop DIR}
+    ours "$dir"
+    halt "$dir"
     rm -rf "$dir"
 }
 
 pause() {
     local dir=${1:?usage: postgres-test.sh pause DIR}
-    if [[ -f "$dir/data/postmaster.pid" ]]; then
-        as_owner "$bin/pg_ctl" -D "$dir/data" -w -t 30 -m fast stop >/dev/null
-    fi
+    halt "$dir"
     echo "postgres-test: stopped, kept in $dir; start it again with: $0 resume $dir" >&2
 }
 
 resume() {
     local dir=${1:?usage: postgres-test.sh resume DIR}
-    if [[ ! -f "$dir/data/PG_VERSION" ]]; then
-        echo "postgres-test: $dir holds no cluster of this script" >&2
-        exit 1
-    fi
+    ours "$dir"
     dir=$(cd "$dir" && pwd)
     close_inherited
     local port started=""
