@@ -8,6 +8,9 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var lastRoundOK: Bool?
     public var hubReachable: Bool?
     public var lastError: String?
+    /// Its kind, for syncctl to say in the office's language (nil from a daemon of a release
+    /// that did not say).
+    public var lastErrorKind: RoundFailure?
     /// Set when the last round failed because the hub could not be trusted (its certificate)
     /// or was refused (plain http), not because the link is down: what to tell the technician.
     public var hubProblem: String?

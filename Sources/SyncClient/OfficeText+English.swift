@@ -95,6 +95,28 @@ public struct English: OfficeCatalogue {
         return lastChecked.map { "yes, checked \($0)" } ?? "not compared yet (syncd does it when nothing waits to be sent)"
     }
 
+    public func roundFailed(_ kind: RoundFailure?, detail: String) -> String {
+        switch kind {
+        case .unreachable?: return "the hub did not answer: check the link to the district; changes are kept here and sent when it answers"
+        case .untrustedHub?, .insecureHub?: return "the hub could not be used: \(detail)"
+        case .credentialRefused?:
+            return "the hub did not accept this office's credential: ask the district office for a new one, save it as "
+                + "/etc/communesync/credential and restart syncd ('systemctl restart syncd'); changes are kept here meanwhile"
+        case .forbidden?: return "the hub refused what syncd asked of it: \(detail)"
+        case .versionMismatch?:
+            return "this office and the hub run versions of the register that cannot sync together; changes are kept here "
+                + "until they do: \(detail)"
+        case .clockAhead?:
+            return "this computer's clock is ahead of the hub's: turn on time sync ('timedatectl set-ntp true'); "
+                + "nothing is lost, and syncd sends it all once the clock is right"
+        case .unitEnded?: return "this commune's unit ended in a reorganisation: \(detail)"
+        case .tooLarge?: return "a request was too large for the hub: \(detail)"
+        case .badReply?: return "the hub's answer could not be read: \(detail)"
+        case .diskFull?: return "the disk holding the data file is full: free some space ('syncctl status' shows how much is left); nothing was lost"
+        case .other?, nil: return "the last sync failed: \(detail)"
+        }
+    }
+
     public func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String {
         let before = "the computer this one replaces last synced on \(lastSync); "
         let after = "anything written there after that is not here either"
@@ -132,8 +154,8 @@ public struct English: OfficeCatalogue {
             return "this replica was rebuilt from the hub \(rebuilds) times in the last 24 hours: another computer "
                 + "is most likely running a copy of this replica file (same replica id and credential). Keep one: stop syncd on the "
                 + "other computer ('systemctl disable --now syncd' there) and remove its copy; what was typed on either is kept at the hub"
-        case .lastSyncFailed(let why):
-            return "the last sync failed: \(why)"
+        case .lastSyncFailed(let kind, let why):
+            return roundFailed(kind, detail: why)
         case .refused(let rows, let example):
             let row = rows == 1 ? example.argument : "ROW"
             return "the hub refused changes to " + count(rows, "row", "rows") + " made here (\(table(example.table)) \(example.row): "

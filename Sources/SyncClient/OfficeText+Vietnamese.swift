@@ -95,6 +95,27 @@ public struct Vietnamese: OfficeCatalogue {
         return lastChecked.map { "có, kiểm tra lúc \($0)" } ?? "chưa so sánh (syncd so sánh khi không còn gì chờ gửi)"
     }
 
+    public func roundFailed(_ kind: RoundFailure?, detail: String) -> String {
+        switch kind {
+        case .unreachable?: return "máy chủ huyện không trả lời: kiểm tra đường truyền lên huyện; các thay đổi vẫn được giữ ở đây và sẽ gửi khi máy chủ trả lời"
+        case .untrustedHub?, .insecureHub?: return "không dùng được máy chủ huyện (chi tiết bằng tiếng Anh): \(detail)"
+        case .credentialRefused?:
+            return "máy chủ không chấp nhận khoá truy cập của xã: xin văn phòng huyện cấp khoá mới, lưu vào "
+                + "/etc/communesync/credential rồi khởi động lại syncd ('systemctl restart syncd'); trong lúc đó các thay đổi vẫn được giữ ở đây"
+        case .forbidden?: return "máy chủ từ chối yêu cầu của syncd (chi tiết bằng tiếng Anh): \(detail)"
+        case .versionMismatch?:
+            return "xã và máy chủ đang chạy hai phiên bản sổ không đồng bộ được với nhau; các thay đổi được giữ ở đây "
+                + "cho đến khi nâng cấp xong (chi tiết bằng tiếng Anh): \(detail)"
+        case .clockAhead?:
+            return "đồng hồ máy này nhanh hơn máy chủ: bật đồng bộ giờ ('timedatectl set-ntp true'); không mất gì, syncd gửi tất cả khi giờ đúng"
+        case .unitEnded?: return "đơn vị của xã đã kết thúc do sắp xếp lại (chi tiết bằng tiếng Anh): \(detail)"
+        case .tooLarge?: return "một yêu cầu quá lớn đối với máy chủ (chi tiết bằng tiếng Anh): \(detail)"
+        case .badReply?: return "không đọc được câu trả lời của máy chủ (chi tiết bằng tiếng Anh): \(detail)"
+        case .diskFull?: return "ổ đĩa chứa tệp dữ liệu đã đầy: hãy giải phóng dung lượng ('syncctl status' cho biết còn trống bao nhiêu); không mất gì"
+        case .other?, nil: return "lần đồng bộ gần nhất bị lỗi (chi tiết bằng tiếng Anh): \(detail)"
+        }
+    }
+
     public func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String {
         let before = "máy tính trước (máy này thay thế) đồng bộ lần cuối lúc \(lastSync); "
         let after = "những gì nhập ở máy đó sau thời điểm ấy cũng không có ở đây"
@@ -132,8 +153,8 @@ public struct Vietnamese: OfficeCatalogue {
             return "trong 24 giờ qua, dữ liệu ở đây đã phải khôi phục từ máy chủ \(rebuilds) lần: rất có thể một máy tính khác đang chạy "
                 + "bản sao tệp dữ liệu này (cùng mã xã và cùng khoá truy cập). Chỉ giữ một máy: ở máy kia chạy 'systemctl disable --now syncd' "
                 + "rồi xoá bản sao; những gì đã nhập ở cả hai máy vẫn còn trên máy chủ"
-        case .lastSyncFailed(let why):
-            return "lần đồng bộ gần nhất bị lỗi: \(why)"
+        case .lastSyncFailed(let kind, let why):
+            return roundFailed(kind, detail: why)
         case .refused(let rows, let example):
             let row = rows == 1 ? example.argument : "BẢN_GHI"
             return "máy chủ từ chối thay đổi của \(rows) bản ghi nhập ở đây (\(table(example.table)) \(example.row): "

@@ -38,6 +38,9 @@ public protocol OfficeCatalogue: Sendable {
     /// `lastSync`: what it held unsent then (nil: it did not say), and the oldest's age.
     func previousComputer(lastSync: String, unsent: Int?, oldest: String?) -> String
     func advice(_ advice: StatusAdvice) -> String
+    /// Why a sync round failed and what to do, from its kind; `detail` (syncd's English
+    /// sentence) is added where the kind alone does not say enough.
+    func roundFailed(_ kind: RoundFailure?, detail: String) -> String
     /// Why `syncctl status` could not check, and what to do.
     func cannotCheck(_ why: CannotCheck) -> (error: String, hint: String)
 
@@ -197,7 +200,7 @@ public enum StatusAdvice: Sendable, Equatable {
     case hubProblem(String)
     case hubSilent
     case copiesRunning(rebuilds: Int)
-    case lastSyncFailed(String)
+    case lastSyncFailed(kind: RoundFailure?, detail: String)
     case refused(rows: Int, example: RefusedRow)
     case districtNotAtHub(changes: Int, example: String)
     case differing(rows: Int, example: String)

@@ -42,6 +42,7 @@ public struct StatusReport: Encodable, Sendable {
     public var replicaBytes: Int64
     public var diskFreeBytes: Int64?
     public var lastError: String?
+    public var lastErrorKind: RoundFailure?
     /// Why the hub could not be used although the link may be up: its certificate is not
     /// trusted, or plain http to it was refused.
     public var hubProblem: String?
@@ -100,6 +101,7 @@ public struct StatusReport: Encodable, Sendable {
         replicaBytes = health.fileBytes
         diskFreeBytes = health.freeDiskBytes
         lastError = daemon?.lastError
+        lastErrorKind = daemon?.lastErrorKind
         hubProblem = daemon.map { $0.hubProblem } ?? probedProblem
         refusedChanges = health.refusedChanges
         refusedRows = health.refusedRows
@@ -114,7 +116,7 @@ public struct StatusReport: Encodable, Sendable {
         recentRebuilds = health.recentRebuilds
         (state, advice) = StatusReport.judge(
             daemonRunning: daemonRunning, hubReachable: hubReachable, hubProblem: hubProblem, lastError: lastError,
-            oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
+            lastErrorKind: lastErrorKind, oldestUnackedAge: oldestUnackedAgeSeconds, skew: clockSkewSeconds, freeDisk: diskFreeBytes,
             awaitingReview: awaitingReview, refusedRows: refusedRows, refusedExample: health.refusedExample,
             digestDiffering: digestDifferingRows, digestExample: health.digestDifferingExample, recentRebuilds: recentRebuilds,
             districtNotAtHub: districtNotAtHub, districtExample: health.districtUnreturnedExample)
@@ -125,7 +127,8 @@ public struct StatusReport: Encodable, Sendable {
 
     /// The verdict and the one thing to do first. Pure, so every branch is tested.
     public static func judge(
-        daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, oldestUnackedAge: Double?, skew: Double?,
+        daemonRunning: Bool, hubReachable: Bool, hubProblem: String? = nil, lastError: String?, lastErrorKind: RoundFailure? = nil,
+        oldestUnackedAge: Double?, skew: Double?,
         freeDisk: Int64?, awaitingReview: Int, refusedRows: Int = 0, refusedExample: RefusedRow? = nil,
         digestDiffering: Int = 0, digestExample: String? = nil, recentRebuilds: Int = 0, districtNotAtHub: Int = 0,
         districtExample: String? = nil
@@ -139,7 +142,7 @@ public struct StatusReport: Encodable, Sendable {
         if recentRebuilds >= RebuildHistory.copiesThreshold { return (.degraded, .copiesRunning(rebuilds: recentRebuilds)) }
         // A clock far off is the cause of the refusals that come with it.
         if let skew, abs(skew) > maxClockSkewSeconds { return (.degraded, .clockOff(seconds: Int(skew))) }
-        if let lastError { return (.degraded, .lastSyncFailed(lastError)) }
+        if let lastError { return (.degraded, .lastSyncFailed(kind: lastErrorKind, detail: lastError)) }
         if refusedRows > 0 { return (.degraded, .refused(rows: refusedRows, example: refusedExample ?? RefusedRow(table: "?", row: "?", code: "?"))) }
         if districtNotAtHub > 0 { return (.degraded, .districtNotAtHub(changes: districtNotAtHub, example: districtExample ?? "?")) }
         if digestDiffering > 0 { return (.degraded, .differing(rows: digestDiffering, example: digestExample ?? "?")) }

@@ -55,7 +55,7 @@ struct InitCommand: ParsableCommand {
             round = try SyncSession(replica: replica, settings: settings).round()
         } catch let error as SyncError {
             handOver(settings.database)
-            print(words.sync(.failed(why: "\(error)")))
+            print(words.sync(.failed(why: SyncCommand.why(RoundFailure(error), "\(error)", in: words))))
             throw ExitCode(error.isTransient ? 2 : 1)
         }
         handOver(settings.database)

@@ -103,8 +103,9 @@ enum StatusText {
         // With the hub silent, the last error is that silence: the advice says it, in the office's language.
         // Likewise a clock far off: the hub's refusal of its stamps is what the advice says.
         let clockOff = if case .clockOff = report.advice { true } else { false }
-        if let error = report.lastError, report.hubReachable, !clockOff, error != report.hubProblem, report.advice != .lastSyncFailed(error) {
-            lines += line(.lastError, error)
+        if let error = report.lastError, report.hubReachable, !clockOff, error != report.hubProblem,
+           report.advice != .lastSyncFailed(kind: report.lastErrorKind, detail: error) {
+            lines += line(.lastError, words.roundFailed(report.lastErrorKind, detail: error))
         }
         if let advice = report.advice { lines += line(.whatToDo, words.advice(advice)) }
         return lines.joined(separator: "\n")

@@ -32,7 +32,8 @@ struct SyncCommand: ParsableCommand {
                 // The clock is why: said once, in the office's language, with the fix.
                 print(words.advice(.clockOff(seconds: Int(skew))))
             } else {
-                print(words.sync(daemon.lastError.map { .daemonRoundFailed(why: $0) } ?? .daemonDidNotFinish))
+                print(words.sync(daemon.lastError.map { .daemonRoundFailed(why: Self.why(daemon.lastErrorKind, $0, in: words)) }
+                    ?? .daemonDidNotFinish))
             }
             throw ExitCode(daemon.hubReachable == false ? 2 : 1)
         }
@@ -64,9 +65,14 @@ struct SyncCommand: ParsableCommand {
                 print(words.advice(.clockOff(seconds: Int(skew))))
                 throw ExitCode(1)
             }
-            print(words.sync(.failed(why: "\(error)")))
+            print(words.sync(.failed(why: Self.why(RoundFailure(error), "\(error)", in: words))))
             throw ExitCode(error.isTransient ? 2 : 1)
         }
+    }
+
+    /// Why a round failed, after "sync failed:": in the office's words when its kind says it.
+    static func why(_ kind: RoundFailure?, _ detail: String, in words: any OfficeCatalogue) -> String {
+        kind == nil || kind == .other ? detail : words.roundFailed(kind, detail: detail)
     }
 
     /// What the hub last heard from the computer a new file replaces, in words.

@@ -132,7 +132,7 @@ struct SyncDaemon: ParsableCommand {
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")
             } catch {
                 let transient = (error as? SyncError)?.isTransient ?? false
-                state.roundFailed(Self.explain(error), hubAnswered: !transient, hubProblem: (error as? SyncError)?.hubProblem,
+                state.roundFailed(Self.explain(error), kind: RoundFailure(error), hubAnswered: !transient, hubProblem: (error as? SyncError)?.hubProblem,
                                   clockSkewSeconds: session.lastClockOffset)
                 logger.warning("round failed", metadata: ["failures": "\(state.failures)", "why": "\(Self.explain(error))"])
                 systemd.notify("STATUS=round failed (\(state.failures) in a row): \(Self.explain(error))")
@@ -209,6 +209,7 @@ final class DaemonState: @unchecked Sendable {
             status.lastRoundOK = true
             status.hubReachable = true
             status.lastError = nil
+            status.lastErrorKind = nil
             status.hubProblem = nil
             status.consecutiveFailures = 0
             status.lastRoundSent = report.pushed
@@ -218,13 +219,14 @@ final class DaemonState: @unchecked Sendable {
         }
     }
 
-    func roundFailed(_ error: String, hubAnswered: Bool, hubProblem: String?, clockSkewSeconds: Double? = nil) {
+    func roundFailed(_ error: String, kind: RoundFailure, hubAnswered: Bool, hubProblem: String?, clockSkewSeconds: Double? = nil) {
         condition.withLock {
             if let clockSkewSeconds { status.clockSkewSeconds = clockSkewSeconds }
             status.lastRoundAt = Date()
             status.lastRoundOK = false
             status.hubReachable = hubAnswered && hubProblem == nil
             status.lastError = error
+            status.lastErrorKind = kind
             status.hubProblem = hubProblem
             status.consecutiveFailures += 1
             condition.broadcast()

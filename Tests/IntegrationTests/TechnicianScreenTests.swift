@@ -151,16 +151,16 @@ import TestSupport
         try String(contentsOfFile: commune.config, encoding: .utf8).replacingOccurrences(of: commune.database, with: newDatabase)
             .write(toFile: newConfig, atomically: true, encoding: .utf8)
         let filled = try Programs.run("syncctl", ["init", "--config", newConfig], environment: Self.vietnamese)
-        try Self.keep("13-init-new-computer", "vi", filled.output)
+        try Self.keep("14-init-new-computer", "vi", filled.output)
         Self.expectPlainWords(filled.output)
         let said = Self.flat(filled.output)
         #expect(filled.status == 0 && said.contains("đã tạo tệp dữ liệu của xã \(newDatabase) và lấy dữ liệu từ máy chủ vào: ") && said.contains("khi đó máy còn 20 mục chưa gửi")
             && said.contains("chúng chưa bao giờ lên máy chủ và không có ở đây"), "\(filled.output)")
         #expect(try SQLiteShell.run(newDatabase, "SELECT group_concat(id) FROM persons ORDER BY id") == "p-sent", "what the hub held, and only that")
         let again = try Programs.run("syncctl", ["init", "--config", newConfig, "--lang", "en"])
-        try Self.keep("13-init-new-computer-again", "en", again.output)
+        try Self.keep("14-init-new-computer-again", "en", again.output)
         #expect(again.status == 1 && again.output.contains("this computer already has the office's data file"), "\(again.output)")
-        let status = try Self.screen("14-status-new-computer", ["status", "--config", newConfig])
+        let status = try Self.screen("15-status-new-computer", ["status", "--config", newConfig])
         #expect(Self.flat(status.en.output).contains("it then held 20 fields not yet sent"), "\(status.en.output)")
     }
 
@@ -248,22 +248,32 @@ import TestSupport
         #expect(eventually { try SQLiteShell.run(cluster.hub.database, "SELECT phone FROM persons WHERE id = 'p-mai'") == "0933" })
         #expect(eventually { try commune.status().exitCode == 0 })
 
+        // The district revokes this office's credential: said in words, with what to do.
+        let revoked = try Programs.run("synchub", ["credential", "revoke", "--config", cluster.hub.config, "--replica", "06913"])
+        #expect(revoked.status == 0, "\(revoked.output)")
+        #expect(eventually { try commune.status().exitCode == 1 })
+        let credential = try Self.screen("09-status-credential-refused", ["status", "--config", commune.config])
+        #expect(Self.flat(credential.vi.output).contains("máy chủ không chấp nhận khoá truy cập của xã: xin văn phòng huyện cấp khoá mới"),
+                "\(credential.vi.output)")
+        #expect(Self.flat(credential.en.output).contains("the hub did not accept this office's credential: ask the district office for a new one"),
+                "\(credential.en.output)")
+
         // The hub goes away: said once, with what to do, on every screen.
         cluster.hub.stop()
-        #expect(eventually { try commune.status().exitCode == 1 })
-        let down = try Self.screen("09-status-hub-down", ["status", "--config", commune.config])
+        #expect(eventually { try commune.status().json["hub_reachable"] as? Bool == false })
+        let down = try Self.screen("10-status-hub-down", ["status", "--config", commune.config])
         #expect(down.vi.output.contains("KHÔNG TRẢ LỜI") && Self.flat(down.vi.output).contains("kiểm tra đường truyền lên huyện"), "\(down.vi.output)")
         #expect(down.en.output.contains("answers: NO") && Self.flat(down.en.output).contains("check the link to the district"), "\(down.en.output)")
         #expect(!down.vi.output.contains("did not answer"), "the silence is said once, in the office's language: \(down.vi.output)")
-        let failed = try Self.screen("10-sync-hub-down", ["sync", "--config", commune.config])
+        let failed = try Self.screen("11-sync-hub-down", ["sync", "--config", commune.config])
         #expect(failed.vi.status != 0 && failed.vi.output.contains("đồng bộ không thành công"), "\(failed.vi.output)")
-        let doctor = try Self.screen("11-doctor-hub-down", ["doctor", "--config", commune.config])
+        let doctor = try Self.screen("12-doctor-hub-down", ["doctor", "--config", commune.config])
         #expect(doctor.vi.status == 2 && Self.flat(doctor.vi.output).contains("LỖI máy chủ \(cluster.hub.url) không trả lời")
             && doctor.vi.output.contains("cách sửa: kiểm tra đường truyền"), "\(doctor.vi.output)")
 
         // syncd stopped too.
         #expect(commune.terminate() == 0)
-        let stopped = try Self.screen("12-status-daemon-down", ["status", "--config", commune.config])
+        let stopped = try Self.screen("13-status-daemon-down", ["status", "--config", commune.config])
         #expect(stopped.vi.status == 2 && stopped.vi.output.contains("ĐANG NGỪNG") && Self.flat(stopped.vi.output).contains("'systemctl start syncd'"),
                 "\(stopped.vi.output)")
     }

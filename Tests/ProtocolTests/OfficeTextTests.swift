@@ -44,12 +44,13 @@ import Testing
         texts += (RebuildCause.allCases.map(Optional.some) + [nil]).map { words.rebuilt(at: "04/12/2026 23:21", cause: $0) }
         let advice: [StatusAdvice] = [
             .startDaemon, .freeDisk, .hubProblem("the hub's certificate is not trusted"), .hubSilent, .copiesRunning(rebuilds: 4),
-            .lastSyncFailed("timeout"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
+            .lastSyncFailed(kind: nil, detail: "timeout"), .lastSyncFailed(kind: .credentialRefused, detail: "401 unauthorized"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
             .refused(rows: 3, example: RefusedRow(table: "positions", row: "seat-1", code: "moved_away")), .districtNotAtHub(changes: 2, example: "units/u-1"),
             .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
             .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"),
         ]
         texts += advice.map(words.advice)
+        texts += RoundFailure.allCases.map { words.roundFailed($0, detail: "the hub said no") }
         let cannot: [CannotCheck] = [
             .configMissing(path: "/etc/communesync/commune.toml"), .configUnreadable(path: "/etc/communesync/commune.toml"),
             .configInvalid(path: "/etc/communesync/commune.toml", problem: "no [hub]"),
