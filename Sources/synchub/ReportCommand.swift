@@ -131,10 +131,12 @@ struct ReportCommand: AsyncParsableCommand {
             default:
                 print("Biên chế so với định biên ngày \(day) — staffing against quotas as of \(day)")
                 for line in lines {
-                    let quota = line.quota.map { " / \($0)" + (line.legalBasis.map { " (\($0))" } ?? "") } ?? " / chưa có định biên (no quota recorded)"
+                    // Filled against the quota, in posts or people, then where the quota comes from.
                     let measure = line.measure == "posts" ? " chức danh (posts), \(line.people) người" : " người"
+                    let figure = line.quota.map { "\(line.filled) / \($0)\(measure)" + (line.legalBasis.map { " (\($0))" } ?? "") }
+                        ?? "\(line.filled)\(measure), chưa có định biên (no quota recorded)"
                     print("  \(Self.column(line.communeCode, 6)) \(Self.column(line.commune, 24)) "
-                        + "\(Self.column(line.categoryVi, 40)) \(line.filled)\(quota)\(measure)\(Self.open(line.openItems))")
+                        + "\(Self.column(line.categoryVi, 40)) \(figure)\(Self.open(line.openItems))")
                 }
             }
         } else {

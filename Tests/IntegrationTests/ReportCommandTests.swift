@@ -17,6 +17,13 @@ import TestSupport
         #expect(cadres["people"] as? Int == 3 && cadres["quota"] as? Int == 5 && cadres["legal_basis"] as? String == "NĐ 33/2023", "\(cadres)")
         let csv = try report(["staffing", "--as-of", "2025-01-01", "--unit", "11111", "--format", "csv"]).output
         #expect(csv.hasPrefix("commune_code,commune,category,people,quota,legal_basis,assignments,measure,filled,open_items\n") && csv.contains("11111,Xã A,cadre_civil_servant,3,5,"), "\(csv)")
+        // The table: filled against the quota in its measure, then the quota's source; a
+        // category without a quota says so after the figure.
+        let staffing = try report(["staffing", "--as-of", "2025-01-01", "--unit", "11111"]).output
+        #expect(staffing.contains("3 / 5 người (NĐ 33/2023)"), "\(staffing)")
+        let unquoted = lines.filter { $0["quota"] == nil || $0["quota"] is NSNull }
+        #expect(staffing.components(separatedBy: ", chưa có định biên (no quota recorded)").count - 1 == unquoted.count, "\(staffing)")
+        #expect(!unquoted.isEmpty && !staffing.contains("/ chưa có định biên"), "\(staffing)")
         let table = try report(["concurrent", "--as-of", "2025-01-01", "--unit", "11111"]).output
         #expect(table.contains("bí thư chi bộ kiêm trưởng thôn: 1 / 2 thôn") && table.contains("bí thư đảng ủy kiêm chủ tịch UBND: 1 / 1 xã"), "\(table)")
         let qualified = try report(["qualifications", "--as-of", "2025-01-01", "--format", "csv"])
