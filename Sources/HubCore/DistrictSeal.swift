@@ -46,11 +46,6 @@ public struct DistrictSeal: Sendable {
         return DistrictSeal(key: bytes)
     }
 
-    /// The key file beside the SQLite database at `database`.
-    public static func path(besideDatabase database: String) -> String {
-        URL(fileURLWithPath: database).deletingLastPathComponent().appendingPathComponent("district.key").path
-    }
-
     /// The seal of `change` (base64).
     public func seal(_ change: Change) -> String {
         Data(HMAC<SHA256>.authenticationCode(for: Self.canonical(change), using: key)).base64EncodedString()

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// `hub.toml`: how `synchub` runs. `Config/hub.toml` documents every setting.
@@ -6,6 +7,10 @@ public struct HubSettings: SettingsDocument, Sendable {
     public let replica: String
     /// The SQLite file of the hub (`[store] kind = "sqlite"`, the default).
     public let database: String
+    /// The key of the seal the hub puts on the district's own changes (`district_key`;
+    /// default: `district.key` beside `database`). Not in the store, so that a copy of the
+    /// store put back still has it; hubs sharing one PostgreSQL database share it.
+    public let districtKey: String
     /// Where the hub keeps what it holds: the `[store]` table.
     public let store: HubStoreSettings
     /// The district's conflict rules (rules.toml); nil keeps the rules the hub holds.
@@ -32,6 +37,7 @@ public struct HubSettings: SettingsDocument, Sendable {
     enum Keys: String, CodingKey {
         case replica, database, listen, limits, rules, tls, store
         case logLevel = "log_level"
+        case districtKey = "district_key"
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -40,6 +46,7 @@ public struct HubSettings: SettingsDocument, Sendable {
         let keys = try decoder.container(keyedBy: Keys.self)
         replica = try keys.decode(String.self, forKey: .replica)
         database = try keys.value(.database, default: "/var/lib/communesync/hub.db")
+        districtKey = try keys.value(.districtKey, default: (database as NSString).deletingLastPathComponent + "/district.key")
         rules = try keys.decodeIfPresent(String.self, forKey: .rules)
         store = try HubStoreSettings(from: keys, database: database)
         if keys.contains(.listen) {

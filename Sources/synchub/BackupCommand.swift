@@ -13,7 +13,7 @@ struct BackupCommand: ParsableCommand {
         discussion: """
             --to names a file, or a directory where the copy is named hub-YYYYMMDDTHHMMSSZ.db and only the newest \
             --keep copies stay. The copy is the database as of one instant, checked before it is kept; writes go on \
-            meanwhile. district.key (beside the database) is not in it: keep that file once, on its own. To put a \
+            meanwhile. district.key (district_key in hub.toml) is not in it: keep that file once, on its own. To put a \
             copy back, see the README's "Backing up the hub and putting it back". A hub on PostgreSQL is backed up \
             with pg_dump.
             """)
@@ -57,7 +57,7 @@ struct BackupCommand: ParsableCommand {
                 print("removed the older copy \(old) (--keep \(keep))")
             }
         }
-        let key = ((database as NSString).deletingLastPathComponent as NSString).appendingPathComponent("district.key")
+        let key = settings.districtKey
         if FileManager.default.fileExists(atPath: key) {
             print("\(key) is not in the copy: keep it once, on its own; a hub put back needs the same key")
         }

@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await settings.openStore(district: district, rules: rules)
         // Offices keep the district's changes sealed, to give them back to a hub put back from
         // a copy (DistrictSeal): the key lives beside the database, not in it.
-        await store.useSeal(try DistrictSeal.load(orCreateAt: DistrictSeal.path(besideDatabase: settings.database)))
+        await store.useSeal(try DistrictSeal.load(orCreateAt: settings.districtKey))
         // A hub put back from a copy never numbers anything twice (HubIncarnation).
         if let incarnation = try await store.beginIncarnation() {
             logger.info("new incarnation", metadata: ["floor": "\(incarnation.floor)", "previous": "\(incarnation.previous)"])

@@ -59,6 +59,19 @@ import Testing
         #expect(error?.description.contains("listen.port") == true)
     }
 
+    @Test func theDistrictKeyIsBesideTheDatabaseUnlessNamed() throws {
+        #expect(try HubSettings.parse("replica = \"200\"\n").districtKey == "/var/lib/communesync/district.key")
+        #expect(try HubSettings.parse("replica = \"200\"\ndatabase = \"/srv/hub/hub.db\"\n").districtKey == "/srv/hub/district.key")
+        let postgres = try HubSettings.parse("""
+            replica = "200"
+            district_key = "/etc/communesync/district.key"
+            [store]
+            kind = "postgresql"
+            url = "postgresql://hub@127.0.0.1:5432/hub"
+            """)
+        #expect(postgres.districtKey == "/etc/communesync/district.key")
+    }
+
     @Test func theStoreIsTheSQLiteFileUnlessPostgreSQLIsNamedWithItsURL() throws {
         #expect(try HubSettings.parse("replica = \"200\"\ndatabase = \"/x/hub.db\"\n").store == .sqlite(path: "/x/hub.db"))
         let url = "postgresql://synchub@db.example:5433/communesync"
