@@ -55,6 +55,7 @@ struct PostgresRuleData: AsyncRuleData {
         var seats = RuleRun.Seats()
         for row in try await session.rows("SELECT id, capacity FROM positions WHERE id = ANY($1::text[])", [positions]) {
             let (id, capacity) = try row.decode((String, Int64?).self)
+            seats.existing.insert(id)
             if let capacity { seats.capacities[id] = Int(capacity) }
         }
         for row in try await session.rows(

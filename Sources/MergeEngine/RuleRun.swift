@@ -175,6 +175,8 @@ public struct RuleRun {
     /// The seats' capacities (absent or NULL: one) and active holders.
     public struct Seats: Sendable {
         public var capacities: [String: Int] = [:]
+        /// The seats that exist: a deleted one has no seat conflict, whoever still points at it.
+        public var existing: Set<String> = []
         public var holders: [StoredHolder] = []
         public init() {}
     }
@@ -233,7 +235,7 @@ public struct RuleRun {
         }
         for position in positions {
             let key = ConflictKey(table: "positions", row: position, column: ConflictRecord.seatColumn)
-            guard let conflict = SeatConflict.settle(
+            guard seats.existing.contains(position), let conflict = SeatConflict.settle(
                 position: position, capacity: seats.capacities[position] ?? 1, holders: holders[position] ?? [], rule: rules.seats,
                 district: district)
             else {

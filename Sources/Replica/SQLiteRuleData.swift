@@ -50,6 +50,7 @@ struct SQLiteRuleData: RuleData {
     func seats(_ positions: [String]) throws -> RuleRun.Seats {
         var seats = RuleRun.Seats()
         try database.forEachRow("SELECT id, capacity FROM positions WHERE id IN (\(Self.each))", [Self.ids(positions)]) { row in
+            seats.existing.insert(row[0].description)
             if let capacity = row[1].integerValue { seats.capacities[row[0].description] = Int(capacity) }
         }
         try database.forEachRow(

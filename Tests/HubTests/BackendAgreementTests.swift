@@ -198,7 +198,8 @@ import TestSupport
     /// (one too many), p1 and p2 fill the unit's one cadre post, and both sit in pos1 (an open
     /// seat item, under review). The items name assignments, not the seat, so the holders of a
     /// deleted seat are found from the assignments still pointing at it: with pos1 gone, p1
-    /// holds two titles and only p1 counts, on both stores.
+    /// holds two titles and only p1 counts, and the seat item closes (there is no seat to
+    /// fill twice any more), on both stores.
     @Test func aDeletedSeatReleasesTheItemsOfItsHolders() async throws {
         let directory = try TemporaryDirectory("agreement-offices")
         let sqlite = try await Self.agree(Run(
@@ -207,7 +208,7 @@ import TestSupport
             later: "DELETE FROM positions WHERE id = 'pos1'",
             rows: [("positions", "pos1", "capacity"), ("assignments", "a1", "end_date"), ("assignments", "b1", "end_date")]))
         #expect(Self.states(sqlite) == [
-            "persons/p1/*titles": "closed", "positions/pos1/*holders": "open", "units/h1/*hamlet_titles": "open",
+            "persons/p1/*titles": "closed", "positions/pos1/*holders": "closed", "units/h1/*hamlet_titles": "open",
             "units/unit-a/*quota:cadre_civil_servant": "closed",
         ])
     }
