@@ -138,6 +138,10 @@ extension HubStore {
         if let offset = facts.clockOffsetS, abs(offset) >= officeClockOffsetSeconds { trouble.append("clock off by \(Int(offset)) s") }
         if let free = facts.freeDiskBytes, free < officeLowDiskBytes { trouble.append("disk low: \(free / (1 << 20)) MiB free") }
         if let error = facts.lastError { trouble.append("last round failed: \(error)") }
+        // During a rolling upgrade: which offices still run another release than this hub.
+        if facts.version != Release.version {
+            trouble.append("runs release \(facts.version), this hub \(Release.version): an upgrade is pending")
+        }
         return trouble
     }
 }

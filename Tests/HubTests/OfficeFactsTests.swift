@@ -98,4 +98,16 @@ import TestSupport
         let later = try #require(try await bench.store.progress().first { $0.replica == "11111" })
         #expect(later.pulledThrough == pulled.next + 5 && later.facts?.unsent == 0)
     }
+
+    /// An office that runs another release than the hub is listed as such (an upgrade is
+    /// pending); one of the same release is not.
+    @Test func anOfficeOfAnotherReleaseIsListedAsAwaitingAnUpgrade() throws {
+        var office = OfficeView(replica: try #require(ReplicaID(rawValue: "06913")), scope: "unit-06913")
+        office.seenAt = Date().formatted(.iso8601)
+        office.facts = OfficeFacts(version: Release.version, unsent: 0, oldestUnsentS: nil, refusedRows: 0, clockOffsetS: 0,
+                                   freeDiskBytes: 1 << 32, rulesVersion: 1, lastError: nil)
+        #expect(HubStore.trouble(of: office, now: Date()).isEmpty)
+        office.facts?.version = "0.0.9"
+        #expect(HubStore.trouble(of: office, now: Date()) == ["runs release 0.0.9, this hub \(Release.version): an upgrade is pending"])
+    }
 }
