@@ -167,7 +167,9 @@ extension HubStore {
     func citizenIDsBefore(_ changes: some Sequence<Change>, in store: any HubTransaction) async throws -> Set<String> {
         let touched = DuplicatePersons.touchedPersons(changes)
         guard !touched.isEmpty, DuplicatePersons.applies(to: schema) else { return [] }
-        return Set(try await store.personsSharingCitizenID(with: touched).filter { touched.contains($0.id) }.map(\.citizenID))
+        // Their own citizen ids only (by primary key): the records sharing them are read once,
+        // after the merge.
+        return try await store.citizenIDs(of: touched)
     }
 
     /// The district writes of a reviewer's merge of duplicate item `record`, keeping record

@@ -124,6 +124,8 @@ public protocol HubRegisterReads {
     /// Persons whose non-blank citizen id is that of any of `ids` (those of `ids` with one
     /// included), ordered by id: the records that may be one person created twice.
     nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord]
+    /// The non-blank citizen ids the persons `ids` hold (a read by primary key).
+    nonisolated(nonsending) func citizenIDs(of ids: Set<String>) async throws -> Set<String>
 }
 
 /// Sync bookkeeping: incarnations, the feed, rows that changed commune, replica ids, what

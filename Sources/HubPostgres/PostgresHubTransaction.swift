@@ -551,6 +551,13 @@ struct PostgresHubTransaction: HubTransaction {
             where: "p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')", [ids.sorted()])
     }
 
+    nonisolated(nonsending) func citizenIDs(of ids: Set<String>) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await session.rows(
+            "SELECT DISTINCT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> ''", [ids.sorted()]
+        ).map { try $0.decode(String.self) })
+    }
+
     /// Persons records matching `condition` (on `persons p`, binding $1), ordered by id, with
     /// the replica whose write of the citizen id stands.
     private nonisolated(nonsending) func personRecords(

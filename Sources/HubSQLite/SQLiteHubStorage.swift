@@ -613,6 +613,14 @@ struct SQLiteHubTransaction: HubTransaction {
             [.text(list)])
     }
 
+    nonisolated(nonsending) func citizenIDs(of ids: Set<String>) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let list = String(decoding: try JSONEncoder().encode(ids.sorted()), as: UTF8.self)
+        return Set(try database.query(
+            "SELECT DISTINCT citizen_id FROM persons WHERE id IN (SELECT value FROM json_each(?)) AND trim(citizen_id) <> ''", [.text(list)]
+        ).compactMap { $0.first?.textValue })
+    }
+
     /// Persons records matching `condition` (on `persons p`), ordered by id, with the replica
     /// whose write of the citizen id stands.
     private func personRecords(where condition: String, _ parameters: [Value]) throws -> [PersonRecord] {
