@@ -561,6 +561,11 @@ public actor HubStore {
             let keepers = Set(kept)
             let holders = conflict.seatSides
             guard let keeper = holders.first(where: { keepers.contains($0.assignment) }) else { continue }
+            // Each loser's last day: as late as the seat of this many keepers allows.
+            let ends = AssignmentTerm.seatEndDates(
+                keepers: holders.filter { keepers.contains($0.assignment) }.map(\.startDate),
+                losers: holders.filter { !keepers.contains($0.assignment) }.map { ($0.assignment, $0.startDate) },
+                decidedOn: RegisterDate.today())
             for loser in holders where !keepers.contains(loser.assignment) {
                 guard try await store.isActiveAssignment(loser.assignment) else { continue }
                 // Written into the register, so in its language (EndedAssignments reads the prefix).
@@ -568,7 +573,7 @@ public actor HubStore {
                     + "ngày \(keeper.decisionDate ?? "?"), ghi tại \(keeper.origin)) theo quy tắc \(conflict.rule); huyện kết thúc phân công này"
                 // The day the review desk would give it for the same keeper (`AssignmentTerm.endDate`).
                 try await store.districtWrite(table: "assignments", row: loser.assignment, values: AssignmentTerm.ending(
-                    start: loser.startDate, givingWayTo: keeper.startDate, reason: reason))
+                    on: ends[loser.assignment] ?? RegisterDate.today(), reason: reason))
                 ended += 1
             }
         }

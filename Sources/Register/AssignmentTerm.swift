@@ -48,4 +48,36 @@ public enum AssignmentTerm {
         guard let start, start > effective else { return effective }
         return start
     }
+
+    /// The end days of the holders a settled seat conflict ends, when several keep the seat
+    /// (`keepers`, their start days; a seat of capacity `keepers.count`): as late as the seat
+    /// allows, so the register never shows more holders than the seat holds on any day. Going
+    /// through the days holders start, in order: when a start brings the seat over, the loser
+    /// that began latest gives way that day (a loser that begins over a full seat ends on its
+    /// first day). A keeper without a start takes the seat `today`; a loser the seat never
+    /// needs to shed (fewer keepers than holders of its time) ends `today`. With one keeper this
+    /// is `endDate(start:givingWayTo:decidedOn:)` for each loser.
+    public static func seatEndDates(
+        keepers: [String?], losers: [(assignment: String, start: String?)], decidedOn today: String
+    ) -> [String: String] {
+        func day(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
+        let capacity = max(keepers.count, 1)
+        // (day, keeper?, assignment): keepers' starts before losers' on one day, so a loser
+        // beginning the day the seat fills gives way at once.
+        var starts: [(day: String, keeper: Bool, assignment: String)] = keepers.enumerated().map { (day($0.element) ?? today, true, "\($0.offset)") }
+        starts += losers.map { (day($0.start) ?? "", false, $0.assignment) }
+        starts.sort { ($0.day, $0.keeper ? 0 : 1, $0.assignment) < ($1.day, $1.keeper ? 0 : 1, $1.assignment) }
+        var ends: [String: String] = [:]
+        var holding: [(start: String, assignment: String)] = []
+        var keeping = 0
+        for start in starts {
+            if start.keeper { keeping += 1 } else { holding.append((start.day, start.assignment)) }
+            while keeping + holding.count > capacity, let latest = holding.indices.max(by: { (holding[$0].start, holding[$0].assignment) < (holding[$1].start, holding[$1].assignment) }) {
+                ends[holding[latest].assignment] = max(start.day, holding[latest].start)
+                holding.remove(at: latest)
+            }
+        }
+        for loser in holding { ends[loser.assignment] = max(today, loser.start) }
+        return ends
+    }
 }

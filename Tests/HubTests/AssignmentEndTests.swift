@@ -102,4 +102,34 @@ import TestSupport
         #expect(try Self.endDate("a3", bench) == "2099-01-01")
         #expect(try ["a1", "a2", "b1", "b3"].map { try Self.endDate($0, bench) } == [nil, nil, nil, nil])
     }
+
+    /// A seat several keep (capacity 2): each loser gives way as late as the seat allows, the
+    /// one that began latest first, so no day shows more holders than the seat holds; with one
+    /// keeper it is `endDate` for every loser.
+    @Test func theLosersOfASeatSeveralKeepEndAsLateAsTheSeatAllows() {
+        let today = "2026-12-05"
+        let ends = AssignmentTerm.seatEndDates(
+            keepers: ["2024-03-01", "2024-04-01"], losers: [("c", "2024-01-01"), ("d", "2024-02-01"), ("e", "2024-05-01")], decidedOn: today)
+        #expect(ends == ["d": "2024-03-01", "c": "2024-04-01", "e": "2024-05-01"])
+        // One keeper: the day it took the seat, never before a loser's own start; no start: today.
+        for (keeper, loser) in [("2024-06-02", "2024-01-02"), ("2024-01-02", "2024-06-02"), ("2024-06-02", "2024-06-02"), ("", "2024-01-02"), ("2024-06-02", "")] {
+            let single = AssignmentTerm.seatEndDates(keepers: [keeper], losers: [("x", loser)], decidedOn: today)
+            #expect(single["x"] == AssignmentTerm.endDate(start: loser, givingWayTo: keeper, decidedOn: today), "\(keeper) / \(loser)")
+        }
+        // Any holders: every loser ends, not before it began, and no start day has more holders
+        // than the keepers' number.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let days = (1...12).map { String(format: "2024-%02d-01", $0) }
+            let keepers = (0..<Int.random(in: 1...3, using: &generator)).map { _ in days.randomElement(using: &generator) }
+            let losers = (0..<Int.random(in: 1...4, using: &generator)).map { ("l\($0)", days.randomElement(using: &generator)!) }
+            let ends = AssignmentTerm.seatEndDates(keepers: keepers, losers: losers.map { ($0.0, Optional($0.1)) }, decidedOn: today)
+            #expect(ends.count == losers.count)
+            for (id, start) in losers { #expect((ends[id] ?? "") >= start) }
+            for day in days {
+                let holding = keepers.filter { ($0 ?? today) <= day }.count + losers.filter { $0.1 <= day && day < ends[$0.0]! }.count
+                #expect(holding <= keepers.count, "\(keepers) \(losers) \(ends) on \(day)")
+            }
+        }
+    }
 }
