@@ -59,23 +59,10 @@ start() {
         cat "$dir/initdb.log" >&2
         exit 1
     }
-    # Another program may take the port between choosing and binding it: try a few.
-    local port started=""
-    for _ in 1 2 3; do
-        port=$(free_port)
-        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 30 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null; then
-            started=yes
-            break
-        fi
-    done
-    if [[ -z "$started" ]]; then
-        echo "postgres-test: the server did not start; its log:" >&2
-        cat "$dir/pg.log" >&2
-        exit 1
-    fi
+    serve "$dir"
+    local port
+    port=$(cat "$dir/port")
     as_owner "$bin/createdb" -h "$dir" -p "$port" -U hub hub
-    echo "$port" >"$dir/port"
     echo "postgresql://hub@127.0.0.1:$port/hub"
     echo "postgres-test: running from $dir; stop with: $0 stop $dir" >&2
 }
@@ -92,6 +79,23 @@ halt() {
     if [[ -f "$1/data/postmaster.pid" ]]; then
         as_owner "$bin/pg_ctl" -D "$1/data" -w -t 30 -m fast stop >/dev/null
     fi
+}
+
+# Starts DIR's cluster on PORT if given and free, else on a free port, written to DIR/port.
+# Another program may take a port between choosing and binding it: a few are tried.
+serve() {
+    local dir=$1 port
+    for port in "${2:-}" x x x; do
+        [[ $port == x || -z $port ]] && port=$(free_port)
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
+            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null; then
+            echo "$port" >"$dir/port"
+            return 0
+        fi
+    done
+    echo "postgres-test: the server did not start; its log:" >&2
+    tail -n 40 "$dir/pg.log" >&2
+    exit 1
 }
 
 stop() {
@@ -112,21 +116,8 @@ resume() {
     ours "$dir"
     dir=$(cd "$dir" && pwd)
     close_inherited
-    local port started=""
-    for port in $(cat "$dir/port" 2>/dev/null) $(free_port) $(free_port); do
-        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
-            -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null; then
-            started=yes
-            break
-        fi
-    done
-    if [[ -z "$started" ]]; then
-        echo "postgres-test: the server did not start; its log:" >&2
-        tail -n 20 "$dir/pg.log" >&2
-        exit 1
-    fi
-    echo "$port" >"$dir/port"
-    echo "postgresql://hub@127.0.0.1:$port/hub"
+    serve "$dir" "$(cat "$dir/port" 2>/dev/null)"
+    echo "postgresql://hub@127.0.0.1:$(cat "$dir/port")/hub"
     echo "postgres-test: running from $dir; stop with: $0 stop $dir (removes it) or $0 pause $dir" >&2
 }
 
