@@ -84,7 +84,10 @@ public struct SyncctlHelp: Sendable {
             return nil
         }
         let flag = value(of: "--lang").flatMap(OfficeLanguage.init(rawValue:))
-        let configured = (try? CommuneSettings.load(value(of: "--config") ?? "/etc/communesync/commune.toml"))?.language
+        // The parser builds every help text on each run; the configuration is read only when
+        // one is printed (syncctl alone, --help, -h, help), not on every command.
+        let printsHelp = arguments.count <= 1 || arguments.dropFirst().contains { ["--help", "-h", "help"].contains($0) }
+        let configured = printsHelp ? (try? CommuneSettings.load(value(of: "--config") ?? "/etc/communesync/commune.toml"))?.language : nil
         return texts(OfficeLanguage.chosen(flag: flag, configured: configured, environment: environment))
     }
 

@@ -95,9 +95,7 @@ enum StatusText {
         // reach the hub from that one.
         if let previous = report.previousComputer, let filled = report.filledFromHubAt.flatMap({ try? Date($0, strategy: .iso8601) }),
            now.timeIntervalSince(filled) < 30 * 86_400 {
-            lines += line(.previousComputer, words.previousComputer(
-                lastSync: OfficeText.moment(previous.seenAt, in: words, now: now), unsent: previous.unsent,
-                oldest: previous.oldestUnsentS.map { words.duration(seconds: Double($0)) }))
+            lines += line(.previousComputer, SyncCommand.previous(previous, in: words, now: now))
         }
         if let problem = report.hubProblem, report.advice != .hubProblem(problem) { lines += line(.hubProblem, problem) }
         // With the hub silent, the last error is that silence: the advice says it, in the office's language.

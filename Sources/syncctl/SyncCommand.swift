@@ -76,8 +76,8 @@ struct SyncCommand: ParsableCommand {
     }
 
     /// What the hub last heard from the computer a new file replaces, in words.
-    static func previous(_ previous: PreviousComputer, in words: any OfficeCatalogue) -> String {
-        words.previousComputer(lastSync: OfficeText.moment(previous.seenAt, in: words), unsent: previous.unsent,
+    static func previous(_ previous: PreviousComputer, in words: any OfficeCatalogue, now: Date = Date()) -> String {
+        words.previousComputer(lastSync: OfficeText.moment(previous.seenAt, in: words, now: now), unsent: previous.unsent,
                                oldest: previous.oldestUnsentS.map { words.duration(seconds: Double($0)) })
     }
 }

@@ -162,7 +162,7 @@ struct SyncDaemon: ParsableCommand {
 
     /// What a technician should read about a failed round.
     static func explain(_ error: any Error) -> String {
-        if let error = error as? SQLiteError, error.primaryCode == 13 {  // SQLITE_FULL
+        if RoundFailure(error) == .diskFull {
             return "the disk holding the replica is full: free some space ('syncctl status' shows how much is left); "
                 + "nothing was lost, and sync resumes by itself"
         }
