@@ -667,6 +667,7 @@ public actor HubStore {
                 rulesVersion: rules.version, rules: rulesVersion == rules.version ? nil : rules,
                 arrived: arrived.isEmpty ? nil : arrived, departed: departed.isEmpty ? nil : departed,
                 incarnation: try await store.incarnations().last?.floor, seals: seal?.seals(of: entries.map(\.change), district: district))
+            response.schema = schema.version
             if let decided {
                 let (decisions, through) = try await store.decisions(inScope: caller.scope, after: max(0, decided), limit: Self.decisionsPerPull)
                 response.decisions = decisions.isEmpty ? nil : decisions.map(Self.decisionView)

@@ -1,5 +1,6 @@
 import Foundation
 import SyncCore
+import Register
 import SyncProtocol
 
 /// One office as the district sees it at a glance: its credential, when it last pulled, what
@@ -84,7 +85,7 @@ extension HubStore {
     static func sameAtAGlance(_ a: OfficeFacts?, _ b: OfficeFacts?) -> Bool {
         guard let a, let b else { return a == nil && b == nil }
         return a.version == b.version && a.unsent == b.unsent && a.refusedRows == b.refusedRows && a.rulesVersion == b.rulesVersion
-            && a.lastError == b.lastError && a.clockOffsetS.map { Int($0 / 10) } == b.clockOffsetS.map { Int($0 / 10) }
+            && a.lastError == b.lastError && a.schema == b.schema && a.clockOffsetS.map { Int($0 / 10) } == b.clockOffsetS.map { Int($0 / 10) }
             && a.freeDiskBytes.map { $0 >> 27 } == b.freeDiskBytes.map { $0 >> 27 }
     }
 
@@ -115,14 +116,14 @@ extension HubStore {
             office.facts = seen[credential.replica]?.facts
             office.settled = seen[credential.replica]?.settled ?? 0
             office.pulledThrough = seen[credential.replica]?.pulledThrough
-            office.trouble = Self.trouble(of: office, now: now)
+            office.trouble = Self.trouble(of: office, now: now, schema: schema.version)
             return office
         }
         offices.sort { ($0.trouble.isEmpty ? 1 : 0, $0.replica.rawValue) < ($1.trouble.isEmpty ? 1 : 0, $1.replica.rawValue) }
         return offices
     }
 
-    static func trouble(of office: OfficeView, now: Date) -> [String] {
+    static func trouble(of office: OfficeView, now: Date, schema: Int = RegisterSchema.current.version) -> [String] {
         var trouble: [String] = []
         if let until = office.acceptedUntil { trouble.append("unit ended: credential accepted until \(until)") }
         guard let seenAt = office.seenAt, let seen = try? Date(seenAt, strategy: .iso8601) else {
@@ -141,6 +142,9 @@ extension HubStore {
         // During a rolling upgrade: which offices still run another release than this hub.
         if facts.version != Release.version {
             trouble.append("runs release \(facts.version), this hub \(Release.version): an upgrade is pending")
+        }
+        if let theirs = facts.schema, theirs < schema {
+            trouble.append("keeps register schema \(theirs), this hub \(schema): served meanwhile, newer fields kept for it until it is upgraded")
         }
         return trouble
     }

@@ -37,7 +37,7 @@ public enum HubAPI {
         let gate = CallerGate(limit: limits.maxRequestsPerCaller)
         SyncRoutes(store: store, wire: wire, metrics: metrics, logger: logger).add(
             to: authenticated.group()
-                .add(middleware: VersionHandshake(schemaVersion: store.schemaVersion))
+                .add(middleware: VersionHandshake(schemaVersion: store.schemaVersion, oldestOfficeSchema: limits.oldestOfficeSchema))
                 .add(middleware: gate))
         ConflictRoutes(store: store, wire: wire, logger: logger).add(to: authenticated.group().add(middleware: gate))
 

@@ -34,13 +34,13 @@ extension PostgresHubTransaction {
         }
         let rules = try await meta.rules()
         try await lockRegisterRows(changes.map { RowKey(table: $0.table, row: $0.row) })
-        var batch = try await foldDistrictEdits()
+        var (batch, leftForNewer) = try await foldDistrictEdits()
         try await load(changes.map { RowKey(table: $0.table, row: $0.row) }, into: &batch)
         var (report, latest) = batch.apply(changes)
         // The clock moves past every stamp seen, never further than the bound ahead of now.
         latest = min(latest, HybridLogicalClock.bound(physicalMillis: Self.physicalMillis()))
         try await meta.raise("clock", to: Int64(bitPattern: latest.rawValue))
-        report.rowsMaterialised = try await save(batch, rules: rules)
+        report.rowsMaterialised = try await save(batch, rules: rules, keeping: leftForNewer)
         return report
     }
 
@@ -141,7 +141,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
-        let batch = try await foldDistrictEdits()
+        let (batch, _) = try await foldDistrictEdits()
         if !batch.rows.isEmpty { _ = try await save(batch, rules: try await meta.rules()) }
         let fed = UInt64(max(0, try await meta.integer("fed_counter") ?? 0))
         var changes: [Change] = []
@@ -152,7 +152,11 @@ extension PostgresHubTransaction {
             [Int64(fed / DotBlock.size)]) {
             let (block, tableName, key, operation, context, columns, hlc, vals) =
                 try row.decode((Int64, String, String, String, String?, Int64, Int64, String?).self)
-            guard let table = schema.table(named: tableName) else { throw ApplyError.unknownTable(tableName) }
+            // Written by a hub of a later schema sharing the database (a rolling upgrade): this
+            // one cannot say those changes, so it leaves the feeding, from here on, to that hub.
+            guard let table = schema.table(named: tableName), WriteFold.slots(of: columns).allSatisfy({ $0 < table.columns.count }) else {
+                return []
+            }
             let tagged = try vals.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
             let values = try tagged.map { text in
                 guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(block)") }
@@ -183,12 +187,29 @@ extension PostgresHubTransaction {
     /// changes with district dots (`block * 64 + slot`), applied to the batch returned as the
     /// district's own (the register row already shows them). Values are read now, as SQLite's
     /// fold does: a staff write committed since is folded next time, with the values then.
-    private nonisolated(nonsending) func foldDistrictEdits() async throws -> MergeBatch {
+    /// Folds district staff's captured writes into a batch. `leftForNewer`: rows with writes
+    /// left for a hub of a later schema to fold (see below), with the slots those writes name
+    /// (all of them for a delete): the register holds values there that are not in the merge
+    /// state yet, so this hub must not write over them.
+    private nonisolated(nonsending) func foldDistrictEdits() async throws -> (batch: MergeBatch, leftForNewer: [RowKey: Int64]) {
         var batch = MergeBatch()
         let entries = try await session.rows(
             "SELECT seq, tbl, pk, op, at_ms, ctx, cols, preset FROM _sync_log WHERE hlc IS NULL ORDER BY seq"
         ).map { try $0.decode((Int64, String, String, String, Int64, String?, Int64, Bool).self) }
-        guard !entries.isEmpty else { return batch }
+        guard !entries.isEmpty else { return (batch, [:]) }
+        // During a rolling upgrade a hub of the previous release shares the database with one
+        // of the next, whose capture triggers log columns (or tables) this one does not have:
+        // such writes, and every district write after them, are left for the newer hub to fold
+        // (folding past them here would lose the newer column's value).
+        let beyond = entries.contains { entry in
+            guard let table = schema.table(named: entry.1) else { return true }
+            return table.columns.count < 63 && entry.6 >> Int64(table.columns.count) != 0 && entry.3 != "delete"
+        }
+        if beyond {
+            var pending: [RowKey: Int64] = [:]
+            for entry in entries { pending[RowKey(table: entry.1, row: entry.2), default: 0] |= entry.3 == "delete" ? -1 : entry.6 }
+            return (batch, pending)
+        }
         try await load(entries.map { RowKey(table: $0.1, row: $0.2) }, into: &batch)
         var current: [RowKey: [Value]] = [:]
         for table in schema.tables {
@@ -241,7 +262,7 @@ extension PostgresHubTransaction {
             """, [seqs, blocks, operations, masks, stamps, vals])
         try await meta.raise("clock", to: Int64(bitPattern: clock.last.rawValue))
         if highest > 0 { try await meta.raise("counter", to: Int64(bitPattern: highest)) }
-        return batch
+        return (batch, [:])
     }
 
     /// The changes of one district write (`WriteFold.changes`), with the district's dots.
@@ -270,7 +291,8 @@ extension PostgresHubTransaction {
     /// Saves merge state, writes the register rows remote changes touched, reconciles the
     /// field conflicts and runs the rules across rows. Returns how many register rows were
     /// written or removed.
-    private nonisolated(nonsending) func save(_ batch: MergeBatch, rules: RuleSet) async throws -> Int {
+    /// `keeping`: rows whose register columns named by the slots are left as they are (`foldDistrictEdits`).
+    private nonisolated(nonsending) func save(_ batch: MergeBatch, rules: RuleSet, keeping kept: [RowKey: Int64] = [:]) async throws -> Int {
         let now = try await meta.clock()
         let outcomes = batch.outcomes(policy: rules.policy(districtReplicas: [district]))
         try await mergeState.save(outcomes)
@@ -278,12 +300,26 @@ extension PostgresHubTransaction {
         for table in schema.tables {
             let written = outcomes.filter { $0.materialise && $0.key.table == table.name }
             materialised += written.count
-            try await writeRegisterRows(table, written)
+            try await writeRegisterRows(table, written.filter { kept[$0.key] == nil })
+            for outcome in written {
+                guard let pending = kept[outcome.key], let values = outcome.resolved.values else { continue }
+                try await writeRegisterColumns(table, row: outcome.key.row, values: values, except: pending)
+            }
         }
         let run = RuleRun(touching: batch.rows.keys, rules: rules, district: [district], writtenHere: district)
         let writes = try LedgerWrites.fields(of: outcomes) + (try await run.run(on: PostgresRuleData(session: session)))
         try await PostgresConflictLedger(session: session, now: now).write(writes)
         return materialised
+    }
+
+    /// The columns of one register row outside the `except` slots, as resolved (a row with
+    /// district writes left for a newer hub; a delete leaves it whole).
+    private nonisolated(nonsending) func writeRegisterColumns(_ table: TableSchema, row: String, values: [String: Value], except: Int64) async throws {
+        let columns = table.columns.indices.filter { except & (Int64(1) << $0) == 0 }.map { table.columns[$0] }
+        guard !columns.isEmpty else { return }
+        let sets = columns.enumerated().map { "\($1.name) = " + PostgresRegisterSQL.untagged("$\($0 + 2)", for: $1) }.joined(separator: ", ")
+        try await session.run("UPDATE \(table.name) SET \(sets) WHERE id = $1",
+                              [row] + columns.map { PostgresValueText.tag(values[$0.name] ?? .null) })
     }
 
     /// Register rows as resolved: live ones upserted in one statement, deleted ones removed in one.

@@ -4,7 +4,8 @@
 /// Columns carry no NOT NULL or CHECK constraints: a row arrives field by field from other
 /// replicas, and rules across rows are checked by the conflict rules, not by SQLite.
 extension RegisterSchema {
-    public static let current = RegisterSchema(version: 2, tables: [
+    /// The register as this release describes it, every version's columns included.
+    public static let latest = RegisterSchema(version: 2, tables: [
         TableSchema(
             name: "units", summary: "Administrative units: district, commune-level units and hamlets or residential groups, effective-dated with their lineage.",
             owner: .district,
@@ -64,8 +65,7 @@ extension RegisterSchema {
                 ColumnSchema("languages", .text, "foreign or ethnic-minority languages"),
                 ColumnSchema("status", .text, "active | retired | transferred | deceased | merged (a duplicate record, see merged_into)"),
                 ColumnSchema("note", .text, "free text"),
-                // Version 2.
-                ColumnSchema("merged_into", .text, "persons.id of the record this one was merged into by a reviewer; NULL otherwise"),
+                ColumnSchema("merged_into", .text, "persons.id of the record this one was merged into by a reviewer; NULL otherwise", since: 2),
             ]),
         TableSchema(
             name: "positions", summary: "Seats: a title in a unit, with its seat number and capacity.",

@@ -75,7 +75,7 @@ extension Replica {
         hubHolds: [Change], reason: String, cause: RebuildCause = .restored, restampAfter bound: HybridTimestamp? = nil,
         at time: Date = Date()
     ) throws -> RebaseReport {
-        for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
+        try checkKnown(rows.map(\.table))
         return try database.transaction {
             // Every unsent write gets its values into the log first.
             _ = try foldLocalChanges().save(replica: self)

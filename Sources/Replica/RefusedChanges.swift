@@ -125,7 +125,7 @@ extension Replica {
     /// and writes their register rows from it, without capturing anything: the office's own
     /// writes of them that the hub refused are dropped here for good. Closes their refusals.
     public func resetRows(_ rows: [(table: String, row: String, state: RowState?)]) throws {
-        for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
+        try checkKnown(rows.map(\.table))
         try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
             var batch = try foldLocalChanges()

@@ -18,13 +18,8 @@ extension Replica {
         _ changes: [Change], arriving: [(table: String, row: String, state: RowState)] = [], leaving: [RowKey] = [],
         alongside: () throws -> Void = {}
     ) throws -> ApplyReport {
-        for row in arriving where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
-        for change in changes {
-            guard let table = schema.table(named: change.table) else { throw ApplyError.unknownTable(change.table) }
-            if let column = change.column, !table.columns.contains(where: { $0.name == column }) {
-                throw ApplyError.unknownColumn(table: change.table, column: column)
-            }
-        }
+        try checkKnown(arriving.map(\.table))
+        for change in changes { try checkKnown(table: change.table, column: change.column) }
         return try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (?)", [.integer(Int64(try clock.rawValue))])
             var batch = try foldLocalChanges()
@@ -48,8 +43,7 @@ extension Replica {
     func drop(_ rows: [RowKey]) throws {
         let now = try clock
         for key in rows {
-            guard let table = schema.table(named: key.table) else { continue }
-            try database.run("DELETE FROM \(table.name) WHERE id = ?", [.text(key.row)])
+            if let table = schema.table(named: key.table) { try database.run("DELETE FROM \(table.name) WHERE id = ?", [.text(key.row)]) }
             try database.run("DELETE FROM _sync_rows WHERE tbl = ? AND pk = ?", [.text(key.table), .text(key.row)])
             try database.run("DELETE FROM _sync_fields WHERE tbl = ? AND pk = ?", [.text(key.table), .text(key.row)])
             try database.run(
@@ -59,6 +53,25 @@ extension Replica {
     }
 
     var mergeStore: MergeStateStore { MergeStateStore(database: database) }
+
+    /// Whether this replica takes in state of `table` (and `column`) from elsewhere. An office
+    /// takes what its schema does not have yet: a hub of a later release serves it the register
+    /// as the hub has it, and the office keeps the newer tables and columns in its merge state
+    /// (so its digests match the hub's and its deletes see every write) without showing them
+    /// in its register tables, which get them when the office is upgraded (`migrate`). The
+    /// district's store takes only what its own schema has: it never holds a column it
+    /// cannot show.
+    func checkKnown(table: String, column: String? = nil) throws {
+        guard role == .district else { return }
+        guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
+        if let column, !described.columns.contains(where: { $0.name == column }) {
+            throw ApplyError.unknownColumn(table: table, column: column)
+        }
+    }
+
+    func checkKnown(_ tables: [String]) throws {
+        for table in Set(tables) { try checkKnown(table: table) }
+    }
 
     /// This computer's time, in milliseconds since 1970.
     static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }

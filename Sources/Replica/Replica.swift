@@ -158,6 +158,10 @@ public final class Replica {
             try database.execute(RegisterSchema.syncTablesSQL)
             try addConflictKinds()
             try widenConflictKinds()
+            let existing = Set(try database.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.first?.textValue })
+            var added: [String: [String]] = [:]
+            let newTables = Set(schema.tables.map(\.name).filter { !existing.contains($0) })
+            for table in schema.tables where newTables.contains(table.name) { added[table.name] = table.columns.map(\.name) }
             try database.execute(schema.registerTablesSQL)
             for table in schema.tables {
                 let present = try database.query("SELECT name FROM pragma_table_info(?)", [.text(table.name)])
@@ -168,6 +172,7 @@ public final class Replica {
                 }
                 for column in table.columns.dropFirst(present.count) {
                     try database.execute("ALTER TABLE \(table.name) ADD COLUMN \(column.name) \(column.type.rawValue)")
+                    added[table.name, default: []].append(column.name)
                 }
             }
             let triggers = try database.query(
@@ -175,10 +180,39 @@ public final class Replica {
             for trigger in triggers.compactMap({ $0.first?.textValue }) {
                 try database.execute("DROP TRIGGER \(trigger)")
             }
+            // No capture trigger now: what the hub served before the upgrade shows without
+            // being captured as this office's writes.
+            try showKeptState(added, newTables: newTables)
             for table in schema.tables {
                 try database.execute(CaptureTriggers.sql(for: table, role: role))
             }
             try setMeta("schema_version", .integer(Int64(schema.version)))
+        }
+    }
+
+    /// Writes into the register the values of tables and columns just added that the merge
+    /// state already holds: an office kept what a hub of a later release served it
+    /// (`checkKnown`), and shows it as soon as its own schema has the columns.
+    /// Only the added columns are written: the other columns may hold writes of this office
+    /// not folded yet, which the merge state does not know.
+    private func showKeptState(_ added: [String: [String]], newTables: Set<String>) throws {
+        guard !added.isEmpty, try database.scalar("SELECT 1 FROM _sync_rows LIMIT 1") != nil else { return }
+        let policy = try self.policy
+        for (name, columns) in added.sorted(by: { $0.key < $1.key }) where !columns.isEmpty {
+            guard let table = schema.table(named: name) else { continue }
+            let marks = columns.map { _ in "?" }.joined(separator: ", ")
+            let keys = try database.query(
+                "SELECT DISTINCT pk FROM _sync_fields WHERE tbl = ? AND col IN (\(marks))", [.text(name)] + columns.map { .text($0) }
+            ).compactMap { $0.first?.textValue }.map { RowKey(table: name, row: $0) }
+            let update = "UPDATE \(name) SET " + columns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+            for (key, state) in try mergeStore.load(keys) {
+                guard let values = policy.resolve(state, table: name, row: key.row).values else { continue }
+                if newTables.contains(name) {
+                    try database.run(table.upsertSQL, [.text(key.row)] + table.columns.map { values[$0.name] ?? .null })
+                } else {
+                    try database.run(update, columns.map { values[$0] ?? .null } + [.text(key.row)])
+                }
+            }
         }
     }
 

@@ -25,6 +25,8 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var rulesVersion: String
     /// The rule version the hub said it holds at the last pull.
     public var hubRulesVersion: String?
+    /// The register schema the hub said it keeps at the last pull.
+    public var hubSchemaVersion: Int?
     /// Changes the hub refused that the office has not dealt with yet, and the newest one's
     /// row and reason.
     public var refusedChanges = 0
@@ -116,6 +118,7 @@ public struct ReplicaHealth: Sendable, Equatable {
             hubRulesVersion: try meta("hub_rules_version")?.textValue,
             fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
         (health.refusedChanges, health.refusedRows, health.refusedExample) = refused
+        health.hubSchemaVersion = try meta("hub_schema_version")?.integerValue.map { Int($0) }
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseCause = try meta("rebase_cause")?.textValue.flatMap(RebuildCause.init(rawValue:))

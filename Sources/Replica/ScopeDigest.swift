@@ -9,18 +9,28 @@ extension Replica {
     /// every row), leaving out the rows named in `excluding` (table → ids).
     public func digest(scope: String?, excluding: [String: Set<String>] = [:]) throws -> ScopeDigest {
         var tables: [String: ScopeDigest.Table] = [:]
-        for table in schema.tables {
+        // Tables of a later schema than this file's are in the merge state only (`checkKnown`);
+        // they are summed too (every row: which are in scope is the newer schema's to say).
+        let later = scope == nil ? try tablesBeyondSchema() : []
+        for (name, filter) in schema.tables.map({ ($0.name, RowScope.filter($0, for: scope)) }) + later.map({ ($0, nil) }) {
             var sums = ScopeDigest.Table()
-            let skip = excluding[table.name] ?? []
-            try forEachRowState(table: table.name, scope: RowScope.filter(table, for: scope)) { row, state in
+            let skip = excluding[name] ?? []
+            try forEachRowState(table: name, scope: filter) { row, state in
                 guard !skip.contains(row) else { return }
                 sums.rows += 1
-                let bucket = ScopeDigest.bucket(table: table.name, row: row)
-                sums.buckets[bucket] = sums.buckets[bucket] &+ ScopeDigest.hash(table: table.name, row: row, state: state)
+                let bucket = ScopeDigest.bucket(table: name, row: row)
+                sums.buckets[bucket] = sums.buckets[bucket] &+ ScopeDigest.hash(table: name, row: row, state: state)
             }
-            tables[table.name] = sums
+            tables[name] = sums
         }
         return ScopeDigest(tables: tables)
+    }
+
+    /// Tables this replica holds merge state of that its schema does not have (a hub of a later
+    /// release served them), by name.
+    public func tablesBeyondSchema() throws -> [String] {
+        try database.query("SELECT DISTINCT tbl FROM _sync_rows ORDER BY tbl").compactMap { $0.first?.textValue }
+            .filter { schema.table(named: $0) == nil }
     }
 
     /// The rows of `table` in `scope` that fall into `buckets`, with their merge state.

@@ -27,7 +27,7 @@ extension Replica {
     /// Merges row states from elsewhere (a snapshot page) into this replica and writes the
     /// register rows they settle to, in one transaction, together with `alongside`.
     public func install(_ rows: [(table: String, row: String, state: RowState)], alongside: () throws -> Void = {}) throws {
-        for row in rows where schema.table(named: row.table) == nil { throw ApplyError.unknownTable(row.table) }
+        try checkKnown(rows.map(\.table))
         try database.transaction {
             try database.run("INSERT INTO _sync_applying(since) VALUES (0)")
             var batch = try foldLocalChanges()

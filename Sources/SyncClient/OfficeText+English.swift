@@ -73,8 +73,11 @@ public struct English: OfficeCatalogue {
         "\(awaitingReview) awaiting district review, \(settledByRule) settled by a rule"
     }
 
-    public func versions(schema: Int, rules: String, hubRules: String?) -> String {
-        "\(schema) / \(rules)" + (hubRules.map { $0 != rules ? " (the hub has rules \($0))" : "" } ?? "")
+    public func versions(schema: Int, hubSchema: Int?, rules: String, hubRules: String?) -> String {
+        var said: [String] = []
+        if let hubSchema, hubSchema != schema { said.append("the hub keeps register \(hubSchema)") }
+        if let hubRules, hubRules != rules { said.append("the hub has rules \(hubRules)") }
+        return "\(schema) / \(rules)" + (said.isEmpty ? "" : " (\(said.joined(separator: ", ")))")
     }
 
     public func clock(skewSeconds: Double?) -> String {
@@ -178,6 +181,9 @@ public struct English: OfficeCatalogue {
             return self.count(count, "conflict waits", "conflicts wait") + " for district review; nothing to do here"
         case .rulesBehind(let mine, let hub):
             return "this office holds conflict rules \(mine) but the hub has \(hub): run 'syncctl sync'"
+        case .upgradePending(let mine, let hub):
+            return "the district's hub was upgraded (register \(hub), this office \(mine)): this office keeps syncing, and what "
+                + "it cannot show yet is kept and shown after the upgrade; ask the district when syncd here is upgraded"
         }
     }
 

@@ -72,8 +72,11 @@ public struct Vietnamese: OfficeCatalogue {
         "\(awaitingReview) chờ huyện xem xét, \(settledByRule) đã giải quyết theo quy tắc"
     }
 
-    public func versions(schema: Int, rules: String, hubRules: String?) -> String {
-        "\(schema) / \(rules)" + (hubRules.map { $0 != rules ? " (máy chủ có quy tắc \($0))" : "" } ?? "")
+    public func versions(schema: Int, hubSchema: Int?, rules: String, hubRules: String?) -> String {
+        var said: [String] = []
+        if let hubSchema, hubSchema != schema { said.append("máy chủ dùng sổ \(hubSchema)") }
+        if let hubRules, hubRules != rules { said.append("máy chủ có quy tắc \(hubRules)") }
+        return "\(schema) / \(rules)" + (said.isEmpty ? "" : " (\(said.joined(separator: ", ")))")
     }
 
     public func clock(skewSeconds: Double?) -> String {
@@ -176,6 +179,9 @@ public struct Vietnamese: OfficeCatalogue {
             return "\(count) xung đột đang chờ huyện xem xét; ở xã không cần làm gì"
         case .rulesBehind(let mine, let hub):
             return "xã đang dùng quy tắc xử lý xung đột \(mine) nhưng máy chủ đã có \(hub): chạy 'syncctl sync'"
+        case .upgradePending(let mine, let hub):
+            return "máy chủ của huyện đã được nâng cấp (sổ phiên bản \(hub), xã phiên bản \(mine)): xã vẫn đồng bộ bình thường, "
+                + "những gì chưa hiển thị được sẽ được giữ lại và hiện ra sau khi nâng cấp; hỏi huyện lịch nâng cấp syncd ở xã"
         }
     }
 

@@ -26,7 +26,7 @@ public protocol OfficeCatalogue: Sendable {
     /// Written here and not at the hub yet: rows, and the fields changed in them.
     func unsent(rows: Int, changes: Int, oldest: String?) -> String
     func conflicts(awaitingReview: Int, settledByRule: Int) -> String
-    func versions(schema: Int, rules: String, hubRules: String?) -> String
+    func versions(schema: Int, hubSchema: Int?, rules: String, hubRules: String?) -> String
     func clock(skewSeconds: Double?) -> String
     func space(file: String, free: String) -> String
     func refused(changes: Int, rows: Int) -> String
@@ -208,6 +208,8 @@ public enum StatusAdvice: Sendable, Equatable {
     case unsentOld
     case awaitingReview(Int)
     case rulesBehind(mine: String, hub: String)
+    /// The hub keeps a later register schema than this office: it keeps syncing meanwhile.
+    case upgradePending(mine: Int, hub: Int)
 }
 
 /// Why `syncctl status` could not check at all.

@@ -36,6 +36,9 @@ public struct StatusReport: Encodable, Sendable {
     public var schemaVersion: Int
     public var rulesVersion: String
     public var hubRulesVersion: String?
+    /// The register schema the hub keeps, when it said (a later one than `schemaVersion`: this
+    /// office's upgrade is pending).
+    public var hubSchemaVersion: Int?
     public var daemonRunning: Bool
     public var daemonUptimeSeconds: Double?
     public var clockSkewSeconds: Double?
@@ -95,6 +98,7 @@ public struct StatusReport: Encodable, Sendable {
         schemaVersion = health.schemaVersion
         rulesVersion = health.rulesVersion
         hubRulesVersion = health.hubRulesVersion
+        hubSchemaVersion = health.hubSchemaVersion
         daemonRunning = daemon != nil
         daemonUptimeSeconds = daemon.map { max(0, now.timeIntervalSince($0.startedAt)) }
         clockSkewSeconds = daemon?.clockSkewSeconds ?? probedSkew
@@ -122,6 +126,9 @@ public struct StatusReport: Encodable, Sendable {
             districtNotAtHub: districtNotAtHub, districtExample: health.districtUnreturnedExample)
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, advice) = (.degraded, .rulesBehind(mine: rulesVersion, hub: hubRules))
+        }
+        if state == .healthy, let hubSchema = hubSchemaVersion, hubSchema > schemaVersion {
+            (state, advice) = (.degraded, .upgradePending(mine: schemaVersion, hub: hubSchema))
         }
     }
 
@@ -157,7 +164,7 @@ public struct StatusReport: Encodable, Sendable {
         case lastPushAckAt = "last_push_ack_at", lastPullAt = "last_pull_at", unackedChanges = "unacked_changes", unackedRows = "unacked_rows"
         case oldestUnackedAgeSeconds = "oldest_unacked_age_s", openConflicts = "open_conflicts"
         case awaitingReview = "awaiting_review", schemaVersion = "schema_version", rulesVersion = "rules_version"
-        case hubRulesVersion = "hub_rules_version"
+        case hubRulesVersion = "hub_rules_version", hubSchemaVersion = "hub_schema_version"
         case daemonRunning = "daemon_running", daemonUptimeSeconds = "daemon_uptime_s", clockSkewSeconds = "clock_skew_s"
         case replicaBytes = "replica_bytes", diskFreeBytes = "disk_free_bytes", lastError = "last_error", hubProblem = "hub_problem"
         case refusedChanges = "refused_changes", refusedRows = "refused_rows", lastDigestMatchAt = "last_digest_match_at"
@@ -185,6 +192,7 @@ public struct StatusReport: Encodable, Sendable {
         // Versions are numbers, like schema_version (the replica keeps them as text).
         try keys.encode(Int(rulesVersion), forKey: .rulesVersion)
         try keys.encode(hubRulesVersion.flatMap { Int($0) }, forKey: .hubRulesVersion)
+        try keys.encode(hubSchemaVersion, forKey: .hubSchemaVersion)
         try keys.encode(daemonRunning, forKey: .daemonRunning)
         try keys.encode(daemonUptimeSeconds, forKey: .daemonUptimeSeconds)
         try keys.encode(clockSkewSeconds, forKey: .clockSkewSeconds)

@@ -180,7 +180,7 @@ public final class SyncSession {
             version: Release.version, unsent: health.unackedChanges,
             oldestUnsentS: health.oldestUnackedWrittenAt.map { Int(max(0, clock().timeIntervalSince($0))) },
             refusedRows: health.refusedRows, clockOffsetS: lastClockOffset, freeDiskBytes: health.freeDiskBytes,
-            rulesVersion: Int(health.rulesVersion), lastError: lastFailure)
+            rulesVersion: Int(health.rulesVersion), lastError: lastFailure, schema: replica.schema.version)
         toldFacts = (facts, clock())
         return facts
     }
@@ -383,6 +383,7 @@ public final class SyncSession {
                 try self.replica.setMeta("pull_at", .text(Date().formatted(.iso8601)))
                 try self.replica.setMeta("district_replica", .text(reply.hub))
                 try self.replica.setMeta("hub_rules_version", .text(String(reply.rulesVersion)))
+                if let schema = reply.schema { try self.replica.setMeta("hub_schema_version", .integer(Int64(schema))) }
                 if let rules = reply.rules { try self.replica.adopt(rules) }
                 if let through = reply.decidedThrough {
                     try self.replica.keepDecisions((reply.decisions ?? []).map {

@@ -40,6 +40,11 @@ public struct HubLimits: Sendable, Equatable {
     /// Days after its unit's last day in force (a merger, a split) that an ended office's
     /// credential is still taken, for the changes it typed before it knew; none after.
     public var endedOfficeDays = 30
+    /// The oldest register schema an office may still speak (`oldest_office_schema`, top level
+    /// of hub.toml, not in `[limits]`). An office of an older schema is served the register as
+    /// this hub keeps it until the district raises this; by default every earlier schema is
+    /// served, so offices upgraded one by one keep syncing until the last one is.
+    public var oldestOfficeSchema = 1
 
     public init() {}
 }

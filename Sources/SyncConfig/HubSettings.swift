@@ -38,6 +38,7 @@ public struct HubSettings: SettingsDocument, Sendable {
         case replica, database, listen, limits, rules, tls, store
         case logLevel = "log_level"
         case districtKey = "district_key"
+        case oldestOfficeSchema = "oldest_office_schema"
     }
 
     enum ListenKeys: String, CodingKey { case host, port }
@@ -60,7 +61,13 @@ public struct HubSettings: SettingsDocument, Sendable {
         } else {
             (host, port) = ("127.0.0.1", 8470)
         }
-        limits = try keys.decodeIfPresent(HubLimits.self, forKey: .limits) ?? HubLimits()
+        var limits = try keys.decodeIfPresent(HubLimits.self, forKey: .limits) ?? HubLimits()
+        let oldest = try keys.value(.oldestOfficeSchema, default: 1)
+        guard oldest >= 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.oldestOfficeSchema], debugDescription: "must be a register schema version, 1 or more, not \(oldest)"))
+        }
+        limits.oldestOfficeSchema = oldest
+        self.limits = limits
         tls = try keys.decodeIfPresent(TLSFiles.self, forKey: .tls)
         logLevel = try LogLevelSetting.decode(keys, .logLevel)
     }

@@ -172,6 +172,9 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// when and why. `decidedThrough`: send it as `decided` next time.
     public var decisions: [DecisionView]? = nil
     public var decidedThrough: Int64? = nil
+    /// The register schema the hub keeps. Above the caller's, the hub serves the caller the
+    /// columns and tables it does not have yet, and the caller's upgrade is pending.
+    public var schema: Int? = nil
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
                 rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil,

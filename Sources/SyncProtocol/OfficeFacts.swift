@@ -22,9 +22,11 @@ public struct OfficeFacts: Codable, Sendable, Equatable {
     public var rulesVersion: Int?
     /// Why the office's last round failed, if it did.
     public var lastError: String?
+    /// The register schema the office keeps (absent from offices of releases before it was told).
+    public var schema: Int?
 
     public init(version: String, unsent: Int, oldestUnsentS: Int?, refusedRows: Int, clockOffsetS: Double?, freeDiskBytes: Int64?,
-                rulesVersion: Int?, lastError: String?) {
+                rulesVersion: Int?, lastError: String?, schema: Int? = nil) {
         self.version = version
         self.unsent = unsent
         self.oldestUnsentS = oldestUnsentS
@@ -33,6 +35,7 @@ public struct OfficeFacts: Codable, Sendable, Equatable {
         self.freeDiskBytes = freeDiskBytes
         self.rulesVersion = rulesVersion
         self.lastError = lastError
+        self.schema = schema
     }
 
     /// The header's value.
@@ -57,6 +60,7 @@ public struct OfficeFacts: Codable, Sendable, Equatable {
         facts.freeDiskBytes = freeDiskBytes.map { max($0, 0) }
         facts.rulesVersion = rulesVersion.map { min(max($0, 0), 1_000_000) }
         facts.lastError = lastError.map { String($0.prefix(300)) }
+        facts.schema = schema.map { min(max($0, 0), 1_000_000) }
         return facts
     }
 }

@@ -81,7 +81,7 @@ enum StatusText {
         lines += line(.unsent, words.unsent(rows: report.unackedRows, changes: report.unackedChanges, oldest: report.oldestUnackedAgeSeconds.map(words.duration)))
         lines += line(.conflicts, words.conflicts(
             awaitingReview: report.awaitingReview, settledByRule: report.openConflicts - report.awaitingReview))
-        lines += line(.versions, words.versions(schema: report.schemaVersion, rules: report.rulesVersion, hubRules: report.hubRulesVersion))
+        lines += line(.versions, words.versions(schema: report.schemaVersion, hubSchema: report.hubSchemaVersion, rules: report.rulesVersion, hubRules: report.hubRulesVersion))
         lines += line(.clock, words.clock(skewSeconds: report.clockSkewSeconds))
         lines += line(.space, words.space(file: bytes(report.replicaBytes), free: bytes(report.diskFreeBytes)))
         lines += line(.refused, words.refused(changes: report.refusedChanges, rows: report.refusedRows))

@@ -125,7 +125,8 @@ import TestSupport
                 (Self.headers(bench.communeA, schema: nil), .badRequest, "bad_request", "has no \(WireVersion.schemaHeader) header"),
                 (Self.headers(bench.communeA, schema: "two"), .badRequest, "bad_request", "must be a whole number, not 'two'"),
                 (Self.headers(bench.communeA, protocol: "2"), .conflict, "version_mismatch", "the request says protocol 2"),
-                (Self.headers(bench.communeA, schema: "99"), .conflict, "version_mismatch", "schema 99. Changes are held"),
+                (Self.headers(bench.communeA, schema: "99"), .conflict, "version_mismatch", "schema 99, a later release's. Changes are held"),
+                (Self.headers(bench.communeA, schema: "0"), .conflict, "version_mismatch", "the request says schema 0"),
             ]
             for (headers, status, code, message) in cases {
                 let response = try await client.execute(uri: "/v1/push", method: .post, headers: headers, body: push)
@@ -141,6 +142,34 @@ import TestSupport
                                                      headers: Self.headers(bench.reviewer, protocol: nil, schema: nil))
             #expect(conflicts.status == .ok)
             #expect(try Self.decode([ConflictView].self, conflicts).isEmpty)
+        }
+    }
+
+    /// An office of the previous register schema is served (the hub keeps its newer columns
+    /// for it) until the district raises `oldest_office_schema`; then it is held, told why.
+    @Test func anOfficeOfAnEarlierSchemaIsServedUntilTheDistrictStopsServingIt() async throws {
+        let earlier = String(RegisterSchema.latest.version - 1)
+        let served = try await Bench()
+        try await served.test { client in
+            let push = try served.pushBody(of: "11111", "INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-a', 'An')")
+            let pushed = try await client.execute(uri: "/v1/push", method: .post, headers: Self.headers(served.communeA, schema: earlier), body: push)
+            #expect(pushed.status == .ok)
+            let pulled = try await client.execute(uri: "/v1/pull", method: .get, headers: Self.headers(served.communeA, schema: earlier))
+            #expect(try Self.decode(PullResponse.self, pulled).schema == RegisterSchema.latest.version)
+        }
+        var limits = HubLimits()
+        limits.oldestOfficeSchema = RegisterSchema.latest.version
+        let refusing = try await Bench(limits: limits)
+        try await refusing.test { client in
+            let push = try refusing.pushBody(of: "11111", "INSERT INTO persons(id, commune_id, full_name) VALUES ('p1', 'unit-a', 'An')")
+            let refusal = try Self.refusal(
+                try await client.execute(uri: "/v1/push", method: .post, headers: Self.headers(refusing.communeA, schema: earlier), body: push),
+                .conflict)
+            #expect(refusal.error == "version_mismatch")
+            #expect(refusal.message.contains("(oldest_office_schema); the request says schema \(earlier)"), "\(refusal.message)")
+            #expect(refusal.message.contains("upgrade syncd at the office"))
+            let pulled = try await client.execute(uri: "/v1/pull", method: .get, headers: Self.headers(refusing.communeA))
+            #expect(try Self.decode(PullResponse.self, pulled).changes.isEmpty)
         }
     }
 

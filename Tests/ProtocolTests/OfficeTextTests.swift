@@ -35,7 +35,7 @@ import Testing
         texts += [words.unsent(rows: 0, changes: 0, oldest: nil), words.unsent(rows: 1, changes: 1, oldest: "5 min"),
                   words.unsent(rows: 2, changes: 30, oldest: "2 h")]
         texts.append(words.conflicts(awaitingReview: 2, settledByRule: 1))
-        texts += [words.versions(schema: 2, rules: "1", hubRules: "2"), words.versions(schema: 2, rules: "1", hubRules: nil)]
+        texts += [words.versions(schema: 2, hubSchema: 3, rules: "1", hubRules: "2"), words.versions(schema: 2, hubSchema: nil, rules: "1", hubRules: nil)]
         texts += [nil, 0.2, 3.5, -900].map { words.clock(skewSeconds: $0) }
         texts.append(words.space(file: "1.2 MB", free: "9.0 GB"))
         texts += [words.refused(changes: 0, rows: 0), words.refused(changes: 20, rows: 1)]
@@ -47,7 +47,7 @@ import Testing
             .lastSyncFailed(kind: nil, detail: "timeout"), .lastSyncFailed(kind: .credentialRefused, detail: "401 unauthorized"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
             .refused(rows: 3, example: RefusedRow(table: "positions", row: "seat-1", code: "moved_away")), .districtNotAtHub(changes: 2, example: "units/u-1"),
             .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
-            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"),
+            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"), .upgradePending(mine: 1, hub: 2),
         ]
         texts += advice.map(words.advice)
         texts += RoundFailure.allCases.map { words.roundFailed($0, detail: "the hub said no") }

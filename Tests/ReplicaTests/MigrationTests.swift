@@ -10,14 +10,8 @@ import TestSupport
 /// and every captured change.
 @Suite struct MigrationTests {
     /// The register as version 1 had it: persons without its last column (merged_into).
-    static let olderSchema: RegisterSchema = {
-        let current = RegisterSchema.current
-        return RegisterSchema(version: 1, tables: current.tables.map { table in
-            guard table.name == "persons" else { return table }
-            return TableSchema(name: table.name, summary: table.summary, owner: table.owner, columns: Array(table.columns.dropLast()))
-        })
-    }()
-    static let newerSchema = RegisterSchema.current
+    static let olderSchema = RegisterSchema.latest.asOf(version: 1)
+    static let newerSchema = RegisterSchema.latest
 
     /// Replaces `_sync_conflicts` by the table an older release created: with `kind` (its
     /// column definition) or, older still, without one.
@@ -54,6 +48,60 @@ import TestSupport
         #expect(changes.contains { $0.operation == .set(column: "full_name", value: .text("Nguyễn Văn An")) })
         #expect(changes.last?.operation == .set(column: "note", value: .text("kiêm nhiệm")))
         #expect(try SQLiteShell.run(path, "SELECT full_name, note FROM persons;") == "Nguyễn Văn An|kiêm nhiệm")
+    }
+
+    @Test func theEarlierSchemaIsTheLatestWithoutWhatCameLater() {
+        let persons = Self.olderSchema.table(named: "persons")!.columns.map(\.name)
+        #expect(persons == RegisterSchema.latest.table(named: "persons")!.columns.dropLast().map(\.name))
+        #expect(Self.olderSchema.tables.map(\.name) == RegisterSchema.latest.tables.map(\.name))
+    }
+
+    /// An office whose syncd is a release behind its hub takes what the hub serves of columns
+    /// it does not have: it keeps them in its merge state (digests agree with an up-to-date
+    /// office, its deletes see those writes), shows them once upgraded, and the upgrade
+    /// captures nothing as the office's own write.
+    @Test func anOfficeBehindItsHubKeepsNewerColumnsAndShowsThemOnceUpgraded() throws {
+        let fixture = try ReplicaFixture()
+        let writer = try Replica.create(at: fixture.path("30001"), id: "30001", role: .commune, schema: Self.newerSchema)
+        try writer.database.execute("""
+            INSERT INTO persons(id, commune_id, full_name, merged_into) VALUES ('p1', 'u1', 'An', 'p0'), ('p2', 'u1', 'Bình', 'p0');
+            """)
+        try writer.fold()
+        let served = try writer.capturedChanges()
+        #expect(served.contains { $0.column == "merged_into" })
+
+        let path = fixture.path("22499")
+        let behind = try Replica.create(at: path, id: "22499", role: .commune, schema: Self.olderSchema)
+        let current = try Replica.create(at: fixture.path("22500"), id: "22500", role: .commune, schema: Self.newerSchema)
+        try behind.apply(served)
+        try current.apply(served)
+        #expect(try SQLiteShell.run(path, "SELECT id, full_name FROM persons ORDER BY id;") == "p1|An\np2|Bình")
+        #expect(try behind.rowState(table: "persons", row: "p1")?.fields["merged_into"] != nil)
+        #expect(try behind.digest(scope: nil) == current.digest(scope: nil))
+
+        // Its delete saw the merged_into write it cannot show: the row is gone everywhere.
+        try behind.database.execute("DELETE FROM persons WHERE id = 'p1'")
+        try behind.fold()
+        try current.apply(try behind.capturedChanges())
+        #expect(try SQLiteShell.run(current.database.path, "SELECT id FROM persons ORDER BY id;") == "p2")
+
+        let logged = try SQLiteShell.run(path, "SELECT count(*) FROM _sync_log;")
+        let upgraded = try Replica(openingExisting: path, schema: Self.newerSchema)
+        #expect(try upgraded.schemaVersion == Self.newerSchema.version)
+        #expect(try SQLiteShell.run(path, "SELECT id, full_name, merged_into FROM persons ORDER BY id;") == "p2|Bình|p0")
+        #expect(try SQLiteShell.run(path, "SELECT count(*) FROM _sync_log;") == logged)
+        #expect(try upgraded.digest(scope: nil) == current.digest(scope: nil))
+    }
+
+    /// The district's store never takes a column its schema does not have.
+    @Test func theDistrictsStoreRefusesAColumnItDoesNotHave() throws {
+        let fixture = try ReplicaFixture()
+        let writer = try Replica.create(at: fixture.path("30001"), id: "30001", role: .commune, schema: Self.newerSchema)
+        try writer.database.execute("INSERT INTO persons(id, commune_id, merged_into) VALUES ('p1', 'u1', 'p0')")
+        try writer.fold()
+        let district = try Replica.create(at: fixture.path("200"), id: "200", role: .district, schema: Self.olderSchema)
+        #expect(throws: ApplyError.unknownColumn(table: "persons", column: "merged_into")) { try district.apply(try writer.capturedChanges()) }
+        #expect(try SQLiteShell.run(district.database.path, "SELECT count(*) FROM _sync_rows;") == "0")
     }
 
     @Test func aReplicaFromANewerReleaseIsNotOpened() throws {

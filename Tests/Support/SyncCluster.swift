@@ -10,9 +10,12 @@ public final class SyncCluster: @unchecked Sendable {
 
     /// Starts a hub for district 200 (Đầm Hà), with `rules` (rules.toml text) if given, over
     /// HTTPS with `tls` (certificate and key files) if given, and loads its units.
-    public init(label: String = "cluster", rules: String? = nil, tls: (certificate: String, key: String)? = nil) throws {
+    /// `hubEnvironment` is added to the environment of the hub and its commands (`HubNode.environment`).
+    public init(label: String = "cluster", rules: String? = nil, tls: (certificate: String, key: String)? = nil,
+                hubEnvironment: [String: String] = [:]) throws {
         directory = try TemporaryDirectory(label)
         hub = try HubNode(directory: directory, rules: rules, tls: tls)
+        hub.environment = hubEnvironment
         try hub.start()
         try hub.loadDamHaUnits()
     }
@@ -86,12 +89,16 @@ public final class HubNode: @unchecked Sendable {
     /// The process id of the running hub.
     public var processIdentifier: Int32? { process?.isRunning == true ? process?.processIdentifier : nil }
 
+    /// Added to the environment of synchub, served or run as a command (e.g. the register
+    /// schema it speaks); takes effect at the next start.
+    public var environment: [String: String] = [:]
+
     public func start() throws {
         func starts() -> Int {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "[synchub] listening").count
         }
         let before = starts()
-        process = try Programs.start("synchub", ["serve", "--config", config, "--port", String(port)], log: log)
+        process = try Programs.start("synchub", ["serve", "--config", config, "--port", String(port)], log: log, environment: environment)
         let up = eventually(timeout: 30) { starts() > before }
         guard up else { throw ClusterError("synchub did not start; its log:\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")) }
         if port == 0 {
@@ -131,7 +138,7 @@ public final class HubNode: @unchecked Sendable {
     public func issueCredential(for code: String, into path: String, reviewer: Bool = false, scope: String? = nil) throws {
         let (status, output) = try Programs.run(
             "synchub", ["credential", "issue", "--config", config, "--replica", code] + (reviewer ? ["--reviewer"] : [])
-                + (scope.map { ["--scope", $0] } ?? []))
+                + (scope.map { ["--scope", $0] } ?? []), environment: environment)
         guard status == 0 else { throw ClusterError("credential issue failed: \(output)") }
         try output.trimmingCharacters(in: .whitespacesAndNewlines).write(toFile: path, atomically: true, encoding: .utf8)
         // As an admin stores it: root's alone (the permissions model).
