@@ -145,6 +145,14 @@ public protocol HubBookkeeping {
     nonisolated(nonsending) func feed(scope: String, after seq: Int64, notFrom origin: ReplicaID, limit: Int) async throws -> [(seq: Int64, change: Change)]
     /// The feed's last position (0 when empty).
     nonisolated(nonsending) func feedEnd() async throws -> Int64
+    /// Drops feed entries at or before `seq` that write a field whose merge state holds
+    /// another write alone (superseded: a later write that saw this one is in the feed, so an
+    /// office that pulls without it ends in the same state). Kept: writes of the scope column
+    /// (moves read them), deletes, fields with concurrent writes. Returns how many went.
+    nonisolated(nonsending) func dropSupersededFeed(through seq: Int64) async throws -> Int
+    /// A value of the hub's own bookkeeping (`_sync_meta`), by key.
+    nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String?
+    nonisolated(nonsending) func setHubMeta(_ key: String, _ value: String) async throws
     /// `origin`'s changes in the feed above `counter`, in counter order, at most `limit`.
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change]
     /// The latest changes the hub holds to one row (its history, for reviewers), newest first.

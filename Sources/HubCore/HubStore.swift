@@ -641,6 +641,26 @@ public actor HubStore {
         return own.count
     }
 
+    /// Drops feed entries superseded in the merge state that were in the feed at least
+    /// `days` ago (`dropSupersededFeed`, `CompactionMark`): an office that pulls past them ends
+    /// in the same state, and its checkpoint may be as old as it likes. Returns how many went.
+    @discardableResult
+    public nonisolated func compactFeed(keepingDays days: Int, now: Date = Date()) async throws -> Int {
+        guard days > 0 else { return 0 }
+        return try await storage.write { store in
+            let end = try await store.feedEnd()
+            guard let mark = try await store.hubMeta("feed_compaction_mark").flatMap(CompactionMark.init(text:)), mark.isPast(days: days, at: now) else {
+                if try await store.hubMeta("feed_compaction_mark") == nil {
+                    try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text)
+                }
+                return 0
+            }
+            let dropped = try await store.dropSupersededFeed(through: mark.position)
+            try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text)
+            return dropped
+        }
+    }
+
     // MARK: Pull and snapshot
 
     /// Decisions an office is told of with one pull, at most.

@@ -69,7 +69,8 @@ struct SyncRoutes {
         let limit = try wire.pageSize(in: request, whenAbsent: limits.maxBatch)
         let rules = try wire.integer("rules", in: request).map(Int.init)
         let decided = try wire.integer("decided", in: request)
-        let response = try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided)
+        var response = try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided)
+        response.officeLogDays = limits.officeLogDays
         await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!], pulledThrough: after)
         return try wire.reply(response, to: request)
     }

@@ -246,6 +246,23 @@ struct PostgresHubTransaction: HubTransaction {
         try await session.rows("SELECT coalesce(max(seq), 0) FROM _sync_hub_feed").first?.decode(Int64.self) ?? 0
     }
 
+    nonisolated(nonsending) func dropSupersededFeed(through seq: Int64) async throws -> Int {
+        let dropped = try await session.rows(
+            """
+            WITH gone AS (
+              DELETE FROM _sync_hub_feed e WHERE e.seq <= $1 AND e.col IS NOT NULL AND e.col <> '\(RowScope.column)'
+                AND EXISTS (SELECT 1 FROM _sync_fields f WHERE f.tbl = e.tbl AND f.pk = e.pk AND f.col = e.col AND f.more IS NULL
+                            AND f.dot <> e.origin || ':' || e.counter)
+              RETURNING 1)
+            SELECT count(*) FROM gone
+            """, [seq]).first?.decode(Int64.self)
+        return Int(dropped ?? 0)
+    }
+
+    nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String? { try await meta.text(key) }
+
+    nonisolated(nonsending) func setHubMeta(_ key: String, _ value: String) async throws { try await meta.set(key, value) }
+
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change] {
         try await session.rows(
             "SELECT \(Self.feedColumns) FROM _sync_hub_feed WHERE origin = $1 AND counter > $2 ORDER BY counter LIMIT $3",

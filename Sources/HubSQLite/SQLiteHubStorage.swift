@@ -335,6 +335,21 @@ struct SQLiteHubTransaction: HubTransaction {
         try database.scalar("SELECT max(seq) FROM _sync_hub_feed")?.integerValue ?? 0
     }
 
+    nonisolated(nonsending) func dropSupersededFeed(through seq: Int64) async throws -> Int {
+        try database.run(
+            """
+            DELETE FROM _sync_hub_feed WHERE seq <= ?1 AND col IS NOT NULL AND col <> '\(RowScope.column)'
+              AND EXISTS (SELECT 1 FROM _sync_fields f WHERE f.tbl = _sync_hub_feed.tbl AND f.pk = _sync_hub_feed.pk
+                          AND f.col = _sync_hub_feed.col AND f.more IS NULL
+                          AND f.dot <> _sync_hub_feed.origin || ':' || _sync_hub_feed.counter)
+            """, [.integer(seq)])
+        return Int(try database.scalar("SELECT changes()")?.integerValue ?? 0)
+    }
+
+    nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String? { try replica.meta(key)?.textValue }
+
+    nonisolated(nonsending) func setHubMeta(_ key: String, _ value: String) async throws { try replica.setMeta(key, .text(value)) }
+
     nonisolated(nonsending) func feed(of origin: ReplicaID, after counter: UInt64, limit: Int) async throws -> [Change] {
         var changes: [Change] = []
         try database.forEachRow(

@@ -27,6 +27,9 @@ public struct ReplicaHealth: Sendable, Equatable {
     public var hubRulesVersion: String?
     /// The register schema the hub said it keeps at the last pull.
     public var hubSchemaVersion: Int?
+    /// When the hub, put back from a copy, turned out to lack changes this office had already
+    /// dropped from its log (`noteHubBehindCompactedLog`); nil when that never happened.
+    public var hubLacksDroppedAt: String?
     /// Changes the hub refused that the office has not dealt with yet, and the newest one's
     /// row and reason.
     public var refusedChanges = 0
@@ -119,6 +122,7 @@ public struct ReplicaHealth: Sendable, Equatable {
             fileBytes: files.reduce(0) { $0 + $1.int64Value }, freeDiskBytes: freeDisk)
         (health.refusedChanges, health.refusedRows, health.refusedExample) = refused
         health.hubSchemaVersion = try meta("hub_schema_version")?.integerValue.map { Int($0) }
+        health.hubLacksDroppedAt = try meta("hub_lacks_dropped")?.textValue?.split(separator: " ").last.map(String.init)
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseCause = try meta("rebase_cause")?.textValue.flatMap(RebuildCause.init(rawValue:))

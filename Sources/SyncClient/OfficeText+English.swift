@@ -181,6 +181,10 @@ public struct English: OfficeCatalogue {
             return self.count(count, "conflict waits", "conflicts wait") + " for district review; nothing to do here"
         case .rulesBehind(let mine, let hub):
             return "this office holds conflict rules \(mine) but the hub has \(hub): run 'syncctl sync'"
+        case .hubLacksDropped(let at):
+            return "the district's hub was put back from a copy older than this office keeps what it has sent (noticed \(at)): "
+                + "changes sent long before are in this office's register but could not be sent again; tell the district office, "
+                + "which can put back a newer copy of the hub"
         case .upgradePending(let mine, let hub):
             return "the district's hub was upgraded (register \(hub), this office \(mine)): this office keeps syncing, and what "
                 + "it cannot show yet is kept and shown after the upgrade; ask the district when syncd here is upgraded"

@@ -179,6 +179,9 @@ public struct Vietnamese: OfficeCatalogue {
             return "\(count) xung đột đang chờ huyện xem xét; ở xã không cần làm gì"
         case .rulesBehind(let mine, let hub):
             return "xã đang dùng quy tắc xử lý xung đột \(mine) nhưng máy chủ đã có \(hub): chạy 'syncctl sync'"
+        case .hubLacksDropped(let at):
+            return "máy chủ của huyện đã được khôi phục từ một bản sao cũ hơn thời gian xã còn giữ những gì đã gửi (phát hiện lúc \(at)): "
+                + "những thay đổi gửi từ lâu vẫn có trong sổ của xã nhưng không gửi lại được; báo cho huyện để khôi phục máy chủ từ bản sao mới hơn"
         case .upgradePending(let mine, let hub):
             return "máy chủ của huyện đã được nâng cấp (sổ phiên bản \(hub), xã phiên bản \(mine)): xã vẫn đồng bộ bình thường, "
                 + "những gì chưa hiển thị được sẽ được giữ lại và hiện ra sau khi nâng cấp; hỏi huyện lịch nâng cấp syncd ở xã"

@@ -210,6 +210,8 @@ public enum StatusAdvice: Sendable, Equatable {
     case rulesBehind(mine: String, hub: String)
     /// The hub keeps a later register schema than this office: it keeps syncing meanwhile.
     case upgradePending(mine: Int, hub: Int)
+    /// The hub was put back from a copy older than this office keeps what it sent.
+    case hubLacksDropped(at: String)
 }
 
 /// Why `syncctl status` could not check at all.

@@ -127,6 +127,9 @@ public struct StatusReport: Encodable, Sendable {
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, advice) = (.degraded, .rulesBehind(mine: rulesVersion, hub: hubRules))
         }
+        if state != .down, let at = health.hubLacksDroppedAt {
+            (state, advice) = (.degraded, .hubLacksDropped(at: at))
+        }
         if state == .healthy, let hubSchema = hubSchemaVersion, hubSchema > schemaVersion {
             (state, advice) = (.degraded, .upgradePending(mine: schemaVersion, hub: hubSchema))
         }

@@ -94,6 +94,8 @@ public struct RoundReport: Sendable, Equatable {
     public var districtReturned = 0
     /// Set when this round filled a new file in place of a computer that had synced before.
     public var previousComputer: PreviousComputer?
+    /// Rows of this office's log dropped at the end of the round (`Replica.compactLog`).
+    public var logRowsDropped = 0
 
     public init() {}
 }
@@ -158,6 +160,9 @@ public final class SyncSession {
             }
             if let incarnation = report.hubIncarnation, try isNewIncarnation(incarnation) { try giveBackDistrictChanges() }
             if let digestInterval, try isDigestDue(interval: digestInterval) { _ = try checkDigest() }
+            if let days = try replica.meta("office_log_days")?.integerValue, days > 0 {
+                report.logRowsDropped = try replica.compactLog(keepingDays: Int(days), now: clock())
+            }
         } catch {
             lastFailure = "\(error)"
             throw error
@@ -264,6 +269,10 @@ public final class SyncSession {
     func checkAcknowledged(_ held: UInt64) throws {
         let acked = UInt64(try replica.meta("push_acked")?.integerValue ?? 0)
         if held < acked {
+            // The hub was put back from a copy: what it lacks is sent again from the log, unless
+            // the log no longer has it (dropped after office_log_days, so the copy is older than
+            // that): said, not passed over in silence.
+            try replica.noteHubBehindCompactedLog(held: held, at: clock())
             try replica.setMeta("push_acked", .integer(Int64(held)))
             return try push()
         }
@@ -384,6 +393,7 @@ public final class SyncSession {
                 try self.replica.setMeta("district_replica", .text(reply.hub))
                 try self.replica.setMeta("hub_rules_version", .text(String(reply.rulesVersion)))
                 if let schema = reply.schema { try self.replica.setMeta("hub_schema_version", .integer(Int64(schema))) }
+                if let days = reply.officeLogDays { try self.replica.setMeta("office_log_days", .integer(Int64(days))) }
                 if let rules = reply.rules { try self.replica.adopt(rules) }
                 if let through = reply.decidedThrough {
                     try self.replica.keepDecisions((reply.decisions ?? []).map {

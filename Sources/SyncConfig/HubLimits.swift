@@ -45,6 +45,11 @@ public struct HubLimits: Sendable, Equatable {
     /// this hub keeps it until the district raises this; by default every earlier schema is
     /// served, so offices upgraded one by one keep syncing until the last one is.
     public var oldestOfficeSchema = 1
+    /// Days an office keeps its own changes after the hub acknowledged them (`office_log_days`;
+    /// 0: for ever). The hub tells offices with each pull; past it an office drops them from
+    /// its log (`Replica.compactLog`). Keep it above how long hub backups are kept: a hub put
+    /// back from a copy takes the changes it lacks from the offices' logs.
+    public var officeLogDays = 90
 
     public init() {}
 }
@@ -56,7 +61,7 @@ extension HubLimits: Decodable {
         case maxClockAhead = "max_clock_ahead_s", maxConcurrentRequests = "max_concurrent_requests"
         case maxRequestsPerCaller = "max_requests_per_caller", maxConnections = "max_connections"
         case maxConnectionsPerAddress = "max_connections_per_address", idleTimeout = "idle_timeout_s"
-        case headTimeout = "head_timeout_s"
+        case headTimeout = "head_timeout_s", officeLogDays = "office_log_days"
         case requestTimeout = "request_timeout_s", maxHeaderBytes = "max_header_bytes", endedOfficeDays = "ended_office_days"
     }
 
@@ -86,6 +91,10 @@ extension HubLimits: Decodable {
         requestTimeoutSeconds = try keys.positive(.requestTimeout, default: defaults.requestTimeoutSeconds)
         maxHeaderBytes = try whole(.maxHeaderBytes, defaults.maxHeaderBytes)
         endedOfficeDays = try whole(.endedOfficeDays, defaults.endedOfficeDays)
+        officeLogDays = try keys.value(.officeLogDays, default: defaults.officeLogDays)
+        guard (0...36_500).contains(officeLogDays) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.officeLogDays], debugDescription: "must be a number of days from 0 (keep for ever) to 36500, not \(officeLogDays)"))
+        }
         guard maxExpandedBytes >= maxBodyBytes else {
             throw DecodingError.dataCorrupted(.init(codingPath: keys.codingPath + [Keys.maxExpandedBytes], debugDescription: "must be at least max_body_bytes (\(maxBodyBytes))"))
         }

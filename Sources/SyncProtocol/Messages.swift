@@ -175,6 +175,9 @@ public struct PullResponse: Codable, Sendable, Equatable {
     /// The register schema the hub keeps. Above the caller's, the hub serves the caller the
     /// columns and tables it does not have yet, and the caller's upgrade is pending.
     public var schema: Int? = nil
+    /// Days the caller keeps its own changes after the hub acknowledged them (0: for ever;
+    /// absent: a hub that does not say, and the office keeps them).
+    public var officeLogDays: Int? = nil
 
     public init(changes: [ChangeGroup], next: Int64, more: Bool, acknowledged: UInt64, hub: String, time: Int64,
                 rulesVersion: Int, rules: RuleSet?, arrived: [RowRef]? = nil, departed: [RowRef]? = nil,

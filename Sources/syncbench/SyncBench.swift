@@ -8,6 +8,6 @@ struct SyncBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncbench",
         abstract: "CommuneSync benchmarks (figures as ratios against a baseline measured in the same run).",
-        subcommands: [CaptureBenchmark.self, SyncBenchmark.self, LoadBenchmark.self, RegisterBenchmark.self, ReorganiseBenchmark.self,
+        subcommands: [CaptureBenchmark.self, SyncBenchmark.self, LoadBenchmark.self, RegisterBenchmark.self, ReorganiseBenchmark.self, GrowthBenchmark.self,
                       DuplicatesBenchmark.self, TrickleBenchmark.self, ResendBenchmark.self, FixtureCommand.self])
 }

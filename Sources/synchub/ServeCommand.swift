@@ -47,6 +47,21 @@ struct ServeCommand: AsyncParsableCommand {
                 limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, room)
             }
         }
+        // Once a day (the first ten minutes after starting): superseded feed entries older
+        // than office_log_days go (HubStore.compactFeed). Ends with the process.
+        let days = limits.officeLogDays
+        Task.detached { [logger] in
+            try? await Task.sleep(for: .seconds(600))
+            while !Task.isCancelled {
+                do {
+                    let dropped = try await store.compactFeed(keepingDays: days)
+                    if dropped > 0 { logger.info("feed compacted", metadata: ["dropped": "\(dropped)", "office_log_days": "\(days)"]) }
+                } catch {
+                    logger.warning("feed compaction failed; tried again tomorrow", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(86_400))
+            }
+        }
         let tls = try settings.tls.map { try HubTLS(certificate: $0.certificate, key: $0.key) }
         let app = try HubServer.application(
             store: store, host: settings.host, port: port ?? settings.port, limits: limits, tls: tls, logger: logger

@@ -47,7 +47,7 @@ import Testing
             .lastSyncFailed(kind: nil, detail: "timeout"), .lastSyncFailed(kind: .credentialRefused, detail: "401 unauthorized"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
             .refused(rows: 3, example: RefusedRow(table: "positions", row: "seat-1", code: "moved_away")), .districtNotAtHub(changes: 2, example: "units/u-1"),
             .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
-            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"), .upgradePending(mine: 1, hub: 2),
+            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"), .upgradePending(mine: 1, hub: 2), .hubLacksDropped(at: "2026-12-05T04:00:00Z"),
         ]
         texts += advice.map(words.advice)
         texts += RoundFailure.allCases.map { words.roundFailed($0, detail: "the hub said no") }
