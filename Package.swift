@@ -170,7 +170,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Replica", "Register", "MergeEngine", "SyncClient", "SyncCore", "SyncProtocol", "syncd", "synchub", "syncctl", "syncbench",
-                "ArticleRegisters",
+                "ArticleRegisters", "HubCore", "HubSQLite",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
     ]
