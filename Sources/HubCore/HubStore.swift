@@ -649,10 +649,9 @@ public actor HubStore {
         guard days > 0 else { return 0 }
         return try await storage.write { store in
             let end = try await store.feedEnd()
-            guard let mark = try await store.hubMeta("feed_compaction_mark").flatMap(CompactionMark.init(text:)), mark.isPast(days: days, at: now) else {
-                if try await store.hubMeta("feed_compaction_mark") == nil {
-                    try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text)
-                }
+            let held = try await store.hubMeta("feed_compaction_mark")
+            guard let mark = held.flatMap(CompactionMark.init(text:)), mark.isPast(days: days, at: now) else {
+                if held == nil { try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text) }
                 return 0
             }
             let dropped = try await store.dropSupersededFeed(through: mark.position)

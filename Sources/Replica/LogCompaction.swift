@@ -19,6 +19,10 @@ extension Replica {
     @discardableResult
     public func compactLog(keepingDays days: Int, now: Date = Date()) throws -> Int {
         precondition(days > 0, "a horizon of at least one day")
+        // Called after every round: most days there is nothing to do, and nothing is written.
+        if let mark = try meta("log_compaction_mark")?.textValue.flatMap(CompactionMark.init(text:)), !mark.isPast(days: days, at: now) {
+            return 0
+        }
         return try database.transaction {
             let acked = try meta("push_acked")?.integerValue ?? 0
             let mark = try meta("log_compaction_mark")?.textValue.flatMap(CompactionMark.init(text:))

@@ -11,7 +11,7 @@ extension Replica {
         var tables: [String: ScopeDigest.Table] = [:]
         // Tables of a later schema than this file's are in the merge state only (`checkKnown`);
         // they are summed too (every row: which are in scope is the newer schema's to say).
-        let later = scope == nil ? try tablesBeyondSchema() : []
+        let later = scope == nil && role == .commune ? try tablesBeyondSchema() : []
         for (name, filter) in schema.tables.map({ ($0.name, RowScope.filter($0, for: scope)) }) + later.map({ ($0, nil) }) {
             var sums = ScopeDigest.Table()
             let skip = excluding[name] ?? []
