@@ -47,8 +47,9 @@ public struct HubLimits: Sendable, Equatable {
     public var oldestOfficeSchema = 1
     /// Days an office keeps its own changes after the hub acknowledged them (`office_log_days`;
     /// 0: for ever). The hub tells offices with each pull; past it an office drops them from
-    /// its log (`Replica.compactLog`). Keep it above how long hub backups are kept: a hub put
-    /// back from a copy takes the changes it lacks from the offices' logs.
+    /// its log (`Replica.compactLog`), and the hub its superseded feed entries
+    /// (`HubStore.compactFeed`). Keep it above how long hub backups are kept: a hub put back
+    /// from a copy takes the changes it lacks from the offices' logs.
     public var officeLogDays = 90
 
     public init() {}
