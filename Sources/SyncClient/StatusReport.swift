@@ -127,7 +127,11 @@ public struct StatusReport: Encodable, Sendable {
         if state == .healthy, let hubRules = hubRulesVersion, hubRules != rulesVersion {
             (state, advice) = (.degraded, .rulesBehind(mine: rulesVersion, hub: hubRules))
         }
-        if state != .down, let at = health.hubLacksDroppedAt {
+        // Said for a month after it was noticed (the district has been told by then; the
+        // office's register still holds every value).
+        if state != .down, let at = health.hubLacksDroppedAt, let noticed = try? Date(at, strategy: .iso8601),
+            now.timeIntervalSince(noticed) < 30 * 86_400
+        {
             (state, advice) = (.degraded, .hubLacksDropped(at: at))
         }
         if state == .healthy, let hubSchema = hubSchemaVersion, hubSchema > schemaVersion {

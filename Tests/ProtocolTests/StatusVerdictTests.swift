@@ -1,3 +1,5 @@
+import Foundation
+import Replica
 import SyncClient
 import Testing
 
@@ -24,5 +26,30 @@ import Testing
         #expect(judge(review: 2) == (.healthy, .awaitingReview(2)))
         #expect(English().advice(.awaitingReview(2)) == "2 conflicts wait for district review; nothing to do here")
         #expect(English().advice(.awaitingReview(1)) == "1 conflict waits for district review; nothing to do here")
+    }
+}
+
+/// A hub put back from a copy older than the office keeps what it sent: said on status for a
+/// month after it was noticed, then no longer.
+@Suite struct HubLacksDroppedStatusTests {
+    @Test func saidForAMonthThenNoLonger() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lacks-dropped-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("office.db").path
+        let replica = try Replica.create(at: path, id: "22499", role: .commune)
+        let noticed = Date(timeIntervalSince1970: 1_780_000_000)
+        try replica.noteHubBehindCompactedLog(held: 0, at: noticed)  // nothing dropped yet: nothing to say
+        #expect(try ReplicaHealth.read(path: path).hubLacksDroppedAt == nil)
+        try replica.setMeta("log_compacted_through", .integer(640))
+        try replica.noteHubBehindCompactedLog(held: 64, at: noticed)
+        func report(at now: Date) throws -> StatusReport {
+            StatusReport(health: try ReplicaHealth.read(path: path), hubURL: "http://hub", daemon: DaemonStatus(startedAt: now),
+                         hubReachable: true, probedSkew: nil, now: now)
+        }
+        let soon = try report(at: noticed.addingTimeInterval(86_400))
+        #expect(soon.state == .degraded && soon.advice == .hubLacksDropped(at: noticed.formatted(.iso8601)))
+        let later = try report(at: noticed.addingTimeInterval(31 * 86_400))
+        #expect(later.advice != .hubLacksDropped(at: noticed.formatted(.iso8601)))
     }
 }
