@@ -124,6 +124,11 @@ struct SyncDaemon: ParsableCommand {
                         "why": "\(why)", "renumbered": "\(rebase.renumbered)",
                         "already_at_hub": "\(rebase.alreadyAtHub)", "rows_from_hub": "\(rebase.rowsFromHub)"])
                 }
+                if report.logRowsDropped > 0 {
+                    logger.info("log compacted: rows the hub has held past office_log_days dropped", metadata: [
+                        "dropped": "\(report.logRowsDropped)",
+                        "office_log_days": "\((try? replica.meta("office_log_days")?.integerValue).flatMap { $0 } ?? 0)"])
+                }
                 if let digest = report.digest {
                     logger.info("compared with the hub by content", metadata: [
                         "matched": "\(digest.matched)", "repaired": "\(digest.rowsRepaired)",
