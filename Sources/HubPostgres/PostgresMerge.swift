@@ -154,9 +154,7 @@ extension PostgresHubTransaction {
                 try row.decode((Int64, String, String, String, String?, Int64, Int64, String?).self)
             // Written by a hub of a later schema sharing the database (a rolling upgrade): this
             // one cannot say those changes, so it leaves the feeding, from here on, to that hub.
-            guard let table = schema.table(named: tableName), WriteFold.slots(of: columns).allSatisfy({ $0 < table.columns.count }) else {
-                return []
-            }
+            guard let table = expressible(table: tableName, columns: columns) else { return [] }
             let tagged = try vals.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
             let values = try tagged.map { text in
                 guard let value = PostgresValueText.value(text) else { throw PostgresMergeState.damaged("district write \(block)") }
@@ -201,11 +199,7 @@ extension PostgresHubTransaction {
         // of the next, whose capture triggers log columns (or tables) this one does not have:
         // such writes, and every district write after them, are left for the newer hub to fold
         // (folding past them here would lose the newer column's value).
-        let beyond = entries.contains { entry in
-            guard let table = schema.table(named: entry.1) else { return true }
-            return table.columns.count < 63 && entry.6 >> Int64(table.columns.count) != 0 && entry.3 != "delete"
-        }
-        if beyond {
+        if entries.contains(where: { expressible(table: $0.1, columns: $0.6) == nil }) {
             var pending: [RowKey: Int64] = [:]
             for entry in entries { pending[RowKey(table: entry.1, row: entry.2), default: 0] |= entry.3 == "delete" ? -1 : entry.6 }
             return (batch, pending)
@@ -275,6 +269,13 @@ extension PostgresHubTransaction {
             context: context.flatMap(VersionVector.init(text:)) ?? VersionVector(), slots: slots, values: values, timestamp: timestamp)
     }
 
+
+    /// The table of a captured district write when this hub's schema has it and every column
+    /// its mask names; nil for a write logged by a hub of a later schema sharing the database.
+    private func expressible(table name: String, columns mask: Int64) -> TableSchema? {
+        guard let table = schema.table(named: name), WriteFold.slots(of: mask).allSatisfy({ $0 < table.columns.count }) else { return nil }
+        return table
+    }
 
     static func physicalMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1000)) }
 

@@ -9,14 +9,19 @@ import TestSupport
 /// still matters stays (unsent, refused, the last row), no dot is handed out twice, and a
 /// hub put back from a copy older than the horizon is noticed.
 @Suite struct LogCompactionTests {
-    @Test func rowsTheHubHasHeldPastTheHorizonGoAndNothingElse() throws {
-        let fixture = try ReplicaFixture()
-        let replica = try fixture.create("22499")
-        for index in 1...5 {
+    /// `count` people typed one by one (one log row each) and folded; their counters.
+    static func typePeople(_ count: Int, into replica: Replica) throws -> [UInt64] {
+        for index in 1...count {
             try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('p\(index)', 'u1', 'Người \(index)')")
             try replica.fold()
         }
-        let counters = try replica.capturedChanges().map(\.dot.counter)
+        return try replica.capturedChanges().map(\.dot.counter)
+    }
+
+    @Test func rowsTheHubHasHeldPastTheHorizonGoAndNothingElse() throws {
+        let fixture = try ReplicaFixture()
+        let replica = try fixture.create("22499")
+        let counters = try Self.typePeople(5, into: replica)
         let block = { (row: Int) in counters.filter { DotBlock.of($0) == DotBlock.of(counters[0]) + UInt64(row - 1) } }
         // The hub holds rows 1 to 4; it refused one change of row 2; row 5 is not sent yet.
         try replica.acknowledgePush(through: block(4).max()!, refused: [
@@ -47,11 +52,7 @@ import TestSupport
     @Test func aHubPutBackFromACopyOlderThanTheHorizonIsNoticed() throws {
         let fixture = try ReplicaFixture()
         let replica = try fixture.create("22499")
-        for index in 1...3 {
-            try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('p\(index)', 'u1', 'Người \(index)')")
-            try replica.fold()
-        }
-        let counters = try replica.capturedChanges().map(\.dot.counter)
+        let counters = try Self.typePeople(3, into: replica)
         try replica.acknowledgePush(through: counters.max()!, refused: [])
         let start = Date(timeIntervalSince1970: 1_767_225_600)
         try replica.compactLog(keepingDays: 30, now: start)
