@@ -61,6 +61,8 @@ public protocol HubMergeStore {
     nonisolated(nonsending) func rowStates(table: String, scope: String?, buckets: Set<Int>) async throws -> [(String, RowState)]
     /// One row's merge state; nil when the hub holds nothing of it.
     nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState?
+    /// The merge states of `rows` the hub holds something of.
+    nonisolated(nonsending) func rowStates(of rows: [RowKey]) async throws -> [RowKey: RowState]
     /// The digest of `scope` (`ScopeDigest`).
     nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest
     nonisolated(nonsending) func conflicts(state: ConflictRecord.State?, column: String?) async throws -> [ConflictRecord]
@@ -150,6 +152,19 @@ public protocol HubBookkeeping {
     /// office that pulls without it ends in the same state). Kept: writes of the scope column
     /// (moves read them), deletes, fields with concurrent writes. Returns how many went.
     nonisolated(nonsending) func dropSupersededFeed(through seq: Int64) async throws -> Int
+    /// Rows with a delete in their merge state that still keep fields other than the scope
+    /// column and whose latest feed entry is at or before `seq`, with that entry's position
+    /// and scope, in (table, row) order after `cursor`, at most `limit`: what forgetting
+    /// deleted rows looks at (`HubStore.forgetDeletedRows`; whether a row is dead is the
+    /// caller's to check on its state).
+    nonisolated(nonsending) func deletedRows(through seq: Int64, after cursor: RowKey?, limit: Int) async throws
+        -> [(key: RowKey, last: Int64, scope: String)]
+    /// Forgets dead rows: their merge state keeps its clock, its deletes and its scope field,
+    /// their feed keeps its deletes and scope writes, the rest goes; each is recorded with
+    /// `time` (`forgotten`). Returns how many feed entries went.
+    nonisolated(nonsending) func forget(_ rows: [RowKey], at time: String) async throws -> Int
+    /// Which of `rows` the hub forgot (`forget`).
+    nonisolated(nonsending) func forgotten(among rows: Set<RowKey>) async throws -> Set<RowKey>
     /// A value of the hub's own bookkeeping (`_sync_meta`), by key.
     nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String?
     nonisolated(nonsending) func setHubMeta(_ key: String, _ value: String) async throws

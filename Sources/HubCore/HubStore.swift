@@ -476,6 +476,23 @@ public actor HubStore {
         for change in valid {
             if let why = foreign[RowKey(table: change.table, row: change.row)] { refuse(change, "out_of_scope", why) } else { taken.append(change) }
         }
+        // Rows deleted long ago and forgotten (`forgetDeletedRows`): a write made before its
+        // office saw the delete would bring back the row with that field alone.
+        let forgotten = try await store.forgotten(among: Set(taken.map { RowKey(table: $0.table, row: $0.row) }))
+        if !forgotten.isEmpty {
+            let states = try await store.rowStates(of: Array(forgotten))
+            taken = taken.filter { change in
+                let key = RowKey(table: change.table, row: change.row)
+                guard change.operation != .delete, forgotten.contains(key), let deletes = states[key]?.deletes,
+                    change.context.compare(deletes) != .after, change.context.compare(deletes) != .equal
+                else { return true }
+                refuse(change, "forgotten_row", "row \(key.table)/\(IncomingPush.shown(key.row)) was deleted more than the district's "
+                    + "horizon ago, and this change was made before this office learned of it: it is not applied, so the record "
+                    + "does not come back in part. If it is still needed, enter it again; 'syncctl refused clear "
+                    + "\(key.table)/\(IncomingPush.shown(key.row))' drops this notice")
+                return false
+            }
+        }
         if !movedAway.isEmpty {
             for (change, why) in try await refusalsOfMovedRows(taken, moves: movedAway, from: caller, in: store) { refuse(change, "moved_away", why) }
         }
@@ -641,22 +658,95 @@ public actor HubStore {
         return own.count
     }
 
+    /// What one day's compaction of the feed did (`compactFeed`).
+    public struct FeedCompaction: Sendable, Equatable {
+        /// Feed entries superseded in the merge state that went.
+        public var superseded = 0
+        /// Deleted rows forgotten (`forgetDeletedRows`), and the feed entries that went with them.
+        public var forgottenRows = 0
+        public var forgottenEntries = 0
+
+        public init() {}
+
+        /// Feed entries that went, all told.
+        public var dropped: Int { superseded + forgottenEntries }
+    }
+
     /// Drops feed entries superseded in the merge state that were in the feed at least
     /// `days` ago (`dropSupersededFeed`, `CompactionMark`): an office that pulls past them ends
-    /// in the same state, and its checkpoint may be as old as it likes. Returns how many went.
+    /// in the same state, and its checkpoint may be as old as it likes. Then forgets rows
+    /// deleted before the same mark that no office can still write to unknowingly
+    /// (`forgetDeletedRows`).
     @discardableResult
-    public nonisolated func compactFeed(keepingDays days: Int, now: Date = Date()) async throws -> Int {
-        guard days > 0 else { return 0 }
-        return try await storage.write { store in
+    public nonisolated func compactFeed(keepingDays days: Int, now: Date = Date()) async throws -> FeedCompaction {
+        guard days > 0 else { return FeedCompaction() }
+        let due: (mark: CompactionMark, superseded: Int)? = try await storage.write { store in
             let end = try await store.feedEnd()
             let held = try await store.hubMeta("feed_compaction_mark")
             guard let mark = held.flatMap(CompactionMark.init(text:)), mark.isPast(days: days, at: now) else {
                 if held == nil { try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text) }
-                return 0
+                return nil
             }
             let dropped = try await store.dropSupersededFeed(through: mark.position)
             try await store.setHubMeta("feed_compaction_mark", CompactionMark(at: now, position: end).text)
-            return dropped
+            return (mark, dropped)
+        }
+        guard let due else { return FeedCompaction() }
+        var done = try await forgetDeletedRows(through: due.mark.position, horizonDays: days, now: now)
+        done.superseded = due.superseded
+        return done
+    }
+
+    /// Rows a page of forgetting looks at, in one write transaction.
+    static let forgetPage = 2_000
+
+    /// Forgets rows deleted at or before feed position `position` (`HubTransaction.forget`):
+    /// their merge state keeps only its clock, its deletes and its commune, their feed only
+    /// its deletes and commune writes — what a row deleted years ago needs, against the
+    /// whole record it kept until now.
+    ///
+    /// Safe when no office can still send a change of the row made before it saw the delete
+    /// (such a change would bring back the row with only that field). So a row is forgotten
+    /// only when every office of its commune seen within the horizon has pulled past the
+    /// row's last feed entry and the hub holds every change it had numbered when it asked
+    /// (`ReplicaProgress.numberedAtPull`); an office of a release that does not say what it
+    /// numbered holds its commune's rows back. An office not seen for longer than the horizon
+    /// does not hold them back: a change it made before the delete is refused when it comes
+    /// back (`screen`, code `forgotten_row`), never applied.
+    nonisolated func forgetDeletedRows(through position: Int64, horizonDays days: Int, now: Date) async throws -> FeedCompaction {
+        var done = FeedCompaction()
+        let progress = try await progress()
+        let horizon = now.addingTimeInterval(-Double(days) * 86_400)
+        // Per commune ("*": rows every office holds), the feed position up to which every
+        // office that counts is safe; -1 when one of them is not safe at all.
+        var through: [String: Int64] = [:]
+        var everyone = Int64.max
+        for office in progress where !office.scope.isEmpty && office.replica != district {
+            guard let seen = office.seenAt.flatMap({ try? Date($0, strategy: .iso8601) }), seen >= horizon else { continue }
+            var safe: Int64 = -1
+            if let pulled = office.pulledThrough, let numbered = office.numberedAtPull,
+                DotBlock.of(office.settled) >= DotBlock.of(numbered) {
+                safe = pulled
+            }
+            through[office.scope] = min(through[office.scope] ?? .max, safe)
+            everyone = min(everyone, safe)
+        }
+        func isSafe(scope: String, last: Int64) -> Bool { last <= (scope == "*" ? everyone : through[scope] ?? .max) }
+        var cursor: RowKey? = nil
+        let time = now.formatted(.iso8601)
+        while true {
+            let page: (rows: Int, entries: Int, next: RowKey?) = try await storage.write { store in
+                let candidates = try await store.deletedRows(through: position, after: cursor, limit: Self.forgetPage)
+                let wanted = candidates.filter { isSafe(scope: $0.scope, last: $0.last) }.map(\.key)
+                let states = try await store.rowStates(of: wanted)
+                let dead = wanted.filter { states[$0]?.isDeleted == true }
+                let entries = try await store.forget(dead, at: time)
+                return (dead.count, entries, candidates.count == Self.forgetPage ? candidates.last?.key : nil)
+            }
+            done.forgottenRows += page.rows
+            done.forgottenEntries += page.entries
+            guard let next = page.next else { return done }
+            cursor = next
         }
     }
 

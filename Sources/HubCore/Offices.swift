@@ -43,9 +43,10 @@ extension HubStore {
     /// else at most twice a minute per office; what is kept waits and is written with every
     /// other office's (`officeFactsDelay`), so a busy district's pulls stay reads. A header
     /// that is absent or unreadable is left out: it never stops a pull.
-    public func noteOffice(_ caller: Caller, header: String?, pulledThrough: Int64, at now: Date = Date()) async {
+    public func noteOffice(_ caller: Caller, header: String?, pulledThrough: Int64, numbered: UInt64? = nil, at now: Date = Date()) async {
         guard caller.role == .commune else { return }
         let facts = header.flatMap(OfficeFacts.parse)
+        // A pair (pulled, numbered) kept is true for good, so keeping an older one is safe.
         if let last = officeNoted[caller.replica], now.timeIntervalSince(last.at) < 30, last.pulled == pulledThrough,
             Self.sameAtAGlance(last.facts, facts) { return }
         officeNoted[caller.replica] = (now, facts, pulledThrough)
@@ -53,7 +54,7 @@ extension HubStore {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = facts.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         officesWaiting[caller.replica] = OfficeSeen(replica: caller.replica, seenAt: now.formatted(.iso8601),
-                                                    pulledThrough: pulledThrough, facts: json)
+                                                    pulledThrough: pulledThrough, numbered: numbered, facts: json)
         scheduleOfficeFacts()
     }
 

@@ -71,7 +71,9 @@ struct SyncRoutes {
         let decided = try wire.integer("decided", in: request)
         var response = try await store.pull(for: context.caller, after: after, limit: limit, rulesVersion: rules, decided: decided)
         response.officeLogDays = limits.officeLogDays
-        await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!], pulledThrough: after)
+        let numbered = try wire.integer("numbered", in: request).map { UInt64(max(0, $0)) }
+        await store.noteOffice(context.caller, header: request.headers[HTTPField.Name(OfficeFacts.header)!], pulledThrough: after,
+                               numbered: numbered)
         return try wire.reply(response, to: request)
     }
 

@@ -162,6 +162,10 @@ struct PostgresHubTransaction: HubTransaction {
         try await mergeState.rows(table: table, scope: scope).filter { buckets.contains(ScopeDigest.bucket(table: table, row: $0.0)) }
     }
 
+    nonisolated(nonsending) func rowStates(of rows: [RowKey]) async throws -> [RowKey: RowState] {
+        try await mergeState.load(rows).filter { $0.value != RowState() }
+    }
+
     nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState? {
         let key = RowKey(table: table, row: row)
         let state = try await mergeState.load([key])[key] ?? RowState()
@@ -259,6 +263,53 @@ struct PostgresHubTransaction: HubTransaction {
         return Int(dropped ?? 0)
     }
 
+    nonisolated(nonsending) func deletedRows(through seq: Int64, after cursor: RowKey?, limit: Int) async throws
+        -> [(key: RowKey, last: Int64, scope: String)]
+    {
+        try await session.rows(
+            """
+            SELECT r.tbl, r.pk, e.seq, e.scope FROM _sync_rows r
+            CROSS JOIN LATERAL (SELECT seq, scope FROM _sync_hub_feed WHERE tbl = r.tbl AND pk = r.pk ORDER BY seq DESC LIMIT 1) e
+            WHERE r.deletes <> '' AND (r.tbl, r.pk) > ($1, $2) AND e.seq <= $3
+              AND EXISTS (SELECT 1 FROM _sync_fields f WHERE f.tbl = r.tbl AND f.pk = r.pk AND f.col <> '\(RowScope.column)')
+            ORDER BY r.tbl, r.pk LIMIT $4
+            """, [cursor?.table ?? "", cursor?.row ?? "", seq, Int64(limit)]
+        ).map { row in
+            let (table, key, last, scope) = try row.decode((String, String, Int64, String).self)
+            return (RowKey(table: table, row: key), last, scope)
+        }
+    }
+
+    nonisolated(nonsending) func forget(_ rows: [RowKey], at time: String) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let keys = [rows.map(\.table), rows.map(\.row)]
+        let named = "(tbl, pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+        try await session.run("DELETE FROM _sync_fields WHERE \(named) AND col <> '\(RowScope.column)'", keys)
+        let dropped = try await session.rows(
+            """
+            WITH gone AS (DELETE FROM _sync_hub_feed WHERE \(named) AND col IS NOT NULL AND col <> '\(RowScope.column)' RETURNING 1)
+            SELECT count(*) FROM gone
+            """, keys).first?.decode(Int64.self)
+        try await session.run(
+            """
+            INSERT INTO _sync_hub_forgotten(tbl, pk, at) SELECT tbl, pk, $3 FROM unnest($1::text[], $2::text[]) AS k(tbl, pk)
+            ON CONFLICT (tbl, pk) DO UPDATE SET at = excluded.at
+            """, [rows.map(\.table), rows.map(\.row), time])
+        return Int(dropped ?? 0)
+    }
+
+    nonisolated(nonsending) func forgotten(among rows: Set<RowKey>) async throws -> Set<RowKey> {
+        guard !rows.isEmpty else { return [] }
+        let keys = Array(rows)
+        return Set(try await session.rows(
+            "SELECT tbl, pk FROM _sync_hub_forgotten WHERE (tbl, pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            [keys.map(\.table), keys.map(\.row)]
+        ).map { row in
+            let (table, key) = try row.decode((String, String).self)
+            return RowKey(table: table, row: key)
+        })
+    }
+
     nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String? { try await meta.text(key) }
 
     nonisolated(nonsending) func setHubMeta(_ key: String, _ value: String) async throws { try await meta.set(key, value) }
@@ -294,20 +345,24 @@ struct PostgresHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func saveOfficesSeen(_ offices: [OfficeSeen]) async throws {
         guard !offices.isEmpty else { return }
+        // -1: the office did not say (arrays of PostgreSQL parameters hold no NULL here).
+        let numbered: [Int64] = offices.map { office in office.numbered.map { Int64(min($0, UInt64(Int64.max))) } ?? -1 }
         try await session.run(
             """
-            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, facts)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[])
-            ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled,
+            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, facts, numbered)
+            SELECT r, s, p, f, nullif(n, -1) FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS o(r, s, p, f, n)
+            ON CONFLICT (replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled, numbered = excluded.numbered,
                 facts = CASE excluded.facts WHEN '' THEN _sync_hub_offices.facts ELSE excluded.facts END
                 WHERE excluded.seen_at >= _sync_hub_offices.seen_at
-            """, [offices.map(\.replica.rawValue), offices.map(\.seenAt), offices.map(\.pulledThrough), offices.map { $0.facts ?? "" }])
+            """, [offices.map(\.replica.rawValue), offices.map(\.seenAt), offices.map(\.pulledThrough), offices.map { $0.facts ?? "" }, numbered])
     }
 
     nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
         try await session.rows(ReplicaProgress.query).compactMap { row in
-            let (replica, scope, settled, pulled, seenAt, facts, told) = try row.decode((String, String, Int64, Int64?, String?, String?, Int64?).self)
-            return ReplicaProgress(row: replica, scope: scope, settled: settled, pulled: pulled, seenAt: seenAt, factsJSON: facts, told: told)
+            let (replica, scope, settled, pulled, seenAt, facts, told, numbered) = try row.decode(
+                (String, String, Int64, Int64?, String?, String?, Int64?, Int64?).self)
+            return ReplicaProgress(row: replica, scope: scope, settled: settled, pulled: pulled, seenAt: seenAt, factsJSON: facts, told: told,
+                                   numbered: numbered)
         }
     }
 

@@ -216,6 +216,7 @@ enum PostgresRegisterSQL {
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_to ON _sync_hub_moves(to_scope, seq);
         CREATE INDEX IF NOT EXISTS _sync_hub_moves_by_row ON _sync_hub_moves(tbl, pk);
         CREATE TABLE IF NOT EXISTS _sync_hub_told(replica \(key), seq bigint NOT NULL, counter bigint NOT NULL, PRIMARY KEY(replica, seq));
+        CREATE TABLE IF NOT EXISTS _sync_hub_forgotten(tbl \(key), pk \(key), at text NOT NULL, PRIMARY KEY(tbl, pk));
         CREATE TABLE IF NOT EXISTS _sync_hub_replicas(replica \(key) PRIMARY KEY, scope text NOT NULL, issued_at text NOT NULL);
         CREATE TABLE IF NOT EXISTS _sync_hub_incarnations(floor bigint PRIMARY KEY, previous bigint NOT NULL, at text NOT NULL);
         INSERT INTO _sync_hub_replicas(replica, scope, issued_at)
@@ -223,6 +224,7 @@ enum PostgresRegisterSQL {
         INSERT INTO _sync_hub_replicas(replica, scope, issued_at) SELECT origin, '', '' FROM _sync_hub_received ON CONFLICT DO NOTHING;
         CREATE TABLE IF NOT EXISTS _sync_hub_offices(replica \(key) PRIMARY KEY, seen_at text NOT NULL, facts text NOT NULL);
         ALTER TABLE _sync_hub_offices ADD COLUMN IF NOT EXISTS pulled bigint;
+        ALTER TABLE _sync_hub_offices ADD COLUMN IF NOT EXISTS numbered bigint;
         CREATE TABLE IF NOT EXISTS _sync_hub_reviews(
             id bigserial PRIMARY KEY, conflict text NOT NULL, reviewer text NOT NULL, at text NOT NULL,
             reason text NOT NULL, pick text, value text, wrote bigint NOT NULL, previous text NOT NULL,

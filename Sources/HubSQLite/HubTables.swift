@@ -53,6 +53,11 @@ enum HubTables {
         -- changes then: its changes numbered above were made knowing the rows had left.
         CREATE TABLE IF NOT EXISTS _sync_hub_told(
             replica TEXT NOT NULL, seq INTEGER NOT NULL, counter INTEGER NOT NULL, PRIMARY KEY(replica, seq)) WITHOUT ROWID;
+        -- Deleted rows the hub forgot (HubStore.forgetDeletedRows): their merge state keeps only
+        -- its clock, deletes and commune; a change made before its office saw the delete is
+        -- refused rather than bringing back part of the row.
+        CREATE TABLE IF NOT EXISTS _sync_hub_forgotten(
+            tbl TEXT NOT NULL, pk TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY(tbl, pk)) WITHOUT ROWID;
         -- Every replica id ever used, with the unit it was issued for ('' when the hub only
         -- received changes under it): an id is never issued to another unit, so a unit that
         -- takes over an old unit's official code never takes over its dots.

@@ -50,6 +50,9 @@ public final class SQLiteHubStorage: HubStorage, @unchecked Sendable {
         if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_offices') WHERE name = 'pulled'") == nil {
             try replica.database.execute("ALTER TABLE _sync_hub_offices ADD COLUMN pulled INTEGER")
         }
+        if try replica.database.scalar("SELECT 1 FROM pragma_table_info('_sync_hub_offices') WHERE name = 'numbered'") == nil {
+            try replica.database.execute("ALTER TABLE _sync_hub_offices ADD COLUMN numbered INTEGER")
+        }
         if let rules, try replica.rules != rules { try replica.adopt(rules) }
         self.replica = replica
         self.district = district
@@ -308,6 +311,8 @@ struct SQLiteHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func rowState(table: String, row: String) async throws -> RowState? { try replica.rowState(table: table, row: row) }
 
+    nonisolated(nonsending) func rowStates(of rows: [RowKey]) async throws -> [RowKey: RowState] { try replica.rowStates(of: rows) }
+
     nonisolated(nonsending) func digest(scope: String?) async throws -> ScopeDigest { try replica.digest(scope: scope) }
 
     // MARK: The feed
@@ -344,6 +349,54 @@ struct SQLiteHubTransaction: HubTransaction {
                           AND f.dot <> _sync_hub_feed.origin || ':' || _sync_hub_feed.counter)
             """, [.integer(seq)])
         return Int(try database.scalar("SELECT changes()")?.integerValue ?? 0)
+    }
+
+    nonisolated(nonsending) func deletedRows(through seq: Int64, after cursor: RowKey?, limit: Int) async throws
+        -> [(key: RowKey, last: Int64, scope: String)]
+    {
+        var rows: [(key: RowKey, last: Int64, scope: String)] = []
+        try database.forEachRow(
+            """
+            SELECT r.tbl, r.pk, e.seq, e.scope FROM _sync_rows r
+            JOIN _sync_hub_feed e ON e.seq = (SELECT max(seq) FROM _sync_hub_feed WHERE tbl = r.tbl AND pk = r.pk)
+            WHERE r.deletes <> '' AND (r.tbl, r.pk) > (?1, ?2) AND e.seq <= ?3
+              AND EXISTS (SELECT 1 FROM _sync_fields f WHERE f.tbl = r.tbl AND f.pk = r.pk AND f.col <> '\(RowScope.column)')
+            ORDER BY r.tbl, r.pk LIMIT ?4
+            """, [.text(cursor?.table ?? ""), .text(cursor?.row ?? ""), .integer(seq), .integer(Int64(limit))]
+        ) { row in
+            guard let table = row[0].textValue, let key = row[1].textValue, case .integer(let last) = row[2], let scope = row[3].textValue
+            else { return }
+            rows.append((RowKey(table: table, row: key), last, scope))
+        }
+        return rows
+    }
+
+    nonisolated(nonsending) func forget(_ rows: [RowKey], at time: String) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let keys: [Value] = [.text(JSONText.pairs(rows.map { ($0.table, $0.row) }))]
+        let named = "(tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))"
+        try database.run("DELETE FROM _sync_fields WHERE \(named) AND col <> '\(RowScope.column)'", keys)
+        try database.run("DELETE FROM _sync_hub_feed WHERE \(named) AND col IS NOT NULL AND col <> '\(RowScope.column)'", keys)
+        let dropped = Int(try database.scalar("SELECT changes()")?.integerValue ?? 0)
+        try database.run(
+            """
+            INSERT INTO _sync_hub_forgotten(tbl, pk, at)
+            SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2 FROM json_each(?1) WHERE true
+            ON CONFLICT(tbl, pk) DO UPDATE SET at = excluded.at
+            """, keys + [.text(time)])
+        return dropped
+    }
+
+    nonisolated(nonsending) func forgotten(among rows: Set<RowKey>) async throws -> Set<RowKey> {
+        guard !rows.isEmpty else { return [] }
+        var found: Set<RowKey> = []
+        try database.forEachRow(
+            """
+            SELECT tbl, pk FROM _sync_hub_forgotten
+            WHERE (tbl, pk) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))
+            """, [.text(JSONText.pairs(rows.map { ($0.table, $0.row) }))]
+        ) { row in found.insert(RowKey(table: row[0].description, row: row[1].description)) }
+        return found
     }
 
     nonisolated(nonsending) func hubMeta(_ key: String) async throws -> String? { try replica.meta(key)?.textValue }
@@ -384,10 +437,13 @@ struct SQLiteHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func saveOfficesSeen(_ offices: [OfficeSeen]) async throws {
-        try database.runRows(offices.map { [.text($0.replica.rawValue), .text($0.seenAt), .integer($0.pulledThrough), .text($0.facts ?? "")] }) {
+        try database.runRows(offices.map {
+            [.text($0.replica.rawValue), .text($0.seenAt), .integer($0.pulledThrough), $0.numbered.map { .integer(Int64(min($0, UInt64(Int64.max)))) } ?? .null,
+             .text($0.facts ?? "")]
+        }) {
             """
-            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, facts) VALUES \($0)
-            ON CONFLICT(replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled,
+            INSERT INTO _sync_hub_offices(replica, seen_at, pulled, numbered, facts) VALUES \($0)
+            ON CONFLICT(replica) DO UPDATE SET seen_at = excluded.seen_at, pulled = excluded.pulled, numbered = excluded.numbered,
                 facts = CASE excluded.facts WHEN '' THEN _sync_hub_offices.facts ELSE excluded.facts END
                 WHERE excluded.seen_at >= _sync_hub_offices.seen_at
             """
@@ -397,7 +453,8 @@ struct SQLiteHubTransaction: HubTransaction {
     nonisolated(nonsending) func progress() async throws -> [ReplicaProgress] {
         try database.query(ReplicaProgress.query).compactMap { row in
             ReplicaProgress(row: row[0].textValue ?? "", scope: row[1].textValue ?? "", settled: row[2].integerValue ?? 0,
-                            pulled: row[3].integerValue, seenAt: row[4].textValue, factsJSON: row[5].textValue, told: row[6].integerValue)
+                            pulled: row[3].integerValue, seenAt: row[4].textValue, factsJSON: row[5].textValue, told: row[6].integerValue,
+                            numbered: row[7].integerValue)
         }
     }
 

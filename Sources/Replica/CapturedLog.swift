@@ -146,6 +146,22 @@ extension Replica {
         }
     }
 
+    /// A counter of the last folded write that carries changes for the hub (its `DotBlock` is
+    /// what counts; 0 before any): what a pull tells the hub, so that it knows every change
+    /// this replica numbers from the next block on was made after it took in that pull's
+    /// feed. Read at each pull, never cached: a lower figure than the truth would let the hub
+    /// forget a deleted row while a change made before the delete still waits here.
+    public var numberedForHub: UInt64 {
+        get throws {
+            let seq = try database.scalar(
+                """
+                SELECT seq FROM _sync_log WHERE hlc IS NOT NULL AND op NOT IN ('reserve', 'void') AND NOT (op = 'update' AND vals IS '[]')
+                ORDER BY seq DESC LIMIT 1
+                """)?.integerValue ?? 0
+            return UInt64(max(0, seq)) * DotBlock.size
+        }
+    }
+
     /// Whether writes wait to be folded: a primary-key range probe, no scan.
     public var hasUnfoldedWrites: Bool {
         get throws {

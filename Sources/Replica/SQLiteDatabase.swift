@@ -301,13 +301,13 @@ extension SQLiteDatabase {
 /// Arrays of text as one JSON parameter, for statements that read them back with `json_each`
 /// (one statement for a batch of ids, whatever its size). Written by hand: only strings,
 /// escaped as JSON requires, and far cheaper than an encoder on every statement.
-enum JSONText {
-    static func array(_ strings: some Sequence<String>) -> String {
+public enum JSONText {
+    public static func array(_ strings: some Sequence<String>) -> String {
         "[" + strings.map(quoted).joined(separator: ",") + "]"
     }
 
     /// `[[a, b], ...]`: pairs such as (table, row).
-    static func pairs(_ pairs: some Sequence<(String, String)>) -> String {
+    public static func pairs(_ pairs: some Sequence<(String, String)>) -> String {
         "[" + pairs.map { "[" + quoted($0.0) + "," + quoted($0.1) + "]" }.joined(separator: ",") + "]"
     }
 

@@ -48,6 +48,39 @@ extension Replica {
         return state == RowState() ? nil : state
     }
 
+    /// The merge states of `rows` this replica holds something of.
+    public func rowStates(of rows: [RowKey]) throws -> [RowKey: RowState] {
+        try mergeStore.load(rows).filter { $0.value != RowState() }
+    }
+
+    /// Takes the hub's state of rows it forgot (`HubStore.forgetDeletedRows`): a dead row whose
+    /// fields the hub dropped, keeping its clock, deletes and commune. Merging cannot drop
+    /// fields, so a row's state is replaced, and only when that loses nothing: the row is dead
+    /// here too and the hub's clock covers everything this replica knows of it. Returns the
+    /// rows replaced.
+    @discardableResult
+    public func adoptForgotten(_ rows: [(key: RowKey, state: RowState)]) throws -> [RowKey] {
+        var adopted: [RowKey] = []
+        try database.transaction {
+            let mine = try mergeStore.load(rows.map(\.key))
+            for (key, theirs) in rows {
+                guard let ours = mine[key], ours != theirs, theirs.isDeleted, ours.isDeleted,
+                    Self.covers(theirs.clock, ours.clock), Self.covers(theirs.deletes, ours.deletes),
+                    Set(theirs.fields.keys).isSubset(of: ours.fields.keys)
+                else { continue }
+                try database.run("DELETE FROM _sync_fields WHERE tbl = ? AND pk = ?", [.text(key.table), .text(key.row)])
+                try mergeStore.save([(key, theirs, Set(theirs.fields.keys))])
+                adopted.append(key)
+            }
+        }
+        return adopted
+    }
+
+    static func covers(_ a: VersionVector, _ b: VersionVector) -> Bool {
+        let order = a.compare(b)
+        return order == .equal || order == .after
+    }
+
     /// Every row of `table` in `scope` with its merge state, read with two queries in row order
     /// rather than two per row.
     public func forEachRowState(table: String, scope: String?, _ body: (String, RowState) throws -> Void) throws {

@@ -11,6 +11,9 @@ public struct DigestCheck: Sendable, Equatable {
     public var bucketsDiffering = 0
     /// Rows taken from the hub's state and merged in (what counters had missed).
     public var rowsRepaired = 0
+    /// Deleted rows the hub forgot whose state this replica took in place of its own
+    /// (`Replica.adoptForgotten`): what they kept of the record goes here too.
+    public var rowsForgotten = 0
     /// Rows that still differ after the merge: this replica holds something of them the hub
     /// does not (not counting rows with a refused change, which differ by design).
     public var rowsStillDiffering: [String] = []
@@ -49,7 +52,10 @@ extension SyncSession {
             }
             let skip = refused[table] ?? []
             let before = Dictionary(uniqueKeysWithValues: try replica.rowStates(table: table, scope: nil, buckets: Set(buckets)))
-            let repairs = theirs.filter { !skip.contains($0.key) && before[$0.key] != $0.value }
+            let forgotten = Set(try replica.adoptForgotten(theirs.filter { !skip.contains($0.key) && $0.value.isDeleted && before[$0.key] != $0.value }
+                .map { (RowKey(table: table, row: $0.key), $0.value) }).map(\.row))
+            check.rowsForgotten += forgotten.count
+            let repairs = theirs.filter { !skip.contains($0.key) && !forgotten.contains($0.key) && before[$0.key] != $0.value }
             if !repairs.isEmpty {
                 try replica.install(repairs.map { (table, $0.key, $0.value) })
                 check.rowsRepaired += repairs.count

@@ -372,8 +372,10 @@ public final class SyncSession {
             let held = try replica.rules.version
             let decided = try replica.decidedThrough
             let facts = officeFacts().map { ["\(OfficeFacts.header): \($0.headerValue)"] } ?? []
-            let reply = try exchange(PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)&decided=\(decided)",
-                                     extraHeaders: facts)
+            let numbered = try replica.numberedForHub
+            let reply = try exchange(
+                PullResponse.self, "GET", "/v1/pull?after=\(checkpoint)&limit=\(batchChanges)&rules=\(held)&decided=\(decided)&numbered=\(numbered)",
+                extraHeaders: facts)
             let changes = try Self.decode(reply.changes)
             let next = reply.next
             if reply.acknowledged != UInt64(try replica.meta("push_acked")?.integerValue ?? 0) {

@@ -131,7 +131,7 @@ struct SyncDaemon: ParsableCommand {
                 }
                 if let digest = report.digest {
                     logger.info("compared with the hub by content", metadata: [
-                        "matched": "\(digest.matched)", "repaired": "\(digest.rowsRepaired)",
+                        "matched": "\(digest.matched)", "repaired": "\(digest.rowsRepaired)", "forgotten": "\(digest.rowsForgotten)",
                         "still_differing": "\(digest.rowsStillDiffering.joined(separator: " "))"])
                 }
                 systemd.notify("STATUS=last round ok at \(Date().formatted(.iso8601)): sent \(report.pushed), received \(report.pulled)")

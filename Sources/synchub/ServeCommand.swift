@@ -48,14 +48,18 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         // Once a day (the first ten minutes after starting): superseded feed entries older
-        // than office_log_days go (HubStore.compactFeed). Ends with the process.
+        // than office_log_days go, and rows deleted before then that no office can still
+        // write to unknowingly are forgotten (HubStore.compactFeed). Ends with the process.
         let days = limits.officeLogDays
         Task.detached { [logger] in
             try? await Task.sleep(for: .seconds(600))
             while !Task.isCancelled {
                 do {
-                    let dropped = try await store.compactFeed(keepingDays: days)
-                    if dropped > 0 { logger.info("feed compacted", metadata: ["dropped": "\(dropped)", "office_log_days": "\(days)"]) }
+                    let done = try await store.compactFeed(keepingDays: days)
+                    if done.dropped > 0 || done.forgottenRows > 0 {
+                        logger.info("feed compacted", metadata: [
+                            "dropped": "\(done.dropped)", "deleted_rows_forgotten": "\(done.forgottenRows)", "office_log_days": "\(days)"])
+                    }
                 } catch {
                     logger.warning("feed compaction failed; tried again tomorrow", metadata: ["error": "\(error)"])
                 }

@@ -31,9 +31,12 @@ import TestSupport
         let before = try await bench.store.pull(for: late.1, after: 0, limit: 1_000).changes.flatMap { $0.changes() ?? [] }
 
         let start = Date()
-        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start) == 0, "the first call only marks")
-        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start + 29 * 86_400) == 0)
-        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start + 30 * 86_400) == 3, "the two full_name writes and the phone seen since")
+        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start).dropped == 0, "the first call only marks")
+        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start + 29 * 86_400).dropped == 0)
+        // The late office, seen within the horizon, has not pulled p2's delete: p2 is kept
+        // whole (`TombstoneTests`), so only superseded entries go here.
+        await bench.store.noteOffice(late.1, header: nil, pulledThrough: 0, numbered: 0, at: start + 29 * 86_400)
+        #expect(try await bench.store.compactFeed(keepingDays: 30, now: start + 30 * 86_400).superseded == 3, "the two full_name writes and the phone seen since")
         let after = try await bench.store.pull(for: late.1, after: 0, limit: 1_000).changes.flatMap { $0.changes() ?? [] }
         #expect(after.count == before.count - 3)
         #expect(after.contains { $0.operation == .delete } && after.contains { $0.column == "commune_id" })

@@ -44,8 +44,8 @@ import TestSupport
         // synchub's daily task runs it) drops what the merge state superseded.
         let store = try HubStore(path: cluster.hub.database, district: "200")
         let now = Date()
-        #expect(try await store.compactFeed(keepingDays: 90, now: now) == 0)
-        let dropped = try await store.compactFeed(keepingDays: 90, now: now.addingTimeInterval(91 * 86_400))
+        #expect(try await store.compactFeed(keepingDays: 90, now: now).dropped == 0)
+        let dropped = try await store.compactFeed(keepingDays: 90, now: now.addingTimeInterval(91 * 86_400)).superseded
         #expect(dropped >= 3, "p1's three superseded names went, at least")
 
         // Back: nothing it typed is lost, nothing deleted meanwhile comes back.
