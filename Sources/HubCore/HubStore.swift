@@ -20,6 +20,9 @@ public actor HubStore {
     /// For how many days after its unit's last day an ended office's credential is still
     /// taken (for its backlog of changes typed before it knew), at most.
     public nonisolated let endedOfficeDays: Int
+    /// The compaction horizon (`office_log_days`, 0: none): what `synchub offices` measures an
+    /// office's absence against.
+    public nonisolated let officeLogDays: Int
     /// Seals the district's changes in pulls, and checks those offices give back (nil: none
     /// are sealed, none taken back). `useSeal` sets it.
     var seal: DistrictSeal?
@@ -38,11 +41,12 @@ public actor HubStore {
     public static let maxCounterLead: UInt64 = 1 << 32
 
     /// The hub on `storage`.
-    public init(storage: any HubStorage, endedOfficeDays: Int = HubLimits().endedOfficeDays) {
+    public init(storage: any HubStorage, endedOfficeDays: Int = HubLimits().endedOfficeDays, officeLogDays: Int = HubLimits().officeLogDays) {
         self.storage = storage
         district = storage.district
         schema = storage.schema
         self.endedOfficeDays = endedOfficeDays
+        self.officeLogDays = officeLogDays
     }
 
     // MARK: Credentials

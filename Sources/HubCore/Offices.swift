@@ -117,21 +117,26 @@ extension HubStore {
             office.facts = seen[credential.replica]?.facts
             office.settled = seen[credential.replica]?.settled ?? 0
             office.pulledThrough = seen[credential.replica]?.pulledThrough
-            office.trouble = Self.trouble(of: office, now: now, schema: schema.version)
+            office.trouble = Self.trouble(of: office, now: now, schema: schema.version, horizonDays: officeLogDays)
             return office
         }
         offices.sort { ($0.trouble.isEmpty ? 1 : 0, $0.replica.rawValue) < ($1.trouble.isEmpty ? 1 : 0, $1.replica.rawValue) }
         return offices
     }
 
-    static func trouble(of office: OfficeView, now: Date, schema: Int = RegisterSchema.current.version) -> [String] {
+    static func trouble(of office: OfficeView, now: Date, schema: Int = RegisterSchema.current.version, horizonDays: Int = 0) -> [String] {
         var trouble: [String] = []
         if let until = office.acceptedUntil { trouble.append("unit ended: credential accepted until \(until)") }
         guard let seenAt = office.seenAt, let seen = try? Date(seenAt, strategy: .iso8601) else {
             return trouble + ["never synced since the hub began keeping offices' facts"]
         }
         let days = now.timeIntervalSince(seen) / 86_400
-        if days >= officeUnseenDays { trouble.append("not seen for \(Int(days)) days") }
+        if horizonDays > 0, days >= Double(horizonDays) {
+            trouble.append("not seen for \(Int(days)) days, beyond the \(horizonDays)-day horizon (office_log_days): rows deleted meanwhile "
+                + "may be forgotten, and a change it made to one before it left will be refused, not applied")
+        } else if days >= officeUnseenDays {
+            trouble.append("not seen for \(Int(days)) days")
+        }
         guard let facts = office.facts else { return trouble }
         if let oldest = facts.oldestUnsentS, facts.unsent > 0, Double(oldest) >= officeUnsentHours * 3600 {
             trouble.append("\(facts.unsent) change(s) unsent for \(oldest / 3600) h")

@@ -714,7 +714,9 @@ struct SQLiteHubTransaction: HubTransaction {
 extension HubStore {
     /// The hub on the SQLite file at `path` (`SQLiteHubStorage`), created as the replica of
     /// `district` on first use, adopting `rules` (nil: keep the rules it holds).
-    public init(path: String, district: ReplicaID, rules: RuleSet? = nil, endedOfficeDays: Int = HubLimits().endedOfficeDays) throws {
-        self.init(storage: try SQLiteHubStorage(path: path, district: district, rules: rules), endedOfficeDays: endedOfficeDays)
+    public init(path: String, district: ReplicaID, rules: RuleSet? = nil, endedOfficeDays: Int = HubLimits().endedOfficeDays,
+                officeLogDays: Int = HubLimits().officeLogDays) throws {
+        self.init(storage: try SQLiteHubStorage(path: path, district: district, rules: rules), endedOfficeDays: endedOfficeDays,
+                  officeLogDays: officeLogDays)
     }
 }

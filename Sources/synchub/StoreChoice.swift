@@ -11,11 +11,12 @@ extension HubSettings {
     func openStore(district: ReplicaID, rules: RuleSet?) async throws -> HubStore {
         switch store {
         case .sqlite(let path):
-            return try HubStore(path: path, district: district, rules: rules, endedOfficeDays: limits.endedOfficeDays)
+            return try HubStore(path: path, district: district, rules: rules, endedOfficeDays: limits.endedOfficeDays,
+                                officeLogDays: limits.officeLogDays)
         case .postgresql(let url, let poolSize):
             return HubStore(
                 storage: try await PostgresHubStorage.open(url: url, district: district, rules: rules, poolSize: poolSize),
-                endedOfficeDays: limits.endedOfficeDays)
+                endedOfficeDays: limits.endedOfficeDays, officeLogDays: limits.officeLogDays)
         }
     }
 

@@ -110,4 +110,17 @@ import TestSupport
         office.facts?.version = "0.0.9"
         #expect(HubStore.trouble(of: office, now: Date()) == ["runs release 0.0.9, this hub \(Release.version): an upgrade is pending"])
     }
+
+    /// An office away longer than the compaction horizon is said to be beyond it, with what
+    /// that means for its changes; one away a week only that it was not seen.
+    @Test func anOfficeAwayPastTheHorizonIsListedAsBeyondIt() throws {
+        var office = OfficeView(replica: try #require(ReplicaID(rawValue: "06913")), scope: "unit-06913")
+        let now = Date()
+        office.seenAt = now.addingTimeInterval(-10 * 86_400).formatted(.iso8601)
+        #expect(HubStore.trouble(of: office, now: now, horizonDays: 90) == ["not seen for 10 days"])
+        office.seenAt = now.addingTimeInterval(-91 * 86_400).formatted(.iso8601)
+        let said = HubStore.trouble(of: office, now: now, horizonDays: 90)
+        #expect(said.count == 1 && said[0].hasPrefix("not seen for 91 days, beyond the 90-day horizon") && said[0].contains("refused"))
+        #expect(HubStore.trouble(of: office, now: now, horizonDays: 0) == ["not seen for 91 days"], "0: no horizon")
+    }
 }
