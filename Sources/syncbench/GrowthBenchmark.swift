@@ -13,8 +13,9 @@ import Synchronization
 /// tables themselves, their merge state, the office's log of its writes, the hub's feed, the
 /// rest), each against the register tables' own size. With `--compact`, each office drops
 /// the part of its log the hub has made redundant (`Replica.compactLog`) at the end of every
-/// simulated day, with the horizon given, and the hub its superseded feed entries
-/// (`HubStore.compactFeed`). Figures, not a pass or fail.
+/// simulated day, with the horizon given, and the hub its superseded feed entries and the
+/// deleted rows every office is past (`HubStore.compactFeed`), which the offices then take at
+/// their weekly content check. Figures, not a pass or fail.
 struct GrowthBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "growth",
@@ -62,6 +63,8 @@ struct GrowthBenchmark: AsyncParsableCommand {
                     if !edits.isEmpty { try replicas[index].database.execute(edits.joined(separator: "\n")) }
                     _ = try office.round()
                     if let horizon { try replicas[index].compactLog(keepingDays: horizon, now: CommuneYear.date(of: day)) }
+                    // Weekly here (every 15 minutes by default in syncd): takes what the hub forgot.
+                    if day % 7 == 6 { try office.checkDigest() }
                 }
                 if let horizon { try blocking { try await store.compactFeed(keepingDays: horizon, now: CommuneYear.date(of: day)) } }
             }
@@ -93,7 +96,8 @@ struct GrowthBenchmark: AsyncParsableCommand {
         }
         for (name, parts) in [("office file", figures.office), ("second office", figures.second), ("hub", hubParts)] {
             print("  \(name): \(FileParts.kib(parts.total)) in all, \(String(format: "%.2f", Double(parts.total) / Double(max(1, parts.bytes[.register] ?? 1)))) x its register tables; "
-                  + "log rows \(parts.logRows), feed entries \(parts.feedEntries), merge-state rows \(parts.stateRows)")
+                  + "log rows \(parts.logRows), feed entries \(parts.feedEntries), merge-state fields \(parts.stateRows), "
+                  + "rows with a delete \(parts.deletedRows) (forgotten \(parts.forgottenRows))")
         }
         print("  (in parentheses: bytes against the register tables' own bytes in the same file; pages as SQLite's dbstat counts them)")
         print("  an office pulling the whole feed from its start got \(figures.latePulled) changes and "
@@ -117,6 +121,10 @@ struct FileParts {
     var logRows = 0
     var feedEntries = 0
     var stateRows = 0
+    /// Rows with a delete in their merge state (re-created ones included), and of those, how
+    /// many are kept only in the forgotten form (clock, deletes, commune).
+    var deletedRows = 0
+    var forgottenRows = 0
 
     static func measure(_ path: String) throws -> FileParts {
         let database = try SQLiteDatabase(path: path)
@@ -141,6 +149,14 @@ struct FileParts {
         parts.logRows = try count("_sync_log")
         parts.feedEntries = try count("_sync_hub_feed")
         parts.stateRows = try count("_sync_fields")
+        if try count("_sync_rows") > 0 {
+            parts.deletedRows = Int(try database.scalar("SELECT count(*) FROM _sync_rows WHERE deletes <> ''")?.integerValue ?? 0)
+            parts.forgottenRows = Int(try database.scalar(
+                """
+                SELECT count(*) FROM _sync_rows r WHERE deletes <> ''
+                  AND NOT EXISTS (SELECT 1 FROM _sync_fields f WHERE f.tbl = r.tbl AND f.pk = r.pk AND f.col <> 'commune_id')
+                """)?.integerValue ?? 0)
+        }
         return parts
     }
 
@@ -239,6 +255,12 @@ struct CommuneYear {
             let id = pick(trainings)
             edits.append("DELETE FROM trainings WHERE id = '\(id)';")
             edits.append("INSERT INTO trainings(id, commune_id, person_id, field, course, start_date) VALUES ('\(id)', '\(scope)', '\(pick(people))', 'it', 'Tin học', '\(Self.iso(day))');")
+        }
+        // An entry typed twice: the second deleted for good (what forgetting deleted rows is for).
+        if happens(20 * share), !trainings.isEmpty {
+            let index = Int(generator.next() % UInt64(trainings.count))
+            edits.append("DELETE FROM trainings WHERE id = '\(trainings[index])';")
+            trainings.remove(at: index)
         }
         // Ratings: proposed for everyone in mid-December, decided in mid-January.
         let year = 2026 + day / 365
