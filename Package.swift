@@ -162,6 +162,7 @@ let package = Package(
             name: "ProtocolTests",
             dependencies: [
                 "SyncProtocol", "SyncClient", "Replica", "HubCore", "HubSQLite", "HubPostgres", "HubHTTP", "ReviewDesk", "SyncConfig", "SyncCore",
+                "TestSupport",
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Yams", package: "Yams"),
             ]),
