@@ -508,7 +508,8 @@ public final class SyncSession {
         ] + extraHeaders
         var payload: [UInt8]?
         if let body {
-            payload = Gzip.compress(Array(try JSONEncoder().encode(body)))
+            // A push, the body sent most and largest, is written straight to bytes (`JSONWriter`).
+            payload = Gzip.compress(try (body as? any WireJSONEncodable)?.wireJSON() ?? Array(try JSONEncoder().encode(body)))
             headers += ["Content-Type: application/json", "Content-Encoding: gzip"]
         }
         let answer: CurlSession.Reply

@@ -1,9 +1,9 @@
 import Foundation
 import SyncCore
 
-/// Writes JSON text straight into bytes, for the replies the hub sends most and largest (a
-/// pull's changes, a snapshot's rows): Foundation's encoder builds a tree of boxed values
-/// for each reply first, which was a quarter of the hub's time on a snapshot. The text is
+/// Writes JSON text straight into bytes, for the messages sent most and largest (an office's
+/// push, a pull's changes, a snapshot's rows): Foundation's encoder builds a tree of boxed
+/// values for each message first, which was a quarter of the hub's time on a snapshot. The text is
 /// what `JSONEncoder` would send, give or take spacing and escapes (the keys, nesting and
 /// values are the same), so any JSON reader — an office of an earlier release included —
 /// reads the same values; `WireJSONTests` holds the two to that.
@@ -232,6 +232,19 @@ extension RowsResponse: WireJSONEncodable {
         writer.beginObject()
         writer.key("rows")
         try writer.array(rows)
+        writer.endObject()
+    }
+}
+
+extension PushRequest: WireJSONEncodable {
+    public func write(to writer: inout JSONWriter) throws {
+        writer.beginObject()
+        writer.key("changes")
+        try writer.array(changes)
+        if let after {
+            writer.key("after")
+            writer.integer(after)
+        }
         writer.endObject()
     }
 }

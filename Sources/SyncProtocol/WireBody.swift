@@ -32,6 +32,14 @@ public enum WireBody {
                 throw .malformed("the request body could not be inflated: \(error)")
             }
         }
+        // A push, the body the hub reads most: read straight from the bytes (`JSONReader`).
+        if let wire = Message.self as? any WireJSONDecodable.Type {
+            do throws(JSONReader.Malformed) {
+                return try wire.init(wireJSON: bytes) as! Message
+            } catch {
+                throw .malformed("the request body is not a valid \(Message.self): \(error)")
+            }
+        }
         do {
             return try JSONDecoder().decode(Message.self, from: Data(bytes))
         } catch {

@@ -83,6 +83,9 @@ import TestSupport
             }
             let pulls = try Self.bothWays(pull)
             #expect(pulls.written == pull && pulls.encoded == pull)
+            let push = PushRequest(changes: pull.changes, after: round % 2 == 0 ? pull.acknowledged : nil)
+            let pushes = try Self.bothWays(push)
+            #expect(pushes.written == push && pushes.encoded == push)
 
             let page = SnapshotPage(rows: (0..<Int.random(in: 0...5, using: &draw.generator)).map { _ in draw.row() },
                                     checkpoint: Int64.random(in: 0...Int64.max, using: &draw.generator),
@@ -102,5 +105,63 @@ import TestSupport
         #expect(text == #"{"t":"persons","r":"p\"1","o":"06913","h":1,"x":"","w":[[5,"phone","09\n01"]]}"#)
         #expect(throws: JSONWriter.NotRepresentable.self) { try Value.real(.infinity).wireJSON() }
         #expect(throws: (any Error).self) { try JSONEncoder().encode(Value.real(.infinity)) }
+    }
+
+    // MARK: Reading a push
+
+    static func push(_ draw: inout Draw) -> PushRequest {
+        PushRequest(changes: (0..<Int.random(in: 0...6, using: &draw.generator)).map { _ in draw.group() },
+                    after: Bool.random(using: &draw.generator) ? UInt64.random(in: 0...UInt64.max, using: &draw.generator) : nil)
+    }
+
+    @Test func aPushReadsBackWhateverWroteIt() throws {
+        var draw = Draw(generator: SeededGenerator(seed: 2512))
+        let pretty = JSONEncoder()
+        pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
+        for _ in 0..<300 {
+            let push = Self.push(&draw)
+            #expect(try PushRequest(wireJSON: try push.wireJSON()) == push)
+            #expect(try PushRequest(wireJSON: Array(try JSONEncoder().encode(push))) == push)
+            #expect(try PushRequest(wireJSON: Array(try pretty.encode(push))) == push)
+        }
+        // A newer sender's additions are passed over; escapes Foundation writes are read.
+        let text = #" { "future": [1, {"a": [true, false, null, -1.5e3]}], "changes": [{"t": "persons", "r": "p\/1\u00e1\ud83d\ude00", "o": "06913", "h": 1, "x": "", "w": [[5, "phone", {"real": 2.5}], [6]], "more": {}}], "after": null } "#
+        let read = try PushRequest(wireJSON: Array(text.utf8))
+        #expect(read == PushRequest(changes: [ChangeGroup(t: "persons", r: "p/1á😀", o: "06913", h: 1, x: "",
+                                                          w: [.init(counter: 5, column: "phone", value: .real(2.5)), .init(counter: 6, column: nil, value: .null)])]))
+    }
+
+    @Test func aMalformedPushIsRefusedWithWhereAndNothingItAcceptsIsReadOtherwiseByFoundation() throws {
+        let good = #"{"changes":[{"t":"persons","r":"p1","o":"06913","h":1,"x":"","w":[[5,"phone","0901"]]}]}"#
+        for (bad, why) in [
+            (good + "x", "text after the value"), (good.replacingOccurrences(of: "0901", with: #"09\ud800"#), "lone surrogate"),
+            (good.replacingOccurrences(of: "[5,", with: "[-5,"), "whole number from 0"), (good.replacingOccurrences(of: "[5,", with: "[5.0,"), "whole number from 0"),
+            (good.replacingOccurrences(of: "[5,", with: "[18446744073709551616,"), "whole number from 0"),
+            (good.replacingOccurrences(of: "0901", with: "09\u{01}"), "control character"), (#"{"future":"# + String(repeating: "[", count: 5_000), "nested too deep"),
+            (#"{"changes":[{"x":"#, "unexpected end"), (good.replacingOccurrences(of: #"[5,"phone","0901"]"#, with: #"[5,"phone"]"#), "[counter, column, value]"),
+            (good.replacingOccurrences(of: #","x":"""#, with: ""), "needs t, r, o, h, x and w"), ("{}", "needs its changes"),
+        ] {
+            #expect(throws: JSONReader.Malformed.self, "\(why)") { try PushRequest(wireJSON: Array(bad.utf8)) }
+            do { _ = try PushRequest(wireJSON: Array(bad.utf8)) } catch { #expect(error.description.contains(why), "\(error)") }
+        }
+        // Any text, mangled at random: refused, or read exactly as Foundation reads it.
+        var generator = SeededGenerator(seed: 77)
+        var draw = Draw(generator: SeededGenerator(seed: 78))
+        var accepted = 0
+        for _ in 0..<3_000 {
+            var bytes = try Self.push(&draw).wireJSON()
+            for _ in 0..<Int.random(in: 1...3, using: &generator) where !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes[at] = Array(#"{}[],:"\0123456789.-eE tfnu"#.utf8).randomElement(using: &generator)!
+                case 1: bytes.remove(at: at)
+                default: bytes.insert(UInt8.random(in: 0...255, using: &generator), at: at)
+                }
+            }
+            guard let mine = try? PushRequest(wireJSON: bytes) else { continue }
+            accepted += 1
+            #expect(try JSONDecoder().decode(PushRequest.self, from: Data(bytes)) == mine, "\(String(decoding: bytes, as: UTF8.self))")
+        }
+        #expect(accepted > 0, "some mangled pushes are still pushes")
     }
 }
