@@ -528,6 +528,8 @@ public final class SyncSession {
             throw SyncError.refused(status: answer.status, code: "http_\(answer.status)", message: String(decoding: answer.body.prefix(300), as: UTF8.self))
         }
         do {
+            // Pulls and snapshot pages, the replies read most and largest: read straight from the bytes.
+            if let wire = Reply.self as? any WireJSONDecodable.Type { return try wire.init(wireJSON: answer.body) as! Reply }
             return try JSONDecoder().decode(Reply.self, from: Data(answer.body))
         } catch {
             throw SyncError.badReply("\(error)")

@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 
 /// Reads JSON text (RFC 8259) straight into the wire types the hub reads most: an office's
@@ -354,5 +355,175 @@ extension PushRequest: WireJSONDecodable {
         }
         guard let changes else { throw reader.malformed("a push needs its changes") }
         self.init(changes: changes, after: after)
+    }
+}
+
+extension JSONReader {
+    /// The text of the value next, taken whole: for a part read by Foundation's decoder (a
+    /// small or rare part of a message read with this reader).
+    public mutating func rawValue() throws(Malformed) -> [UInt8] {
+        _ = try next()
+        let start = index
+        try skip()
+        return Array(bytes[start..<index])
+    }
+
+    /// The value next, read by Foundation's decoder.
+    public mutating func foundation<T: Decodable>(_ type: T.Type) throws(Malformed) -> T {
+        let raw = try rawValue()
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(raw))
+        } catch {
+            throw malformed("not a \(T.self): \(error)")
+        }
+    }
+
+    /// An array whose elements `element` reads.
+    public mutating func list<T>(_ element: (inout JSONReader) throws(Malformed) -> T) throws(Malformed) -> [T] {
+        var items: [T] = []
+        try array { (reader) throws(Malformed) in items.append(try element(&reader)) }
+        return items
+    }
+}
+
+extension FieldWrite {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var dot: Dot?
+        var hlc: UInt64?
+        var value: Value?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            switch key {
+            case "dot":
+                let text = try reader.string()
+                guard let parsed = Dot(text: text) else { throw reader.malformed("not a dot: \(text)") }
+                dot = parsed
+            case "hlc": hlc = try reader.uint64()
+            case "value": value = try Value(reading: &reader)
+            default: try reader.skip()
+            }
+        }
+        guard let dot, let hlc, let value else { throw reader.malformed("a write needs dot, hlc and value") }
+        self.init(dot: dot, timestamp: HybridTimestamp(rawValue: hlc), value: value)
+    }
+}
+
+extension FieldSnapshot {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var column, seen: String?
+        var writes: [FieldWrite]?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            switch key {
+            case "column": column = try reader.string()
+            case "seen": seen = try reader.string()
+            case "writes": writes = try reader.list { (reader) throws(JSONReader.Malformed) in try FieldWrite(reading: &reader) }
+            default: try reader.skip()
+            }
+        }
+        guard let column, let seen, let writes else { throw reader.malformed("a field needs column, seen and writes") }
+        self.init(column: column, seen: seen, writes: writes)
+    }
+}
+
+extension RowSnapshot {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var table, row, clock, deletes: String?
+        var fields: [FieldSnapshot]?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            switch key {
+            case "table": table = try reader.string()
+            case "row": row = try reader.string()
+            case "clock": clock = try reader.string()
+            case "deletes": deletes = try reader.string()
+            case "fields": fields = try reader.list { (reader) throws(JSONReader.Malformed) in try FieldSnapshot(reading: &reader) }
+            default: try reader.skip()
+            }
+        }
+        guard let table, let row, let clock, let deletes, let fields else {
+            throw reader.malformed("a row needs table, row, clock, deletes and fields")
+        }
+        self.init(table: table, row: row, clock: clock, deletes: deletes, fields: fields)
+    }
+}
+
+extension SnapshotPage: WireJSONDecodable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var rows: [RowSnapshot]?
+        var checkpoint: Int64?
+        var cursor: String?
+        var acknowledged: UInt64?
+        var previous: PreviousComputer?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            switch key {
+            case "rows": rows = try reader.list { (reader) throws(JSONReader.Malformed) in try RowSnapshot(reading: &reader) }
+            case "checkpoint": checkpoint = try reader.int64()
+            case "cursor": cursor = try reader.takeNull() ? nil : try reader.string()
+            case "acknowledged": acknowledged = try reader.uint64()
+            case "previous": previous = try reader.takeNull() ? nil : try reader.foundation(PreviousComputer.self)
+            default: try reader.skip()
+            }
+        }
+        guard let rows, let checkpoint, let acknowledged else { throw reader.malformed("a snapshot page needs rows, checkpoint and acknowledged") }
+        self.init(rows: rows, checkpoint: checkpoint, cursor: cursor, acknowledged: acknowledged, previous: previous)
+    }
+}
+
+extension RowsResponse: WireJSONDecodable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var rows: [RowSnapshot]?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            if key == "rows" { rows = try reader.list { (reader) throws(JSONReader.Malformed) in try RowSnapshot(reading: &reader) } } else { try reader.skip() }
+        }
+        guard let rows else { throw reader.malformed("rows are missing") }
+        self.init(rows: rows)
+    }
+}
+
+extension PullResponse: WireJSONDecodable {
+    public init(reading reader: inout JSONReader) throws(JSONReader.Malformed) {
+        var changes: [ChangeGroup]?
+        var next: Int64?
+        var more: Bool?
+        var acknowledged: UInt64?
+        var hub: String?
+        var time: Int64?
+        var rulesVersion: Int?
+        var rules: RuleSet?
+        var arrived, departed: [RowRef]?
+        var incarnation: UInt64?
+        var seals: [String: String]?
+        var decisions: [DecisionView]?
+        var decidedThrough: Int64?
+        var schema, officeLogDays: Int?
+        try reader.object { (reader, key) throws(JSONReader.Malformed) in
+            if try reader.takeNull() { return }
+            switch key {
+            case "changes": changes = try reader.list { (reader) throws(JSONReader.Malformed) in try ChangeGroup(reading: &reader) }
+            case "next": next = try reader.int64()
+            case "more": more = try reader.bool()
+            case "acknowledged": acknowledged = try reader.uint64()
+            case "hub": hub = try reader.string()
+            case "time": time = try reader.int64()
+            case "rulesVersion": rulesVersion = Int(try reader.int64())
+            case "rules": rules = try reader.foundation(RuleSet.self)
+            case "arrived": arrived = try reader.foundation([RowRef].self)
+            case "departed": departed = try reader.foundation([RowRef].self)
+            case "incarnation": incarnation = try reader.uint64()
+            case "seals": seals = try reader.foundation([String: String].self)
+            case "decisions": decisions = try reader.foundation([DecisionView].self)
+            case "decidedThrough": decidedThrough = try reader.int64()
+            case "schema": schema = Int(try reader.int64())
+            case "officeLogDays": officeLogDays = Int(try reader.int64())
+            default: try reader.skip()
+            }
+        }
+        guard let changes, let next, let more, let acknowledged, let hub, let time, let rulesVersion else {
+            throw reader.malformed("a pull needs changes, next, more, acknowledged, hub, time and rulesVersion")
+        }
+        self.init(changes: changes, next: next, more: more, acknowledged: acknowledged, hub: hub, time: time, rulesVersion: rulesVersion,
+                  rules: rules, arrived: arrived, departed: departed, incarnation: incarnation, seals: seals)
+        self.decisions = decisions
+        self.decidedThrough = decidedThrough
+        self.schema = schema
+        self.officeLogDays = officeLogDays
     }
 }

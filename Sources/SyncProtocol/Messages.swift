@@ -270,6 +270,15 @@ public struct RowSnapshot: Codable, Sendable, Equatable {
         fields = state.fields.keys.sorted().map { FieldSnapshot(column: $0, seen: state.fields[$0]!.seen.description, writes: state.fields[$0]!.writes) }
     }
 
+    /// As read from the wire (`JSONReader`).
+    init(table: String, row: String, clock: String, deletes: String, fields: [FieldSnapshot]) {
+        self.table = table
+        self.row = row
+        self.clock = clock
+        self.deletes = deletes
+        self.fields = fields
+    }
+
     /// nil if a vector is malformed.
     public var state: RowState? {
         guard let clock = VersionVector(text: clock), let deletes = VersionVector(text: deletes) else { return nil }

@@ -83,6 +83,9 @@ import TestSupport
             }
             let pulls = try Self.bothWays(pull)
             #expect(pulls.written == pull && pulls.encoded == pull)
+            // And the office reads it back with `JSONReader`, as written and as Foundation writes it.
+            #expect(try PullResponse(wireJSON: try pull.wireJSON()) == pull)
+            #expect(try PullResponse(wireJSON: Array(try JSONEncoder().encode(pull))) == pull)
             let push = PushRequest(changes: pull.changes, after: round % 2 == 0 ? pull.acknowledged : nil)
             let pushes = try Self.bothWays(push)
             #expect(pushes.written == push && pushes.encoded == push)
@@ -94,8 +97,11 @@ import TestSupport
                                     previous: round % 7 == 0 ? PreviousComputer(seenAt: "2026-12-05T00:00:00Z", unsent: 3, oldestUnsentS: 60) : nil)
             let pages = try Self.bothWays(page)
             #expect(pages.written == page && pages.encoded == page)
+            #expect(try SnapshotPage(wireJSON: try page.wireJSON()) == page)
+            #expect(try SnapshotPage(wireJSON: Array(try JSONEncoder().encode(page))) == page)
             let rows = try Self.bothWays(RowsResponse(rows: page.rows))
             #expect(rows.written == rows.encoded)
+            #expect(try RowsResponse(wireJSON: try RowsResponse(rows: page.rows).wireJSON()) == RowsResponse(rows: page.rows))
         }
     }
 
