@@ -76,40 +76,37 @@ public struct JSONReader {
     /// Reads an object, calling `field` with each key; `field` must read the key's value
     /// (`skip` for keys it does not know).
     public mutating func object(_ field: (inout JSONReader, String) throws(Malformed) -> Void) throws(Malformed) {
-        try expect(UInt8(ascii: "{"))
-        depth += 1
-        guard depth <= Self.maxDepth else { throw fail("nested too deep") }
-        if try peek() == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            while true {
-                guard try peek() == UInt8(ascii: "\"") else { throw fail("expected a key") }
-                let key = try string()
-                try expect(UInt8(ascii: ":"))
-                try field(&self, key)
-                let next = try peek()
-                index += 1
-                if next == UInt8(ascii: "}") { break }
-                guard next == UInt8(ascii: ",") else { index -= 1; throw fail("expected ',' or '}'") }
-            }
+        try sequence(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { (reader) throws(Malformed) in
+            guard try reader.peek() == UInt8(ascii: "\"") else { throw reader.fail("expected a key") }
+            let key = try reader.string()
+            try reader.expect(UInt8(ascii: ":"))
+            try field(&reader, key)
         }
-        depth -= 1
     }
 
     /// Reads an array, calling `element` for each element, which must read it.
     public mutating func array(_ element: (inout JSONReader) throws(Malformed) -> Void) throws(Malformed) {
-        try expect(UInt8(ascii: "["))
+        try sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), element)
+    }
+
+    /// An object's members or an array's elements between `open` and `close`, separated by
+    /// commas, each read by `item`; one level deeper while it lasts.
+    private mutating func sequence(open: UInt8, close: UInt8, _ item: (inout JSONReader) throws(Malformed) -> Void) throws(Malformed) {
+        try expect(open)
         depth += 1
         guard depth <= Self.maxDepth else { throw fail("nested too deep") }
-        if try peek() == UInt8(ascii: "]") {
+        if try peek() == close {
             index += 1
         } else {
             while true {
-                try element(&self)
+                try item(&self)
                 let next = try peek()
                 index += 1
-                if next == UInt8(ascii: "]") { break }
-                guard next == UInt8(ascii: ",") else { index -= 1; throw fail("expected ',' or ']'") }
+                if next == close { break }
+                guard next == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+                }
             }
         }
         depth -= 1

@@ -96,6 +96,12 @@ public struct JSONWriter {
 
     public mutating func write(_ value: some WireJSONEncodable) throws { try value.write(to: &self) }
 
+    /// A key and its value, for the members of an object.
+    public mutating func field(_ name: StaticString, _ value: String) { key(name); string(value) }
+    public mutating func field(_ name: StaticString, _ value: some BinaryInteger) { key(name); integer(value) }
+    public mutating func field(_ name: StaticString, _ value: some WireJSONEncodable) throws { key(name); try value.write(to: &self) }
+    public mutating func field<Element: WireJSONEncodable>(_ name: StaticString, _ elements: [Element]) throws { key(name); try array(elements) }
+
     public mutating func array<Element: WireJSONEncodable>(_ elements: [Element]) throws {
         beginArray()
         for element in elements { try element.write(to: &self) }
@@ -135,12 +141,9 @@ extension Value: WireJSONEncodable {
 extension FieldWrite: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("dot")
-        writer.string(dot.description)
-        writer.key("hlc")
-        writer.integer(timestamp.rawValue)
-        writer.key("value")
-        try value.write(to: &writer)
+        writer.field("dot", dot.description)
+        writer.field("hlc", timestamp.rawValue)
+        try writer.field("value", value)
         writer.endObject()
     }
 }
@@ -160,18 +163,12 @@ extension ChangeGroup.Write: WireJSONEncodable {
 extension ChangeGroup: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("t")
-        writer.string(t)
-        writer.key("r")
-        writer.string(r)
-        writer.key("o")
-        writer.string(o)
-        writer.key("h")
-        writer.integer(h)
-        writer.key("x")
-        writer.string(x)
-        writer.key("w")
-        try writer.array(w)
+        writer.field("t", t)
+        writer.field("r", r)
+        writer.field("o", o)
+        writer.field("h", h)
+        writer.field("x", x)
+        try writer.field("w", w)
         writer.endObject()
     }
 }
@@ -179,12 +176,9 @@ extension ChangeGroup: WireJSONEncodable {
 extension FieldSnapshot: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("column")
-        writer.string(column)
-        writer.key("seen")
-        writer.string(seen)
-        writer.key("writes")
-        try writer.array(writes)
+        writer.field("column", column)
+        writer.field("seen", seen)
+        try writer.field("writes", writes)
         writer.endObject()
     }
 }
@@ -192,16 +186,11 @@ extension FieldSnapshot: WireJSONEncodable {
 extension RowSnapshot: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("table")
-        writer.string(table)
-        writer.key("row")
-        writer.string(row)
-        writer.key("clock")
-        writer.string(clock)
-        writer.key("deletes")
-        writer.string(deletes)
-        writer.key("fields")
-        try writer.array(fields)
+        writer.field("table", table)
+        writer.field("row", row)
+        writer.field("clock", clock)
+        writer.field("deletes", deletes)
+        try writer.field("fields", fields)
         writer.endObject()
     }
 }
@@ -209,16 +198,12 @@ extension RowSnapshot: WireJSONEncodable {
 extension SnapshotPage: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("rows")
-        try writer.array(rows)
-        writer.key("checkpoint")
-        writer.integer(checkpoint)
+        try writer.field("rows", rows)
+        writer.field("checkpoint", checkpoint)
         if let cursor {
-            writer.key("cursor")
-            writer.string(cursor)
+            writer.field("cursor", cursor)
         }
-        writer.key("acknowledged")
-        writer.integer(acknowledged)
+        writer.field("acknowledged", acknowledged)
         if let previous {
             writer.key("previous")
             try writer.encoded(previous)
@@ -230,8 +215,7 @@ extension SnapshotPage: WireJSONEncodable {
 extension RowsResponse: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("rows")
-        try writer.array(rows)
+        try writer.field("rows", rows)
         writer.endObject()
     }
 }
@@ -239,11 +223,9 @@ extension RowsResponse: WireJSONEncodable {
 extension PushRequest: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("changes")
-        try writer.array(changes)
+        try writer.field("changes", changes)
         if let after {
-            writer.key("after")
-            writer.integer(after)
+            writer.field("after", after)
         }
         writer.endObject()
     }
@@ -252,30 +234,24 @@ extension PushRequest: WireJSONEncodable {
 extension PullResponse: WireJSONEncodable {
     public func write(to writer: inout JSONWriter) throws {
         writer.beginObject()
-        writer.key("changes")
-        try writer.array(changes)
-        writer.key("next")
-        writer.integer(next)
+        try writer.field("changes", changes)
+        writer.field("next", next)
         writer.key("more")
         writer.bool(more)
-        writer.key("acknowledged")
-        writer.integer(acknowledged)
-        writer.key("hub")
-        writer.string(hub)
-        writer.key("time")
-        writer.integer(time)
-        writer.key("rulesVersion")
-        writer.integer(rulesVersion)
+        writer.field("acknowledged", acknowledged)
+        writer.field("hub", hub)
+        writer.field("time", time)
+        writer.field("rulesVersion", rulesVersion)
         // Rare or small: Foundation's encoder, as before.
         if let rules { writer.key("rules"); try writer.encoded(rules) }
         if let arrived { writer.key("arrived"); try writer.encoded(arrived) }
         if let departed { writer.key("departed"); try writer.encoded(departed) }
-        if let incarnation { writer.key("incarnation"); writer.integer(incarnation) }
+        if let incarnation { writer.field("incarnation", incarnation) }
         if let seals { writer.key("seals"); try writer.encoded(seals) }
         if let decisions { writer.key("decisions"); try writer.encoded(decisions) }
-        if let decidedThrough { writer.key("decidedThrough"); writer.integer(decidedThrough) }
-        if let schema { writer.key("schema"); writer.integer(schema) }
-        if let officeLogDays { writer.key("officeLogDays"); writer.integer(officeLogDays) }
+        if let decidedThrough { writer.field("decidedThrough", decidedThrough) }
+        if let schema { writer.field("schema", schema) }
+        if let officeLogDays { writer.field("officeLogDays", officeLogDays) }
         writer.endObject()
     }
 }
