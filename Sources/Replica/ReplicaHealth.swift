@@ -30,6 +30,9 @@ public struct ReplicaHealth: Sendable, Equatable {
     /// When the hub, put back from a copy, turned out to lack changes this office had already
     /// dropped from its log (`noteHubBehindCompactedLog`); nil when that never happened.
     public var hubLacksDroppedAt: String?
+    /// The district's compaction horizon in days, as the hub last said (`office_log_days`; nil
+    /// before it said, 0: none).
+    public var officeLogDays: Int?
     /// Changes the hub refused that the office has not dealt with yet, and the newest one's
     /// row and reason.
     public var refusedChanges = 0
@@ -123,6 +126,7 @@ public struct ReplicaHealth: Sendable, Equatable {
         (health.refusedChanges, health.refusedRows, health.refusedExample) = refused
         health.hubSchemaVersion = try meta("hub_schema_version")?.integerValue.map { Int($0) }
         health.hubLacksDroppedAt = try meta("hub_lacks_dropped")?.textValue?.split(separator: " ").last.map(String.init)
+        health.officeLogDays = try meta("office_log_days")?.integerValue.map { Int($0) }
         health.rebasedAt = try meta("rebased_at")?.textValue
         health.rebaseReason = try meta("rebase_reason")?.textValue
         health.rebaseCause = try meta("rebase_cause")?.textValue.flatMap(RebuildCause.init(rawValue:))

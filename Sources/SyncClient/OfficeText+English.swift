@@ -185,6 +185,10 @@ public struct English: OfficeCatalogue {
             return "the district's hub was put back from a copy older than this office keeps what it has sent (noticed \(at)): "
                 + "changes sent long before are in this office's register but could not be sent again; tell the district office, "
                 + "which can put back a newer copy of the hub"
+        case .awayPastHorizon(let days, let horizon):
+            return "this office has not received the hub's changes for \(days) days, longer than the district keeps them (\(horizon) days): "
+                + "restore the link to the hub (network, then 'syncctl sync'); once it syncs, changes made here to records deleted meanwhile "
+                + "are refused and listed by 'syncctl refused', and nothing else is lost"
         case .upgradePending(let mine, let hub):
             return "the district's hub was upgraded (register \(hub), this office \(mine)): this office keeps syncing, and what "
                 + "it cannot show yet is kept and shown after the upgrade; ask the district when syncd here is upgraded"
@@ -335,6 +339,7 @@ public struct English: OfficeCatalogue {
         case "unknown_table", "unknown_column": return "the hub's register has no such field (the hub and this office run different versions)"
         case "reference_table": return "this list is kept by the district; an office cannot change it"
         case "too_large": return "a value is too large"
+        case "forgotten_row": return "the record was deleted while this office was away, long enough ago that the change cannot be merged; enter it again if it is still needed"
         default: return "refused (\(code))"
         }
     }

@@ -182,6 +182,10 @@ public struct Vietnamese: OfficeCatalogue {
         case .hubLacksDropped(let at):
             return "máy chủ của huyện đã được khôi phục từ một bản sao cũ hơn thời gian xã còn giữ những gì đã gửi (phát hiện lúc \(at)): "
                 + "những thay đổi gửi từ lâu vẫn có trong sổ của xã nhưng không gửi lại được; báo cho huyện để khôi phục máy chủ từ bản sao mới hơn"
+        case .awayPastHorizon(let days, let horizon):
+            return "xã chưa nhận được thay đổi từ máy chủ trong \(days) ngày, lâu hơn thời gian huyện còn giữ (\(horizon) ngày): "
+                + "hãy khôi phục kết nối tới máy chủ (mạng, rồi 'syncctl sync'); khi đồng bộ lại, những thay đổi làm ở xã đối với các bản ghi "
+                + "đã bị xóa trong thời gian đó sẽ bị từ chối và được liệt kê bằng 'syncctl refused', ngoài ra không mất gì"
         case .upgradePending(let mine, let hub):
             return "máy chủ của huyện đã được nâng cấp (sổ phiên bản \(hub), xã phiên bản \(mine)): xã vẫn đồng bộ bình thường, "
                 + "những gì chưa hiển thị được sẽ được giữ lại và hiện ra sau khi nâng cấp; hỏi huyện lịch nâng cấp syncd ở xã"
@@ -329,6 +333,7 @@ public struct Vietnamese: OfficeCatalogue {
         case "unknown_table", "unknown_column": return "sổ ở máy chủ không có mục này (máy chủ và xã đang chạy hai phiên bản khác nhau)"
         case "reference_table": return "danh mục này do huyện quản lý, xã không sửa được"
         case "too_large": return "có giá trị quá lớn"
+        case "forgotten_row": return "bản ghi đã bị xóa khi xã mất kết nối, đã quá lâu nên thay đổi không gộp được; nếu vẫn cần, hãy nhập lại bản ghi"
         default: return "bị từ chối (\(code))"
         }
     }

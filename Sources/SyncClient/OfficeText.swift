@@ -212,6 +212,9 @@ public enum StatusAdvice: Sendable, Equatable {
     case upgradePending(mine: Int, hub: Int)
     /// The hub was put back from a copy older than this office keeps what it sent.
     case hubLacksDropped(at: String)
+    /// The office has not taken in the hub's changes for longer than the district keeps what
+    /// it needs to merge an edit of a record deleted meanwhile (`office_log_days`).
+    case awayPastHorizon(days: Int, horizon: Int)
 }
 
 /// Why `syncctl status` could not check at all.

@@ -134,6 +134,14 @@ public struct StatusReport: Encodable, Sendable {
         {
             (state, advice) = (.degraded, .hubLacksDropped(at: at))
         }
+        // Away longer than the district's horizon: the link is still what to mend, and what
+        // comes of it is said (edits of records deleted meanwhile will be refused).
+        if state != .down, let horizon = health.officeLogDays, horizon > 0, let last = health.lastPullAt,
+            let pulled = try? Date(last, strategy: .iso8601), now.timeIntervalSince(pulled) > Double(horizon) * 86_400,
+            [nil, .hubSilent, .unsentOld].contains(advice) || { if case .lastSyncFailed = advice { return true } else { return false } }()
+        {
+            (state, advice) = (.degraded, .awayPastHorizon(days: Int(now.timeIntervalSince(pulled) / 86_400), horizon: horizon))
+        }
         if state == .healthy, let hubSchema = hubSchemaVersion, hubSchema > schemaVersion {
             (state, advice) = (.degraded, .upgradePending(mine: schemaVersion, hub: hubSchema))
         }

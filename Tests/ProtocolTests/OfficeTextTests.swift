@@ -47,7 +47,7 @@ import Testing
             .lastSyncFailed(kind: nil, detail: "timeout"), .lastSyncFailed(kind: .credentialRefused, detail: "401 unauthorized"), .refused(rows: 1, example: RefusedRow(table: "persons", row: "p-1", code: "out_of_scope")),
             .refused(rows: 3, example: RefusedRow(table: "positions", row: "seat-1", code: "moved_away")), .districtNotAtHub(changes: 2, example: "units/u-1"),
             .differing(rows: 1, example: "persons/p-2"), .clockOff(seconds: 900), .clockOff(seconds: -900), .unsentOld,
-            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"), .upgradePending(mine: 1, hub: 2), .hubLacksDropped(at: "2026-12-05T04:00:00Z"),
+            .awaitingReview(1), .awaitingReview(2), .rulesBehind(mine: "1", hub: "2"), .upgradePending(mine: 1, hub: 2), .hubLacksDropped(at: "2026-12-05T04:00:00Z"), .awayPastHorizon(days: 91, horizon: 90),
         ]
         texts += advice.map(words.advice)
         texts += RoundFailure.allCases.map { words.roundFailed($0, detail: "the hub said no") }
@@ -67,7 +67,7 @@ import Testing
         texts += ["insert", "update", "delete"].map(words.operation)
         texts += [true, false, nil].map(words.atHub)
         texts += [words.table("persons"), words.column("full_name"), words.nothingWritten]
-        texts += ["out_of_scope", "moved_away", "unknown_table", "unknown_column", "reference_table", "too_large"].map(words.refusal)
+        texts += ["out_of_scope", "moved_away", "forgotten_row", "unknown_table", "unknown_column", "reference_table", "too_large"].map(words.refusal)
         texts += RefusedChange.State.allCases.map(words.refusedState)
         texts += [words.refusedFields([]), words.refusedFields(["full_name"]), words.refusedFields(["full_name", "phone"])]
         texts += [words.hubExplained("row persons/p-1 names another commune"), words.noRefused]

@@ -53,3 +53,29 @@ import Testing
         #expect(later.advice != .hubLacksDropped(at: noticed.formatted(.iso8601)))
     }
 }
+
+/// An office that has not taken in the hub's changes for longer than the district's horizon
+/// is told so, with the link still the thing to mend; within it, not.
+@Suite struct AwayPastHorizonStatusTests {
+    @Test func saidOnceTheLastPullIsOlderThanTheHorizon() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("away-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("office.db").path
+        let replica = try Replica.create(at: path, id: "22499", role: .commune)
+        let pulled = Date(timeIntervalSince1970: 1_780_000_000)
+        try replica.setMeta("pull_at", .text(pulled.formatted(.iso8601)))
+        try replica.setMeta("office_log_days", .integer(90))
+        func report(at now: Date) throws -> StatusReport {
+            StatusReport(health: try ReplicaHealth.read(path: path), hubURL: "http://hub", daemon: DaemonStatus(startedAt: now),
+                         hubReachable: false, probedSkew: nil, now: now)
+        }
+        #expect(try report(at: pulled.addingTimeInterval(30 * 86_400)).advice == .hubSilent)
+        let away = try report(at: pulled.addingTimeInterval(91 * 86_400))
+        #expect(away.state == .degraded && away.advice == .awayPastHorizon(days: 91, horizon: 90))
+        #expect(English().advice(.awayPastHorizon(days: 91, horizon: 90)).contains("for 91 days, longer than the district keeps them (90 days)"))
+        #expect(Vietnamese().advice(.awayPastHorizon(days: 91, horizon: 90)).contains("trong 91 ngày"))
+        try replica.setMeta("office_log_days", .integer(0))
+        #expect(try report(at: pulled.addingTimeInterval(400 * 86_400)).advice == .hubSilent, "0: no horizon")
+    }
+}
