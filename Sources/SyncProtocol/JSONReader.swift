@@ -173,15 +173,41 @@ public struct JSONReader {
     }
 
     public mutating func int64() throws(Malformed) -> Int64 {
-        let (text, integral) = try number()
-        guard integral, let value = Int64(text) else { throw fail("expected a whole number from \(Int64.min) to \(Int64.max)") }
+        guard let value = try wholeNumber().flatMap({ Int64($0) }) else { throw fail("expected a whole number from \(Int64.min) to \(Int64.max)") }
         return value
     }
 
     public mutating func uint64() throws(Malformed) -> UInt64 {
-        let (text, integral) = try number()
-        guard integral, let value = UInt64(text) else { throw fail("expected a whole number from 0 to \(UInt64.max)") }
+        guard let value = try wholeNumber().flatMap({ UInt64($0) }) else { throw fail("expected a whole number from 0 to \(UInt64.max)") }
         return value
+    }
+
+    /// A number that is a whole number, as plain digits (with its sign): also when written
+    /// with a fraction of zeros or an exponent (`5.0`, `5e2`, `1.5e1`), which JSON Schema and
+    /// Foundation's decoder take as integers; worked out exactly, not through a Double. nil
+    /// when it has a fraction or is far too large.
+    private mutating func wholeNumber() throws(Malformed) -> Substring? {
+        let (text, integral) = try number()
+        if integral { return text }
+        var sign = Substring(), rest = text
+        if rest.hasPrefix("-") { sign = "-"; rest = rest.dropFirst() }
+        let parts = rest.split(separator: "e", maxSplits: 1, omittingEmptySubsequences: false).flatMap { $0.split(separator: "E") }
+        // An exponent beyond ±1000 makes no whole number of 64 bits (nor any overflow here).
+        guard let mantissa = parts.first, let exponent = parts.count > 1 ? Int(parts[1]) : 0, (-1_000...1_000).contains(exponent),
+            mantissa.count <= 1_000
+        else { return nil }
+        let pieces = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        var digits = String(pieces[0]) + (pieces.count > 1 ? String(pieces[1]) : "")
+        let scale = exponent - (pieces.count > 1 ? pieces[1].count : 0)
+        if scale >= 0 {
+            guard digits.drop(while: { $0 == "0" }).count + scale <= 40 else { return nil }
+            digits += String(repeating: "0", count: scale)
+        } else {
+            guard -scale <= digits.count, digits.suffix(-scale).allSatisfy({ $0 == "0" }) else { return nil }
+            digits.removeLast(-scale)
+        }
+        let trimmed = digits.drop(while: { $0 == "0" })
+        return Substring(sign + (trimmed.isEmpty ? "0" : trimmed))
     }
 
     public mutating func double() throws(Malformed) -> Double {
