@@ -215,6 +215,15 @@ public enum StatusAdvice: Sendable, Equatable {
     /// The office has not taken in the hub's changes for longer than the district keeps what
     /// it needs to merge an edit of a record deleted meanwhile (`office_log_days`).
     case awayPastHorizon(days: Int, horizon: Int)
+
+    /// Advice whose cause is the link to the hub (or its consequence: changes waiting):
+    /// what an office away for long says instead, with the same thing to do.
+    var isAboutTheLink: Bool {
+        switch self {
+        case .hubSilent, .lastSyncFailed, .unsentOld: return true
+        default: return false
+        }
+    }
 }
 
 /// Why `syncctl status` could not check at all.

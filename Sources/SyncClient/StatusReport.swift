@@ -138,7 +138,7 @@ public struct StatusReport: Encodable, Sendable {
         // comes of it is said (edits of records deleted meanwhile will be refused).
         if state != .down, let horizon = health.officeLogDays, horizon > 0, let last = health.lastPullAt,
             let pulled = try? Date(last, strategy: .iso8601), now.timeIntervalSince(pulled) > Double(horizon) * 86_400,
-            [nil, .hubSilent, .unsentOld].contains(advice) || { if case .lastSyncFailed = advice { return true } else { return false } }()
+            advice?.isAboutTheLink ?? true
         {
             (state, advice) = (.degraded, .awayPastHorizon(days: Int(now.timeIntervalSince(pulled) / 86_400), horizon: horizon))
         }

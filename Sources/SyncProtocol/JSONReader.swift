@@ -89,6 +89,13 @@ public struct JSONReader {
         try sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), element)
     }
 
+    /// An array whose elements `element` reads.
+    public mutating func list<T>(_ element: (inout JSONReader) throws(Malformed) -> T) throws(Malformed) -> [T] {
+        var items: [T] = []
+        try array { (reader) throws(Malformed) in items.append(try element(&reader)) }
+        return items
+    }
+
     /// An object's members or an array's elements between `open` and `close`, separated by
     /// commas, each read by `item`; one level deeper while it lasts.
     private mutating func sequence(open: UInt8, close: UInt8, _ item: (inout JSONReader) throws(Malformed) -> Void) throws(Malformed) {
@@ -348,10 +355,7 @@ extension ChangeGroup {
             case "o": o = try reader.string()
             case "x": x = try reader.string()
             case "h": h = try reader.uint64()
-            case "w":
-                var writes: [Write] = []
-                try reader.array { (reader) throws(JSONReader.Malformed) in writes.append(try Write(reading: &reader)) }
-                w = writes
+            case "w": w = try reader.list { (reader) throws(JSONReader.Malformed) in try Write(reading: &reader) }
             default: try reader.skip()
             }
         }
@@ -368,10 +372,7 @@ extension PushRequest: WireJSONDecodable {
         var after: UInt64?
         try reader.object { (reader, key) throws(JSONReader.Malformed) in
             switch key {
-            case "changes":
-                var groups: [ChangeGroup] = []
-                try reader.array { (reader) throws(JSONReader.Malformed) in groups.append(try ChangeGroup(reading: &reader)) }
-                changes = groups
+            case "changes": changes = try reader.list { (reader) throws(JSONReader.Malformed) in try ChangeGroup(reading: &reader) }
             case "after": after = try reader.takeNull() ? nil : try reader.uint64()
             default: try reader.skip()
             }
@@ -399,13 +400,6 @@ extension JSONReader {
         } catch {
             throw malformed("not a \(T.self): \(error)")
         }
-    }
-
-    /// An array whose elements `element` reads.
-    public mutating func list<T>(_ element: (inout JSONReader) throws(Malformed) -> T) throws(Malformed) -> [T] {
-        var items: [T] = []
-        try array { (reader) throws(Malformed) in items.append(try element(&reader)) }
-        return items
     }
 }
 
