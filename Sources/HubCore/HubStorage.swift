@@ -25,9 +25,26 @@ public protocol HubStorage: AnyObject, Sendable {
     nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
     /// Runs `body` in a read-write transaction.
     nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
+    /// Runs `body` in a read-write transaction that writes for commune `scope` (an office's
+    /// push): a backend with several writers at once may run it beside the writes of other
+    /// communes, and runs it again as a `write` when it turns out to need more (a district
+    /// write, a fold of staff edits). So `body` must be safe to run twice: everything it
+    /// decides, it reads from the transaction.
+    nonisolated(nonsending) func write<T>(
+        commune scope: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T
     /// Whether district staff wrote anything not in the feed yet: cheap, outside a transaction,
     /// so that the many requests that find nothing new never take the write lock.
     nonisolated(nonsending) func hasUnfedDistrictEdits() async throws -> Bool
+}
+
+extension HubStorage {
+    /// One writer at a time (SQLite): a commune's write is a write.
+    public nonisolated(nonsending) func write<T>(
+        commune scope: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T {
+        try await write(body)
+    }
 }
 
 /// One transaction of a `HubStorage`: the three sides of one store, valid only inside the

@@ -251,7 +251,7 @@ public actor HubStore {
                 return try await store.settled(caller.replica, counters: counters.filter { DotBlock.of($0) <= DotBlock.of(held) })
             }
         }
-        let response = try await storage.write { store in
+        let response = try await storage.write(commune: caller.scope) { store in
             // A block of counters the hub holds any of is a block it holds whole (DotBlock).
             let held = try await store.received(caller.replica)
             // A hub put back from an older copy holds less of the office than it recorded:

@@ -15,17 +15,21 @@ import SyncCore
 /// created on first use.
 ///
 /// Several hub processes may share one database. What keeps them correct:
-/// - Every `write` transaction first takes `pg_advisory_xact_lock(writeLock)`: hub writes are
-///   serialised across all processes, as on one SQLite file, and the lock is held until
-///   commit. Writes run in READ COMMITTED, so each statement after the lock sees everything
-///   committed before it (a REPEATABLE READ snapshot would be taken by the lock statement,
-///   before the lock is granted, and miss the previous holder's commit).
-/// - Feed positions (`seq`) are handed out inside that lock, one past the highest, and the
-///   lock is released only after the commit is visible: positions become visible in order, so
-///   a pull that has read up to position n can never skip an entry committed later below n.
+/// - Every write first takes advisory locks, held until commit (`PostgresWriteTurn`): an
+///   office's push (`write(commune:)`) its commune's lock and the district's shared, so pushes
+///   of different communes run side by side across all processes; every other write
+///   (`write`) the district's exclusively, alone as on one SQLite file. Writes run in READ
+///   COMMITTED, so each statement after a lock sees everything committed before it (a
+///   REPEATABLE READ snapshot would be taken by the lock statement, before the lock is
+///   granted, and miss the previous holder's commit).
+/// - Feed positions (`seq`) are handed out one past the highest, under the district lock or,
+///   in a push, the feed lock, and those locks go only after the commit is visible: positions
+///   become visible in order, so a pull that has read up to position n can never skip an entry
+///   committed later below n.
 /// - District staff's writes take no lock: their dots are handed out when the hub folds them,
-///   inside that lock, after they committed (`PostgresMerge`), so staff transactions may
-///   commit in any order and each is fed once it has.
+///   inside the district lock, after they committed (`PostgresMerge`), so staff transactions
+///   may commit in any order and each is fed once it has. A push that finds staff edits to
+///   fold is run again as a district write.
 /// - Every `read` runs in REPEATABLE READ, READ ONLY: one consistent snapshot for the whole
 ///   body (a pull's entries and its feed end, a snapshot page and its checkpoint agree).
 /// - `hasUnfedDistrictEdits` is one query outside any transaction (a partial index on the
@@ -50,8 +54,9 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     /// the number of changes in its batch, only with the tables and rules it touches.
     public var statementsSent: Int { sent.value.load(ordering: .relaxed) }
 
-    /// The advisory lock every write transaction of every hub process takes first.
-    static let writeLock: Int64 = 0x436F_6D6D_756E_6553  // "CommuneS"
+    /// Pushes run again as district writes (`NeedsWholeDistrict`), since this storage opened.
+    public var pushesRunAgain: Int { runAgain.value.load(ordering: .relaxed) }
+    private let runAgain = StatementCount()
 
     /// A store at `url` (`postgresql://user[:password]@host[:port]/database`) for `district`,
     /// adopting `rules` (nil: keep the rules it holds), with at most `poolSize` connections.
@@ -115,29 +120,35 @@ public final class PostgresHubStorage: HubStorage, Sendable {
 
     public nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
         try await prepare()
-        return try await transaction(begin: ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"], body)
+        return try await transaction(PostgresWriteTurn(.read), body)
     }
 
     public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
         try await prepare()
-        return try await transaction(begin: Self.beginWrite, body)
+        return try await transaction(PostgresWriteTurn(.district), body)
     }
 
-    /// The write lock first, then the hub's own writes are not captured as staff edits.
-    static let beginWrite = [
-        "BEGIN ISOLATION LEVEL READ COMMITTED",
-        "SELECT pg_advisory_xact_lock(\(writeLock))",
-        "SELECT set_config('communesync.applying', 'on', true)",
-    ]
+    public nonisolated(nonsending) func write<T>(
+        commune scope: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T {
+        try await prepare()
+        do {
+            return try await transaction(PostgresWriteTurn(.commune(scope)), body)
+        } catch is NeedsWholeDistrict {
+            runAgain.value.add(1, ordering: .relaxed)
+            return try await transaction(PostgresWriteTurn(.district), body)
+        }
+    }
 
     private nonisolated(nonsending) func transaction<T>(
-        begin: [String], _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+        _ turn: PostgresWriteTurn, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
     ) async throws -> T {
         var result: T?
         try await withSession { session in
-            for statement in begin { try await session.run(statement) }
+            for (statement, binds) in turn.begin { try await session.run(statement, binds) }
             do {
-                result = try await body(PostgresHubTransaction(session: session, district: district, schema: schema))
+                result = try await body(PostgresHubTransaction(session: session, district: district, schema: schema, turn: turn))
+                if turn.kind != .read { try await turn.beforeCommit(session) }
                 try await session.run("COMMIT")
             } catch {
                 try? await session.run("ROLLBACK")
@@ -178,7 +189,7 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     nonisolated(nonsending) func prepare() async throws {
         if prepared.withLock({ $0 }) { return }
         try await withSession { session in
-            for statement in Self.beginWrite { try await session.run(statement) }
+            for (statement, binds) in PostgresWriteTurn(.district).begin { try await session.run(statement, binds) }
             do {
                 let meta = PostgresMeta(session: session)
                 let exists = try await session.rows("SELECT to_regclass('_sync_meta') IS NOT NULL").first?.decode(Bool.self) ?? false

@@ -12,6 +12,8 @@ struct PostgresHubTransaction: HubTransaction {
     let session: PostgresSession
     let district: ReplicaID
     let schema: RegisterSchema
+    /// The locks this transaction holds and what it leaves for its commit.
+    let turn: PostgresWriteTurn
     var meta: PostgresMeta { PostgresMeta(session: session) }
     var mergeState: PostgresMergeState { PostgresMergeState(session: session) }
 
@@ -24,6 +26,7 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func markDistrictEditsFed(through counter: UInt64) async throws {
+        try turn.wholeDistrict("feeding district edits")
         try await meta.raise("fed_counter", to: Int64(counter))
     }
 
@@ -191,7 +194,8 @@ struct PostgresHubTransaction: HubTransaction {
     nonisolated(nonsending) func appendToFeed(_ entries: [(scope: String, change: Change)]) async throws {
         guard !entries.isEmpty else { return }
         let changes = entries.map(\.change)
-        // Positions one past the highest, handed out under the write lock (PostgresHubStorage).
+        // Positions one past the highest, handed out under the district or feed lock (PostgresWriteTurn).
+        try await turn.lockFeed(session)
         try await session.run(
             """
             INSERT INTO _sync_hub_feed(seq, scope, origin, counter, tbl, pk, col, val, hlc, ctx)
@@ -209,6 +213,7 @@ struct PostgresHubTransaction: HubTransaction {
     // MARK: Incarnations
 
     nonisolated(nonsending) func startIncarnation(_ incarnation: HubIncarnation) async throws {
+        try turn.wholeDistrict("a new incarnation")
         let floor = Int64(incarnation.floor)
         // The district's next log row is numbered above the floor's block (dot = seq * 64 + slot).
         try await session.run(
@@ -251,6 +256,7 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func dropSupersededFeed(through seq: Int64) async throws -> Int {
+        try turn.wholeDistrict("compacting the feed")
         let dropped = try await session.rows(
             """
             WITH gone AS (
@@ -281,6 +287,7 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func forget(_ rows: [RowKey], at time: String) async throws -> Int {
+        try turn.wholeDistrict("forgetting rows")
         guard !rows.isEmpty else { return 0 }
         let keys = [rows.map(\.table), rows.map(\.row)]
         let named = "(tbl, pk) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
@@ -591,6 +598,7 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func closeStaleDuplicateItems() async throws {
+        try await turn.lockPersons(session)
         try await session.run(
             """
             UPDATE _sync_conflicts c SET state = 'closed', closed_hlc = $1
@@ -606,7 +614,8 @@ struct PostgresHubTransaction: HubTransaction {
     }
 
     nonisolated(nonsending) func persons(citizenID: String) async throws -> [PersonRecord] {
-        try await personRecords(where: "p.citizen_id = $1", [citizenID])
+        try await turn.lockPersons(session)
+        return try await personRecords(where: "p.citizen_id = $1", [citizenID])
     }
 
     nonisolated(nonsending) func rowIDs(table: String, where column: String, equals value: String) async throws -> [String] {
@@ -619,6 +628,7 @@ struct PostgresHubTransaction: HubTransaction {
 
     nonisolated(nonsending) func personsSharingCitizenID(with ids: Set<String>) async throws -> [PersonRecord] {
         guard !ids.isEmpty else { return [] }
+        try await turn.lockPersons(session)
         return try await personRecords(
             where: "p.citizen_id IN (SELECT citizen_id FROM persons WHERE id = ANY($1::text[]) AND trim(citizen_id) <> '')", [ids.sorted()])
     }

@@ -39,12 +39,13 @@ extension PostgresHubTransaction {
         var (report, latest) = batch.apply(changes)
         // The clock moves past every stamp seen, never further than the bound ahead of now.
         latest = min(latest, HybridLogicalClock.bound(physicalMillis: Self.physicalMillis()))
-        try await meta.raise("clock", to: Int64(bitPattern: latest.rawValue))
+        try await turn.raiseClock(to: Int64(bitPattern: latest.rawValue), meta: meta)
         report.rowsMaterialised = try await save(batch, rules: rules, keeping: leftForNewer)
         return report
     }
 
     nonisolated(nonsending) func districtWrites(table: String, rows: [(id: String, values: [String: Value])]) async throws {
+        try turn.wholeDistrict("a district write")
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         // Rows that write the same columns go together: one UPDATE and one log insert each.
         for (names, group) in Dictionary(grouping: rows, by: { $0.values.keys.sorted() }) where !names.isEmpty {
@@ -84,6 +85,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func districtInsert(table: String, row: String, values: [String: Value]) async throws {
+        try turn.wholeDistrict("a district write")
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         let columns = try values.keys.sorted().map { name in
             guard let column = described.columns.first(where: { $0.name == name }) else {
@@ -104,6 +106,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func districtDelete(table: String, row: String) async throws {
+        try turn.wholeDistrict("a district write")
         guard schema.table(named: table) != nil else { throw ApplyError.unknownTable(table) }
         guard try await !session.rows("DELETE FROM \(table) WHERE id = $1 RETURNING 1", [row]).isEmpty else { return }
         // Logged as the trigger logs a delete by district staff (the hub's transactions keep it silent).
@@ -115,6 +118,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func districtWrite(table: String, row: String, values: [String: Value]) async throws {
+        try turn.wholeDistrict("a district write")
         guard let described = schema.table(named: table) else { throw ApplyError.unknownTable(table) }
         var mask: Int64 = 0
         let names = values.keys.sorted()
@@ -141,6 +145,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
+        try turn.wholeDistrict("feeding district edits")
         let (batch, _) = try await foldDistrictEdits()
         if !batch.rows.isEmpty { _ = try await save(batch, rules: try await meta.rules()) }
         let fed = UInt64(max(0, try await meta.integer("fed_counter") ?? 0))
@@ -195,6 +200,7 @@ extension PostgresHubTransaction {
             "SELECT seq, tbl, pk, op, at_ms, ctx, cols, preset FROM _sync_log WHERE hlc IS NULL ORDER BY seq"
         ).map { try $0.decode((Int64, String, String, String, Int64, String?, Int64, Bool).self) }
         guard !entries.isEmpty else { return (batch, [:]) }
+        try turn.wholeDistrict("staff edits to fold")
         // During a rolling upgrade a hub of the previous release shares the database with one
         // of the next, whose capture triggers log columns (or tables) this one does not have:
         // such writes, and every district write after them, are left for the newer hub to fold

@@ -23,6 +23,7 @@ extension PostgresHubTransaction {
     }
 
     nonisolated(nonsending) func recordMoves(_ moves: [RowMove], at seq: Int64) async throws {
+        try turn.wholeDistrict("moving rows")
         guard !moves.isEmpty else { return }
         try await session.run(
             """

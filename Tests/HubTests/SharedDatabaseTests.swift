@@ -7,6 +7,7 @@ import MergeEngine
 import Register
 import Replica
 import SyncCore
+import Synchronization
 import SyncProtocol
 import Testing
 import TestSupport
@@ -113,4 +114,200 @@ import TestSupport
             #expect(holder.trimmingCharacters(in: .whitespacesAndNewlines) == "as\(keeper)")
         }
     }
+
+    /// Pushes of many communes run side by side through two hubs (each commune's under its
+    /// own lock) while their offices pull from where they left off: no office ever misses an
+    /// entry. An office pulls from its checkpoint, never from the start again, so a feed
+    /// position that became visible before a lower one would be skipped for good. (Take the
+    /// feed lock out of `PostgresWriteTurn` and this fails.)
+    @Test func communesPushingSideBySideNeverShowAPullAGap() async throws {
+        let url = try PostgresTestServer.newDatabase()
+        let storages = [try PostgresHubStorage(url: url, district: "200", poolSize: 4),
+                        try PostgresHubStorage(url: url, district: "200", poolSize: 4)]
+        let hubs = storages.map { HubStore(storage: $0) }
+        let units = 8, offices = 16, rounds = 10, perRound = 3
+        _ = try await hubs[0].credentials()
+        try PostgresTestServer.psql(url, (0..<units).map { unit in
+            "INSERT INTO units(id, code, name, kind) VALUES ('unit-\(unit)', '5100\(unit)', 'Xã \(unit)', 'commune');"
+        }.joined(separator: "\n"))
+        // Staff's inserts folded first: a push that finds staff edits to fold runs as a district write.
+        try await hubs[0].ingestLocalEdits()
+        let directory = try TemporaryDirectory("side-by-side")
+        var callers: [Caller] = []
+        for index in 0..<offices {
+            let token = try await hubs[0].issueCredential(for: ReplicaID(rawValue: String(format: "7%04d", index))!, scope: "unit-\(index % units)")
+            callers.append(try await hubs[0].authenticate("Bearer \(token)"))
+        }
+        // One citizen id recorded at four offices of four communes in the same round.
+        let shared = "079200000001"
+        let checkpoints = try await withThrowingTaskGroup(of: (Int, Int64).self) { group in
+            for (index, caller) in callers.enumerated() {
+                group.addTask {
+                    let replica = try Replica.create(at: directory.path("\(caller.replica).db"), id: caller.replica, role: .commune)
+                    var checkpoint: Int64 = 0
+                    for round in 0..<rounds {
+                        for item in 0..<perRound {
+                            let citizen = round == 4 && item == 0 && index < 4 ? shared : String(format: "0792%04d%02d%02d", index, round, item)
+                            try replica.database.execute("""
+                                INSERT INTO persons(id, commune_id, full_name, citizen_id)
+                                VALUES ('p\(index)-\(round)-\(item)', '\(caller.scope)', 'Người \(round)', '\(citizen)')
+                                """)
+                        }
+                        try replica.fold()
+                        let hub = hubs[(index + round) % 2]
+                        let pushed = try await hub.push(try replica.capturedChanges(after: try await hub.receivedCounter(of: caller.replica)),
+                                                        from: caller)
+                        #expect(pushed.refused.isEmpty, "\(pushed.refused)")
+                        while true {
+                            let page = try await hubs[(index + round + 1) % 2].pull(for: caller, after: checkpoint, limit: 40)
+                            try replica.apply(page.changes.flatMap { $0.changes() ?? [] })
+                            checkpoint = page.next
+                            if !page.more { break }
+                        }
+                    }
+                    return (index, checkpoint)
+                }
+            }
+            var checkpoints: [Int: Int64] = [:]
+            for try await (index, checkpoint) in group { checkpoints[index] = checkpoint }
+            return checkpoints
+        }
+        // Quiet now: each office pulls on from its own checkpoint, and holds every record of its commune.
+        for (index, caller) in callers.enumerated() {
+            let replica = try Replica(openingExisting: directory.path("\(caller.replica).db"))
+            var after = checkpoints[index]!
+            while true {
+                let page = try await hubs[index % 2].pull(for: caller, after: after, limit: 200)
+                try replica.apply(page.changes.flatMap { $0.changes() ?? [] })
+                after = page.next
+                if !page.more { break }
+            }
+            let expected = Set((0..<offices).filter { $0 % units == index % units }.flatMap { office in
+                (0..<rounds).flatMap { round in (0..<perRound).map { "p\(office)-\(round)-\($0)" } }
+            })
+            let held = Set(try replica.database.query("SELECT id FROM persons").compactMap { $0.first?.textValue })
+            #expect(held == expected, "\(caller.replica) misses \(expected.subtracting(held).sorted().prefix(5))")
+        }
+        let counts = try HubBackend.feedDotCounts(postgres: url)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        // Positions handed out one after the other, none twice, none left out.
+        let positions = try PostgresTestServer.psql(url, "SELECT count(*) = max(seq) FROM _sync_hub_feed")
+        #expect(positions.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
+        // Pushes recording the same citizen id in four communes at once: the last to look saw the others.
+        let item = try PostgresTestServer.psql(url, "SELECT state FROM _sync_conflicts WHERE kind = 'duplicate' AND pk = '\(shared)'")
+        #expect(item.trimmingCharacters(in: .whitespacesAndNewlines) == "open")
+        // Plain pushes never needed the whole district.
+        #expect(storages.map(\.pushesRunAgain) == [0, 0])
+    }
+
+    /// While a write of one commune is open, a push of another commune goes through (through
+    /// another hub on the same database); a push of the same commune waits for it.
+    @Test func aCommuneWaitsOnlyForItsOwnWrites() async throws {
+        let url = try PostgresTestServer.newDatabase()
+        let holding = try PostgresHubStorage(url: url, district: "200", poolSize: 2)
+        let hub = HubStore(storage: try PostgresHubStorage(url: url, district: "200", poolSize: 4))
+        _ = try await hub.credentials()
+        try PostgresTestServer.psql(url, """
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '52001', 'Xã A', 'commune'), ('unit-b', '52002', 'Xã B', 'commune');
+            """)
+        try await hub.ingestLocalEdits()
+        let directory = try TemporaryDirectory("commune-turns")
+        func office(_ code: String, _ scope: String) async throws -> (Replica, Caller) {
+            let caller = try await hub.authenticate("Bearer \(try await hub.issueCredential(for: ReplicaID(rawValue: code)!, scope: scope))")
+            let replica = try Replica.create(at: directory.path("\(code).db"), id: caller.replica, role: .commune)
+            try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('\(code)-1', '\(scope)', 'Người')")
+            try replica.fold()
+            return (replica, caller)
+        }
+        let (otherReplica, other) = try await office("72001", "unit-b")
+        let (sameReplica, same) = try await office("72002", "unit-a")
+
+        let release = Flag(), opened = Flag()
+        let held = Task {
+            try await holding.write(commune: "unit-a") { _ in
+                opened.raise()
+                while !release.isUp { try await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+        while !opened.isUp { try await Task.sleep(for: .milliseconds(10)) }
+        let otherPushed = try await hub.push(try otherReplica.capturedChanges(after: 0), from: other)
+        #expect(otherPushed.applied > 0)
+        #expect(!release.isUp)
+
+        let sameDone = Flag()
+        let samePush = Task {
+            let pushed = try await hub.push(try sameReplica.capturedChanges(after: 0), from: same)
+            sameDone.raise()
+            return pushed
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(!sameDone.isUp, "a push of unit-a went through while unit-a's write was open")
+        release.raise()
+        try await held.value
+        #expect(try await samePush.value.applied > 0)
+        holding.close()
+    }
+
+    /// A write holding feed position n keeps every other write from taking a position above
+    /// it until it commits: a pull can never see n + 1 before n. (Without the feed lock the
+    /// other commune's push goes through at n + 1, or takes n a second time and fails.)
+    @Test func noPositionBecomesVisibleAboveOneNotCommitted() async throws {
+        let url = try PostgresTestServer.newDatabase()
+        let holding = try PostgresHubStorage(url: url, district: "200", poolSize: 2)
+        let hub = HubStore(storage: try PostgresHubStorage(url: url, district: "200", poolSize: 4))
+        _ = try await hub.credentials()
+        try PostgresTestServer.psql(url, """
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '53001', 'Xã A', 'commune'), ('unit-b', '53002', 'Xã B', 'commune');
+            """)
+        try await hub.ingestLocalEdits()
+        let directory = try TemporaryDirectory("feed-order")
+        func office(_ code: String, _ scope: String) async throws -> (Replica, Caller) {
+            let caller = try await hub.authenticate("Bearer \(try await hub.issueCredential(for: ReplicaID(rawValue: code)!, scope: scope))")
+            let replica = try Replica.create(at: directory.path("\(code).db"), id: caller.replica, role: .commune)
+            try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('\(code)-1', '\(scope)', 'Người')")
+            try replica.fold()
+            return (replica, caller)
+        }
+        let (aReplica, _) = try await office("73001", "unit-a")
+        let (bReplica, b) = try await office("73002", "unit-b")
+        let start = try PostgresTestServer.psql(url, "SELECT coalesce(max(seq), 0) FROM _sync_hub_feed")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let release = Flag(), opened = Flag()
+        let aChanges = try aReplica.capturedChanges(after: 0)
+        let held = Task {
+            try await holding.write(commune: "unit-a") { store in
+                try await store.appendToFeed(aChanges.map { (scope: "unit-a", change: $0) })
+                opened.raise()
+                while !release.isUp { try await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+        while !opened.isUp { try await Task.sleep(for: .milliseconds(10)) }
+        let bDone = Flag()
+        let bPush = Task {
+            let pushed = try await hub.push(try bReplica.capturedChanges(after: 0), from: b)
+            bDone.raise()
+            return pushed
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(!bDone.isUp, "unit-b's push committed while a position below its own was still open")
+        let visible = try await hub.pull(for: b, after: Int64(start)!, limit: 100)
+        #expect(visible.changes.isEmpty && visible.next == Int64(start)!, "a pull saw \(visible.next) past \(start)")
+        release.raise()
+        try await held.value
+        #expect(try await bPush.value.applied > 0)
+        let order = try PostgresTestServer.psql(url, "SELECT scope FROM _sync_hub_feed WHERE seq > \(start) ORDER BY seq")
+            .split(separator: "\n").map(String.init)
+        #expect(order == Array(repeating: "unit-a", count: aChanges.count) + Array(repeating: "unit-b", count: order.count - aChanges.count))
+        let positions = try PostgresTestServer.psql(url, "SELECT count(*) = max(seq) FROM _sync_hub_feed")
+        #expect(positions.trimmingCharacters(in: .whitespacesAndNewlines) == "t")
+        holding.close()
+    }
+}
+
+/// A flag one task raises and others look at.
+private final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func raise() { value.store(true, ordering: .sequentiallyConsistent) }
+    var isUp: Bool { value.load(ordering: .sequentiallyConsistent) }
 }
