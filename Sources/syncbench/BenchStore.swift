@@ -4,6 +4,9 @@ import HubCore
 import HubHTTP
 import HubPostgres
 import HubSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which store a benchmark's hub runs on.
 enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -92,6 +95,29 @@ final class ThrowAwayPostgres: Sendable {
             throw ValidationError("Deploy/postgres-test.sh could not start a PostgreSQL (see its message above); is the postgresql package installed (Deploy/setup-debian.sh)?")
         }
         self.url = url
+    }
+
+    /// CPU seconds the server has used, all its processes: the postmaster and every child now
+    /// running (connections, background workers), and children that have exited (the
+    /// postmaster's cutime). Compare two readings taken while the same connections are open.
+    func cpuSeconds() -> Double? {
+        guard let first = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8).split(separator: "\n").first,
+            let postmaster = Int32(first)
+        else { return nil }
+        func stat(_ pid: String) -> [Substring]? {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")")
+            else { return nil }
+            // After the name: state (3), ppid (4), ..., utime (14), stime (15), cutime (16), cstime (17).
+            return text[text.index(after: close)...].split(separator: " ")
+        }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let own = stat(String(postmaster)) else { return nil }
+        var total = own[11...14].compactMap { Double($0) }.reduce(0, +)
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.allSatisfy(\.isNumber) {
+            guard let fields = stat(pid), fields.count > 12, Int32(fields[1]) == postmaster else { continue }
+            total += (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        }
+        return total / ticks
     }
 
     func stop(keep: Bool = false) {

@@ -84,6 +84,7 @@ struct LoadBenchmark: AsyncParsableCommand {
         let paths = codes.map { directory.appendingPathComponent("\($0).db").path }
         for (code, path) in zip(codes, paths) { _ = try Replica.create(at: path, id: ReplicaID(rawValue: code)!, role: .commune) }
         let cpuBefore = try hubProcesses.map { try $0.cpuSeconds() }.reduce(0, +)
+        let serverBefore = benchStore.cluster?.cpuSeconds()
         let hubURLs = hubProcesses.map(\.url)
         let results = LoadFigures()
         let start = ContinuousClock.now
@@ -119,6 +120,7 @@ struct LoadBenchmark: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let cpu = try hubProcesses.map { try $0.cpuSeconds() }.reduce(0, +) - cpuBefore
+        let serverCPU = serverBefore.flatMap { before in benchStore.cluster?.cpuSeconds().map { $0 - before } }
         let latencies = results.latencies.sorted()
         func percentile(_ share: Double) -> Double {
             latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * share))] * 1000
@@ -131,6 +133,9 @@ struct LoadBenchmark: AsyncParsableCommand {
         print(String(format: "sync rounds:               %10.1f rounds/s (ratio %.4f); latency p50 %.0f ms, p99 %.0f ms, max %.0f ms",
                      roundsPerSecond, roundsPerSecond / plainPerSecond, percentile(0.5), percentile(0.99), percentile(1)))
         print(String(format: "hub CPU (all hubs): %.1f ms per round (%.1f s in all); errors: %d", cpuPerRound, cpu, results.errors.count))
+        if let serverCPU, !latencies.isEmpty {
+            print(String(format: "PostgreSQL CPU:     %.1f ms per round (%.1f s in all)", serverCPU * 1000 / Double(latencies.count), serverCPU))
+        }
         for error in results.errors.prefix(3) { print("  error: \(error)") }
         if !results.errors.isEmpty {
             for hub in hubProcesses {

@@ -9,5 +9,5 @@ struct SyncBench: AsyncParsableCommand {
         commandName: "syncbench",
         abstract: "CommuneSync benchmarks (figures as ratios against a baseline measured in the same run).",
         subcommands: [CaptureBenchmark.self, SyncBenchmark.self, LoadBenchmark.self, RegisterBenchmark.self, ReorganiseBenchmark.self, GrowthBenchmark.self,
-                      DuplicatesBenchmark.self, TrickleBenchmark.self, ResendBenchmark.self, FixtureCommand.self])
+                      DuplicatesBenchmark.self, TrickleBenchmark.self, ResendBenchmark.self, IdleBenchmark.self, FixtureCommand.self])
 }
