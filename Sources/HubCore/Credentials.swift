@@ -71,7 +71,7 @@ package enum Credentials {
         let replicaText = String(token.prefix { $0 != "." })
         let stored: StoredCredential?
         if let replica = ReplicaID(rawValue: replicaText) {
-            stored = try await storage.read { try await $0.credential(of: replica) }
+            stored = try await storage.readOne { try await $0.credential(of: replica) }
         } else {
             stored = nil
         }

@@ -18,7 +18,7 @@ extension HubStore {
     /// with a floor above `since`.
     public func recoveryStatus(for caller: Caller, since: UInt64) async throws -> RecoveryStatus {
         try require(.commune, caller)
-        let incarnations = try await storage.read { try await $0.incarnations() }
+        let incarnations = try await storage.readOne { try await $0.incarnations() }
         return RecoveryStatus(
             incarnation: incarnations.last?.floor ?? 0,
             lacking: incarnations.filter { $0.floor > since && $0.floor > $0.previous + 1 }

@@ -66,6 +66,6 @@ extension HubStore {
 
     /// Every incarnation the store remembers, oldest first.
     public func incarnations() async throws -> [HubIncarnation] {
-        try await storage.read { try await $0.incarnations() }
+        try await storage.readOne { try await $0.incarnations() }
     }
 }

@@ -23,6 +23,10 @@ public protocol HubStorage: AnyObject, Sendable {
 
     /// Runs `body` in a read-only transaction.
     nonisolated(nonsending) func read<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
+    /// Runs `body`, which reads one thing in one statement (a credential, the incarnations),
+    /// for every request: a backend may run it without a transaction around it, since one
+    /// statement sees one consistent state by itself.
+    nonisolated(nonsending) func readOne<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
     /// Runs `body` in a read-write transaction.
     nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T
     /// Runs `body` in a read-write transaction that writes for commune `scope` (an office's
@@ -39,6 +43,12 @@ public protocol HubStorage: AnyObject, Sendable {
 }
 
 extension HubStorage {
+    public nonisolated(nonsending) func readOne<T>(
+        _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T
+    ) async throws -> T {
+        try await read(body)
+    }
+
     /// One writer at a time (SQLite): a commune's write is a write.
     public nonisolated(nonsending) func write<T>(
         commune scope: String, _ body: nonisolated(nonsending) (any HubTransaction) async throws -> T

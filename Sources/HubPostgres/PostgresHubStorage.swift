@@ -123,6 +123,11 @@ public final class PostgresHubStorage: HubStorage, Sendable {
         return try await transaction(PostgresWriteTurn(.read), body)
     }
 
+    public nonisolated(nonsending) func readOne<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
+        try await prepare()
+        return try await transaction(PostgresWriteTurn(.single), body)
+    }
+
     public nonisolated(nonsending) func write<T>(_ body: nonisolated(nonsending) (any HubTransaction) async throws -> T) async throws -> T {
         try await prepare()
         return try await transaction(PostgresWriteTurn(.district), body)
@@ -148,10 +153,11 @@ public final class PostgresHubStorage: HubStorage, Sendable {
             for (statement, binds) in turn.begin { try await session.run(statement, binds) }
             do {
                 result = try await body(PostgresHubTransaction(session: session, district: district, schema: schema, turn: turn))
+                if turn.kind == .single { return }
                 if turn.kind != .read { try await turn.beforeCommit(session) }
                 try await session.run("COMMIT")
             } catch {
-                try? await session.run("ROLLBACK")
+                if turn.kind != .single { try? await session.run("ROLLBACK") }
                 throw error
             }
         }

@@ -19,7 +19,7 @@ struct PostgresHubTransaction: HubTransaction {
 
     // MARK: The district register
 
-    nonisolated(nonsending) func rules() async throws -> RuleSet { try await meta.rules() }
+    nonisolated(nonsending) func rules() async throws -> RuleSet { try await turn.rules(meta) }
 
     nonisolated(nonsending) func districtCounter() async throws -> UInt64 {
         UInt64(max(0, try await meta.integer("counter") ?? 0))

@@ -32,7 +32,7 @@ extension PostgresHubTransaction {
                 throw ApplyError.unknownColumn(table: change.table, column: column)
             }
         }
-        let rules = try await meta.rules()
+        let rules = try await turn.rules(meta)
         try await lockRegisterRows(changes.map { RowKey(table: $0.table, row: $0.row) })
         var (batch, leftForNewer) = try await foldDistrictEdits()
         try await load(changes.map { RowKey(table: $0.table, row: $0.row) }, into: &batch)
@@ -147,7 +147,7 @@ extension PostgresHubTransaction {
     nonisolated(nonsending) func unfedDistrictEdits() async throws -> [Change] {
         try turn.wholeDistrict("feeding district edits")
         let (batch, _) = try await foldDistrictEdits()
-        if !batch.rows.isEmpty { _ = try await save(batch, rules: try await meta.rules()) }
+        if !batch.rows.isEmpty { _ = try await save(batch, rules: try await turn.rules(meta)) }
         let fed = UInt64(max(0, try await meta.integer("fed_counter") ?? 0))
         var changes: [Change] = []
         // Blocks are handed out in fold order under the write lock, so everything above the

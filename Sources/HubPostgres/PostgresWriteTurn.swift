@@ -1,4 +1,5 @@
 import HubCore
+import SyncCore
 import PostgresNIO
 import Synchronization
 
@@ -27,6 +28,8 @@ import Synchronization
 ///   for each other in a circle.
 final class PostgresWriteTurn: Sendable {
     enum Kind: Sendable, Equatable {
+        /// One statement on its own, no transaction around it (`readOne`).
+        case single
         case read
         case district
         case commune(String)
@@ -41,6 +44,9 @@ final class PostgresWriteTurn: Sendable {
         var needsWholeDistrict = false
         /// The hub's clock as this write saw it, raised at commit under the feed lock.
         var clock: Int64 = 0
+        /// The rules, once read: only a district write adopts rules, so they cannot change
+        /// during a read or a commune's write.
+        var rules: RuleSet?
     }
 
     init(_ kind: Kind) { self.kind = kind }
@@ -57,6 +63,8 @@ final class PostgresWriteTurn: Sendable {
     /// What a transaction of this kind runs first.
     var begin: [(String, [any PostgresThrowingDynamicTypeEncodable])] {
         switch kind {
+        case .single:
+            return []
         case .read:
             return [("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [])]
         case .district:
@@ -103,6 +111,15 @@ final class PostgresWriteTurn: Sendable {
         } else {
             try await meta.raise("clock", to: stamp)
         }
+    }
+
+    /// The rules the register is merged with, read once per read or commune's write.
+    nonisolated(nonsending) func rules(_ meta: PostgresMeta) async throws -> RuleSet {
+        if kind == .district { return try await meta.rules() }
+        if let rules = state.withLock({ $0.rules }) { return rules }
+        let rules = try await meta.rules()
+        state.withLock { $0.rules = rules }
+        return rules
     }
 
     /// What a write does just before COMMIT.
