@@ -6,6 +6,8 @@ import HubPostgres
 import HubSQLite
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import SyncConfig
 import SyncCore
 
@@ -21,6 +23,13 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try HubSettings.load(location.config)
         guard let district = ReplicaID(rawValue: settings.replica) else {
             throw ValidationError("\(location.config): 'replica' must be the district's official code, not '\(settings.replica)'")
+        }
+        if case .postgresql = settings.store {
+            // On PostgreSQL every statement of a push is awaited: with Swift's tasks on NIO's
+            // event loops (which both the HTTP server and the database connections use) a
+            // statement's answer resumes its request on a loop thread instead of crossing to
+            // Swift's own pool and back. Not on SQLite, whose calls block the thread they run on.
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         }
         let level = settings.logLevel
         LoggingSystem.bootstrap { label in EscapingLogHandler(wrapping: DaemonLogHandler(label: label, level: level)) }
