@@ -207,13 +207,7 @@ final class HubProcess {
     }
 
     /// User and system CPU time the process has used, from /proc.
-    func cpuSeconds() throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
-        // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
-        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return (Double(fields[11])! + Double(fields[12])!) / ticks
-    }
+    func cpuSeconds() throws -> Double { try IdleBenchmark.cpuSeconds(process.processIdentifier) }
 
     func stop() {
         guard process.isRunning else { return }

@@ -203,24 +203,10 @@ import TestSupport
     /// While a write of one commune is open, a push of another commune goes through (through
     /// another hub on the same database); a push of the same commune waits for it.
     @Test func aCommuneWaitsOnlyForItsOwnWrites() async throws {
-        let url = try PostgresTestServer.newDatabase()
-        let holding = try PostgresHubStorage(url: url, district: "200", poolSize: 2)
-        let hub = HubStore(storage: try PostgresHubStorage(url: url, district: "200", poolSize: 4))
-        _ = try await hub.credentials()
-        try PostgresTestServer.psql(url, """
-            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '52001', 'Xã A', 'commune'), ('unit-b', '52002', 'Xã B', 'commune');
-            """)
-        try await hub.ingestLocalEdits()
-        let directory = try TemporaryDirectory("commune-turns")
-        func office(_ code: String, _ scope: String) async throws -> (Replica, Caller) {
-            let caller = try await hub.authenticate("Bearer \(try await hub.issueCredential(for: ReplicaID(rawValue: code)!, scope: scope))")
-            let replica = try Replica.create(at: directory.path("\(code).db"), id: caller.replica, role: .commune)
-            try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('\(code)-1', '\(scope)', 'Người')")
-            try replica.fold()
-            return (replica, caller)
-        }
-        let (otherReplica, other) = try await office("72001", "unit-b")
-        let (sameReplica, same) = try await office("72002", "unit-a")
+        let two = try await TwoCommunes("commune-turns")
+        let (holding, hub) = (two.holding, two.hub)
+        let (otherReplica, other) = try await two.office("72001", "unit-b")
+        let (sameReplica, same) = try await two.office("72002", "unit-a")
 
         let release = Flag(), opened = Flag()
         let held = Task {
@@ -252,24 +238,10 @@ import TestSupport
     /// it until it commits: a pull can never see n + 1 before n. (Without the feed lock the
     /// other commune's push goes through at n + 1, or takes n a second time and fails.)
     @Test func noPositionBecomesVisibleAboveOneNotCommitted() async throws {
-        let url = try PostgresTestServer.newDatabase()
-        let holding = try PostgresHubStorage(url: url, district: "200", poolSize: 2)
-        let hub = HubStore(storage: try PostgresHubStorage(url: url, district: "200", poolSize: 4))
-        _ = try await hub.credentials()
-        try PostgresTestServer.psql(url, """
-            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '53001', 'Xã A', 'commune'), ('unit-b', '53002', 'Xã B', 'commune');
-            """)
-        try await hub.ingestLocalEdits()
-        let directory = try TemporaryDirectory("feed-order")
-        func office(_ code: String, _ scope: String) async throws -> (Replica, Caller) {
-            let caller = try await hub.authenticate("Bearer \(try await hub.issueCredential(for: ReplicaID(rawValue: code)!, scope: scope))")
-            let replica = try Replica.create(at: directory.path("\(code).db"), id: caller.replica, role: .commune)
-            try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('\(code)-1', '\(scope)', 'Người')")
-            try replica.fold()
-            return (replica, caller)
-        }
-        let (aReplica, _) = try await office("73001", "unit-a")
-        let (bReplica, b) = try await office("73002", "unit-b")
+        let two = try await TwoCommunes("feed-order")
+        let (url, holding, hub) = (two.url, two.holding, two.hub)
+        let (aReplica, _) = try await two.office("73001", "unit-a")
+        let (bReplica, b) = try await two.office("73002", "unit-b")
         let start = try PostgresTestServer.psql(url, "SELECT coalesce(max(seq), 0) FROM _sync_hub_feed")
             .trimmingCharacters(in: .whitespacesAndNewlines)
 
@@ -310,4 +282,35 @@ private final class Flag: Sendable {
     private let value = Atomic<Bool>(false)
     func raise() { value.store(true, ordering: .sequentiallyConsistent) }
     var isUp: Bool { value.load(ordering: .sequentiallyConsistent) }
+}
+
+/// A database with communes unit-a and unit-b (staff's inserts folded), a hub on it, and a
+/// second storage on it to hold a write open.
+private struct TwoCommunes {
+    let url: String
+    let holding: PostgresHubStorage
+    let hub: HubStore
+    let directory: TemporaryDirectory
+
+    init(_ name: String) async throws {
+        url = try PostgresTestServer.newDatabase()
+        holding = try PostgresHubStorage(url: url, district: "200", poolSize: 2)
+        hub = HubStore(storage: try PostgresHubStorage(url: url, district: "200", poolSize: 4))
+        _ = try await hub.credentials()
+        try PostgresTestServer.psql(url, """
+            INSERT INTO units(id, code, name, kind) VALUES ('unit-a', '52001', 'Xã A', 'commune'), ('unit-b', '52002', 'Xã B', 'commune');
+            """)
+        // A push that finds staff edits to fold runs as a district write: folded first.
+        try await hub.ingestLocalEdits()
+        directory = try TemporaryDirectory(name)
+    }
+
+    /// An office of `scope` with one new person folded, not pushed yet.
+    func office(_ code: String, _ scope: String) async throws -> (Replica, Caller) {
+        let caller = try await hub.authenticate("Bearer \(try await hub.issueCredential(for: ReplicaID(rawValue: code)!, scope: scope))")
+        let replica = try Replica.create(at: directory.path("\(code).db"), id: caller.replica, role: .commune)
+        try replica.database.execute("INSERT INTO persons(id, commune_id, full_name) VALUES ('\(code)-1', '\(scope)', 'Người')")
+        try replica.fold()
+        return (replica, caller)
+    }
 }
