@@ -55,8 +55,8 @@ public final class PostgresHubStorage: HubStorage, Sendable {
     public var statementsSent: Int { sent.value.load(ordering: .relaxed) }
 
     /// Pushes run again as district writes (`NeedsWholeDistrict`), since this storage opened.
-    public var pushesRunAgain: Int { runAgain.value.load(ordering: .relaxed) }
-    private let runAgain = StatementCount()
+    public var pushesRunAgain: Int { runAgain.load(ordering: .relaxed) }
+    private let runAgain = Atomic<Int>(0)
 
     /// A store at `url` (`postgresql://user[:password]@host[:port]/database`) for `district`,
     /// adopting `rules` (nil: keep the rules it holds), with at most `poolSize` connections.
@@ -140,7 +140,7 @@ public final class PostgresHubStorage: HubStorage, Sendable {
         do {
             return try await transaction(PostgresWriteTurn(.commune(scope)), body)
         } catch is NeedsWholeDistrict {
-            runAgain.value.add(1, ordering: .relaxed)
+            runAgain.add(1, ordering: .relaxed)
             return try await transaction(PostgresWriteTurn(.district), body)
         }
     }
