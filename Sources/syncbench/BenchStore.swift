@@ -104,20 +104,13 @@ final class ThrowAwayPostgres: Sendable {
         guard let first = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8).split(separator: "\n").first,
             let postmaster = Int32(first)
         else { return nil }
-        func stat(_ pid: String) -> [Substring]? {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")")
-            else { return nil }
-            // After the name: state (3), ppid (4), ..., utime (14), stime (15), cutime (16), cstime (17).
-            return text[text.index(after: close)...].split(separator: " ")
-        }
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        guard let own = stat(String(postmaster)) else { return nil }
+        guard let own = IdleBenchmark.statFields(postmaster) else { return nil }
         var total = own[11...14].compactMap { Double($0) }.reduce(0, +)
-        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.allSatisfy(\.isNumber) {
-            guard let fields = stat(pid), fields.count > 12, Int32(fields[1]) == postmaster else { continue }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name), let fields = IdleBenchmark.statFields(pid), Int32(fields[1]) == postmaster else { continue }
             total += (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
         }
-        return total / ticks
+        return total / IdleBenchmark.clockTicks
     }
 
     func stop(keep: Bool = false) {

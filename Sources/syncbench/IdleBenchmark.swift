@@ -133,9 +133,19 @@ struct IdleBenchmark: AsyncParsableCommand {
 
     /// User and system CPU seconds of process `pid`.
     static func cpuSeconds(_ pid: Int32) throws -> Double {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
-        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
-        return (Double(fields[11])! + Double(fields[12])!) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard let fields = statFields(pid) else { throw ValidationError("cannot read /proc/\(pid)/stat: the process has gone") }
+        return (Double(fields[11])! + Double(fields[12])!) / clockTicks
     }
+
+    /// The fields of /proc/PID/stat after the command name (which is in parentheses): [0] is
+    /// field 3 (state), [1] the parent's pid, [11] and [12] utime and stime, [13] and [14] the
+    /// same of children that have exited, in clock ticks. Nil when the process has gone.
+    static func statFields(_ pid: Int32) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")"),
+            case let fields = text[text.index(after: close)...].split(separator: " "), fields.count > 14
+        else { return nil }
+        return fields
+    }
+
+    static var clockTicks: Double { Double(sysconf(Int32(_SC_CLK_TCK))) }
 }
